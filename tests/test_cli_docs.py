@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import argparse
+from pathlib import Path
 
 import pytest
 
 from analyzer.cli import build_parser, main
-from tests.conftest import REPO
+
+REPO = Path(__file__).resolve().parents[1]
 
 README = (REPO / "README.md").read_text()
 

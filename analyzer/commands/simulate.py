@@ -1,7 +1,94 @@
-"""CLI commands: simulate (being built; see the issue that owns it)."""
+"""CLI commands: ``simulate`` (synthetic exports) and ``simulate-sample-data`` (bundled sample data)."""
 
 from __future__ import annotations
 
+import argparse
+from pathlib import Path
 
-def register(sub) -> None:  # noqa: ARG001 - filled in by the owning issue
-    pass
+
+def _positive(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
+    return value
+
+
+def register(sub) -> None:
+    p = sub.add_parser(
+        "simulate",
+        help="write synthetic runners as real FIT files (load tests, benchmarks, team demos)",
+        description=(
+            "Simulate N runners over W weeks (3-5 runs a week) with speed-dependent running "
+            "dynamics, hills, pauses and fatigue, and write them as FIT files: one folder per "
+            "athlete with a ground_truth.json, plus each athlete's runs as a Garmin or Strava "
+            "account export under exports/. Some runners get an injected left/right balance "
+            "shift, low cadence or a load spike (see ground_truth.json). Deterministic in --seed."
+        ),
+    )
+    p.add_argument("--athletes", type=_positive, default=3, help="number of runners (default 3)")
+    p.add_argument("--weeks", type=_positive, default=12, help="weeks of training (default 12)")
+    p.add_argument("--out", type=Path, required=True, help="output folder (created if missing)")
+    p.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+    p.add_argument(
+        "--interval",
+        type=_positive,
+        default=1,
+        help="recording interval in seconds (default 1 = every second)",
+    )
+    p.add_argument(
+        "--no-exports",
+        action="store_true",
+        help="write only the athlete folders, not the Garmin/Strava export zips",
+    )
+    p.set_defaults(func=_simulate)
+
+    q = sub.add_parser(
+        "simulate-sample-data",
+        help="regenerate the bundled sample_data/ folder byte for byte",
+        description=(
+            "Write the bundled sample data: two synthetic athletes over 12 weeks, 'balanced' and "
+            "'imbalance' (GCT balance shifts 1.8 points to the left from week 8, growing with "
+            "fatigue), as FIT files per athlete, ground truth JSON, and a Strava and a Garmin "
+            "export zip. Running it again gives identical bytes (used by `make sample-data`)."
+        ),
+    )
+    q.add_argument(
+        "--out", type=Path, default=Path("sample_data"), help="output folder (default: sample_data)"
+    )
+    q.set_defaults(func=_sample_data)
+
+
+def _report(out: Path, truths: dict) -> None:
+    files = [f for f in out.rglob("*") if f.is_file()]
+    size = sum(f.stat().st_size for f in files)
+    runs = sum(len(t["runs"]) for t in truths.values())
+    print(
+        f"Wrote {len(truths)} athletes, {runs} runs, {len(files)} files "
+        f"({size / 1e6:.1f} MB) to {out}"
+    )
+    for name, t in truths.items():
+        conds = ", ".join(c["kind"] for c in t["conditions"]) or "none"
+        print(f"  {name}: {len(t['runs'])} runs, conditions: {conds}")
+
+
+def _simulate(args: argparse.Namespace) -> int:
+    from analyzer.simulate import write_synthetic_export
+
+    truths = write_synthetic_export(
+        args.out,
+        athletes=args.athletes,
+        weeks=args.weeks,
+        seed=args.seed,
+        exports=not args.no_exports,
+        interval_s=args.interval,
+    )
+    _report(args.out, truths)
+    return 0
+
+
+def _sample_data(args: argparse.Namespace) -> int:
+    from analyzer.simulate import write_sample_data
+
+    truths = write_sample_data(args.out)
+    _report(args.out, truths)
+    return 0
