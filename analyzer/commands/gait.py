@@ -1,7 +1,261 @@
-"""CLI commands: gait (being built; see the issue that owns it)."""
+"""CLI command ``analyzer trends``: personal baselines, speed-normalised trends, flagged changes.
+
+``--json`` prints one object::
+
+    {"athletes": [
+        {"athlete": str, "n_runs": int, "ref_speed_mps": float | null,
+         "current_vs_baseline": [{"metric": str, "unit": str, "recent": float | null,
+                                  "baseline": float | null, "change": float | null,
+                                  "n_recent": int, "n_baseline": int}, ...],
+         "changes": [{"metric": str, "onset": ISO-8601 UTC, "side": "left"|"right"|"higher"|
+                      "lower", "size": float, "n_runs": int, "baseline": float}, ...],
+         "runs": [{"run_id", "start_time", "distance_m", "timer_s", "dynamics_source",
+                   "speed_median_mps", "<m>_median", "<m>_at_ref", "<m>_resid" for the five
+                   normalised metrics, "gct_balance_left_median_pct", "gct_balance_baseline_pct",
+                   "gct_balance_change_pts", "balance_shift_flag"}, ...],
+         "weekly_load": [{"week": ISO-8601 UTC, "distance_km", "time_h", "n_runs",
+                          "acwr_coupled", "acwr_uncoupled", "progression_2wk_pct"}, ...]}
+    ]}
+
+Numbers are in the units of their names; NaN becomes null. Metrics in ``current_vs_baseline``
+are the speed-normalised values (``cadence_spm`` means cadence at the reference speed) plus the
+GCT balance run medians (``gct_balance_left_pct``).
+"""
 
 from __future__ import annotations
 
+import argparse
+import json
+import math
+from typing import Any
 
-def register(sub) -> None:  # noqa: ARG001 - filled in by the owning issue
-    pass
+import pandas as pd
+
+from analyzer.cli import EXIT_OK, common
+from analyzer.errors import NotFound
+
+#: Runs shown in the "recent runs" table (the JSON always has all of them).
+RECENT_RUNS = 12
+#: Weeks of load shown in the table (the JSON has all of them).
+RECENT_WEEKS = 6
+
+_RUN_KEYS = (
+    "run_id",
+    "start_time",
+    "distance_m",
+    "timer_s",
+    "dynamics_source",
+    "speed_median_mps",
+    "cadence_median_spm",
+    "cadence_spm_at_ref",
+    "cadence_spm_resid",
+    "stance_time_median_ms",
+    "stance_time_ms_at_ref",
+    "stance_time_ms_resid",
+    "vertical_oscillation_median_mm",
+    "vertical_oscillation_mm_at_ref",
+    "vertical_oscillation_mm_resid",
+    "step_length_median_mm",
+    "step_length_mm_at_ref",
+    "step_length_mm_resid",
+    "vertical_ratio_median_pct",
+    "vertical_ratio_pct_at_ref",
+    "vertical_ratio_pct_resid",
+    "gct_balance_left_median_pct",
+    "gct_balance_baseline_pct",
+    "gct_balance_change_pts",
+    "balance_shift_flag",
+)
+
+_LABELS = {
+    "cadence_spm": "Cadence",
+    "stance_time_ms": "Ground contact time",
+    "vertical_oscillation_mm": "Vertical oscillation",
+    "step_length_mm": "Step length",
+    "vertical_ratio_pct": "Vertical ratio",
+    "gct_balance_left_pct": "GCT balance",
+}
+
+
+def register(sub) -> None:
+    """Add ``trends`` to the sub-command parser."""
+    p = sub.add_parser(
+        "trends",
+        help="gait trends at a reference speed, personal baselines and flagged changes",
+        description=(
+            "Show each athlete's gait over time, compared fairly across paces: cadence, ground "
+            "contact time, vertical oscillation, step length and vertical ratio at the "
+            "athlete's reference (median) speed, GCT balance against the personal baseline of "
+            "the previous weeks, new sustained shifts (not single noisy runs) and the weekly "
+            "training load with its acute:chronic ratios. Without --athlete every athlete in "
+            "the store is shown."
+        ),
+    )
+    common.athlete_arg(p, help="only this athlete (default: every athlete in the store)")
+    common.store_arg(p)
+    common.json_arg(p)
+    p.set_defaults(func=cmd_trends)
+
+
+def athlete_trends(gait_df: pd.DataFrame, athlete: str) -> dict[str, Any]:
+    """Everything ``analyzer trends`` shows for one athlete, as a JSON-able dict.
+
+    Parameters
+    ----------
+    gait_df : pandas.DataFrame
+        ``Store.gait(athlete)`` rows.
+    athlete : str
+        The athlete's name.
+    """
+    from analyzer import gait, load
+    from analyzer.normalise import current_vs_baseline
+
+    tr = gait.trends(gait_df)
+    changes = gait.flag_changes(tr)
+    cvb = current_vs_baseline(tr)
+    weekly = load.weekly(tr) if len(tr) else pd.DataFrame()
+    ref = tr["ref_speed_mps"].iloc[0] if len(tr) else math.nan
+    return {
+        "athlete": athlete,
+        "n_runs": int(len(tr)),
+        "ref_speed_mps": _plain(ref),
+        "current_vs_baseline": [
+            {"metric": m, **{k: _plain(v) for k, v in row.items()}} for m, row in cvb.iterrows()
+        ],
+        "changes": [{k: _plain(v) for k, v in row.items()} for _, row in changes.iterrows()],
+        "runs": [{k: _plain(row.get(k)) for k in _RUN_KEYS} for _, row in tr.iterrows()],
+        "weekly_load": [
+            {k: _plain(v) for k, v in row.items()}
+            for row in weekly.rename_axis("week").reset_index().to_dict("records")
+        ],
+    }
+
+
+def _plain(v: Any) -> Any:
+    if v is None:
+        return None
+    if isinstance(v, pd.Timestamp):
+        return None if pd.isna(v) else v.isoformat()
+    if hasattr(v, "item") and not isinstance(v, str):
+        v = v.item()
+    if isinstance(v, float) and not math.isfinite(v):
+        return None
+    return v
+
+
+def cmd_trends(args: argparse.Namespace) -> int:
+    """Run ``analyzer trends``; returns the exit code."""
+    with common.open_store(args) as store:
+        if args.athlete is not None:
+            names = [store.resolve_athlete(args.athlete)]
+        else:
+            names = store.athletes()
+            if not names:
+                raise NotFound(f"{store.path} holds no runs yet; run `analyzer import PATH` first")
+        data = {"athletes": [athlete_trends(store.gait(n), n) for n in names]}
+    if args.json:
+        print(json.dumps(data, indent=2, allow_nan=False))
+        return EXIT_OK
+    from rich.console import Console
+
+    console = Console()
+    for item in data["athletes"]:
+        _render(item, console)
+    return EXIT_OK
+
+
+def _fmt(v: Any, spec: str = ".1f", signed: bool = False) -> str:
+    if v is None:
+        return "–"
+    return format(v, ("+" if signed else "") + spec)
+
+
+def _pace(speed: float | None) -> str:
+    if not speed:
+        return "–"
+    sec = 1000.0 / speed
+    return f"{int(sec // 60)}:{int(round(sec % 60)):02d} min/km"
+
+
+def _render(item: dict[str, Any], console) -> None:
+    from rich import box
+    from rich.table import Table
+
+    ref = item["ref_speed_mps"]
+    console.rule(f"[bold]{item['athlete']}")
+    if not item["n_runs"]:
+        console.print("No runs yet.")
+        return
+    console.print(
+        f"{item['n_runs']} runs; reference speed {_fmt(ref, '.2f')} m/s ({_pace(ref)}): "
+        "the runner's median pace, at which every run is compared."
+    )
+
+    t = Table(title="Last week against the personal baseline (previous 5 weeks)")
+    for col in ("metric", "unit", "last week", "baseline", "change"):
+        t.add_column(col, justify="left" if col in ("metric", "unit") else "right")
+    for row in item["current_vs_baseline"]:
+        spec = ".2f" if row["metric"] in ("vertical_ratio_pct", "gct_balance_left_pct") else ".1f"
+        label = _LABELS[row["metric"]] + (
+            "" if row["metric"] == "gct_balance_left_pct" else " @ ref"
+        )
+        t.add_row(
+            label,
+            row["unit"],
+            _fmt(row["recent"], spec),
+            _fmt(row["baseline"], spec),
+            _fmt(row["change"], spec, signed=True),
+        )
+    console.print(t)
+
+    if item["changes"]:
+        c = Table(title="New sustained changes")
+        for col in ("metric", "onset", "side", "size", "runs"):
+            c.add_column(col)
+        for ev in item["changes"]:
+            c.add_row(
+                _LABELS.get(ev["metric"], ev["metric"]),
+                ev["onset"][:10],
+                ev["side"],
+                _fmt(ev["size"], ".2f", signed=True),
+                str(ev["n_runs"]),
+            )
+        console.print(c)
+    else:
+        console.print("No new sustained changes against the personal baseline.")
+
+    r = Table(
+        title=f"Recent runs: gait at {_fmt(ref, '.2f')} m/s; GCT balance % left vs baseline",
+        box=box.SIMPLE_HEAD,
+    )
+    for col in ("date", "m/s", "cad", "GCT", "VO", "VR", "bal", "base", "chg", "flag"):
+        r.add_column(col, justify="right")
+    for run in item["runs"][-RECENT_RUNS:]:
+        r.add_row(
+            (run["start_time"] or "")[:10],
+            _fmt(run["speed_median_mps"], ".2f"),
+            _fmt(run["cadence_spm_at_ref"]),
+            _fmt(run["stance_time_ms_at_ref"], ".0f"),
+            _fmt(run["vertical_oscillation_mm_at_ref"]),
+            _fmt(run["vertical_ratio_pct_at_ref"], ".2f"),
+            _fmt(run["gct_balance_left_median_pct"], ".2f"),
+            _fmt(run["gct_balance_baseline_pct"], ".2f"),
+            _fmt(run["gct_balance_change_pts"], ".2f", signed=True),
+            "yes" if run["balance_shift_flag"] else "",
+        )
+    console.print(r)
+
+    w = Table(title="Weekly load (distance)", box=box.SIMPLE_HEAD)
+    for col in ("week", "km", "hours", "runs", "ACWR", "ACWR uncoupled", "vs last week %"):
+        w.add_column(col, justify="right")
+    for wk in item["weekly_load"][-RECENT_WEEKS:]:
+        w.add_row(
+            wk["week"][:10],
+            _fmt(wk["distance_km"]),
+            _fmt(wk["time_h"]),
+            str(wk["n_runs"]),
+            _fmt(wk["acwr_coupled"], ".2f"),
+            _fmt(wk["acwr_uncoupled"], ".2f"),
+            _fmt(wk["progression_2wk_pct"], ".0f", signed=True),
+        )
+    console.print(w)
