@@ -1,7 +1,159 @@
-"""CLI commands: report (being built; see the issue that owns it)."""
+"""CLI commands: ``report`` (HTML / terminal / JSON) and ``demo`` (the whole pipeline on sample data)."""
 
 from __future__ import annotations
 
+import argparse
+import json
+import sys
+import webbrowser
+from pathlib import Path
 
-def register(sub) -> None:  # noqa: ARG001 - filled in by the owning issue
-    pass
+from analyzer.cli import EXIT_FAILED, EXIT_OK, common
+
+DEFAULT_OUT = Path("report.html")
+
+
+def register(sub) -> None:
+    """Add ``report`` and ``demo`` to the CLI's sub-parsers."""
+    p = sub.add_parser(
+        "report",
+        help="HTML report (or team page with --all), terminal summary, JSON",
+        description=(
+            "Write one self-contained HTML report for an athlete (figures embedded, opens "
+            "offline, can be mailed) and print a short summary. With --all, write a team page "
+            "listing every athlete with a link to each athlete's report, written next to it. "
+            "With --json, print the same content as JSON (shape: analyzer.report module doc)."
+        ),
+    )
+    common.store_arg(p)
+    common.athlete_arg(p, help="athlete to report on (needed when the store holds several)")
+    p.add_argument(
+        "--out",
+        type=Path,
+        default=None,
+        help=f"HTML file to write (default: {DEFAULT_OUT}; with --json, only when given)",
+    )
+    p.add_argument("--open", action="store_true", help="open the written HTML file in a browser")
+    p.add_argument(
+        "--json",
+        action="store_true",
+        help="print the report as JSON instead of the terminal summary",
+    )
+    p.add_argument(
+        "--all",
+        action="store_true",
+        help="team page for every athlete in the store, with one report per athlete beside it",
+    )
+    p.add_argument(
+        "--model",
+        type=Path,
+        default=None,
+        help="model JSON from `analyzer train` (default: the packaged, documented priors)",
+    )
+    p.set_defaults(func=cmd_report)
+
+    d = sub.add_parser(
+        "demo",
+        help="the whole pipeline on the bundled sample data",
+        description=(
+            "Import the bundled sample_data/ (one folder per athlete) into a fresh store, write "
+            "the team page and one report per athlete, and print the report's path and a "
+            "summary. Nothing outside --out (default: a new temporary folder) is touched."
+        ),
+    )
+    d.add_argument(
+        "--out",
+        type=Path,
+        default=None,
+        help="folder for the demo store and reports (default: a new temporary folder)",
+    )
+    d.set_defaults(func=cmd_demo)
+
+
+def _console():
+    from rich.console import Console
+
+    return Console(soft_wrap=False)
+
+
+def _load_model(path: Path | None):
+    if path is None:
+        return None
+    from analyzer import risk
+
+    return risk.load_model(path)
+
+
+def _open(path: Path) -> None:
+    webbrowser.open(path.resolve().as_uri())
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    """``analyzer report``: returns 0, or 1 when no athlete could be reported on."""
+    from analyzer import report
+    from analyzer.report import terminal
+
+    model = _load_model(args.model)
+    with common.open_store(args) as store:
+        if args.all:
+            return _report_all(args, store, model)
+        data = report.build(store, args.athlete, model=model)
+    out = args.out if args.out is not None or not args.json else None
+    if out is None and not args.json:
+        out = DEFAULT_OUT
+    if out is not None:
+        report.write_athlete(data, out)
+    if args.json:
+        json.dump(data, sys.stdout, indent=2, allow_nan=False)
+        sys.stdout.write("\n")
+    else:
+        terminal.render(data, _console())
+        print(f"Report written to {out}")
+    if args.open and out is not None:
+        _open(out)
+    return EXIT_OK
+
+
+def _report_all(args: argparse.Namespace, store, model) -> int:
+    from analyzer import report
+    from analyzer.report import terminal
+
+    if not store.athletes():
+        from analyzer.errors import NotFound
+
+        raise NotFound("the store holds no runs yet: run `analyzer import PATH` first")
+    reports = report.build_all(store, model=model)
+    out = args.out if args.out is not None else (None if args.json else DEFAULT_OUT)
+    if out is not None:
+        _, team, _ = report.write_team(store, out, model=model, reports=reports)
+    else:
+        team = report.team_from_reports(reports)
+    if args.json:
+        payload = dict(team)
+        payload["reports"] = {k: v for k, v in reports.items() if isinstance(v, dict)}
+        json.dump(payload, sys.stdout, indent=2, allow_nan=False)
+        sys.stdout.write("\n")
+    else:
+        terminal.render_team(team, _console())
+        print(f"Team page written to {out} (one report per athlete beside it)")
+    if args.open and out is not None:
+        _open(out)
+    ok = any(isinstance(v, dict) for v in reports.values())
+    return EXIT_OK if ok else EXIT_FAILED
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    """``analyzer demo``: import the sample data, write the reports, print path and summary."""
+    from analyzer.demo import run_demo
+    from analyzer.report import terminal
+
+    console = _console()
+    result = run_demo(args.out, progress=lambda msg: print(msg, flush=True))
+    shown = result.highlight()
+    if shown is not None:
+        terminal.render(shown, console)
+    terminal.render_team(result.team, console)
+    print(f"Store:  {result.store_path}")
+    print(f"Report: {result.team_html}")
+    print(f"Open it in a browser: {result.team_html.resolve().as_uri()}")
+    return EXIT_OK if result.reports_ok else EXIT_FAILED

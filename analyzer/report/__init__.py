@@ -1,0 +1,344 @@
+"""Athlete reports and the team page: one dict, three renderings (HTML, terminal, JSON).
+
+:func:`build` gathers everything the report shows for one athlete into a plain, JSON-able dict;
+:func:`analyzer.report.html.render` and :func:`analyzer.report.terminal.render` draw that dict,
+and ``analyzer report --json`` prints it. :func:`team` does the same for the team page.
+
+JSON shape of an athlete report (``schema_version`` 1)
+------------------------------------------------------
+Every number is a plain float/int in the unit its key names; missing values are ``null``;
+timestamps are ISO-8601 strings in UTC (``"2026-03-02T07:15:00Z"``); weeks start on Monday.
+
+.. code-block:: text
+
+    {
+      "schema_version": 1,
+      "kind": "athlete_report",
+      "generated_at": str,                       # when the report was built
+      "athlete": str,
+      "period": {"first_run": str|null, "last_run": str|null, "n_runs": int, "distance_km": float},
+      "risk": {                                  # the imbalance-risk index (analyzer.risk)
+        "available": bool, "reason": str|null,   # reason: why there is no score
+        "index": float|null,                     # 0–100
+        "level": "low"|"moderate"|"high"|null,
+        "asof": str|null, "model": str|null, "summary": str|null,
+        "baseline_index": float|null,            # the index with every feature at 0
+        "drivers": [{"feature": str, "label": str,
+                     "contribution": float|null,  # index points, largest first
+                     "value": any, "unit": str|null,
+                     "text": str|null,            # the driver in the runner's own numbers
+                     "evidence": str|null,        # evidence grade
+                     "source": str|null, "note": str|null,
+                     "flagged": bool}]},          # above its flag threshold
+      "balance": {                               # GCT balance [% of contact time on the LEFT foot]
+        "bands": [{"name": "red"|"orange"|"green", "low": float|null, "high": float|null,
+                   "label": str}],               # Garmin's colour bands, lowest first
+        "weeks": [{"week": str, "gct_balance_left_pct": float, "text": str ("51.3 % L"),
+                   "band": str, "n_runs": int, "outside_green_share": float|null}],
+        "runs": [{"run_id": str, "start_time": str, "gct_balance_left_pct": float|null,
+                  "baseline_pct": float|null, "change_pts": float|null, "shift_flag": bool,
+                  "outside_green_share": float|null}],
+        "latest_pct": float|null, "latest_text": str, "latest_band": str|null,
+        "baseline_pct": float|null, "change_pts": float|null},
+      "trends": {"ref_speed_mps": float|null,    # the athlete's reference speed [m/s]
+                 "metrics": [{"metric": "cadence_spm"|"stance_time_ms"|
+                                        "vertical_oscillation_mm"|"vertical_ratio_pct",
+                              "label": str, "unit": str,
+                              "runs": [{"start_time": str, "value": float|null,
+                                        "at_ref": float|null}],   # raw median / at ref speed
+                              "first_at_ref": float|null, "latest_at_ref": float|null,
+                              "change_at_ref": float|null}]},     # median of last 5 − first 5
+      "flags": [{"metric": str, "onset": str|null,              # gait.flag_changes
+                 "side": "left"|"right"|"higher"|"lower"|null,
+                 "size": float|null, "baseline": float|null,     # in the metric's unit
+                 "n_runs": int|null, "text": str}],
+      "latest_run": null | {
+        "run_id": str, "start_time": str, "source_name": str, "device": str|null,
+        "dynamics_source": str, "distance_km": float, "duration_min": float,
+        "gct_balance_left_pct": float|null, "gct_balance_band": str|null,
+        "gct_balance_text": str,
+        "drift": {"gct_balance_left_pts": float|null, "stance_time_ms": float|null,
+                  "cadence_spm": float|null, "vertical_oscillation_mm": float|null},
+        "thirds": [{"third": 1|2|3, "start_min": float, "end_min": float,
+                    "gct_balance_left_pct": float|null, "stance_time_ms": float|null,
+                    "cadence_spm": float|null, "speed_mps": float|null}],
+        "series": {"elapsed_min": [float], "gct_balance_left_pct": [float|null],
+                   "stance_time_ms": [float|null], "speed_mps": [float|null]}},  # 30 s medians
+      "load": {"weeks": [{"week": str, "distance_km": float, "time_h": float, "n_runs": int,
+                          "acwr_coupled": float|null, "acwr_uncoupled": float|null,
+                          "progression_2wk_pct": float|null}],
+               "latest": <last entry of weeks>|null},
+      "plan": {"available": bool, "reason": str|null,      # ranked hip exercises
+               "focus": [str],                     # what the plan answers, most important first
+               "side": "left"|"right"|null,        # side that gets extra sets, if any
+               "side_reasoning": str|null, "maintenance": bool|null,
+               "items": [{"rank": int, "id": str, "name": str, "works": str|null,
+                          "why": str|null,         # the reason in measured numbers
+                          "citations": [str], "dose": str|null, "side": str|null,
+                          "extra_sets": int|null, "progression": str|null,
+                          "how_to": [str],         # steps, in our own words
+                          "cautions": str|null}],
+               "weekly_plan": {"sessions_per_week": int|null, "minutes_per_session": int|null,
+                               "sessions": [{"day": str|null, "exercises": [str]}],
+                               "note": str|null},
+               "notes": [str], "evidence_note": str|null, "safety_note": str|null},
+      "data_quality": {"n_runs": int, "n_with_dynamics": int, "n_without_dynamics": int,
+                       "dynamics_sources": {source: n_runs},   # chest_strap, pod, wrist, stryd, none
+                       "devices": [{"device": str, "n_runs": int}],    # watch (from the file)
+                       "sensors": [{"sensor": str, "n_runs": int}],    # dynamics sensor name
+                       "runs_without_dynamics": [{"run_id", "start_time", "source_name",
+                                                  "device"}],
+                       "developer_fields": [str], "notes": [str]},
+      "disclaimer": [str]
+    }
+
+JSON shape of the team page (``kind`` ``"team_report"``)
+---------------------------------------------------------
+
+.. code-block:: text
+
+    {"schema_version": 1, "kind": "team_report", "generated_at": str,
+     "athletes": [{"athlete": str, "n_runs": int, "last_run": str|null,
+                   "index": float|null, "level": str|null, "top_exercise": str|null,
+                   "file": str|null,            # the athlete's HTML file, relative to the page
+                   "error": str|null}],         # why there is no score for this athlete
+     "disclaimer": [str]}
+
+``analyzer report --all --json`` prints the team dict with one more key, ``"reports"``: each
+athlete's full report dict, keyed by athlete name.
+
+Strings in these dicts may come from files (device names, developer field names, source file
+names, athlete names); the renderers escape every one of them.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import hashlib
+import re
+from pathlib import Path
+from typing import Any
+
+from analyzer.errors import AnalyzerError, NotEnoughData, NotFound
+from analyzer.report import advice, quality, sections
+
+__all__ = ["SCHEMA_VERSION", "build", "team", "athlete_filename", "write_athlete", "write_team"]
+
+SCHEMA_VERSION = 1
+
+
+def _now() -> str:
+    return _dt.datetime.now(_dt.UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
+
+
+def choose_athlete(store, athlete: str | None) -> str:
+    """The athlete to report on: the one given, or the only one in the store.
+
+    Raises
+    ------
+    NotFound
+        The store is empty, or has no athlete of that name.
+    AnalyzerError
+        Several athletes and none chosen.
+    """
+    names = list(store.athletes())
+    if athlete is not None:
+        if athlete not in names:
+            known = ", ".join(names) if names else "none"
+            raise NotFound(f"no athlete {athlete!r} in the store (athletes: {known})")
+        return athlete
+    if not names:
+        raise NotFound("the store holds no runs yet: run `analyzer import PATH` first")
+    if len(names) > 1:
+        raise AnalyzerError(
+            f"the store holds {len(names)} athletes ({', '.join(names)}): choose one with "
+            "--athlete NAME, or use --all for the team page"
+        )
+    return names[0]
+
+
+def _developer_fields(store, athlete: str) -> list[str]:
+    """Developer (third-party) field names in the athlete's files, when the store keeps them.
+
+    Uses ``Store.developer_fields(athlete)`` (a DataFrame with a ``name`` column) if the store
+    has it; the data-quality section simply lists none otherwise.
+    """
+    getter = getattr(store, "developer_fields", None)
+    if getter is None:
+        return []
+    df = getter(athlete)
+    if df is None or len(df) == 0 or "name" not in getattr(df, "columns", ()):
+        return []
+    return sorted({str(n) for n in df["name"].dropna()})
+
+
+def build(store, athlete: str | None = None, *, model=None) -> dict[str, Any]:
+    """Everything one athlete's report shows, as a JSON-able dict (shape in the module doc).
+
+    Parameters
+    ----------
+    store : analyzer.store.Store
+    athlete : str, optional
+        Needed when the store holds more than one athlete.
+    model : analyzer.risk.ImbalanceRiskModel, optional
+        A trained model; the packaged default priors when omitted.
+
+    Raises
+    ------
+    NotFound
+        No such athlete, or an empty store.
+    """
+    from analyzer import exercises, gait, load, risk
+
+    athlete = choose_athlete(store, athlete)
+    runs = store.runs(athlete)
+    gait_df = store.gait(athlete)
+    trends_df = gait.trends(gait_df) if len(gait_df) else gait_df
+    flags_df = gait.flag_changes(trends_df) if len(trends_df) else None
+    weekly = load.weekly(runs) if len(runs) else None
+
+    reason = None
+    assessment = plan = None
+    try:
+        if not len(trends_df):
+            raise NotEnoughData(f"athlete {athlete!r} has no runs to score")
+        found = risk.assess_frames(trends_df, weekly, model=model, athlete=athlete)
+    except NotEnoughData as exc:
+        reason = str(exc)
+    else:
+        assessment = found.to_dict()
+        plan = exercises.recommend(found).to_dict()
+    latest = None
+    if len(runs):
+        ordered = runs.sort_values("start_time")
+        last = ordered.iloc[-1]
+        if "dynamics_source" in ordered:
+            with_dyn = ordered[ordered["dynamics_source"].astype("object").fillna("none") != "none"]
+            if len(with_dyn):
+                last = with_dyn.iloc[-1]
+        gait_row = None
+        if len(gait_df) and "run_id" in gait_df:
+            match = gait_df[gait_df["run_id"] == last["run_id"]]
+            gait_row = match.iloc[0].to_dict() if len(match) else None
+        latest = sections.latest_run(last.to_dict(), gait_row, store.records(last["run_id"]))
+
+    return sections.clean(
+        {
+            "schema_version": SCHEMA_VERSION,
+            "kind": "athlete_report",
+            "generated_at": _now(),
+            "athlete": athlete,
+            "period": sections.period(runs),
+            "risk": advice.risk_section(assessment, reason=reason),
+            "balance": sections.balance(trends_df),
+            "trends": sections.trends(trends_df),
+            "flags": sections.flags(flags_df),
+            "latest_run": latest,
+            "load": sections.load_section(weekly),
+            "plan": advice.plan_section(plan, reason=reason),
+            "data_quality": quality.data_quality(runs, gait_df, _developer_fields(store, athlete)),
+            "disclaimer": list(advice.DISCLAIMER),
+        }
+    )
+
+
+def athlete_filename(athlete: str) -> str:
+    """A safe, unique file name for an athlete's report (``report-<slug>-<hash>.html``)."""
+    slug = re.sub(r"[^A-Za-z0-9_-]+", "-", athlete).strip("-")[:40] or "athlete"
+    digest = hashlib.sha256(athlete.encode("utf-8")).hexdigest()[:8]
+    return f"report-{slug}-{digest}.html"
+
+
+def team_from_reports(reports: dict[str, dict | str], files: dict[str, str] | None = None) -> dict:
+    """The team page dict from per-athlete report dicts (or an error string per athlete)."""
+    rows = []
+    files = files or {}
+    for name in sorted(reports):
+        data = reports[name]
+        if isinstance(data, str):
+            rows.append(
+                {
+                    "athlete": name,
+                    "n_runs": 0,
+                    "last_run": None,
+                    "index": None,
+                    "level": None,
+                    "top_exercise": None,
+                    "file": files.get(name),
+                    "error": data,
+                }
+            )
+            continue
+        items = data["plan"]["items"]
+        rows.append(
+            {
+                "athlete": name,
+                "n_runs": data["period"]["n_runs"],
+                "last_run": data["period"]["last_run"],
+                "index": data["risk"]["index"],
+                "level": data["risk"]["level"],
+                "top_exercise": items[0]["name"] if items else None,
+                "file": files.get(name),
+                "error": data["risk"]["reason"],
+            }
+        )
+    return {
+        "schema_version": SCHEMA_VERSION,
+        "kind": "team_report",
+        "generated_at": _now(),
+        "athletes": rows,
+        "disclaimer": list(advice.DISCLAIMER),
+    }
+
+
+def build_all(store, *, model=None) -> dict[str, dict | str]:
+    """Report dicts for every athlete in the store (an error message where one failed)."""
+    out: dict[str, dict | str] = {}
+    for name in store.athletes():
+        try:
+            out[name] = build(store, name, model=model)
+        except AnalyzerError as exc:
+            out[name] = str(exc)
+    return out
+
+
+def team(store, *, model=None) -> dict:
+    """The team page dict: every athlete with level and top exercise (shape in the module doc)."""
+    return team_from_reports(build_all(store, model=model))
+
+
+def write_athlete(data: dict, path: str | Path) -> Path:
+    """Render one athlete's report dict to a self-contained HTML file; returns the path."""
+    from analyzer.report import html
+
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(html.render(data), encoding="utf-8")
+    return path
+
+
+def write_team(
+    store, path: str | Path, *, model=None, reports: dict[str, dict | str] | None = None
+) -> tuple[Path, dict, dict]:
+    """Write the team page at ``path`` and each athlete's report next to it.
+
+    Returns
+    -------
+    (Path, dict, dict)
+        The team page's path, the team dict, and the per-athlete report dicts (or error
+        strings) keyed by athlete.
+    """
+    from analyzer.report import html
+
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    reports = reports if reports is not None else build_all(store, model=model)
+    files: dict[str, str] = {}
+    for name, data in reports.items():
+        if isinstance(data, dict):
+            fname = athlete_filename(name)
+            write_athlete(data, path.parent / fname)
+            files[name] = fname
+    team_data = team_from_reports(reports, files)
+    path.write_text(html.render_team(team_data), encoding="utf-8")
+    return path, team_data, reports

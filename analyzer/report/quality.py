@@ -1,0 +1,119 @@
+"""The report's ``data_quality`` section: which runs carry running dynamics, from which sensor.
+
+Device and sensor names come from the files and are kept verbatim here; the renderers escape
+them.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pandas as pd
+
+from analyzer.report.sections import clean
+
+#: Readable names of :data:`analyzer.schema.DYNAMICS_SOURCES`.
+SOURCE_NAMES = {
+    "chest_strap": "heart-rate chest strap (HRM-Pro / HRM-Run / HRM 600)",
+    "pod": "Running Dynamics Pod",
+    "wrist": "watch (wrist)",
+    "stryd": "Stryd foot pod",
+    "none": "no running-dynamics sensor",
+}
+
+
+def data_quality(
+    runs: pd.DataFrame | None,
+    gait_df: pd.DataFrame | None = None,
+    developer_fields: list[str] | None = None,
+) -> dict:
+    """``data_quality``: runs without dynamics, which sensors and devices produced the data."""
+    out: dict[str, Any] = {
+        "n_runs": 0,
+        "n_with_dynamics": 0,
+        "n_without_dynamics": 0,
+        "dynamics_sources": {},
+        "devices": [],
+        "sensors": [],
+        "runs_without_dynamics": [],
+        "developer_fields": sorted({str(f) for f in developer_fields or []}),
+        "notes": [],
+    }
+    if runs is None or runs.empty:
+        out["notes"].append("No runs imported yet.")
+        return out
+    src = (
+        runs["dynamics_source"].astype("object")
+        if "dynamics_source" in runs
+        else pd.Series(None, index=runs.index, dtype="object")
+    )
+    src = src.where(src.notna(), "none")
+    no_dyn = src.eq("none")
+    if gait_df is not None and not gait_df.empty and "n_running" in gait_df and "run_id" in runs:
+        # A run can name a sensor yet carry no usable samples (dropouts, treadmill without pod).
+        stance = (
+            gait_df.set_index("run_id")["stance_time_median_ms"]
+            if ("stance_time_median_ms" in gait_df)
+            else None
+        )
+        if stance is not None:
+            usable = runs["run_id"].map(stance).notna()
+            no_dyn = no_dyn | ~usable.to_numpy()
+    out["n_runs"] = int(len(runs))
+    out["n_without_dynamics"] = int(no_dyn.sum())
+    out["n_with_dynamics"] = int(len(runs) - no_dyn.sum())
+    out["dynamics_sources"] = {str(k): int(v) for k, v in src.value_counts().sort_index().items()}
+    if "device" in runs:
+        dev = runs["device"].astype("object").where(runs["device"].notna(), "unknown device")
+        out["devices"] = [
+            {"device": str(k), "n_runs": int(v)} for k, v in dev.value_counts().items()
+        ]
+    if "dynamics_sensor" in runs:
+        sen = runs["dynamics_sensor"].astype("object")[~no_dyn.to_numpy()].dropna()
+        out["sensors"] = [
+            {"sensor": str(k), "n_runs": int(v)} for k, v in sen.value_counts().items()
+        ]
+    for _, r in runs[no_dyn.to_numpy()].sort_values("start_time").iterrows():
+        out["runs_without_dynamics"].append(
+            {
+                "run_id": clean(r.get("run_id")),
+                "start_time": clean(r.get("start_time")),
+                "source_name": clean(r.get("source_name")),
+                "device": clean(r.get("device")),
+            }
+        )
+    notes = out["notes"]
+    if out["n_without_dynamics"] and not out["n_with_dynamics"]:
+        notes.append(
+            f"None of the {out['n_runs']} runs carries running dynamics (they need a chest strap, "
+            "a Running Dynamics Pod or a Stryd pod): only training load can be judged."
+        )
+    elif out["n_without_dynamics"]:
+        notes.append(
+            f"{out['n_without_dynamics']} of {out['n_runs']} runs carry no usable running dynamics; "
+            "balance, contact time and oscillation come from the other "
+            f"{out['n_with_dynamics']}. Distance and time from every run count towards load."
+        )
+    else:
+        notes.append(f"All {out['n_runs']} runs carry running dynamics.")
+    sensors = [s for s in out["dynamics_sources"] if s != "none"]
+    if sensors:
+        notes.append(
+            "Dynamics from: "
+            + "; ".join(
+                f"{SOURCE_NAMES.get(s, s)} ({out['dynamics_sources'][s]} runs)" for s in sensors
+            )
+            + "."
+        )
+    if len(sensors) > 1:
+        notes.append(
+            "More than one sensor type: oscillation and vertical ratio read differently on a "
+            "chest strap and on a pod, so compare runs from the same sensor."
+        )
+    if "wrist" in sensors:
+        notes.append("Wrist-based dynamics carry no left/right balance.")
+    if out["developer_fields"]:
+        notes.append(
+            "Developer (third-party) fields seen: " + ", ".join(out["developer_fields"]) + "."
+        )
+    return out

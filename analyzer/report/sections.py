@@ -1,0 +1,423 @@
+"""Pure builders: DataFrames from the pipeline → the JSON-able sections of a report.
+
+Each function takes the frames named in the team contract (``Store.runs()``, ``Store.gait()``,
+``gait.trends()``, ``gait.flag_changes()``, ``load.weekly()``, ``Store.records()``) and returns
+plain Python (str, float, int, bool, None, lists, dicts): NaN becomes None, timestamps become
+ISO-8601 strings in UTC. The shape of every section is documented in :mod:`analyzer.report`.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from analyzer.report.bands import GCT_BALANCE_BANDS, balance_band, balance_text
+
+#: Trend metrics shown in the report, in display order: (column stem, label, unit).
+TREND_METRICS: tuple[tuple[str, str, str], ...] = (
+    ("cadence_spm", "Cadence", "steps/min"),
+    ("stance_time_ms", "Ground contact time", "ms"),
+    ("vertical_oscillation_mm", "Vertical oscillation", "mm"),
+    ("vertical_ratio_pct", "Vertical ratio", "%"),
+)
+
+#: Gait-summary column holding each trend metric's per-run median.
+_MEDIAN_COLUMN = {
+    "cadence_spm": "cadence_median_spm",
+    "stance_time_ms": "stance_time_median_ms",
+    "vertical_oscillation_mm": "vertical_oscillation_median_mm",
+    "vertical_ratio_pct": "vertical_ratio_median_pct",
+    "step_length_mm": "step_length_median_mm",
+}
+
+#: Readable names and units of the metrics gait.flag_changes can flag.
+FLAG_LABELS: dict[str, tuple[str, str]] = {
+    "gct_balance_left_pct": ("GCT balance", "points"),
+    "cadence_spm": ("Cadence at reference speed", "steps/min"),
+    "stance_time_ms": ("Ground contact time at reference speed", "ms"),
+    "vertical_oscillation_mm": ("Vertical oscillation at reference speed", "mm"),
+    "step_length_mm": ("Step length at reference speed", "mm"),
+    "vertical_ratio_pct": ("Vertical ratio at reference speed", "%"),
+}
+
+#: Points kept in the latest run's downsampled series (keeps the JSON and HTML small).
+SERIES_POINTS = 240
+
+#: Window of the rolling median applied to the latest run's series [s].
+SERIES_SMOOTH_S = 30
+
+_DYNAMICS = ("stance_time_ms", "gct_balance_left_pct", "vertical_oscillation_mm")
+
+
+# ---------------------------------------------------------------------------------------------
+# plain-value helpers
+# ---------------------------------------------------------------------------------------------
+
+
+def clean(value: Any) -> Any:
+    """Recursively convert numpy/pandas values to JSON-able Python; NaN/NaT → None."""
+    if value is None:
+        return None
+    if isinstance(value, Mapping):
+        return {str(k): clean(v) for k, v in value.items()}
+    if isinstance(value, list | tuple | set | np.ndarray | pd.Series | pd.Index):
+        return [clean(v) for v in list(value)]
+    if isinstance(value, pd.DataFrame):
+        return [clean(r) for r in value.to_dict(orient="records")]
+    if isinstance(value, bool | np.bool_):
+        return bool(value)
+    if isinstance(value, int | np.integer):
+        return int(value)
+    if isinstance(value, float | np.floating):
+        f = float(value)
+        return f if math.isfinite(f) else None
+    if isinstance(value, pd.Timestamp | np.datetime64):
+        ts = pd.Timestamp(value)
+        if pd.isna(ts):
+            return None
+        if ts.tzinfo is None:
+            ts = ts.tz_localize("UTC")
+        return ts.tz_convert("UTC").isoformat().replace("+00:00", "Z")
+    if value is pd.NaT or value is pd.NA:
+        return None
+    if hasattr(value, "to_dict"):
+        return clean(value.to_dict())
+    if hasattr(value, "isoformat"):
+        return value.isoformat()
+    return value if isinstance(value, str) else str(value)
+
+
+def num(value: Any, digits: int | None = None) -> float | None:
+    """A finite float (optionally rounded) or None."""
+    try:
+        f = float(value)
+    except (TypeError, ValueError):
+        return None
+    if not math.isfinite(f):
+        return None
+    return round(f, digits) if digits is not None else f
+
+
+def _utc(series: pd.Series) -> pd.Series:
+    return pd.to_datetime(series, utc=True, errors="coerce")
+
+
+def _week_start(ts: pd.Series) -> pd.Series:
+    """Monday 00:00 UTC of each timestamp's week."""
+    day = _utc(ts).dt.tz_convert("UTC").dt.normalize()
+    return day - pd.to_timedelta(day.dt.day_of_week, unit="D")
+
+
+def _col(df: pd.DataFrame, name: str) -> pd.Series:
+    if name in df:
+        return pd.to_numeric(df[name], errors="coerce")
+    return pd.Series(np.nan, index=df.index, dtype=float)
+
+
+# ---------------------------------------------------------------------------------------------
+# sections
+# ---------------------------------------------------------------------------------------------
+
+
+def period(runs: pd.DataFrame) -> dict:
+    """``period``: first and last run, number of runs and total distance."""
+    if runs is None or runs.empty:
+        return {"first_run": None, "last_run": None, "n_runs": 0, "distance_km": 0.0}
+    start = _utc(runs["start_time"])
+    return {
+        "first_run": clean(start.min()),
+        "last_run": clean(start.max()),
+        "n_runs": int(len(runs)),
+        "distance_km": num(_col(runs, "distance_m").sum() / 1000.0, 1) or 0.0,
+    }
+
+
+def balance(trends_df: pd.DataFrame) -> dict:
+    """``balance``: GCT balance per week and per run, with Garmin's bands and the baseline."""
+    out: dict[str, Any] = {
+        "bands": [dict(b) for b in GCT_BALANCE_BANDS],
+        "weeks": [],
+        "runs": [],
+        "latest_pct": None,
+        "latest_text": "–",
+        "latest_band": None,
+        "baseline_pct": None,
+        "change_pts": None,
+    }
+    if trends_df is None or trends_df.empty:
+        return out
+    df = trends_df.sort_values("start_time")
+    bal = _col(df, "gct_balance_left_median_pct")
+    outside = _col(df, "gct_balance_outside_green_share")
+    base = _col(df, "gct_balance_baseline_pct")
+    change = _col(df, "gct_balance_change_pts")
+    flag = (
+        df["balance_shift_flag"] if "balance_shift_flag" in df else pd.Series(False, index=df.index)
+    )
+    for i in range(len(df)):
+        out["runs"].append(
+            {
+                "run_id": clean(df["run_id"].iloc[i]) if "run_id" in df else None,
+                "start_time": clean(_utc(df["start_time"]).iloc[i]),
+                "gct_balance_left_pct": num(bal.iloc[i], 2),
+                "baseline_pct": num(base.iloc[i], 2),
+                "change_pts": num(change.iloc[i], 2),
+                "shift_flag": bool(flag.iloc[i]) if pd.notna(flag.iloc[i]) else False,
+                "outside_green_share": num(outside.iloc[i], 3),
+            }
+        )
+    weeks = pd.DataFrame({"week": _week_start(df["start_time"]), "bal": bal, "out": outside})
+    weeks = weeks[weeks["bal"].notna()]
+    for week, grp in weeks.groupby("week", sort=True):
+        median = float(grp["bal"].median())
+        out["weeks"].append(
+            {
+                "week": clean(week),
+                "gct_balance_left_pct": num(median, 2),
+                "text": balance_text(median),
+                "band": balance_band(median),
+                "n_runs": int(len(grp)),
+                "outside_green_share": num(grp["out"].mean(), 3),
+            }
+        )
+    with_bal = [r for r in out["runs"] if r["gct_balance_left_pct"] is not None]
+    if with_bal:
+        last = with_bal[-1]
+        out["latest_pct"] = last["gct_balance_left_pct"]
+        out["latest_text"] = balance_text(last["gct_balance_left_pct"])
+        out["latest_band"] = balance_band(last["gct_balance_left_pct"])
+        out["baseline_pct"] = last["baseline_pct"]
+        out["change_pts"] = last["change_pts"]
+    return out
+
+
+def trends(trends_df: pd.DataFrame) -> dict:
+    """``trends``: per-run value and value at the reference speed for each trend metric."""
+    out: dict[str, Any] = {"ref_speed_mps": None, "metrics": []}
+    if trends_df is None or trends_df.empty:
+        for stem, label, unit in TREND_METRICS:
+            out["metrics"].append(
+                {
+                    "metric": stem,
+                    "label": label,
+                    "unit": unit,
+                    "runs": [],
+                    "latest_at_ref": None,
+                    "first_at_ref": None,
+                    "change_at_ref": None,
+                }
+            )
+        return out
+    df = trends_df.sort_values("start_time")
+    if "ref_speed_mps" in df:
+        out["ref_speed_mps"] = (
+            num(_col(df, "ref_speed_mps").dropna().iloc[-1], 3)
+            if _col(df, "ref_speed_mps").notna().any()
+            else None
+        )
+    when = _utc(df["start_time"])
+    for stem, label, unit in TREND_METRICS:
+        value = _col(df, _MEDIAN_COLUMN[stem])
+        at_ref = _col(df, f"{stem}_at_ref")
+        rows = [
+            {
+                "start_time": clean(when.iloc[i]),
+                "value": num(value.iloc[i], 2),
+                "at_ref": num(at_ref.iloc[i], 2),
+            }
+            for i in range(len(df))
+        ]
+        valid = at_ref.dropna()
+        # Compare the median of the first and the last five runs so that one odd run does not
+        # decide the direction of the trend.
+        first = num(valid.iloc[:5].median(), 2) if len(valid) else None
+        last = num(valid.iloc[-5:].median(), 2) if len(valid) else None
+        out["metrics"].append(
+            {
+                "metric": stem,
+                "label": label,
+                "unit": unit,
+                "runs": rows,
+                "first_at_ref": first,
+                "latest_at_ref": last,
+                "change_at_ref": num(last - first, 2)
+                if first is not None and last is not None
+                else None,
+            }
+        )
+    return out
+
+
+def flags(flags_df: pd.DataFrame | None) -> list[dict]:
+    """``flags``: sustained changes flagged by :func:`analyzer.gait.flag_changes`."""
+    if flags_df is None or len(flags_df) == 0:
+        return []
+    rows = []
+    for rec in flags_df.to_dict(orient="records"):
+        metric = str(rec.get("metric", ""))
+        size = num(rec.get("size"), 2)
+        side = clean(rec.get("side"))
+        onset = clean(rec.get("onset"))
+        n = clean(rec.get("n_runs"))
+        label, unit = FLAG_LABELS.get(metric, (metric, ""))
+        base = num(rec.get("baseline"), 2)
+        if metric == "gct_balance_left_pct":
+            text = f"{label}: {side} foot longer by {abs(size or 0):.1f} {unit}"
+            if base is not None:
+                text += f" (baseline {balance_text(base)})"
+        else:
+            text = f"{label} {side} by {abs(size or 0):.1f} {unit}"
+            if base is not None:
+                text += f" (baseline {base:.1f} {unit})"
+        if onset:
+            text += f", since {str(onset)[:10]}"
+        if n:
+            text += f", {n} runs"
+        rows.append(
+            {
+                "metric": metric,
+                "onset": onset,
+                "side": side,
+                "size": size,
+                "n_runs": n,
+                "baseline": base,
+                "text": text,
+            }
+        )
+    return rows
+
+
+def load_section(weekly: pd.DataFrame | None) -> dict:
+    """``load``: weekly distance, time, runs, both ACWR variants and 2-week progression."""
+    out: dict[str, Any] = {"weeks": [], "latest": None}
+    if weekly is None or weekly.empty:
+        return out
+    df = weekly.copy()
+    if "week" not in df.columns:
+        df = df.reset_index()
+        df = df.rename(columns={df.columns[0]: "week"})
+    df = df.sort_values("week")
+    for rec in df.to_dict(orient="records"):
+        out["weeks"].append(
+            {
+                "week": clean(pd.Timestamp(rec["week"])),
+                "distance_km": num(rec.get("distance_km"), 2),
+                "time_h": num(rec.get("time_h"), 2),
+                "n_runs": clean(rec.get("n_runs")),
+                "acwr_coupled": num(rec.get("acwr_coupled"), 2),
+                "acwr_uncoupled": num(rec.get("acwr_uncoupled"), 2),
+                "progression_2wk_pct": num(rec.get("progression_2wk_pct"), 1),
+            }
+        )
+    out["latest"] = out["weeks"][-1] if out["weeks"] else None
+    return out
+
+
+def latest_run(
+    run: Mapping | None, gait_row: Mapping | None, records: pd.DataFrame | None
+) -> dict | None:
+    """``latest_run``: the newest run's identity, balance, drift, thirds and a short series.
+
+    Parameters
+    ----------
+    run : mapping
+        The run's row of ``Store.runs()``.
+    gait_row : mapping, optional
+        The run's row of ``Store.gait()`` (``drift_*`` fields come from there).
+    records : DataFrame, optional
+        ``Store.records(run_id)`` in contract columns.
+    """
+    if run is None:
+        return None
+    gait_row = gait_row or {}
+    out: dict[str, Any] = {
+        "run_id": clean(run.get("run_id")),
+        "start_time": clean(run.get("start_time")),
+        "source_name": clean(run.get("source_name")),
+        "device": clean(run.get("device")),
+        "dynamics_source": clean(run.get("dynamics_source")),
+        "distance_km": num((num(run.get("distance_m")) or 0.0) / 1000.0, 2),
+        "duration_min": num((num(run.get("timer_s")) or 0.0) / 60.0, 1),
+        "gct_balance_left_pct": num(gait_row.get("gct_balance_left_median_pct"), 2),
+        "gct_balance_band": balance_band(num(gait_row.get("gct_balance_left_median_pct"))),
+        "gct_balance_text": balance_text(num(gait_row.get("gct_balance_left_median_pct"))),
+        "drift": {
+            "gct_balance_left_pts": num(gait_row.get("drift_gct_balance_left_pts"), 2),
+            "stance_time_ms": num(gait_row.get("drift_stance_time_ms"), 1),
+            "cadence_spm": num(gait_row.get("drift_cadence_spm"), 1),
+            "vertical_oscillation_mm": num(gait_row.get("drift_vertical_oscillation_mm"), 1),
+        },
+        "thirds": [],
+        "series": {
+            "elapsed_min": [],
+            "gct_balance_left_pct": [],
+            "stance_time_ms": [],
+            "speed_mps": [],
+        },
+    }
+    if out["gct_balance_left_pct"] is None and records is not None and not records.empty:
+        med = _col(records, "gct_balance_left_pct").median()
+        out["gct_balance_left_pct"] = num(med, 2)
+        out["gct_balance_band"] = balance_band(num(med))
+        out["gct_balance_text"] = balance_text(num(med))
+    if records is None or records.empty or "elapsed_s" not in records:
+        return out
+    from analyzer.gait import running_mask
+
+    rec = records.sort_values("elapsed_s").reset_index(drop=True)
+    running = running_mask(
+        _col(rec, "speed_mps"),
+        _col(rec, "cadence_spm"),
+        _col(rec, "stance_time_ms") if "stance_time_ms" in rec else None,
+    )
+    # Walking breaks and stops distort balance and contact time: keep running samples only.
+    rec = rec.copy()
+    for c in (*_DYNAMICS, "cadence_spm", "speed_mps"):
+        if c in rec:
+            rec[c] = _col(rec, c).where(running)
+    t = _col(rec, "elapsed_s")
+    has_dyn = np.zeros(len(rec), dtype=bool)
+    for c in _DYNAMICS:
+        has_dyn |= _col(rec, c).notna().to_numpy()
+    if has_dyn.any():
+        t0, t1 = float(t[has_dyn].min()), float(t[has_dyn].max())
+        edges = np.linspace(t0, t1, 4)
+        for k in range(3):
+            sel = (t >= edges[k]) & ((t < edges[k + 1]) if k < 2 else (t <= edges[k + 1]))
+            part = rec[sel.to_numpy()]
+            out["thirds"].append(
+                {
+                    "third": k + 1,
+                    "start_min": num(edges[k] / 60.0, 2),
+                    "end_min": num(edges[k + 1] / 60.0, 2),
+                    "gct_balance_left_pct": num(_col(part, "gct_balance_left_pct").median(), 2),
+                    "stance_time_ms": num(_col(part, "stance_time_ms").median(), 1),
+                    "cadence_spm": num(_col(part, "cadence_spm").median(), 1),
+                    "speed_mps": num(_col(part, "speed_mps").median(), 2),
+                }
+            )
+    # Rolling median over a fixed time window, then keep about SERIES_POINTS evenly spaced rows.
+    idx = pd.to_timedelta(t.to_numpy(), unit="s")
+    frame = pd.DataFrame(
+        {
+            c: _col(rec, c).to_numpy()
+            for c in ("gct_balance_left_pct", "stance_time_ms", "speed_mps")
+        },
+        index=idx,
+    )
+    frame = frame[~frame.index.isna()]
+    frame = frame[~frame.index.duplicated()]
+    smooth = frame.rolling(f"{SERIES_SMOOTH_S}s", min_periods=1).median()
+    step = max(1, int(math.ceil(len(smooth) / SERIES_POINTS)))
+    smooth = smooth.iloc[::step]
+    out["series"] = {
+        "elapsed_min": [num(v.total_seconds() / 60.0, 3) for v in smooth.index],
+        "gct_balance_left_pct": [num(v, 2) for v in smooth["gct_balance_left_pct"]],
+        "stance_time_ms": [num(v, 1) for v in smooth["stance_time_ms"]],
+        "speed_mps": [num(v, 2) for v in smooth["speed_mps"]],
+    }
+    return out

@@ -1,0 +1,177 @@
+"""Terminal summary of a report dict, drawn with rich.
+
+Strings from the data are wrapped in :class:`rich.text.Text` (never parsed as console markup), so
+a device called ``[bold red]x[/]`` prints literally.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from typing import Any
+
+from rich.console import Console, Group
+from rich.panel import Panel
+from rich.table import Table
+from rich.text import Text
+
+#: Drivers adding fewer index points than this are not listed in the terminal summary.
+MIN_DRIVER_POINTS = 0.5
+
+_LEVEL_STYLE = {"low": "bold green", "moderate": "bold dark_orange", "high": "bold red"}
+_BAND_STYLE = {
+    "green": "green",
+    "orange": "dark_orange",
+    "red": "red",
+    "blue": "blue",
+    "purple": "magenta",
+}
+
+
+def _t(value: Any, style: str = "") -> Text:
+    return Text("–" if value is None else str(value), style=style)
+
+
+def _f(value: Any, digits: int = 1, unit: str = "", signed: bool = False) -> Text:
+    if value is None or (isinstance(value, float) and not math.isfinite(value)):
+        return Text("–")
+    spec = f"{'+' if signed else ''}.{digits}f"
+    return Text(f"{float(value):{spec}}" + (f" {unit}" if unit else ""))
+
+
+def _short(text: Any, limit: int = 80) -> str | None:
+    """The part after a leading "When ...:" condition, cut at ``limit`` characters."""
+    if text is None:
+        return None
+    text = str(text)
+    head, sep, rest = text.partition(": ")
+    if sep and head.lower().startswith("when "):
+        text = rest
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def render(data: Mapping, console: Console | None = None) -> None:
+    """Print one athlete's report dict as a short summary.
+
+    Parameters
+    ----------
+    data : mapping
+        A report dict from :func:`analyzer.report.build`.
+    console : rich.console.Console, optional
+        Where to print (a new console on stdout when omitted).
+    """
+    console = console or Console()
+    r, p, b = data["risk"], data["period"], data["balance"]
+    head = Text()
+    head.append(str(data["athlete"]), style="bold")
+    head.append(
+        f"  {p['n_runs']} runs, {(p['first_run'] or '')[:10]} to {(p['last_run'] or '')[:10]}"
+        f", {p['distance_km']:.0f} km\n"
+    )
+    if r["available"]:
+        head.append("Imbalance-risk index ")
+        head.append(f"{r['index']:.0f}/100 " if r["index"] is not None else "– ", style="bold")
+        head.append(str(r["level"]), style=_LEVEL_STYLE.get(r["level"], "bold"))
+    else:
+        head.append("No index: ")
+        head.append(str(r["reason"]))
+    head.append("\nLatest GCT balance ")
+    head.append(b["latest_text"], style=_BAND_STYLE.get(b["latest_band"] or "", ""))
+    if b["latest_band"]:
+        head.append(f" ({b['latest_band']} band)")
+    console.print(Panel(head, title="analyzer report", expand=False))
+
+    # Drivers that add (almost) nothing are left to the HTML report.
+    shown = [d for d in r["drivers"] if (d["contribution"] or 0.0) >= MIN_DRIVER_POINTS][:5]
+    if shown:
+        t = Table(title="Drivers", title_justify="left")
+        t.add_column("driver")
+        t.add_column("points", justify="right")
+        t.add_column("evidence")
+        t.add_column("detail", overflow="fold", max_width=60)
+        for d in shown:
+            t.add_row(
+                _t(d["label"]),
+                _f(d["contribution"], 1, signed=True),
+                _t(d["evidence"]),
+                _t(d["text"]),
+            )
+        console.print(t)
+
+    items = data["plan"]["items"]
+    if items:
+        # The reasons in full are in the HTML report; the terminal keeps to what to do.
+        t = Table(title="Exercise plan", title_justify="left")
+        t.add_column("#", justify="right")
+        t.add_column("exercise")
+        t.add_column("dose", overflow="fold", max_width=40)
+        t.add_column("harder next", overflow="fold", max_width=40)
+        for it in items:
+            t.add_row(
+                _t(it["rank"]),
+                _t(it["name"], "bold"),
+                _t(it["dose"]),
+                _t(_short(it["progression"])),
+            )
+        console.print(t)
+        for focus in data["plan"]["focus"]:
+            console.print(Text("Focus: " + str(focus)))
+    elif not data["plan"]["available"]:
+        console.print(Text("No exercise plan: " + str(data["plan"]["reason"])))
+
+    t = Table(title="Trends at reference speed", title_justify="left")
+    t.add_column("metric")
+    t.add_column("first runs", justify="right")
+    t.add_column("latest runs", justify="right")
+    t.add_column("change", justify="right")
+    for m in data["trends"]["metrics"]:
+        t.add_row(
+            _t(m["label"]),
+            _f(m["first_at_ref"], 1, m["unit"]),
+            _f(m["latest_at_ref"], 1, m["unit"]),
+            _f(m["change_at_ref"], 1, m["unit"], True),
+        )
+    lw = data["load"]["latest"]
+    extra = []
+    if lw:
+        extra.append(
+            Text(
+                f"Last week: {lw['distance_km'] or 0:.1f} km in {lw['n_runs']} runs; "
+                f"ACWR {_f(lw['acwr_uncoupled'], 2)} (uncoupled)"
+            )
+        )
+    lr = data.get("latest_run")
+    if lr:
+        dr = lr["drift"]
+        extra.append(
+            Text(
+                f"Latest run {(lr['start_time'] or '')[:10]}: balance {lr['gct_balance_text']}, "
+                f"drift over the run {_f(dr['gct_balance_left_pts'], 2, 'pts', True)}, "
+                f"contact time {_f(dr['stance_time_ms'], 0, 'ms', True)}"
+            )
+        )
+    console.print(Group(t, *extra))
+    for note in data["data_quality"]["notes"]:
+        console.print(Text("• " + str(note), style="dim"))
+    console.print(Text(data["disclaimer"][0], style="italic"))
+
+
+def render_team(team: Mapping, console: Console | None = None) -> None:
+    """Print the team dict as one table."""
+    console = console or Console()
+    t = Table(title=f"Team: {len(team['athletes'])} athletes", title_justify="left")
+    t.add_column("athlete")
+    t.add_column("runs", justify="right")
+    t.add_column("index", justify="right")
+    t.add_column("level")
+    t.add_column("first exercise")
+    for a in team["athletes"]:
+        level = (
+            _t(a["level"], _LEVEL_STYLE.get(a["level"] or "", ""))
+            if a["level"]
+            else _t(a.get("error"), "dim")
+        )
+        t.add_row(
+            _t(a["athlete"]), _t(a["n_runs"]), _f(a["index"], 0), level, _t(a["top_exercise"])
+        )
+    console.print(t)
