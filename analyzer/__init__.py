@@ -41,6 +41,9 @@ __all__ = [
     "UnsupportedExport",
     "read_fit",
     "Store",
+    "assess",
+    "recommend",
+    "ImbalanceRiskModel",
 ]
 
 
@@ -54,4 +57,16 @@ def __getattr__(name: str):
         from analyzer.store import Store
 
         return Store
+    if name == "assess":
+        from analyzer.risk import assess
+
+        return assess
+    if name == "recommend":
+        from analyzer.exercises import recommend
+
+        return recommend
+    if name == "ImbalanceRiskModel":
+        from analyzer.risk import ImbalanceRiskModel
+
+        return ImbalanceRiskModel
     raise AttributeError(f"module 'analyzer' has no attribute {name!r}")

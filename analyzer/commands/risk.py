@@ -1,7 +1,226 @@
-"""CLI commands: risk (being built; see the issue that owns it)."""
+"""CLI commands: ``risk``, ``recommend``, ``train``."""
 
 from __future__ import annotations
 
+import argparse
+import json
+from pathlib import Path
 
-def register(sub) -> None:  # noqa: ARG001 - filled in by the owning issue
-    pass
+import pandas as pd
+
+
+def _model_arg(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--model",
+        type=Path,
+        default=None,
+        help="model JSON written by `analyzer train` (default: the documented priors)",
+    )
+
+
+def _asof_arg(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--asof",
+        default=None,
+        help="score as of this date (YYYY-MM-DD, whole day included; default: the last run)",
+    )
+
+
+def _int_at_least(low: int):
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected an integer, got {text!r}") from None
+        if value < low:
+            raise argparse.ArgumentTypeError(f"must be at least {low}, got {value}")
+        return value
+
+    return parse
+
+
+def _asof(value: str | None):
+    if value is None:
+        return None
+    ts = pd.Timestamp(value)
+    if ts == ts.normalize() and len(value.strip()) <= 10:  # a bare date: include that whole day
+        ts = ts + pd.Timedelta(days=1) - pd.Timedelta(1, "us")
+    return ts
+
+
+def register(sub) -> None:
+    from analyzer.cli import common
+
+    p = sub.add_parser(
+        "risk",
+        help="imbalance-risk index (0-100), level and drivers with evidence grades",
+        description=(
+            "Score the imbalance-risk index of one athlete from recent runs against their own "
+            "baseline. It is an index, not a diagnosis or an injury probability."
+        ),
+    )
+    common.store_arg(p)
+    common.athlete_arg(p)
+    common.json_arg(p)
+    _model_arg(p)
+    _asof_arg(p)
+    p.set_defaults(func=cmd_risk)
+
+    p = sub.add_parser(
+        "recommend",
+        help="ranked plan among the eight hip exercises: why, dose, side, progression",
+        description=(
+            "Turn the imbalance-risk drivers into a prioritised plan among the eight hip "
+            "exercises, with the measured reason, dose, side emphasis and next progression."
+        ),
+    )
+    common.store_arg(p)
+    common.athlete_arg(p)
+    common.json_arg(p)
+    _model_arg(p)
+    _asof_arg(p)
+    p.add_argument(
+        "--max-items",
+        type=_int_at_least(1),
+        default=5,
+        help="most exercises in the plan (default 5)",
+    )
+    p.set_defaults(func=cmd_recommend)
+
+    p = sub.add_parser(
+        "train",
+        help="fit the model to your own injury log, evaluated by athlete (GroupKFold)",
+        description=(
+            "Fit the imbalance-risk model to a labelled injury log (CSV: athlete, date, injured, "
+            "side, body_part) using the runs in the store before each date; report grouped "
+            "cross-validated ROC AUC, Brier score and calibration, and write a model JSON."
+        ),
+    )
+    common.store_arg(p)
+    common.json_arg(p)
+    p.add_argument("--labels", type=Path, required=True, help="injury log CSV")
+    p.add_argument(
+        "--out",
+        type=Path,
+        default=Path("model.json"),
+        help="where to write the model (default model.json)",
+    )
+    p.add_argument(
+        "--folds", type=_int_at_least(2), default=5, help="GroupKFold splits by athlete (default 5)"
+    )
+    p.set_defaults(func=cmd_train)
+
+
+def _console():
+    from rich.console import Console
+
+    return Console(highlight=False, soft_wrap=False, width=120)
+
+
+def _assessment(args):
+    from analyzer import risk
+    from analyzer.cli import common
+
+    model = risk.load_model(args.model) if args.model is not None else None
+    with common.open_store(args) as store:
+        return risk.assess(store, args.athlete, model=model, asof=_asof(args.asof))
+
+
+def cmd_risk(args) -> int:
+    a = _assessment(args)
+    if args.json:
+        print(json.dumps(a.to_dict(), indent=2))
+        return 0
+    from rich.table import Table
+
+    con = _console()
+    con.print(
+        f"[bold]{a.athlete}[/bold] as of {a.asof[:10]}: imbalance-risk index "
+        f"[bold]{a.index:.0f}[/bold] / 100 ([bold]{a.level}[/bold]; "
+        f"low < {a.levels['low_below']:.0f} <= moderate < {a.levels['moderate_below']:.0f} <= high)"
+    )
+    t = Table(title=f"Drivers (index points above the all-clear baseline {a.baseline_index:.0f})")
+    for col in ("driver", "points", "your numbers", "evidence"):
+        t.add_column(col)
+    for d in a.drivers:
+        pts = f"{d.contribution:+.1f}" + (" *" if d.flagged else "")
+        t.add_row(d.label, pts, d.text, d.grade)
+    con.print(t)
+    con.print("* flagged. Model: " + a.model)
+    con.print(a.disclaimer)
+    return 0
+
+
+def cmd_recommend(args) -> int:
+    from analyzer import exercises
+
+    a = _assessment(args)
+    plan = exercises.recommend(a, max_items=args.max_items)
+    if args.json:
+        print(json.dumps({"assessment": a.to_dict(), "plan": plan.to_dict()}, indent=2))
+        return 0
+    from rich.table import Table
+
+    con = _console()
+    con.print(f"[bold]{a.athlete}[/bold]: index {a.index:.0f} ({a.level}). Focus:")
+    for f in plan.focus:
+        con.print(f"  - {f}")
+    t = Table(title="Hip-exercise plan")
+    for col in ("#", "exercise", "dose", "why", "next step"):
+        t.add_column(col)
+    for i in plan.items:
+        t.add_row(str(i.rank), i.name, i.dose, i.why[0], i.progression)
+    con.print(t)
+    wp = plan.weekly_plan
+    con.print(
+        f"{wp['sessions_per_week']} sessions a week ("
+        + ", ".join(s["day"] for s in wp["sessions"])
+        + f"), about {wp['minutes_per_session']} min each."
+    )
+    if plan.side_reasoning:
+        con.print("Side: " + plan.side_reasoning)
+    for n in plan.notes:
+        con.print("Note: " + n)
+    con.print(plan.evidence_note)
+    con.print("[bold]Safety:[/bold] " + plan.safety_note)
+    return 0
+
+
+def cmd_train(args) -> int:
+    from analyzer import training
+    from analyzer.cli import common
+
+    with common.open_store(args) as store:
+        model, ev = training.train_from_store(store, args.labels, n_splits=args.folds)
+    model.save(args.out, training=ev)
+    if args.json:
+        print(json.dumps({"model": str(args.out), "evaluation": ev}, indent=2))
+        return 0
+    from rich.table import Table
+
+    con = _console()
+    con.print(
+        f"Trained on {ev['n_samples']} labels ({ev['n_injuries']} injuries) from "
+        f"{ev['n_athletes']} athletes; {ev['n_splits']}-fold GroupKFold by athlete."
+    )
+    con.print(
+        f"ROC AUC {ev['auc']:.3f} (folds: "
+        + ", ".join(f"{x:.2f}" for x in ev["auc_folds"])
+        + f"); Brier score {ev['brier']:.4f}"
+    )
+    skipped = ev.get("skipped") or {}
+    if any(skipped.values()):
+        con.print("Skipped labels: " + ", ".join(f"{k} {v}" for k, v in skipped.items() if v))
+    t = Table(title="Calibration (out of fold)")
+    for col in ("score range", "n", "mean score", "observed rate"):
+        t.add_column(col)
+    for b in ev["calibration"]:
+        t.add_row(
+            f"{b['score_min']:.3f}-{b['score_max']:.3f}",
+            str(b["n"]),
+            f"{b['mean_score']:.3f}",
+            f"{b['observed_rate']:.3f}",
+        )
+    con.print(t)
+    con.print(f"Model written to {args.out}; use it with --model {args.out}")
+    return 0
