@@ -6,35 +6,57 @@ A decoder (fitparse, or the project's vectorised decoder) turns a payload's byte
 out of the decoders is what lets a faster decoder replace fitparse without touching callers,
 and lets a test assert that both produce the same Activity.
 
-Specification of :attr:`FitMessages.tables` (every decoder must follow it exactly):
+Specification of :attr:`FitMessages.tables` (every decoder must follow it exactly; the two
+decoders are compared table by table, column by column):
 
 - Keys are global message numbers. A decoder must supply every message in
   :data:`WANTED_MESSAGES` that the file contains; it may omit all others.
-- One row per message, in file order (chained FIT files: in order, one after another).
-- Native field columns are named by the field definition number (``int``).
-- Values of native fields:
+- One row per data message, in file order (chained FIT files: in order, one after another).
+  Rows are built from the message's own bytes; nothing is carried over from earlier messages.
+- Native field columns are named by the field definition number (``int``). When a definition
+  lists the same field number twice, the last one wins.
+- Values of native fields (the *element count* is field size / base-type size, using the base
+  type written in the definition message, not the profile's):
 
-  * integer fields with a scale or offset in the FIT profile: ``raw / scale - offset`` as float64;
-  * every other integer field (enum, date_time, plain uints, bitfields): the raw integer as
-    float64 (exact below 2**53);
-  * strings: ``str`` (``None`` when empty or invalid);
-  * byte arrays: only ``developer_data_id.application_id`` (207/1), as a lower-case canonical
-    UUID string; other array fields may be omitted;
-  * the base type's invalid value, or a field absent from a message that another message of the
-    same type has: NaN (``None`` for strings).
+  * invalid values are those of the base type written in the definition (0xFF for enum/uint8,
+    0x7F sint8, 0xFFFF uint16, 0x7FFF sint16, 0xFFFFFFFF uint32, 0x7FFFFFFF sint32, 0 for the
+    ``z`` types, NaN for floats, all-0xFF for byte) and become NaN (``None`` for strings);
+  * single-element numeric fields: ``raw / scale - offset`` as float64, where scale and offset
+    come from :func:`profile_scale_offset` (Garmin FIT SDK profile as shipped in
+    ``garmin_fit_sdk``; 1 and 0 for fields the profile does not know or that carry several
+    component scales). Enums, date_time (FIT seconds, not converted), plain uints and
+    bitfields therefore stay the raw integer as float64;
+  * strings: ``str`` up to the first NUL (the whole field when there is none), UTF-8 with
+    ``errors="replace"``; ``None`` when that is empty;
+  * multi-element fields and every ``byte`` field are omitted, except
+    ``developer_data_id.application_id`` (207/1): a lower-case canonical UUID string of the 16
+    bytes in file order (``str(uuid.UUID(bytes=...))``);
+  * a field absent from a message that another message of the same type has: NaN (``None``
+    for string columns). Numeric columns are float64, string columns object.
 
-- Components the profile marks as *accumulated* are expanded by the decoder:
-  ``record.compressed_speed_distance`` (8) into ``speed`` (6) and an accumulated ``distance`` (5).
-  Other component expansions (speed→enhanced_speed, altitude→enhanced_altitude) are optional:
-  :mod:`analyzer.fit` falls back from the enhanced field to the base field itself.
-- Compressed-timestamp headers: the decoder reconstructs ``timestamp`` (253) as FIT seconds.
-- Developer fields are columns named ``"dev:{developer_data_index}:{field_definition_number}"``,
-  with the field description's scale and offset applied (float64), or ``str`` for strings.
+- Components: **only** ``record.compressed_speed_distance`` (20/8) is expanded, into ``speed``
+  (6, first 12 bits / 100 m/s) and ``distance`` (5, next 12 bits accumulated across records as
+  the FIT SDK accumulates them, / 16 m). A natively written 5 or 6 in the same message wins.
+  No other component is expanded (so ``enhanced_speed`` 73 / ``enhanced_altitude`` 78 appear only
+  when the file writes them; :mod:`analyzer.fit` falls back to the base field).
+- Compressed-timestamp headers: the decoder reconstructs ``timestamp`` (253) as FIT seconds from
+  the last full timestamp seen in any message (as fitparse does).
+- Developer fields are columns named ``"dev:{developer_data_index}:{field_definition_number}"``:
+  single-element numeric values with the field description's scale (206/6, 1 when invalid or 0)
+  and offset (206/7, 0 when invalid) applied as ``raw / scale - offset`` (float64); strings as
+  ``str``; multi-element values omitted. A developer field used before any description of it is
+  a :class:`~analyzer.errors.FitFormatError`.
+- Errors: empty payload or < 12 bytes or no ``.FIT`` signature (also of a chained file's
+  header) -> FitHeaderError; header/file CRC mismatch -> FitCRCError; payload ends early ->
+  FitTruncatedError; anything else that breaks the protocol (undefined local message type,
+  field size not a multiple of its base type size) -> FitFormatError. A header CRC of 0 is
+  accepted (not checked).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cache
 
 import pandas as pd
 
@@ -69,3 +91,18 @@ class FitMessages:
     def table(self, mesg_num: int) -> pd.DataFrame:
         """The messages of one type; an empty frame when the file has none."""
         return self.tables.get(mesg_num, pd.DataFrame())
+
+
+@cache
+def profile_scale_offset(mesg_num: int, field_num: int) -> tuple[float, float]:
+    """Scale and offset of a native field in the Garmin FIT SDK profile.
+
+    Returns ``(1, 0)`` for fields the profile does not know and for fields whose profile entry
+    lists several component scales (those are byte arrays, omitted by the spec anyway).
+    """
+    from garmin_fit_sdk import Profile
+
+    fld = Profile["messages"].get(mesg_num, {}).get("fields", {}).get(field_num)
+    if not fld or len(fld["scale"]) != 1:
+        return 1, 0
+    return fld["scale"][0], fld["offset"][0]
