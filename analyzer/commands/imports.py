@@ -1,7 +1,272 @@
-"""CLI commands: imports (being built; see the issue that owns it)."""
+"""CLI commands ``analyzer import`` and ``analyzer runs``."""
 
 from __future__ import annotations
 
+import argparse
+import json
+import math
+import sys
+from pathlib import Path
+from typing import Any
 
-def register(sub) -> None:  # noqa: ARG001 - filled in by the owning issue
-    pass
+from analyzer.cli import EXIT_FAILED, EXIT_OK, EXIT_USAGE, common
+
+#: Most "not a run" lines printed after an import (the import log keeps them all).
+MAX_LISTED = 20
+
+
+def register(sub) -> None:
+    """Add ``import`` and ``runs`` to the sub-command parser."""
+    p = sub.add_parser(
+        "import",
+        help="import FIT files, folders and watch-export zips into the local store",
+        description=(
+            "Import running activities from any mix of .fit / .fit.gz files, folders (searched "
+            "recursively) and zips, including Garmin's 'Export your data' archive with its "
+            "nested zips and Strava's bulk export. Re-importing the same files adds nothing; an "
+            "interrupted import is completed by running the command again. Exit status: 0 when "
+            "every file was handled, 1 when any file failed (each is listed with its reason)."
+        ),
+    )
+    p.add_argument("paths", nargs="+", metavar="PATH", help="FIT file, .fit.gz, folder or .zip")
+    common.athlete_arg(p, help="whose runs these are (default: 'default')")
+    common.store_arg(p)
+    p.add_argument(
+        "--workers",
+        type=_positive_int,
+        default=None,
+        metavar="N",
+        help="decoder processes to use (default: one per CPU core; 1 = no extra processes)",
+    )
+    p.set_defaults(func=cmd_import)
+
+    p = sub.add_parser(
+        "runs",
+        help="list the imported runs with distance, pace, device, dynamics and averages",
+        description=(
+            "List imported runs, oldest first: date, distance, duration, pace, device, where the "
+            "running dynamics came from, and per-run averages computed from the records. "
+            "--json prints one object per run, with the watch's own session averages under "
+            "watch_avg_* beside ours (avg_*)."
+        ),
+    )
+    common.athlete_arg(p, help="only this athlete's runs (default: all)")
+    common.store_arg(p)
+    common.json_arg(p)
+    p.set_defaults(func=cmd_runs)
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
+    return value
+
+
+# --------------------------------------------------------------------------------------------
+# import
+# --------------------------------------------------------------------------------------------
+def cmd_import(args: argparse.Namespace) -> int:
+    """Run ``analyzer import``; returns the exit code."""
+    missing = [p for p in args.paths if not Path(p).exists()]
+    if missing:
+        print(f"Error: no such file or folder: {', '.join(missing)}", file=sys.stderr)
+        return EXIT_USAGE
+    from rich.console import Console
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        SpinnerColumn,
+        TextColumn,
+        TimeElapsedColumn,
+    )
+
+    err = Console(stderr=True)
+    progress = Progress(
+        SpinnerColumn(),
+        TextColumn("importing"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        TextColumn("{task.fields[name]}", style="dim"),
+        console=err,
+        transient=True,
+        disable=not err.is_terminal,
+    )
+    task = progress.add_task("import", total=None, name="")
+
+    def on_progress(entry, report) -> None:
+        total = max(report.discovered, report.done) or None
+        name = entry.name.rsplit("!", 1)[-1].rsplit("/", 1)[-1][-40:]
+        progress.update(task, completed=report.done, total=total, name=name)
+
+    with common.open_store(args) as store, progress:
+        report = store.import_paths(
+            args.paths, athlete=args.athlete, progress=on_progress, workers=args.workers
+        )
+        store_path = store.path
+    _print_summary(report, store_path)
+    return EXIT_OK if report.ok else EXIT_FAILED
+
+
+def _print_summary(report, store_path: Path) -> None:
+    out = []
+    out.append(
+        f"Imported {report.imported} file{'s' if report.imported != 1 else ''} "
+        f"({report.runs} run{'s' if report.runs != 1 else ''}, {report.records:,} records) "
+        f"for athlete {report.athlete!r} into {store_path} in {report.elapsed_s:.1f} s"
+    )
+    out.append(f"  imported:    {report.imported}")
+    out.append(f"  duplicates:  {report.duplicates}  (already in the store)")
+    out.append(f"  not a run:   {report.not_run}")
+    out.append(f"  failed:      {report.failed}")
+    if report.skipped:
+        out.append(f"  skipped:     {report.skipped}  (not FIT files: GPX, TCX, CSV, JSON...)")
+    not_run = [e for e in report.entries if e.outcome == "not_run"]
+    if not_run:
+        out.append("Not a run:")
+        out += [f"  {e.name}: {e.detail}" for e in not_run[:MAX_LISTED]]
+        if len(not_run) > MAX_LISTED:
+            out.append(f"  ... and {len(not_run) - MAX_LISTED} more (see the store's import_log)")
+    if report.failures:
+        out.append("Failed:")
+        out += [f"  {e.name}: {e.detail}" for e in report.failures]
+        out.append("The other files were imported; fix or remove the failed ones and re-run.")
+    print("\n".join(out))
+
+
+# --------------------------------------------------------------------------------------------
+# runs
+# --------------------------------------------------------------------------------------------
+#: Keys of every object printed by ``analyzer runs --json``.
+JSON_KEYS = (
+    "run_id",
+    "activity_id",
+    "athlete",
+    "source_name",
+    "start_time",
+    "sport",
+    "sub_sport",
+    "device",
+    "dynamics_source",
+    "has_dynamics",
+    "distance_m",
+    "timer_s",
+    "elapsed_s",
+)
+
+
+def cmd_runs(args: argparse.Namespace) -> int:
+    """Run ``analyzer runs``; returns the exit code."""
+    with common.open_store(args) as store:
+        runs = store.runs(athlete=args.athlete)
+        store_path = store.path
+    if args.json:
+        print(json.dumps(runs_to_json(runs), indent=2, allow_nan=False))
+        return EXIT_OK
+    if runs.empty:
+        print(f"No runs in {store_path}; add some with `analyzer import PATH`.")
+        return EXIT_OK
+    _print_table(runs)
+    return EXIT_OK
+
+
+def runs_to_json(runs) -> list[dict[str, Any]]:
+    """The rows of :meth:`Store.runs` as JSON-able dicts (NaN → None, times in ISO 8601)."""
+    avg_cols = [c for c in runs.columns if c.startswith(("avg_", "watch_avg_"))]
+    out = []
+    for row in runs.to_dict("records"):
+        obj = {k: _json_value(row.get(k)) for k in JSON_KEYS}
+        obj.update({k: _json_value(row[k]) for k in avg_cols})
+        out.append(obj)
+    return out
+
+
+def _json_value(v: Any) -> Any:
+    if v is None:
+        return None
+    if hasattr(v, "isoformat"):
+        return None if v != v else v.isoformat()  # NaT != NaT
+    if hasattr(v, "item"):
+        v = v.item()
+    if isinstance(v, float) and not math.isfinite(v):
+        return None
+    if v != v:  # pandas NA-likes
+        return None
+    return v
+
+
+def _print_table(runs) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    console = Console()
+    if not console.is_terminal:
+        console = Console(width=180)
+    table = Table(title=f"{len(runs)} run{'s' if len(runs) != 1 else ''}")
+    for name, justify in (
+        ("date (UTC)", "left"),
+        ("athlete", "left"),
+        ("km", "right"),
+        ("time", "right"),
+        ("pace /km", "right"),
+        ("device", "left"),
+        ("dynamics", "left"),
+        ("cadence spm", "right"),
+        ("GCT ms", "right"),
+        ("balance L %", "right"),
+        ("VO mm", "right"),
+        ("step mm", "right"),
+        ("VR %", "right"),
+    ):
+        table.add_column(name, justify=justify)
+    for r in runs.to_dict("records"):
+        speed = r["avg_speed_mps"]
+        if not _num(speed) and _num(r["distance_m"]) and _num(r["timer_s"]) and r["timer_s"] > 0:
+            speed = r["distance_m"] / r["timer_s"]
+        table.add_row(
+            r["start_time"].strftime("%Y-%m-%d %H:%M") if _num_time(r["start_time"]) else "?",
+            str(r["athlete"]),
+            _fmt(r["distance_m"] / 1000 if _num(r["distance_m"]) else None, "{:.2f}"),
+            _duration(r["timer_s"]),
+            _pace(speed),
+            str(r["device"]) if isinstance(r["device"], str) else "-",
+            r["dynamics_source"] if r["has_dynamics"] else "-",
+            _fmt(r["avg_cadence_spm"], "{:.0f}"),
+            _fmt(r["avg_stance_time_ms"], "{:.0f}"),
+            _fmt(r["avg_gct_balance_left_pct"], "{:.1f}"),
+            _fmt(r["avg_vertical_oscillation_mm"], "{:.0f}"),
+            _fmt(r["avg_step_length_mm"], "{:.0f}"),
+            _fmt(r["avg_vertical_ratio_pct"], "{:.1f}"),
+        )
+    console.print(table)
+
+
+def _num(v: Any) -> bool:
+    return v is not None and isinstance(v, int | float) and math.isfinite(v)
+
+
+def _num_time(v: Any) -> bool:
+    return v is not None and v == v
+
+
+def _fmt(v: Any, spec: str) -> str:
+    return spec.format(v) if _num(v) else "-"
+
+
+def _duration(seconds: Any) -> str:
+    if not _num(seconds):
+        return "-"
+    s = int(round(seconds))
+    return f"{s // 3600}:{s % 3600 // 60:02d}:{s % 60:02d}"
+
+
+def _pace(speed: Any) -> str:
+    if not _num(speed) or speed <= 0.5:  # slower than 33 min/km is not a running pace
+        return "-"
+    s = int(round(1000 / speed))
+    return f"{s // 60}:{s % 60:02d}"

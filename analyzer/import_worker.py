@@ -1,0 +1,194 @@
+"""The worker side of an import: one payload's bytes → a picklable :class:`Decoded`.
+
+:func:`decode_payload` runs in the decoder processes (or in-process with ``--workers 1``). It
+decodes with :func:`analyzer.fit.read_fit`, keeps only the running sessions, and computes what
+is cheapest to compute while the records are at hand: the per-run averages
+(:func:`analyzer.averages.run_averages`) and the gait summary (:func:`analyzer.gait.summarize`,
+cached by the store). It never raises for a bad file: the reason comes back in the result.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import inspect
+import math
+import signal
+from dataclasses import dataclass, field
+from typing import Any
+
+import pandas as pd
+
+from analyzer.errors import AnalyzerError, InvalidFitFile
+
+
+@dataclass
+class DecodedRun:
+    """One running session, ready to be written (built in a worker process)."""
+
+    run_id: str
+    session_index: int
+    session: dict
+    records: pd.DataFrame
+    laps: pd.DataFrame
+    averages: dict
+    avg_version: str | None
+    gait: dict | None = None
+    gait_version: int | None = None
+
+
+@dataclass
+class Decoded:
+    """The result of decoding one payload: an activity, or a failure with its reason."""
+
+    name: str
+    activity_id: str
+    size: int
+    reason: str | None = None
+    file_type: str | None = None
+    sports: list[str] = field(default_factory=list)
+    meta: dict = field(default_factory=dict)
+    decoder: str | None = None
+    runs: list[DecodedRun] = field(default_factory=list)
+
+    @property
+    def failed(self) -> bool:
+        return self.reason is not None
+
+
+# --------------------------------------------------------------------------------------------
+# Worker side
+# --------------------------------------------------------------------------------------------
+def averages_version() -> str | None:
+    """Identifies the per-run averages algorithm (``analyzer.averages.VERSION`` or its source
+    hash), so the store recomputes stored averages when it changes; None when unavailable."""
+    try:
+        from analyzer import averages
+    except ImportError:
+        return None
+    version = getattr(averages, "VERSION", None)
+    if version is not None:
+        return f"v{version}"
+    try:
+        with open(averages.__file__, "rb") as fh:
+            return "src-" + hashlib.sha256(fh.read()).hexdigest()[:16]
+    except OSError:
+        return None
+
+
+def compute_averages(records: pd.DataFrame, session: Any = None) -> dict:
+    """``analyzer.averages.run_averages`` or, when that module is missing, an empty dict."""
+    try:
+        from analyzer.averages import run_averages
+    except ImportError:
+        return {}
+    return dict(run_averages(records, session))
+
+
+def compute_gait(
+    records: pd.DataFrame, dynamics_source: str | None = None
+) -> tuple[dict | None, int | None]:
+    """The gait summary of one run and the metric version, or (None, None) when unavailable."""
+    try:
+        from analyzer import gait
+    except ImportError:
+        return None, None
+    return gait_to_json(summarize(gait, records, dynamics_source)), int(gait.METRIC_VERSION)
+
+
+def summarize(gait: Any, records: pd.DataFrame, dynamics_source: str | None) -> Any:
+    """``gait.summarize(records)``, passing ``dynamics_source`` when it takes one."""
+    if (
+        dynamics_source is not None
+        and "dynamics_source" in inspect.signature(gait.summarize).parameters
+    ):
+        return gait.summarize(records, dynamics_source=dynamics_source)
+    return gait.summarize(records)
+
+
+def gait_to_json(summary: Any) -> dict:
+    """A gait summary Series as a JSON-able dict (NaN → None, numpy scalars → Python)."""
+    out = {}
+    for key, value in dict(summary).items():
+        out[str(key)] = _plain(value)
+    return out
+
+
+def _plain(value: Any) -> Any:
+    if value is None:
+        return None
+    if hasattr(value, "item") and not isinstance(value, str | bytes):
+        value = value.item()
+    if isinstance(value, float) and math.isnan(value):
+        return None
+    if hasattr(value, "isoformat"):
+        return value.isoformat()
+    return value
+
+
+def decode_payload(data: bytes, name: str, activity_id: str, decoder: str = "auto") -> Decoded:
+    """Decode one payload into a :class:`Decoded` (never raises for a bad file).
+
+    Runs in a worker process. Failures of the file (bad header, CRC, truncation) and failures
+    of our own code alike come back as a reason, so that one file never stops the others.
+    """
+    out = Decoded(name=name, activity_id=activity_id, size=len(data))
+    try:
+        from analyzer.fit import read_fit
+
+        act = read_fit(data, name=name, decoder=decoder)
+        out.file_type = act.file_type
+        out.meta = dict(act.meta)
+        out.decoder = act.decoder
+        sessions = act.sessions
+        if len(sessions) and "sport" in sessions:
+            out.sports = [str(s) for s in sessions["sport"].tolist()]
+        if act.file_type != "activity":
+            return out
+        version = averages_version()
+        for run in act.runs():
+            records = run.records
+            dec = DecodedRun(
+                run_id=run.run_id,
+                session_index=int(run.session_index),
+                session={k: _plain(v) for k, v in run.session.items()},
+                records=records,
+                laps=run.laps,
+                averages={},
+                avg_version=None,
+            )
+            try:
+                dec.averages, dec.avg_version = compute_averages(records, run.session), version
+            except Exception:  # noqa: BLE001 - keep the run; Store.runs() recomputes (and shows why)
+                dec.averages, dec.avg_version = {}, None
+            try:
+                dec.gait, dec.gait_version = compute_gait(records, out.meta.get("dynamics_source"))
+            except Exception:  # noqa: BLE001 - the cache is optional; Store.gait() recomputes
+                dec.gait = dec.gait_version = None
+            out.runs.append(dec)
+    except InvalidFitFile as exc:
+        where = f" at byte {exc.offset}" if exc.offset is not None else ""
+        out.reason = f"{exc.reason}{where}"
+    except AnalyzerError as exc:
+        out.reason = strip_name(str(exc), name)
+    except Exception as exc:  # noqa: BLE001 - a decoder bug must not stop the whole import
+        out.reason = f"could not be decoded ({type(exc).__name__}: {exc})"
+    if out.failed:
+        out.runs = []
+    return out
+
+
+def quiet_worker() -> None:
+    # Ctrl-C reaches the whole process group; the main process handles it (it stops the pool
+    # and reports), the workers should not each print a traceback.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+def decode_job(data: bytes, name: str, activity_id: str, decoder: str) -> Decoded:
+    """The function the pool runs (positional arguments only, pickled by name)."""
+    return decode_payload(data, name, activity_id, decoder)
+
+
+def strip_name(message: str, name: str) -> str:
+    """``message`` without a leading ``"<name>: "``."""
+    prefix = f"{name}: "
+    return message[len(prefix) :] if message.startswith(prefix) else message

@@ -1,0 +1,382 @@
+"""The import pipeline: payloads → decoded activities (process pool) → the store (one writer).
+
+:func:`run_import` streams payloads from :func:`analyzer.sources.iter_payloads`, hashes each one
+(sha256 = the activity id, so a file already in the store is never decoded again), hands the new
+ones to a pool of worker processes that decode them with :func:`analyzer.fit.read_fit` and
+compute the per-run averages (and the gait summary when :mod:`analyzer.gait` is there), and
+writes the finished activities to the store from the main process, a batch of whole activities
+per transaction (:mod:`analyzer.store_write`).
+
+Memory stays bounded whatever the size of the export: at most ``3 × workers`` payloads (and
+:data:`MAX_INFLIGHT_BYTES` of payload bytes) are out at the workers at any time; the source
+iterator is only advanced when there is room. A payload that fails (broken file, decoder bug,
+even a crashed worker process) is logged with its reason and the rest carries on. Because every
+activity is committed atomically and known ids are skipped, an interrupted import (Ctrl-C,
+SIGKILL, power loss) is finished by running the same command again.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import multiprocessing
+import os
+import time
+import uuid
+from collections.abc import Callable, Iterable
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from concurrent.futures.process import BrokenProcessPool
+from dataclasses import dataclass, field, replace
+from typing import TYPE_CHECKING
+
+from analyzer.import_worker import Decoded, decode_job, decode_payload, quiet_worker
+from analyzer.sources import Limits, Payload, SourceProblem, check_paths, iter_payloads
+
+if TYPE_CHECKING:
+    from analyzer.store import Store
+
+#: Upper bound on payload bytes handed to workers and not yet written [bytes].
+MAX_INFLIGHT_BYTES = 128 << 20
+#: Tasks per worker process before it is replaced (keeps heap fragmentation in check).
+TASKS_PER_CHILD = 500
+#: Fewer FIT files than this (known when the second one is read) are decoded in-process:
+#: starting the worker processes costs about a second.
+POOL_MIN_PAYLOADS = 16
+#: A write transaction holds at most this many activities / records, and decoded activities
+#: wait at most about this long [s] before they are written (one commit per batch is what keeps
+#: a single writer ahead of the decoder processes; each activity stays wholly in one batch).
+BATCH_ACTIVITIES = 32
+BATCH_RECORDS = 250_000
+BATCH_SECONDS = 1.0
+#: Athlete name used when ``--athlete`` is not given.
+DEFAULT_ATHLETE = "default"
+
+OUTCOMES = ("imported", "duplicate", "not_run", "failed", "skipped")
+
+
+# --------------------------------------------------------------------------------------------
+# Results
+# --------------------------------------------------------------------------------------------
+@dataclass(frozen=True, slots=True)
+class LogEntry:
+    """What happened to one file or archive member (one row of the import log).
+
+    ``outcome`` is one of :data:`OUTCOMES`; ``detail`` says why (the failure reason, the
+    sport of a non-run, the file it duplicates).
+    """
+
+    name: str
+    outcome: str
+    detail: str = ""
+    activity_id: str | None = None
+    n_runs: int = 0
+
+
+@dataclass
+class ImportReport:
+    """The outcome of one import: counts, one :class:`LogEntry` per file, timing.
+
+    ``workers`` is the number of decoder processes used (1: decoded in-process, which small
+    imports do whatever was asked); ``discovered`` counts the FIT files seen in folders and
+    opened archives so far (a progress total); ``records`` counts the records stored.
+    """
+
+    import_id: str
+    athlete: str
+    workers: int
+    entries: list[LogEntry] = field(default_factory=list)
+    discovered: int = 0
+    elapsed_s: float = 0.0
+    records: int = 0
+
+    def count(self, outcome: str) -> int:
+        """Number of entries with this outcome."""
+        return sum(e.outcome == outcome for e in self.entries)
+
+    @property
+    def imported(self) -> int:
+        return self.count("imported")
+
+    @property
+    def duplicates(self) -> int:
+        return self.count("duplicate")
+
+    @property
+    def not_run(self) -> int:
+        return self.count("not_run")
+
+    @property
+    def failed(self) -> int:
+        return self.count("failed")
+
+    @property
+    def skipped(self) -> int:
+        return self.count("skipped")
+
+    @property
+    def runs(self) -> int:
+        """Runs added to the store (a multisport file can add more than one)."""
+        return sum(e.n_runs for e in self.entries if e.outcome == "imported")
+
+    @property
+    def done(self) -> int:
+        """FIT payloads handled so far (skipped non-FIT members excluded)."""
+        return len(self.entries) - self.skipped
+
+    @property
+    def failures(self) -> list[LogEntry]:
+        return [e for e in self.entries if e.outcome == "failed"]
+
+    @property
+    def ok(self) -> bool:
+        """True when every file was handled (nothing failed)."""
+        return self.failed == 0
+
+
+# --------------------------------------------------------------------------------------------
+# Main-process side
+# --------------------------------------------------------------------------------------------
+class _Pipeline:
+    """Bounded hand-off of payloads to a process pool (or in-process when ``workers == 1``)."""
+
+    def __init__(
+        self,
+        workers: int,
+        decoder: str,
+        *,
+        job: Callable[..., Decoded] | None = None,
+        expected: Callable[[], int] = lambda: 0,
+        min_pool: int = POOL_MIN_PAYLOADS,
+    ):
+        self.workers = workers
+        self.expected = expected  # FIT payloads known so far (decides whether a pool pays off)
+        self.min_pool = min_pool
+        self.decoder = decoder
+        self.job = job or decode_job  # a module-level function (pickled by name for the workers)
+        self.max_inflight = max(2, 3 * workers)
+        self.pool: ProcessPoolExecutor | None = None
+        self.held: tuple[Payload, str] | None = None
+        self.inflight: dict[Future, tuple[Payload, str]] = {}
+        self.inflight_bytes = 0
+
+    def __enter__(self) -> _Pipeline:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self.pool is not None:
+            self.pool.shutdown(wait=exc[0] is None, cancel_futures=True)
+
+    def _make_pool(self, workers: int) -> ProcessPoolExecutor:
+        # forkserver: workers fork from a clean server process (not from this one, which holds
+        # DuckDB's threads), with the decoder already imported so each start is cheap.
+        ctx = multiprocessing.get_context("forkserver")
+        ctx.set_forkserver_preload(["analyzer.import_worker", "analyzer.fit"])
+        return ProcessPoolExecutor(
+            workers, mp_context=ctx, max_tasks_per_child=TASKS_PER_CHILD, initializer=quiet_worker
+        )
+
+    def submit(self, payload: Payload, aid: str) -> list[Decoded]:
+        """Queue one payload; returns the results that are ready (blocks while full)."""
+        if self.workers <= 1:
+            return [self._decode(payload, aid)]
+        if self.pool is None:
+            if self.held is None:  # a single file is not worth starting processes for
+                self.held = (payload, aid)
+                return []
+            held, self.held = self.held, None
+            if self.expected() < self.min_pool:  # nor is a small import (start-up ~1 s)
+                self.workers = 1
+                return [self._decode(*held), self._decode(payload, aid)]
+            self.pool = self._make_pool(self.workers)
+            self._submit(*held)
+        self._submit(payload, aid)
+        out = self._collect(block=False)
+        while len(self.inflight) >= self.max_inflight or self.inflight_bytes > MAX_INFLIGHT_BYTES:
+            out += self._collect(block=True)
+        return out
+
+    def _decode(self, payload: Payload, aid: str) -> Decoded:
+        return decode_payload(payload.data, payload.name, aid, self.decoder)
+
+    def _submit(self, payload: Payload, aid: str) -> None:
+        fut = self.pool.submit(self.job, payload.data, payload.name, aid, self.decoder)
+        self.inflight[fut] = (payload, aid)
+        self.inflight_bytes += len(payload.data)
+
+    def finish(self) -> list[Decoded]:
+        """Everything still outstanding, waiting for it."""
+        out = []
+        if self.held is not None:
+            payload, aid = self.held
+            self.held = None
+            out.append(self._decode(payload, aid))
+        while self.inflight:
+            out += self._collect(block=True)
+        return out
+
+    def _collect(self, *, block: bool) -> list[Decoded]:
+        if not self.inflight:
+            return []
+        done, _ = wait(
+            list(self.inflight), timeout=None if block else 0, return_when=FIRST_COMPLETED
+        )
+        out, broken = [], []
+        for fut in done:
+            payload, aid = self.inflight.pop(fut)
+            self.inflight_bytes -= len(payload.data)
+            try:
+                out.append(fut.result())
+            except BrokenProcessPool:
+                broken.append((payload, aid))
+        if broken:
+            out += self._recover(broken)
+        return out
+
+    def _recover(self, first: list[tuple[Payload, str]]) -> list[Decoded]:
+        """A worker died (crash, OOM kill): retry each outstanding payload alone, once."""
+        pending = first + list(self.inflight.values())
+        self.inflight.clear()
+        self.inflight_bytes = 0
+        self.pool.shutdown(wait=False, cancel_futures=True)
+        out = []
+        for payload, aid in pending:
+            solo = self._make_pool(1)
+            try:
+                out.append(
+                    solo.submit(self.job, payload.data, payload.name, aid, self.decoder).result()
+                )
+            except BrokenProcessPool:
+                out.append(
+                    Decoded(
+                        payload.name,
+                        aid,
+                        len(payload.data),
+                        reason="the decoder process crashed on this file",
+                    )
+                )
+            finally:
+                solo.shutdown(wait=True)
+        self.pool = self._make_pool(self.workers)
+        return out
+
+
+def run_import(
+    store: Store,
+    paths: Iterable[str | os.PathLike],
+    *,
+    athlete: str | None = None,
+    progress: Callable[[LogEntry, ImportReport], None] | None = None,
+    workers: int | None = None,
+    limits: Limits | None = None,
+    decoder: str = "auto",
+) -> ImportReport:
+    """Import every FIT payload under ``paths`` into ``store``; see the module docstring.
+
+    Parameters
+    ----------
+    store : Store
+        An open store (the single writer).
+    paths : iterable of path-like
+        Files, folders and archives in any mix.
+    athlete : str, optional
+        Owner of the imported runs (default :data:`DEFAULT_ATHLETE`).
+    progress : callable, optional
+        Called as ``progress(entry, report)`` after each file; ``report.done`` and
+        ``report.discovered`` give the position.
+    workers : int, optional
+        Decoder processes (default: all cores); 1 decodes in this process.
+    limits : Limits, optional
+        Archive safety limits.
+    decoder : str
+        Passed to :func:`analyzer.fit.read_fit` (``"auto"``, ``"fast"``, ``"fitparse"``).
+
+    Returns
+    -------
+    ImportReport
+
+    Raises
+    ------
+    UnsupportedExport
+        Before anything is read, when a path does not exist.
+    """
+    checked = check_paths(paths)
+    workers = (os.cpu_count() or 1) if workers is None else int(workers)
+    if workers < 1:
+        raise ValueError(f"workers must be at least 1, got {workers}")
+    athlete = athlete or DEFAULT_ATHLETE
+    report = ImportReport(import_id=uuid.uuid4().hex, athlete=athlete, workers=workers)
+    started = time.perf_counter()
+    store.ensure_athlete(athlete)
+    known = store.known_activities()
+    pending_names: dict[str, str] = {}
+    log_buffer: list[LogEntry] = []
+
+    def discover(n: int) -> None:
+        report.discovered += n
+
+    def record(entry: LogEntry, *, logged: bool) -> None:
+        if "\n" in entry.detail:  # one line per file in every report
+            entry = replace(entry, detail=" ".join(entry.detail.split()))
+        report.entries.append(entry)
+        if not logged:
+            log_buffer.append(entry)
+            if len(log_buffer) >= 500:
+                flush()
+        if progress is not None:
+            progress(entry, report)
+
+    def flush() -> None:
+        if log_buffer:
+            store.log_entries(log_buffer, import_id=report.import_id, athlete=athlete)
+            log_buffer.clear()
+
+    batch: list[Decoded] = []
+    last_write = time.monotonic()
+
+    def write(results: list[Decoded], *, force: bool = False) -> None:
+        nonlocal last_write
+        for dec in results:
+            if dec.failed:
+                pending_names.pop(dec.activity_id, None)
+                entry = LogEntry(dec.name, "failed", dec.reason or "", dec.activity_id)
+                record(entry, logged=False)
+            else:
+                batch.append(dec)
+        n_records = sum(len(r.records) for d in batch for r in d.runs)
+        due = (
+            force
+            or len(batch) >= BATCH_ACTIVITIES
+            or n_records >= BATCH_RECORDS
+            or time.monotonic() - last_write >= BATCH_SECONDS
+        )
+        if not batch or not due:
+            return
+        entries = store.write_batch(batch, athlete=athlete, import_id=report.import_id)
+        for dec, entry in zip(batch, entries, strict=True):
+            pending_names.pop(dec.activity_id, None)
+            if entry.outcome != "failed":
+                known[dec.activity_id] = dec.name
+                report.records += sum(len(r.records) for r in dec.runs)
+            record(entry, logged=entry.outcome != "failed")
+        batch.clear()
+        last_write = time.monotonic()
+
+    try:
+        with _Pipeline(workers, decoder, expected=lambda: report.discovered) as pipe:
+            for item in iter_payloads(checked, limits=limits or Limits(), on_discover=discover):
+                if isinstance(item, SourceProblem):
+                    record(LogEntry(item.name, item.outcome, item.reason), logged=False)
+                    continue
+                aid = hashlib.sha256(item.data).hexdigest()
+                first = known.get(aid) or pending_names.get(aid)
+                if first is not None:
+                    entry = LogEntry(item.name, "duplicate", f"same file as {first}", aid)
+                    record(entry, logged=False)
+                    continue
+                pending_names[aid] = item.name
+                write(pipe.submit(item, aid))
+            write(pipe.finish(), force=True)
+            report.workers = pipe.workers
+    finally:
+        flush()
+        report.elapsed_s = time.perf_counter() - started
+    return report

@@ -1,0 +1,381 @@
+"""Find the FIT payloads in whatever a runner points at: files, folders and export archives.
+
+:func:`iter_payloads` walks any mix of paths and yields, one at a time, a :class:`Payload`
+(``name`` + ``data`` bytes) for every FIT file it finds, and a :class:`SourceProblem` for every
+member it skips (not a FIT file) or cannot read (corrupt or unsafe archive). It understands:
+
+- ``.fit`` files in any letter case and gzip-compressed ``.fit.gz`` files;
+- folders, walked recursively in sorted order;
+- ``.zip`` archives, including archives inside archives. This covers Garmin Connect's
+  "Export your data" (``DI_CONNECT/DI-Connect-Uploaded-Files/UploadedFiles_*.zip``), Garmin's
+  single-activity "Export original" (``<id>.zip`` holding ``<id>_ACTIVITY.fit``) and Strava's
+  bulk export (``activities/*.fit.gz`` beside CSV, GPX and TCX files).
+
+Archive members are decompressed in memory (a nested archive larger than
+:attr:`Limits.spool_bytes` goes to an anonymous temporary file that has no name on disk), never
+extracted under their own names, and always within :class:`Limits`: per-member and total
+uncompressed size, compression ratio, nesting depth and member count. Breaking a limit yields a
+``SourceProblem`` whose ``error`` is an :class:`~analyzer.errors.UnsafeArchive`; the rest of the
+export is still read. Payload names show where a member came from, e.g.
+``export.zip!DI_CONNECT/DI-Connect-Uploaded-Files/UploadedFiles_0-_Part1.zip!123_ACTIVITY.fit``.
+"""
+
+from __future__ import annotations
+
+import gzip
+import io
+import os
+import tempfile
+import zipfile
+import zlib
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO
+
+from analyzer.errors import AnalyzerError, UnsafeArchive, UnsupportedExport
+
+MiB = 1 << 20
+GiB = 1 << 30
+
+#: Separator between an archive's name and a member's name in payload names.
+MEMBER_SEP = "!"
+
+_CHUNK = 1 * MiB
+
+
+@dataclass(frozen=True)
+class Limits:
+    """Safety limits applied while reading archives and compressed files.
+
+    Attributes
+    ----------
+    max_member_bytes : int
+        Largest uncompressed FIT payload [bytes]. The biggest real activity files are tens of MB.
+    max_archive_bytes : int
+        Largest uncompressed archive nested inside another archive [bytes] (Garmin splits its
+        account export into parts of a few GB at most).
+    max_total_bytes : int
+        Budget for everything decompressed during one :func:`iter_payloads` call [bytes].
+    max_ratio : float
+        Largest uncompressed/compressed size ratio of one member. FIT files compress about
+        3-10x; a zip bomb compresses about 1000x.
+    ratio_floor_bytes : int
+        Members smaller than this [bytes] are exempt from the ratio check (tiny files can
+        compress extremely well and are harmless).
+    max_depth : int
+        Deepest archive nesting accepted: 1 = a zip given on the command line, 2 = a zip
+        inside it, and so on.
+    max_members : int
+        Most entries one archive may list.
+    spool_bytes : int
+        Nested archives larger than this [bytes] are decompressed into an anonymous temporary
+        file instead of memory.
+    """
+
+    max_member_bytes: int = 256 * MiB
+    max_archive_bytes: int = 8 * GiB
+    max_total_bytes: int = 64 * GiB
+    max_ratio: float = 200.0
+    ratio_floor_bytes: int = 1 * MiB
+    max_depth: int = 4
+    max_members: int = 250_000
+    spool_bytes: int = 64 * MiB
+
+
+@dataclass(frozen=True, slots=True)
+class Payload:
+    """The bytes of one FIT file and where they came from."""
+
+    name: str
+    data: bytes
+
+
+@dataclass(frozen=True, slots=True)
+class SourceProblem:
+    """A member that yields no payload.
+
+    Attributes
+    ----------
+    name : str
+        The file or archive member concerned.
+    reason : str
+        One line saying why.
+    outcome : str
+        ``"skipped"`` (not a FIT file: GPX, TCX, JSON, CSV...) or ``"failed"`` (unreadable or
+        unsafe).
+    error : AnalyzerError or None
+        The error behind a failure (an :class:`UnsafeArchive` for limit breaches).
+    """
+
+    name: str
+    reason: str
+    outcome: str
+    error: AnalyzerError | None = None
+
+
+Item = Payload | SourceProblem
+
+
+def classify(name: str) -> str | None:
+    """What a file name says it holds: ``"fit"``, ``"fit.gz"``, ``"zip"`` or None (skip)."""
+    lower = name.lower()
+    base = lower.rsplit("/", 1)[-1]
+    if base.startswith("._"):  # macOS AppleDouble metadata, not the file it shadows
+        return None
+    if lower.endswith(".fit"):
+        return "fit"
+    if lower.endswith(".fit.gz"):
+        return "fit.gz"
+    if lower.endswith(".zip"):
+        return "zip"
+    return None
+
+
+def check_paths(paths: Iterable[str | os.PathLike]) -> list[Path]:
+    """Return the paths as :class:`Path` objects, raising if one does not exist.
+
+    Raises
+    ------
+    UnsupportedExport
+        When a path is neither a file nor a folder.
+    """
+    out = []
+    for p in paths:
+        path = Path(p)
+        if not (path.is_file() or path.is_dir()):
+            raise UnsupportedExport(f"{p}: no such file or folder")
+        out.append(path)
+    return out
+
+
+def iter_payloads(
+    paths: Iterable[str | os.PathLike],
+    *,
+    limits: Limits = Limits(),  # noqa: B008 - immutable
+    on_discover: Callable[[int], None] | None = None,
+) -> Iterator[Item]:
+    """Yield every FIT payload (and every skipped or unreadable member) under ``paths``.
+
+    Parameters
+    ----------
+    paths : iterable of path-like
+        Files (``.fit``, ``.fit.gz``, ``.zip``) and folders, in any mix.
+    limits : Limits
+        Safety limits for archives and compressed files.
+    on_discover : callable, optional
+        Called with the number of FIT-looking files found each time a folder is listed or an
+        archive opened (for progress totals; nested archives add theirs when opened).
+
+    Yields
+    ------
+    Payload or SourceProblem
+        One at a time; only the current payload (plus the archives it sits in) is in memory.
+
+    Raises
+    ------
+    UnsupportedExport
+        At call time, when a path does not exist.
+    """
+    checked = check_paths(paths)
+    return _Walker(limits, on_discover).walk(checked)
+
+
+class _BudgetExceeded(UnsafeArchive):
+    """The total byte budget is spent: stop reading the current top-level path."""
+
+
+class _Walker:
+    """The state of one :func:`iter_payloads` call: limits, the byte budget, progress hook."""
+
+    def __init__(self, limits: Limits, on_discover: Callable[[int], None] | None):
+        self.limits = limits
+        self.on_discover = on_discover or (lambda n: None)
+        self.total = 0
+
+    # -- budget ---------------------------------------------------------------------------
+    def _spend(self, n: int, name: str) -> None:
+        self.total += n
+        if self.total > self.limits.max_total_bytes:
+            raise _BudgetExceeded(
+                f"{name}: unsafe archive: more than {_size(self.limits.max_total_bytes)} "
+                "decompressed in one import (total size limit)"
+            )
+
+    # -- top level ------------------------------------------------------------------------
+    def walk(self, paths: list[Path]) -> Iterator[Item]:
+        for path in paths:
+            if path.is_dir():
+                files = sorted(p for p in path.rglob("*") if p.is_file())
+                self.on_discover(sum(classify(p.name) in ("fit", "fit.gz") for p in files))
+                for f in files:
+                    yield from self._file(f)
+            else:
+                if classify(path.name) in ("fit", "fit.gz"):
+                    self.on_discover(1)
+                yield from self._file(path)
+
+    def _file(self, path: Path) -> Iterator[Item]:
+        name = str(path)
+        kind = classify(path.name)
+        try:
+            if kind == "fit":
+                size = path.stat().st_size
+                if size > self.limits.max_member_bytes:
+                    raise UnsafeArchive(
+                        f"{name}: {_size(size)} is larger than the FIT file limit "
+                        f"({_size(self.limits.max_member_bytes)})"
+                    )
+                yield Payload(name, path.read_bytes())
+            elif kind == "fit.gz":
+                with path.open("rb") as fh:
+                    yield Payload(name, self._gunzip(fh, path.stat().st_size, name))
+            elif kind == "zip":
+                with path.open("rb") as fh:
+                    yield from self._zip(fh, name, depth=1)
+            else:
+                yield _skip(name)
+        except AnalyzerError as exc:
+            yield SourceProblem(name, _reason(exc, name), "failed", exc)
+        except OSError as exc:
+            yield SourceProblem(name, f"cannot read the file ({exc.strerror or exc})", "failed")
+
+    # -- gzip -----------------------------------------------------------------------------
+    def _gunzip(self, fh: IO[bytes], compressed: int, name: str) -> bytes:
+        limit = self.limits.max_member_bytes
+        out = io.BytesIO()
+        try:
+            with gzip.GzipFile(fileobj=fh, mode="rb") as gz:
+                while chunk := gz.read(_CHUNK):
+                    out.write(chunk)
+                    n = out.tell()
+                    self._spend(len(chunk), name)
+                    if n > limit:
+                        raise UnsafeArchive(
+                            f"{name}: unsafe archive: decompresses to more than the "
+                            f"{_size(limit)} per-member limit"
+                        )
+                    self._check_ratio(n, compressed, name)
+        except (OSError, EOFError, zlib.error) as exc:
+            raise UnsupportedExport(f"{name}: not a readable gzip file ({exc})") from None
+        return out.getvalue()
+
+    def _check_ratio(self, uncompressed: int, compressed: int, name: str) -> None:
+        lim = self.limits
+        if uncompressed > lim.ratio_floor_bytes and uncompressed > lim.max_ratio * max(
+            compressed, 1
+        ):
+            raise UnsafeArchive(
+                f"{name}: unsafe archive: compression ratio above {lim.max_ratio:g}:1 "
+                f"({_size(uncompressed)} from {_size(compressed)}; looks like a zip bomb)"
+            )
+
+    # -- zip ------------------------------------------------------------------------------
+    def _zip(self, fh: IO[bytes], name: str, depth: int) -> Iterator[Item]:
+        lim = self.limits
+        if depth > lim.max_depth:
+            raise UnsafeArchive(
+                f"{name}: unsafe archive: nested deeper than {lim.max_depth} archives "
+                "(nesting depth limit)"
+            )
+        try:
+            zf = zipfile.ZipFile(fh)
+        except (zipfile.BadZipFile, OSError, EOFError, ValueError) as exc:
+            raise UnsupportedExport(f"{name}: not a readable zip archive ({exc})") from None
+        with zf:
+            infos = [i for i in zf.infolist() if not i.is_dir()]
+            if len(infos) > lim.max_members:
+                raise UnsafeArchive(
+                    f"{name}: unsafe archive: {len(infos)} members, more than the limit of "
+                    f"{lim.max_members}"
+                )
+            self.on_discover(sum(classify(i.filename) in ("fit", "fit.gz") for i in infos))
+            for info in infos:
+                member = f"{name}{MEMBER_SEP}{info.filename}"
+                try:
+                    yield from self._member(zf, info, member, depth)
+                except _BudgetExceeded:
+                    raise  # the rest of the export would fail the same way: one message
+                except AnalyzerError as exc:
+                    yield SourceProblem(member, _reason(exc, member), "failed", exc)
+                except (zipfile.BadZipFile, OSError, EOFError, zlib.error, ValueError) as exc:
+                    yield SourceProblem(member, f"cannot decompress the member ({exc})", "failed")
+
+    def _member(self, zf: zipfile.ZipFile, info: zipfile.ZipInfo, member: str, depth: int):
+        kind = classify(info.filename)
+        if kind is None or info.filename.startswith("__MACOSX/"):
+            yield _skip(member)
+            return
+        lim = self.limits
+        if info.flag_bits & 0x1:
+            raise UnsupportedExport(f"{member}: the member is encrypted")
+        limit = lim.max_archive_bytes if kind == "zip" else lim.max_member_bytes
+        if info.file_size > limit:
+            raise UnsafeArchive(
+                f"{member}: unsafe archive: {_size(info.file_size)} uncompressed, more than the "
+                f"{_size(limit)} per-member limit"
+            )
+        self._check_ratio(info.file_size, info.compress_size, member)
+        if kind == "fit":
+            yield Payload(member, self._read(zf, info, member, limit))
+        elif kind == "fit.gz":
+            raw = self._read(zf, info, member, limit)
+            yield Payload(member, self._gunzip(io.BytesIO(raw), len(raw), member))
+        else:
+            if depth + 1 > lim.max_depth:  # refuse before decompressing anything
+                raise UnsafeArchive(
+                    f"{member}: unsafe archive: nested deeper than {lim.max_depth} archives "
+                    "(nesting depth limit)"
+                )
+            with self._spool(zf, info, member, limit) as inner:
+                yield from self._zip(inner, member, depth + 1)
+
+    def _read(self, zf: zipfile.ZipFile, info: zipfile.ZipInfo, member: str, limit: int) -> bytes:
+        out = io.BytesIO()
+        self._copy(zf, info, member, limit, out)
+        return out.getvalue()
+
+    def _spool(self, zf: zipfile.ZipFile, info: zipfile.ZipInfo, member: str, limit: int):
+        # SpooledTemporaryFile stays in memory up to spool_bytes, then becomes an unnamed temp
+        # file (unlinked on creation on POSIX): large nested exports never sit whole in RAM.
+        out = tempfile.SpooledTemporaryFile(max_size=self.limits.spool_bytes)  # noqa: SIM115
+        try:
+            self._copy(zf, info, member, limit, out)
+        except BaseException:
+            out.close()
+            raise
+        out.seek(0)
+        return out
+
+    def _copy(self, zf, info, member: str, limit: int, out: IO[bytes]) -> None:
+        n = 0
+        with zf.open(info) as src:
+            while chunk := src.read(_CHUNK):
+                n += len(chunk)
+                self._spend(len(chunk), member)
+                if n > limit:  # zipfile stops at the declared size; this guards the budget anyway
+                    raise UnsafeArchive(f"{member}: unsafe archive: larger than {_size(limit)}")
+                self._check_ratio(n, info.compress_size, member)
+                out.write(chunk)
+
+
+def _skip(name: str) -> SourceProblem:
+    base = name.rsplit(MEMBER_SEP, 1)[-1].rsplit("/", 1)[-1]
+    if base.startswith("._") or "__MACOSX/" in name:
+        return SourceProblem(name, "macOS metadata (AppleDouble), not a FIT file", "skipped")
+    suffix = Path(base).suffix.lower() or "no extension"
+    return SourceProblem(name, f"not a FIT file ({suffix})", "skipped")
+
+
+def _reason(exc: AnalyzerError, name: str) -> str:
+    """The message of ``exc`` without a leading ``name: `` (the name is reported beside it)."""
+    msg = str(exc)
+    prefix = f"{name}: "
+    return msg[len(prefix) :] if msg.startswith(prefix) else msg
+
+
+def _size(n: int) -> str:
+    for unit, scale in (("GB", GiB), ("MB", MiB), ("KB", 1 << 10)):
+        if n >= scale:
+            return f"{n / scale:.1f} {unit}"
+    return f"{n} bytes"

@@ -1,0 +1,335 @@
+"""Writing decoded activities into the store (the write half of :mod:`analyzer.store`).
+
+:func:`write_batch` writes several activities in ONE transaction with one bulk insert per table
+(records of all runs concatenated, registered as a DataFrame and inserted ``BY NAME``): the
+per-statement and per-commit costs of DuckDB are paid once per batch instead of once per run,
+which is what keeps a single writer ahead of the decoder processes. Every activity sits wholly
+inside one transaction, so an interruption leaves whole activities or none. When the database
+refuses a batch, the batch is rolled back and its activities are written one by one, so that
+only the offending activity fails.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import TYPE_CHECKING, Any
+
+import duckdb
+import numpy as np
+import pandas as pd
+
+from analyzer.schema import AVERAGE_METRICS, DYNAMICS_COLUMNS
+
+if TYPE_CHECKING:
+    from analyzer.import_worker import Decoded
+    from analyzer.importer import LogEntry
+    from analyzer.store import Store
+
+AVG_COLUMNS = tuple(f"avg_{m}" for m in AVERAGE_METRICS)
+WATCH_COLUMNS = tuple(f"watch_avg_{m}" for m in AVERAGE_METRICS) + (
+    "watch_avg_power_w",
+    "watch_avg_heart_rate_bpm",
+)
+_ERRORS = (duckdb.Error, ValueError, TypeError)
+
+
+def write_batch(
+    store: Store, batch: list[Decoded], *, athlete: str, import_id: str
+) -> list[LogEntry]:
+    """Write decoded activities (not failures) to ``store``; one log entry per activity.
+
+    An activity the database refuses comes back as a ``failed`` entry and leaves nothing behind.
+    """
+    from analyzer.importer import LogEntry
+
+    if not batch:
+        return []
+    try:
+        return _write(store, batch, athlete, import_id)
+    except _ERRORS as exc:
+        if len(batch) == 1:
+            dec = batch[0]
+            return [LogEntry(dec.name, "failed", f"could not be stored ({exc})", dec.activity_id)]
+    out = []
+    for dec in batch:
+        out += write_batch(store, [dec], athlete=athlete, import_id=import_id)
+    return out
+
+
+def _write(store: Store, batch: list[Decoded], athlete: str, import_id: str) -> list[LogEntry]:
+    from analyzer.importer import LogEntry
+
+    con = store.con
+    con.begin()
+    try:
+        entries = []
+        n_runs = sum(len(d.runs) for d in batch)
+        keys = iter(
+            [
+                k
+                for (k,) in con.execute(
+                    "SELECT nextval('run_key_seq') FROM range(?)", [n_runs]
+                ).fetchall()
+            ]
+        )
+        activities, runs, records, laps, gait = [], [], [], [], []
+        for dec in batch:
+            outcome, detail = classify(dec)
+            entries.append(LogEntry(dec.name, outcome, detail, dec.activity_id, len(dec.runs)))
+            activities.append(_activity_row(dec, athlete, import_id))
+            for run in dec.runs:
+                key = next(keys)
+                runs.append(_run_row(dec, run, athlete, key))
+                records.append(_arrays(run.records, key, "record_index"))
+                laps.append(_arrays(run.laps, key, "lap_index"))
+                if run.gait is not None:
+                    gait.append((run.run_id, run.gait_version, json.dumps(run.gait)))
+        _insert(store, "activities", pd.DataFrame(activities))
+        if runs:
+            _insert(store, "runs", pd.DataFrame(runs))
+        for table, parts in (("records", records), ("laps", laps)):
+            df = _stack([p for p in parts if p])
+            if len(df):
+                ensure_columns(store, table, df)
+                _insert(store, table, df)
+        if gait:
+            cache = pd.DataFrame(gait, columns=["run_id", "metric_version", "summary_json"])
+            cache["computed_at"] = pd.Timestamp.now(tz="UTC").tz_localize(None)
+            store.con.register("_batch", cache)
+            try:
+                con.execute("INSERT OR REPLACE INTO gait_cache SELECT * FROM _batch")
+            finally:
+                store.con.unregister("_batch")
+        log_rows(store, entries, import_id=import_id, athlete=athlete)
+        con.commit()
+    except BaseException:
+        con.rollback()
+        store._load_columns()  # forget columns added by the rolled-back transaction
+        raise
+    return entries
+
+
+def log_rows(store: Store, entries: list[LogEntry], *, import_id: str, athlete: str) -> None:
+    """Append import-log rows (in the caller's transaction, if any)."""
+    log = pd.DataFrame(
+        {
+            "import_id": import_id,
+            "athlete": athlete,
+            "source_name": [e.name for e in entries],
+            "outcome": [e.outcome for e in entries],
+            "detail": [e.detail for e in entries],
+            "activity_id": pd.Series([e.activity_id for e in entries], dtype=object),
+            "n_runs": [e.n_runs for e in entries],
+        }
+    )
+    _insert(store, "import_log", log, now="logged_at")
+
+
+def _insert(store: Store, table: str, df: pd.DataFrame, *, now: str | None = None) -> None:
+    extra = f", now()::TIMESTAMP AS {now}" if now else ""
+    store.con.register("_batch", df)
+    try:
+        store.con.execute(f"INSERT INTO {table} BY NAME SELECT *{extra} FROM _batch")
+    finally:
+        store.con.unregister("_batch")
+
+
+def ensure_columns(store: Store, table: str, df: pd.DataFrame) -> None:
+    """Add to ``table`` the columns of ``df`` it does not have yet (typed from the dtype)."""
+    known = store._columns[table]
+    for col in df.columns:
+        if str(col).lower() in known:
+            continue
+        sql_type = _sql_type(df[col])
+        store.con.execute(f"ALTER TABLE {table} ADD COLUMN {_ident(col)} {sql_type}")
+        known[str(col).lower()] = sql_type
+
+
+def classify(dec: Decoded) -> tuple[str, str]:
+    """The log outcome and detail of a decoded payload (``imported`` or ``not_run``)."""
+    if dec.file_type != "activity":
+        return "not_run", f"not an activity file ({dec.file_type or 'unknown type'})"
+    if not dec.runs:
+        sports = list(dict.fromkeys(s for s in dec.sports if s and s != "None"))
+        return "not_run", f"not a run ({', '.join(sports) if sports else 'no sessions'})"
+    n = len(dec.runs)
+    n_rec = sum(len(r.records) for r in dec.runs)
+    extra = f" of a {len(dec.sports)}-session multisport file" if len(dec.sports) > 1 else ""
+    return "imported", f"{n} run{'s' if n > 1 else ''}{extra}, {n_rec} records"
+
+
+def _activity_row(dec: Decoded, athlete: str, import_id: str) -> dict:
+    meta = dec.meta
+    apps = meta.get("developer_apps")
+    return {
+        "activity_id": dec.activity_id,
+        "athlete": athlete,
+        "source_name": dec.name,
+        "size_bytes": dec.size,
+        "file_type": dec.file_type,
+        "sports": json.dumps(dec.sports),
+        "n_runs": len(dec.runs),
+        "time_created": naive_utc(meta.get("time_created")),
+        "manufacturer": text(meta.get("manufacturer")),
+        "product": text(meta.get("product")),
+        "serial_number": text(meta.get("serial_number")),
+        "software_version": text(meta.get("software_version")),
+        "dynamics_source": text(meta.get("dynamics_source")),
+        "dynamics_sensor": text(meta.get("dynamics_sensor")),
+        "developer_apps": json.dumps(list(apps) if apps is not None else [], default=str),
+        "decoder": dec.decoder,
+        "meta_json": json.dumps(meta, default=str),
+        "import_id": import_id,
+        "imported_at": pd.Timestamp.now(tz="UTC").tz_localize(None),
+    }
+
+
+def _run_row(dec: Decoded, run, athlete: str, key: int) -> dict:
+    s, meta, records = run.session, dec.meta, run.records
+    has = any(c in records and records[c].notna().any() for c in DYNAMICS_COLUMNS)
+    row = {
+        "run_id": run.run_id,
+        "run_key": key,
+        "activity_id": dec.activity_id,
+        "session_index": run.session_index,
+        "athlete": athlete,
+        "source_name": dec.name,
+        "start_time": naive_utc(s.get("start_time")),
+        "end_time": naive_utc(s.get("end_time")),
+        "sport": text(s.get("sport")),
+        "sub_sport": text(s.get("sub_sport")),
+        "device": device(meta),
+        "manufacturer": text(meta.get("manufacturer")),
+        "product": text(meta.get("product")),
+        "dynamics_source": text(meta.get("dynamics_source")),
+        "dynamics_sensor": text(meta.get("dynamics_sensor")),
+        "has_dynamics": bool(has),
+        "distance_m": number(s.get("total_distance_m")),
+        "timer_s": number(s.get("total_timer_s")),
+        "elapsed_s": number(s.get("total_elapsed_s")),
+        "n_records": len(records),
+        "decoder": dec.decoder,
+        "avg_version": run.avg_version,
+        "session_json": json.dumps(s, default=str),
+    }
+    for col in AVG_COLUMNS:
+        row[col] = number(run.averages.get(col))
+    for col in WATCH_COLUMNS:
+        row[col] = number(s.get(col))
+    return row
+
+
+#: Columns of a run's records / laps that the store does not keep (run_key replaces them).
+_DROPPED = frozenset({"session_index", "run_key"})
+
+
+def _arrays(df: pd.DataFrame | None, key: int, index_col: str) -> dict[str, np.ndarray]:
+    """A run's records or laps as numpy columns DuckDB can scan, keyed by ``run_key``.
+
+    Zoned datetimes become naive UTC; objects become text (JSON for lists); columns without a
+    string name are dropped (a decoder bug naming one NaN must not add a "nan" column).
+    """
+    if df is None or len(df) == 0:
+        return {}
+    n = len(df)
+    out = {"run_key": np.full(n, key, dtype=np.int64), index_col: np.arange(n, dtype=np.int32)}
+    for col in df.columns:
+        if not isinstance(col, str) or not col or col in _DROPPED or col == index_col:
+            continue
+        s = df[col]
+        if isinstance(s.dtype, pd.DatetimeTZDtype):
+            out[col] = s.dt.tz_convert(None).to_numpy()
+        elif s.dtype == object or isinstance(s.dtype, pd.StringDtype):
+            out[col] = np.array([_object_value(v) for v in s], dtype=object)
+        else:
+            out[col] = s.to_numpy()
+    return out
+
+
+def _stack(parts: list[dict[str, np.ndarray]]) -> pd.DataFrame:
+    """One DataFrame from several runs' columns (a column missing from a run is NaN there)."""
+    if not parts:
+        return pd.DataFrame()
+    names = list(dict.fromkeys(c for p in parts for c in p))
+    cols = {}
+    for name in names:
+        like = next(p[name] for p in parts if name in p)
+        pieces = [p[name] if name in p else _missing(like, len(p["run_key"])) for p in parts]
+        cols[name] = pieces[0] if len(pieces) == 1 else np.concatenate(pieces)
+    return pd.DataFrame(cols, copy=False)
+
+
+def _missing(like: np.ndarray, n: int) -> np.ndarray:
+    if like.dtype.kind == "M":
+        return np.full(n, np.datetime64("NaT"), dtype=like.dtype)
+    if like.dtype.kind in "biuf":
+        return np.full(n, np.nan)
+    return np.full(n, None, dtype=object)
+
+
+def _object_value(v: Any) -> Any:
+    if v is None or isinstance(v, str):
+        return v
+    if isinstance(v, float) and np.isnan(v):
+        return None
+    if isinstance(v, pd.Timestamp):
+        return v.isoformat()
+    if isinstance(v, list | tuple | dict):
+        return json.dumps(v, default=str)
+    return str(v)
+
+
+def _sql_type(s: pd.Series) -> str:
+    if pd.api.types.is_bool_dtype(s):
+        return "BOOLEAN"
+    if pd.api.types.is_integer_dtype(s):
+        return "BIGINT"
+    if pd.api.types.is_float_dtype(s):
+        return "DOUBLE"
+    if pd.api.types.is_datetime64_any_dtype(s):
+        return "TIMESTAMP"
+    return "VARCHAR"
+
+
+def _ident(name: Any) -> str:
+    return '"' + str(name).replace('"', '""') + '"'
+
+
+def naive_utc(value: Any) -> pd.Timestamp | None:
+    """``value`` as a zone-less UTC timestamp (µs), or None."""
+    if value is None:
+        return None
+    try:
+        ts = pd.Timestamp(value)
+    except (ValueError, TypeError):
+        return None
+    if ts is pd.NaT:
+        return None
+    if ts.tzinfo is not None:
+        ts = ts.tz_convert("UTC").tz_localize(None)
+    return ts.floor("us")
+
+
+def number(value: Any) -> float | None:
+    """``value`` as a float, None when missing or NaN."""
+    if value is None:
+        return None
+    try:
+        f = float(value)
+    except (TypeError, ValueError):
+        return None
+    return None if np.isnan(f) else f
+
+
+def text(value: Any) -> str | None:
+    """``value`` as a string, None when missing."""
+    if value is None or (isinstance(value, float) and np.isnan(value)):
+        return None
+    return str(value)
+
+
+def device(meta: dict) -> str | None:
+    """ "manufacturer product" of the recording device."""
+    parts = [text(meta.get("manufacturer")), text(meta.get("product"))]
+    parts = [p for p in parts if p and p != "None"]
+    return " ".join(parts) or None
