@@ -307,7 +307,8 @@ def _records(msgs: FitMessages, sessions: pd.DataFrame, devf: pd.DataFrame) -> p
     )
     for _, d in devf.iterrows():
         key = f"dev:{d['developer_data_index']}:{d['field_number']}"
-        if d["column"] is None or key not in rec.columns:
+        # pandas may store a missing column name as None or NaN, depending on the dtype it infers.
+        if not isinstance(d["column"], str) or key not in rec.columns:
             continue
         values = _col(rec, key)
         if d["column"] == "power_w":

@@ -168,6 +168,14 @@ def test_runs_json_shape(tmp_path, store, corpus_dir, capsys):
     assert fenix["watch_avg_gct_balance_left_pct"] == pytest.approx(52.39)
     assert plain["watch_avg_stance_time_ms"] is None  # absent → null, never NaN or 0
     assert plain["avg_stance_time_ms"] is None
+    # The gait summary rides along (issue: gait metrics): medians, balance deviation, bands, drift.
+    from analyzer import gait
+
+    summary_keys = set(gait.summarize(pd.DataFrame()).index)
+    assert summary_keys <= set(fenix), summary_keys - set(fenix)
+    assert fenix["gct_balance_left_median_pct"] > 50  # this file leans left (52.4 % on the watch)
+    assert fenix["gct_balance_dev_pts"] == pytest.approx(fenix["gct_balance_left_median_pct"] - 50)
+    assert plain["stance_time_median_ms"] is None and plain["n_running"] >= 0
 
 
 def test_runs_table(store, corpus_dir, capsys):

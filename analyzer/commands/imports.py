@@ -163,7 +163,7 @@ JSON_KEYS = (
 def cmd_runs(args: argparse.Namespace) -> int:
     """Run ``analyzer runs``; returns the exit code."""
     with common.open_store(args) as store:
-        runs = store.runs(athlete=args.athlete)
+        runs = with_gait(store, store.runs(athlete=args.athlete), athlete=args.athlete)
         store_path = store.path
     if args.json:
         print(json.dumps(runs_to_json(runs), indent=2, allow_nan=False))
@@ -175,13 +175,30 @@ def cmd_runs(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def with_gait(store, runs, *, athlete: str | None = None):
+    """``runs`` with the per-run gait summary (:func:`analyzer.gait.summarize`) joined on run_id."""
+    if runs.empty:
+        return runs
+    gait = store.gait(athlete)
+    extra = [c for c in gait.columns if c not in runs.columns]
+    return runs.merge(gait[["run_id", *extra]], on="run_id", how="left")
+
+
 def runs_to_json(runs) -> list[dict[str, Any]]:
-    """The rows of :meth:`Store.runs` as JSON-able dicts (NaN → None, times in ISO 8601)."""
+    """The rows of :meth:`Store.runs` as JSON-able dicts (NaN → None, times in ISO 8601).
+
+    Each object has :data:`JSON_KEYS`, the computed ``avg_*`` and the watch's ``watch_avg_*``
+    averages, and, when the runs were joined with :func:`with_gait`, every field of the gait
+    summary (medians, IQRs, GCT-balance deviation and bands, fatigue drift, variability).
+    """
     avg_cols = [c for c in runs.columns if c.startswith(("avg_", "watch_avg_"))]
+    gait_cols = [c for c in runs.columns if c not in JSON_KEYS and c not in avg_cols]
+    gait_cols = [c for c in gait_cols if c not in ("run_key", "athlete_id")]
     out = []
     for row in runs.to_dict("records"):
         obj = {k: _json_value(row.get(k)) for k in JSON_KEYS}
         obj.update({k: _json_value(row[k]) for k in avg_cols})
+        obj.update({k: _json_value(row[k]) for k in gait_cols})
         out.append(obj)
     return out
 
@@ -222,6 +239,7 @@ def _print_table(runs) -> None:
         ("VO mm", "right"),
         ("step mm", "right"),
         ("VR %", "right"),
+        ("L/R drift pts", "right"),
     ):
         table.add_column(name, justify=justify)
     for r in runs.to_dict("records"):
@@ -242,6 +260,7 @@ def _print_table(runs) -> None:
             _fmt(r["avg_vertical_oscillation_mm"], "{:.0f}"),
             _fmt(r["avg_step_length_mm"], "{:.0f}"),
             _fmt(r["avg_vertical_ratio_pct"], "{:.1f}"),
+            _fmt(r.get("drift_gct_balance_left_pts"), "{:+.1f}"),
         )
     console.print(table)
 
