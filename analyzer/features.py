@@ -15,7 +15,7 @@ Features (all >= 0; medians over the recent runs unless said otherwise):
     |recent GCT balance - personal baseline| [percentage points]; the baseline is
     ``gait.trends``' rolling baseline at the first recent run (earlier weeks only), else the
     median of the baseline window. A new, sustained change against one's own baseline is what
-    the evidence leaves defensible (research.md C.4; Malisoux et al. 2024 [1]_).
+    the evidence leaves defensible (Malisoux et al. 2024 [1]_).
 ``fatigue_asymmetry_pts``
     Mean growth of |balance - 50| from the first to the last third of the recent runs [pts]
     (fatigue lowers hip-abductor torque, J Athl Train 2020 [2]_).
@@ -74,10 +74,10 @@ RECENT_DAYS = 14
 BASELINE_DAYS = 42
 
 #: Half-width of Garmin's green GCT-balance band: 49.3-50.7 % L [percentage points].
-#: Garmin Enduro 3 manual (ja-JP), running-dynamics colour gauge; research.md C.1.
+#: Garmin Enduro 3 manual (ja-JP), running-dynamics colour gauge.
 GARMIN_BALANCE_GREEN_HALF_WIDTH_PTS = 0.7
 #: Lower edge of Garmin's green cadence band [steps/min] (below: bottom 30 % of Garmin's runners).
-#: Forerunner 945 manual (ja-JP), colour gauges; research.md C.1.
+#: Forerunner 945 manual (ja-JP), colour gauges.
 GARMIN_CADENCE_GREEN_MIN_SPM = 164.0
 #: Upper edge of Garmin's green vertical-ratio band by sensor [%]. Forerunner 945 manual (ja-JP):
 #: HRM strap 7.5-8.6 %, Running Dynamics Pod 8.4-10.0 %. Wrist and Stryd use the strap band.

@@ -66,7 +66,7 @@ from analyzer.schema import AVERAGE_METRICS, RECORD_COLUMNS
 #: Sports in which FIT cadence counts one foot (so steps/min = 2 x cadence).
 FOOT_SPORTS = frozenset({"running", "walking", "hiking"})
 
-#: Watch summary fields: metric -> (session field, lap field) (FIT profile, research.md D.2).
+#: Watch summary fields: metric -> (session field, lap field) (FIT profile).
 _SUMMARY = {
     "stance_time_ms": (91, 79),
     "vertical_oscillation_mm": (89, 77),

@@ -21,11 +21,11 @@ from analyzer.profile_names import enum_name, product_name
 from analyzer.schema import DYNAMICS_COLUMNS
 
 #: Stryd Connect IQ application ids (legacy Stryd app; "Stryd Zones / Power Zone" data field),
-#: reference/research.md D.4.
+#: as seen in public Stryd FIT files and GarminDb's Stryd plugin.
 STRYD_APP_IDS = frozenset(
     {"660a581e-5301-460c-8f2f-034c8b6dc90f", "18fb2cf0-1a4b-430d-ad66-988c847421f4"}
 )
-#: Stryd developer field numbers -> contract columns (research.md D.4, checked against the
+#: Stryd developer field numbers -> contract columns (checked against the
 #: field descriptions of the corpus files written by the legacy app and by Stryd pods).
 STRYD_FIELDS = {
     8: "form_power_w",

@@ -41,9 +41,9 @@ from garmin_fit_sdk import Encoder
 if TYPE_CHECKING:  # the simulator imports this module; avoid an import cycle at runtime
     from analyzer.simulate.model import SimulatedRun
 
-#: Stryd's legacy Connect IQ application id (research.md §D.4).
+#: Stryd's legacy Connect IQ application id.
 STRYD_APP_ID = uuid.UUID("660a581e-5301-460c-8f2f-034c8b6dc90f")
-#: Stryd developer field numbers (research.md §D.4): Form Power [W], Leg Spring Stiffness [kN/m].
+#: Stryd developer field numbers: Form Power [W], Leg Spring Stiffness [kN/m].
 STRYD_FORM_POWER_FIELD = 8
 STRYD_LSS_FIELD = 9
 #: FIT base type ids (FIT protocol): uint16 and float32.

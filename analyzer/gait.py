@@ -90,7 +90,7 @@ _DRIFT = (
     ("vertical_oscillation_mm", "drift_vertical_oscillation_mm"),
 )
 
-#: The keys of :func:`summarize`'s result, in order (fixed by the team contract).
+#: The keys of :func:`summarize`'s result, in order (other modules and the store rely on them).
 SUMMARY_KEYS: tuple[str, ...] = (
     "n_samples",
     "n_running",

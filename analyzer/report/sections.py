@@ -1,6 +1,6 @@
 """Pure builders: DataFrames from the pipeline → the JSON-able sections of a report.
 
-Each function takes the frames named in the team contract (``Store.runs()``, ``Store.gait()``,
+Each function takes the store's frames (``Store.runs()``, ``Store.gait()``,
 ``gait.trends()``, ``gait.flag_changes()``, ``load.weekly()``, ``Store.records()``) and returns
 plain Python (str, float, int, bool, None, lists, dicts): NaN becomes None, timestamps become
 ISO-8601 strings in UTC. The shape of every section is documented in :mod:`analyzer.report`.

@@ -27,7 +27,7 @@ from analyzer.simulate.history import (
 )
 
 #: The two sample athletes: one balanced, one developing a left-side GCT-balance shift of 1.8
-#: points (inside Garmin's orange band 50.8-52.2 % L, research.md §C.1) that grows with fatigue,
+#: points (inside Garmin's orange band 50.8-52.2 % L) that grows with fatigue,
 #: from week 8 of 12.
 SAMPLE_ATHLETES: tuple[AthleteProfile, ...] = (
     AthleteProfile(name="balanced", seed=101, weeks=12, interval_s=2, stryd=True),

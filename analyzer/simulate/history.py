@@ -19,13 +19,13 @@ from analyzer.simulate.model import GaitParams, RunPlan, SimulatedRun, simulate_
 DEFAULT_START = datetime(2026, 6, 1, tzinfo=UTC)
 
 #: Personal values at the runner's easy speed, drawn around Garmin's middle percentile bands
-#: (research.md §C.1: green cadence 164-173 spm / blue 174-183, green GCT 249-277 ms / blue
+#: (green cadence 164-173 spm / blue 174-183, green GCT 249-277 ms / blue
 #: 218-248, green VO (HRM) 82-97 mm / blue 64-81), so easy-run medians of every simulated runner
 #: stay inside the published ranges cadence 160-180 spm, GCT 220-300 ms, VO 60-110 mm.
 CADENCE_REF_RANGE = (166.0, 176.0)
 GCT_REF_RANGE = (245.0, 272.0)
 VO_REF_RANGE = (78.0, 95.0)
-#: Personal L/R bias inside Garmin's green balance band 49.3-50.7 % (research.md §C.1).
+#: Personal L/R bias inside Garmin's green balance band 49.3-50.7 %.
 BALANCE_BIAS_RANGE = (-0.4, 0.4)
 #: Leg spring stiffness typical of recreational runners [kN/m] (Stryd-style value; assumption).
 LSS_RANGE = (8.5, 12.0)

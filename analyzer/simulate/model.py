@@ -37,7 +37,7 @@ from scipy.signal import lfilter
 FIT_EPOCH_S = 631065600
 
 #: FIT resolution of each simulated record channel: (scale, offset) of the profile field it is
-#: written to (FIT profile 21.x, research.md §D.1); values are stored as ``round((x+o)*s)/s - o``.
+#: written to (FIT profile 21.x); values are stored as ``round((x+o)*s)/s - o``.
 FIT_RESOLUTION: dict[str, tuple[float, float]] = {
     "distance_m": (100, 0),
     "speed_mps": (1000, 0),
@@ -57,14 +57,15 @@ FIT_RESOLUTION: dict[str, tuple[float, float]] = {
 # --- Physiology constants -------------------------------------------------------------------
 #: Cadence rise with speed [spm per m/s]. Cadence rises and step length grows with speed; the
 #: slope is an assumption chosen so easy-to-tempo changes stay inside Garmin's percentile bands
-#: (research.md §C.1: faster runners show higher cadence, shorter GCT).
+#: (faster runners show higher cadence, shorter GCT).
 CADENCE_SLOPE_RANGE = (7.0, 11.0)
 #: GCT fall with speed [ms per m/s] (same source and reasoning; §C.8 "speed strongly affects GCT").
 GCT_SLOPE_RANGE = (-45.0, -30.0)
 #: VO change with speed [mm per m/s]; VO is nearly flat across easy paces (assumption).
 VO_SLOPE_RANGE = (0.0, 4.0)
 #: Within-run fatigue drift from first to last sample of a 45-min run (assumption; fatigue
-#: lengthens contact and lowers cadence, research.md §C.3 fatigue note and §C.8).
+#: lengthens contact and lowers cadence; a fatiguing run lowers hip-abductor torque, J Athl
+#: Train 2020;55(12):1270, and gait drifts with fatigue, Zandbergen et al. 2023).
 FATIGUE_CADENCE_SPM = 1.5
 FATIGUE_GCT_MS = 6.0
 FATIGUE_VO_MM = 1.5
