@@ -1,6 +1,6 @@
 """The eight hip exercises and the plan built from an imbalance-risk assessment.
 
-The exercises (what they work, dose, harder variant) come from the seed article; the instructions
+The exercises (what they work, dose, harder variant) come from the article "8 Best Hip Exercises For Runners" (M. Baudo, PT, DPT); the instructions
 are our own words (``analyzer/data/exercises.json``). Drivers of the index map to exercise groups
 (``groups`` in the same file), each link with its reason and citation. Exercises are picked by
 which muscles they activate (EMG: Distefano et al. 2009, Selkowitz et al. 2013, MacAskill et al.
@@ -24,7 +24,7 @@ _DATA = json.loads(
 
 @dataclass(frozen=True)
 class Exercise:
-    """One of the eight exercises (facts from the seed article; dose_source says where the dose is from)."""
+    """One of the eight exercises (facts from the source article; dose_source says where the dose is from)."""
 
     id: str
     name: str
@@ -199,7 +199,8 @@ def recommend(assessment, *, max_items: int = 5) -> Plan:
             why.setdefault(ex, []).append(
                 f"{link['reason'][0].upper()}{link['reason'][1:]}. Your data: {because}."
             )
-            cites.setdefault(ex, []).append(link["cite"])
+            if link["cite"] not in cites.setdefault(ex, []):
+                cites[ex].append(link["cite"])
     order = sorted(score, key=lambda ex: -score[ex])[: (3 if maintenance else max_items)]
 
     side = ctx.get("balance_side")

@@ -26,7 +26,7 @@ from collections.abc import Callable, Iterable
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field, replace
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from analyzer.import_worker import Decoded, decode_job, decode_payload, quiet_worker
 from analyzer.sources import Limits, Payload, SourceProblem, check_paths, iter_payloads
@@ -268,6 +268,7 @@ def run_import(
     workers: int | None = None,
     limits: Limits | None = None,
     decoder: str = "auto",
+    pipeline: Callable[[str], Any] | None = None,
 ) -> ImportReport:
     """Import every FIT payload under ``paths`` into ``store``; see the module docstring.
 
@@ -288,6 +289,12 @@ def run_import(
         Archive safety limits.
     decoder : str
         Passed to :func:`analyzer.fit.read_fit` (``"auto"``, ``"fast"``, ``"fitparse"``).
+    pipeline : callable, optional
+        Decodes elsewhere than in the process pool: ``pipeline(decoder)`` returns a context
+        manager with ``submit(payload, activity_id) -> list[Decoded]`` (the results ready so
+        far; blocks while too many are out), ``finish() -> list[Decoded]`` (all the rest) and a
+        ``workers`` attribute (reported). ``workers`` is then not used. :mod:`analyzer.scale`
+        passes one that decodes on a Dask cluster; writing stays here.
 
     Returns
     -------
@@ -361,7 +368,11 @@ def run_import(
         last_write = time.monotonic()
 
     try:
-        with _Pipeline(workers, decoder, expected=lambda: report.discovered) as pipe:
+        if pipeline is None:
+            pipe_cm = _Pipeline(workers, decoder, expected=lambda: report.discovered)
+        else:
+            pipe_cm = pipeline(decoder)
+        with pipe_cm as pipe:
             for item in iter_payloads(checked, limits=limits or Limits(), on_discover=discover):
                 if isinstance(item, SourceProblem):
                     record(LogEntry(item.name, item.outcome, item.reason), logged=False)
