@@ -14,6 +14,8 @@ descriptions never leak into the next.
 
 from __future__ import annotations
 
+import re
+
 import io
 import math
 import struct
@@ -214,7 +216,13 @@ def _translate(exc: Exception, name: str, offset: int | None) -> InvalidFitFile:
     if isinstance(exc, fu.FitHeaderError):
         return FitHeaderError(name, f"not a FIT file header ({text})", offset)
     if isinstance(exc, fu.FitCRCError):
-        return FitCRCError(name, text.replace("CRC Mismatch", "CRC mismatch"), offset)
+        # Same wording as the fast decoder, so a failure reads the same whichever decoder ran.
+        m = re.search(r"computed: (0x[0-9A-Fa-f]+), read: (0x[0-9A-Fa-f]+)", text)
+        if m:
+            which = "header" if offset is not None and offset <= 14 else "file"
+            computed, stored = (int(v, 16) for v in m.groups())
+            text = f"{which} CRC mismatch (computed 0x{computed:04X}, stored 0x{stored:04X})"
+        return FitCRCError(name, text, offset)
     if isinstance(exc, fu.FitEOFError):
         return FitTruncatedError(name, f"file ends early ({text})", offset)
     return FitFormatError(name, f"malformed FIT data ({text})", offset)
