@@ -1,0 +1,364 @@
+"""`make bench`: FIT decode throughput and end-to-end import of a simulated 1,000-run history.
+
+Part 1 decodes the real corpus's larger files (../shared/fit-corpus, files of 300 kB and more)
+with the project's vectorised decoder and with fitparse, fitdecode and garmin-fit-sdk, all in
+this one process with every library already imported (as a bulk import runs), and prints the
+median wall time of several runs, records per second and the ratio to fitparse. The start-up
+cost of a fresh Python process importing each decoder is measured apart.
+
+Part 2 simulates an export of about 1,000 runs (``analyzer simulate``, cached in the temp folder
+between runs of this script) and imports it with ``analyzer import`` in a subprocess, reporting
+wall time and the peak resident memory of the whole process tree.
+
+Usage: ``python benchmarks/run.py [--quick] [--skip-import] [--runs N] [--workers N]``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import gzip
+import io
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+CORPUS_FILES = REPO.parent / "shared" / "fit-corpus" / "files"
+sys.path.insert(0, str(REPO))
+
+#: Issue 7 targets.
+TARGET_SPEEDUP = 100  # x fitparse records/s on files of 1 MB and more
+TARGET_IMPORT_S = 60  # s for 1,000 one-hour runs on 2 cores
+TARGET_PEAK_MB = 1024  # MB peak memory of the import
+#: Files at least this large are benchmarked [bytes].
+MIN_BENCH_BYTES = 300_000
+BIG_BYTES = 1_000_000
+
+
+# --- decoders, each a callable(data) -> None that reads every message -----------------------
+
+
+def _fast(data: bytes) -> None:
+    from analyzer import fastfit
+
+    fastfit.decode(data, "bench")
+
+
+def _fitparse(data: bytes) -> None:
+    import fitparse
+
+    fitparse.FitFile(io.BytesIO(data)).parse()
+
+
+def _fitparse_reference(data: bytes) -> None:
+    from analyzer import fitparse_decoder
+
+    fitparse_decoder.decode(data, "bench")
+
+
+def _fitdecode(data: bytes) -> None:
+    import fitdecode
+
+    with fitdecode.FitReader(io.BytesIO(data)) as reader:
+        for _ in reader:
+            pass
+
+
+def _garmin(data: bytes) -> None:
+    from garmin_fit_sdk import Decoder, Stream
+
+    messages, errors = Decoder(Stream.from_byte_array(bytearray(data))).read()
+    if errors:
+        raise RuntimeError(errors[0])
+
+
+DECODERS = {
+    "analyzer.fastfit": (_fast, "import analyzer.fastfit"),
+    "fitparse": (_fitparse, "import fitparse"),
+    "fitparse_decoder": (_fitparse_reference, "import analyzer.fitparse_decoder, fitparse"),
+    "fitdecode": (_fitdecode, "import fitdecode"),
+    "garmin-fit-sdk": (_garmin, "import garmin_fit_sdk"),
+}
+
+
+def _load(path: Path) -> bytes:
+    data = path.read_bytes()
+    return gzip.decompress(data) if path.name.endswith(".gz") else data
+
+
+def _median_time(fn, data: bytes, repeats: int) -> float | str:
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        try:
+            fn(data)
+        except Exception as exc:  # noqa: BLE001 - a library failing on a file is a result
+            return f"fails ({type(exc).__name__})"
+        times.append(time.perf_counter() - start)
+    return statistics.median(times)
+
+
+def bench_decoders(quick: bool) -> list[dict]:
+    """Median decode time per file and decoder (same process, libraries imported)."""
+    from analyzer import fastfit
+
+    for _, stmt in DECODERS.values():
+        exec(stmt, {})  # noqa: S102 - import every library before timing
+    files = sorted(
+        (p for p in CORPUS_FILES.glob("*.fit") if p.stat().st_size >= MIN_BENCH_BYTES),
+        key=lambda p: -p.stat().st_size,
+    )
+    if quick:
+        files = [p for p in files if p.stat().st_size >= BIG_BYTES]
+    rows = []
+    for path in files:
+        data = _load(path)
+        try:
+            records = len(fastfit.decode(data, path.name).table(20))
+        except Exception as exc:  # noqa: BLE001 - broken corpus files are skipped
+            print(f"  skip {path.name}: {exc}")
+            continue
+        row = {"file": path.name, "mb": len(data) / 1e6, "records": records}
+        for name, (fn, _) in DECODERS.items():
+            slow = name.startswith("fitparse")
+            repeats = (1 if quick else 3) if slow else (3 if quick else 7)
+            row[name] = _median_time(fn, data, repeats)
+            print(f"  {path.name:45s} {name:18s} {_fmt_time(row[name])}", flush=True)
+        rows.append(row)
+    return rows
+
+
+def _fmt_time(t) -> str:
+    return f"{t * 1000:9.1f} ms" if isinstance(t, float) else f"{t:>12s}"
+
+
+def print_decoder_table(rows: list[dict]) -> None:
+    names = list(DECODERS)
+    print("\nDecode throughput (median wall time; records/s; speed-up vs fitparse)")
+    head = f"{'file':40s} {'MB':>5s} {'records':>7s} " + " ".join(f"{n:>26s}" for n in names)
+    print(head)
+    print("-" * len(head))
+    for row in rows:
+        cells = []
+        base = row["fitparse"]
+        for name in names:
+            t = row[name]
+            if not isinstance(t, float):
+                cells.append(f"{t:>26s}")
+                continue
+            rate = row["records"] / t
+            ratio = f"{base / t:6.0f}x" if isinstance(base, float) else "   n/a"
+            cells.append(f"{t * 1000:8.1f}ms {rate / 1000:7.0f}k/s {ratio}")
+        print(f"{row['file'][:40]:40s} {row['mb']:5.2f} {row['records']:7d} " + " ".join(cells))
+    big = [r for r in rows if r["mb"] * 1e6 >= BIG_BYTES and isinstance(r["fitparse"], float)]
+    if big:
+        worst = min(r["fitparse"] / r["analyzer.fastfit"] for r in big)
+        verdict = "meets" if worst >= TARGET_SPEEDUP else "MISSES"
+        print(
+            f"\nFiles >= 1 MB: analyzer.fastfit is at least {worst:.0f}x fitparse "
+            f"(target {TARGET_SPEEDUP}x: {verdict})"
+        )
+
+
+def bench_startup(repeats: int) -> None:
+    """Wall time of a fresh interpreter importing each decoder (and decoding one small file)."""
+    print("\nStart-up cost of a fresh process (median wall time)")
+    base = _fresh("pass", repeats)
+    print(f"  {'python -c pass':45s} {base * 1000:8.0f} ms")
+    for _, stmt in DECODERS.values():
+        t = _fresh(stmt, repeats)
+        print(f"  {stmt:45s} {t * 1000:8.0f} ms  (+{(t - base) * 1000:.0f} ms)")
+    small = CORPUS_FILES / "Activity.fit"
+    if small.is_file():
+        stmt = (
+            f"from analyzer.fastfit import decode; decode(open({str(small)!r}, 'rb').read(), 'a')"
+        )
+        t = _fresh(stmt, repeats)
+        print(f"  {'import analyzer.fastfit + decode a 1 kB file':45s} {t * 1000:8.0f} ms")
+
+
+def _fresh(stmt: str, repeats: int) -> float:
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        subprocess.run([sys.executable, "-c", stmt], check=True, cwd=REPO)
+        times.append(time.perf_counter() - start)
+    return statistics.median(times)
+
+
+# --- end-to-end import ----------------------------------------------------------------------
+
+
+def _simulated_export(runs: int) -> Path | None:
+    """A folder of simulated runs (about ``runs`` of them), cached in the temp folder."""
+    try:
+        import analyzer.commands.simulate  # noqa: F401
+    except ImportError:
+        print("  skipped: `analyzer simulate` is not available yet")
+        return None
+    weeks = 25
+    athletes = max(1, round(runs / (4 * weeks)))
+    out = Path(tempfile.gettempdir()) / f"analyzer-bench-sim-{athletes}x{weeks}"
+    if not (out / ".complete").is_file():
+        print(
+            f"  simulating {athletes} athletes x {weeks} weeks into {out} (cached) ...", flush=True
+        )
+        start = time.perf_counter()
+        subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "analyzer",
+                "simulate",
+                "--athletes",
+                str(athletes),
+                "--weeks",
+                str(weeks),
+                "--out",
+                str(out),
+                "--no-exports",
+                "--seed",
+                "7",
+            ],
+            check=True,
+            cwd=REPO,
+        )
+        (out / ".complete").write_text("ok")
+        print(f"  simulated in {time.perf_counter() - start:.0f} s")
+    return out
+
+
+def _tree_rss(proc) -> int:
+    import psutil
+
+    try:
+        parent = psutil.Process(proc.pid)
+        procs = [parent, *parent.children(recursive=True)]
+    except psutil.Error:
+        return 0
+    total = 0
+    for p in procs:
+        with contextlib.suppress(psutil.Error):
+            total += p.memory_info().rss
+    return total
+
+
+def bench_import(runs: int, workers: int) -> None:
+    print(f"\nEnd-to-end import of a simulated ~{runs}-run export (workers={workers})")
+    try:
+        import psutil  # noqa: F401
+
+        import analyzer.commands.imports  # noqa: F401
+    except ImportError as exc:
+        print(f"  skipped: {exc}")
+        return
+    folder = _simulated_export(runs)
+    if folder is None:
+        return
+    fits = sorted(folder.rglob("*.fit"))
+    size_mb = sum(p.stat().st_size for p in fits) / 1e6
+    with tempfile.TemporaryDirectory() as tmp:
+        store = Path(tmp) / "bench.duckdb"
+        cmd = [
+            sys.executable,
+            "-m",
+            "analyzer",
+            "import",
+            "--store",
+            str(store),
+            "--workers",
+            str(workers),
+            str(folder),
+        ]
+        peak = 0
+        start = time.perf_counter()
+        proc = subprocess.Popen(cmd, cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+        done = threading.Event()
+
+        def sample() -> None:
+            nonlocal peak
+            while not done.is_set():
+                peak = max(peak, _tree_rss(proc))
+                time.sleep(0.05)
+
+        sampler = threading.Thread(target=sample, daemon=True)
+        sampler.start()
+        output, _ = proc.communicate()
+        wall = time.perf_counter() - start
+        done.set()
+        sampler.join()
+        summary = _store_summary(store)
+    print(f"  {len(fits)} files, {size_mb:.0f} MB; exit status {proc.returncode}")
+    tail = output.decode(errors="replace").strip().splitlines()[-3:]
+    for line in tail:
+        print(f"  | {line}")
+    text, hours = summary
+    print(f"  store: {text}")
+    print(
+        f"  wall time {wall:.1f} s (target < {TARGET_IMPORT_S} s for 1,000 one-hour runs); "
+        f"peak memory of the process tree {peak / 2**20:.0f} MB (target < {TARGET_PEAK_MB} MB)"
+    )
+    if hours and hours == hours:
+        print(
+            f"  scaled linearly to 1,000 h of running: {wall * 1000 / hours:.1f} s "
+            "(includes the fixed start-up, so it overstates small runs)"
+        )
+    from analyzer import fastfit
+    from analyzer.fit import build_activity
+
+    decode_s = build_s = 0.0
+    for path in fits:
+        start = time.perf_counter()
+        msgs = fastfit.decode(path.read_bytes(), path.name)
+        mid = time.perf_counter()
+        build_activity(msgs, activity_id="bench", source_name=path.name)
+        decode_s += mid - start
+        build_s += time.perf_counter() - mid
+    print(
+        f"  where the time goes (same files, one process): analyzer.fastfit.decode {decode_s:.1f} s, "
+        f"analyzer.fit.build_activity {build_s:.1f} s"
+    )
+
+
+def _store_summary(store: Path) -> tuple[str, float]:
+    try:
+        from analyzer.store import Store
+
+        with Store(store) as s:
+            runs = s.runs()
+        hours = float(runs["timer_s"].sum()) / 3600 if "timer_s" in runs else float("nan")
+        mean = hours / max(len(runs), 1)
+        return f"{len(runs)} runs, {hours:.0f} h of running (mean {mean:.2f} h)", hours
+    except Exception as exc:  # noqa: BLE001 - the summary is informative only
+        return f"(could not read the store: {exc})", float("nan")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument(
+        "--quick", action="store_true", help="fewer repeats, only files >= 1 MB, ~100-run import"
+    )
+    parser.add_argument("--skip-import", action="store_true", help="only the decoder benchmark")
+    parser.add_argument("--skip-decode", action="store_true", help="only the import benchmark")
+    parser.add_argument("--runs", type=int, default=None, help="runs to import (default 1000)")
+    parser.add_argument("--workers", type=int, default=2, help="import worker processes")
+    args = parser.parse_args(argv)
+    if not args.skip_decode:
+        if not CORPUS_FILES.is_dir():
+            print("../shared/fit-corpus is absent: decoder benchmark skipped")
+        else:
+            print("Decoding the corpus's larger files ...")
+            print_decoder_table(bench_decoders(args.quick))
+            bench_startup(3 if args.quick else 5)
+    if not args.skip_import:
+        bench_import(args.runs or (100 if args.quick else 1000), args.workers)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
