@@ -14,10 +14,9 @@ descriptions never leak into the next.
 
 from __future__ import annotations
 
-import re
-
 import io
 import math
+import re
 import struct
 import threading
 import uuid

@@ -32,7 +32,17 @@ def _public(action) -> bool:
 
 def test_expected_commands_exist():
     names = set(_subcommands())
-    missing = {"import", "runs", "trends", "risk", "recommend", "train", "report", "demo", "simulate"} - names
+    missing = {
+        "import",
+        "runs",
+        "trends",
+        "risk",
+        "recommend",
+        "train",
+        "report",
+        "demo",
+        "simulate",
+    } - names
     assert not missing, f"commands missing from the CLI: {sorted(missing)}"
 
 
@@ -43,7 +53,9 @@ def test_command_has_help_and_is_documented(name):
     parser = build_parser()
     helps = {
         a.dest: a.help
-        for a in parser._subparsers._group_actions[0]._choices_actions  # the one-line help per command
+        for a in parser._subparsers._group_actions[
+            0
+        ]._choices_actions  # the one-line help per command
     }
     if name in helps:
         assert helps[name] and helps[name].strip(), f"`analyzer {name}` has no help text"
@@ -51,7 +63,9 @@ def test_command_has_help_and_is_documented(name):
     for action in sub._actions:
         if action.dest == "help" or not _public(action):
             continue
-        assert action.help and action.help.strip(), f"`analyzer {name}` option {action.option_strings or action.dest} has no help"
+        assert action.help and action.help.strip(), (
+            f"`analyzer {name}` option {action.option_strings or action.dest} has no help"
+        )
 
 
 def test_help_exits_zero(capsys):
