@@ -111,7 +111,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"Error: {exc}", file=sys.stderr)
         return EXIT_FAILED
     except KeyboardInterrupt:
-        print("Interrupted: run the same command again to finish; nothing is doubled.", file=sys.stderr)
+        print(
+            "Interrupted: run the same command again to finish; nothing is doubled.",
+            file=sys.stderr,
+        )
         return 130
 
 
