@@ -304,7 +304,10 @@ class Store:
         return _utc(df, ("logged_at",))
 
     def gait(self, athlete: str | None = None) -> pd.DataFrame:
-        """One row per run: :data:`GAIT_ID_COLUMNS` plus :func:`analyzer.gait.summarize`.
+        """One row per run: :data:`GAIT_ID_COLUMNS`, :func:`analyzer.gait.summarize`, then the
+        watch-style means (``avg_*``, :func:`analyzer.averages.run_averages`) beside the watch's
+        own session averages (``watch_avg_*``), so one frame holds the robust medians and the
+        numbers that can be checked against the device.
 
         Summaries are cached per (run_id, ``gait.METRIC_VERSION``) and recomputed when the
         version changes.
@@ -314,9 +317,11 @@ class Store:
         version = int(gait.METRIC_VERSION)
         if athlete is not None:
             self.resolve_athlete(athlete)
+        self._refresh_averages()
         where, params = ("WHERE athlete = ?", [athlete]) if athlete is not None else ("", [])
+        means = AVG_COLUMNS + WATCH_COLUMNS
         runs = self.con.execute(
-            f"SELECT run_key, {', '.join(GAIT_ID_COLUMNS)} FROM runs {where} "
+            f"SELECT run_key, {', '.join((*GAIT_ID_COLUMNS, *means))} FROM runs {where} "
             "ORDER BY start_time, run_id",
             params,
         ).df()
@@ -335,7 +340,7 @@ class Store:
         keys = list(gait_to_json(gait.summarize(_empty_records())))
         rows = [json.loads(cached[r]) for r in runs["run_id"]]
         summary = pd.DataFrame.from_records(rows, columns=keys, index=runs.index)
-        out = pd.concat([runs[list(GAIT_ID_COLUMNS)], summary], axis=1)
+        out = pd.concat([runs[list(GAIT_ID_COLUMNS)], summary, runs[list(means)]], axis=1)
         return _utc(out, ("start_time",))
 
     def _fill_gait_cache(self, keys: list[int], version: int, cached: dict) -> None:
