@@ -38,6 +38,17 @@ def register(sub) -> None:
         metavar="N",
         help="decoder processes to use (default: one per CPU core; 1 = no extra processes)",
     )
+    p.add_argument(
+        "--dask",
+        default=None,
+        metavar="SCHEDULER",
+        help=(
+            "decode on a Dask cluster: a scheduler address (tcp://host:8786) or 'local' for a "
+            "temporary cluster on this machine (--workers sets its size); the workers need "
+            "analyzer installed (pip install 'analyzer[dask]'); this process still reads the "
+            "files and writes the store"
+        ),
+    )
     p.set_defaults(func=cmd_import)
 
     p = sub.add_parser(
@@ -105,9 +116,21 @@ def cmd_import(args: argparse.Namespace) -> int:
         progress.update(task, completed=report.done, total=total, name=name)
 
     with common.open_store(args) as store, progress:
-        report = store.import_paths(
-            args.paths, athlete=args.athlete, progress=on_progress, workers=args.workers
-        )
+        if args.dask:
+            from analyzer.scale import import_with_dask
+
+            report = import_with_dask(
+                store,
+                args.paths,
+                athlete=args.athlete,
+                client=args.dask,
+                workers=args.workers,
+                progress=on_progress,
+            )
+        else:
+            report = store.import_paths(
+                args.paths, athlete=args.athlete, progress=on_progress, workers=args.workers
+            )
         store_path = store.path
     _print_summary(report, store_path)
     return EXIT_OK if report.ok else EXIT_FAILED
