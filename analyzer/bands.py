@@ -129,10 +129,14 @@ def stance_time_band(stance_time):
     )
 
 
-def _vo_vr_limits(dynamics_source: str | None, hrm, rdp):
+def _vo_vr_band(values, dynamics_source: str | None, hrm, rdp, decimals: int):
+    """Colour band of a VO or VR value on the HRM or RDP table (all None for Stryd)."""
     if dynamics_source in _NO_VO_BANDS:
-        return None
-    return rdp if dynamics_source in _RDP_SOURCES else hrm
+        # No Garmin bands for this sensor: classify all-NaN input so every entry is None.
+        nans = np.full(np.shape(values), np.nan)
+        return _wrap(_classify(nans, (0, 0, 0, 0), decimals, higher_is_better=False), values)
+    limits = rdp if dynamics_source in _RDP_SOURCES else hrm
+    return _wrap(_classify(values, limits, decimals, higher_is_better=False), values)
 
 
 def vertical_oscillation_band(vertical_oscillation, dynamics_source: str | None = "chest_strap"):
@@ -156,21 +160,12 @@ def vertical_oscillation_band(vertical_oscillation, dynamics_source: str | None 
     ----------
     .. [1] Garmin, Forerunner 945 owner's manual (JA), colour gauges (HRM and RDP columns).
     """
-    limits = _vo_vr_limits(
-        dynamics_source, VERTICAL_OSCILLATION_HRM_LIMITS_MM, VERTICAL_OSCILLATION_RDP_LIMITS_MM
-    )
-    if limits is None:
-        return _wrap(
-            _classify(
-                np.full(np.shape(vertical_oscillation), np.nan),
-                (0, 0, 0, 0),
-                0,
-                higher_is_better=False,
-            ),
-            vertical_oscillation,
-        )
-    return _wrap(
-        _classify(vertical_oscillation, limits, 0, higher_is_better=False), vertical_oscillation
+    return _vo_vr_band(
+        vertical_oscillation,
+        dynamics_source,
+        VERTICAL_OSCILLATION_HRM_LIMITS_MM,
+        VERTICAL_OSCILLATION_RDP_LIMITS_MM,
+        0,
     )
 
 
@@ -193,17 +188,13 @@ def vertical_ratio_band(vertical_ratio, dynamics_source: str | None = "chest_str
     ----------
     .. [1] Garmin, Forerunner 945 owner's manual (JA), colour gauges (HRM and RDP columns).
     """
-    limits = _vo_vr_limits(
-        dynamics_source, VERTICAL_RATIO_HRM_LIMITS_PCT, VERTICAL_RATIO_RDP_LIMITS_PCT
+    return _vo_vr_band(
+        vertical_ratio,
+        dynamics_source,
+        VERTICAL_RATIO_HRM_LIMITS_PCT,
+        VERTICAL_RATIO_RDP_LIMITS_PCT,
+        1,
     )
-    if limits is None:
-        return _wrap(
-            _classify(
-                np.full(np.shape(vertical_ratio), np.nan), (0, 0, 0, 0), 1, higher_is_better=False
-            ),
-            vertical_ratio,
-        )
-    return _wrap(_classify(vertical_ratio, limits, 1, higher_is_better=False), vertical_ratio)
 
 
 def gct_balance_band(gct_balance_left):

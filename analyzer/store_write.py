@@ -76,19 +76,19 @@ def _write(store: Store, batch: list[Decoded], athlete: str, import_id: str) -> 
         for dec in batch:
             outcome, detail = classify(dec)
             entries.append(LogEntry(dec.name, outcome, detail, dec.activity_id, len(dec.runs)))
-            activities.append(_activity_row(dec, athlete, import_id))
+            activities.append(activity_row(dec, athlete, import_id))
             for run in dec.runs:
                 key = next(keys)
-                runs.append(_run_row(dec, run, athlete, key))
-                records.append(_arrays(run.records, key, "record_index"))
-                laps.append(_arrays(run.laps, key, "lap_index"))
+                runs.append(run_row(dec, run, athlete, key))
+                records.append(arrays(run.records, key, "record_index"))
+                laps.append(arrays(run.laps, key, "lap_index"))
                 if run.gait is not None:
                     gait.append((run.run_id, run.gait_version, json.dumps(run.gait)))
         _insert(store, "activities", pd.DataFrame(activities))
         if runs:
             _insert(store, "runs", pd.DataFrame(runs))
         for table, parts in (("records", records), ("laps", laps)):
-            df = _stack([p for p in parts if p])
+            df = stack([p for p in parts if p])
             if len(df):
                 ensure_columns(store, table, df)
                 _insert(store, table, df)
@@ -158,7 +158,8 @@ def classify(dec: Decoded) -> tuple[str, str]:
     return "imported", f"{n} run{'s' if n > 1 else ''}{extra}, {n_rec} records"
 
 
-def _activity_row(dec: Decoded, athlete: str, import_id: str) -> dict:
+def activity_row(dec: Decoded, athlete: str, import_id: str) -> dict:
+    """The ``activities`` row of a decoded payload."""
     meta = dec.meta
     apps = meta.get("developer_apps")
     return {
@@ -184,7 +185,8 @@ def _activity_row(dec: Decoded, athlete: str, import_id: str) -> dict:
     }
 
 
-def _run_row(dec: Decoded, run, athlete: str, key: int) -> dict:
+def run_row(dec: Decoded, run, athlete: str, key: int) -> dict:
+    """The ``runs`` row of one run of a decoded payload, keyed by ``run_key`` ``key``."""
     s, meta, records = run.session, dec.meta, run.records
     has = any(c in records and records[c].notna().any() for c in DYNAMICS_COLUMNS)
     row = {
@@ -223,7 +225,7 @@ def _run_row(dec: Decoded, run, athlete: str, key: int) -> dict:
 _DROPPED = frozenset({"session_index", "run_key"})
 
 
-def _arrays(df: pd.DataFrame | None, key: int, index_col: str) -> dict[str, np.ndarray]:
+def arrays(df: pd.DataFrame | None, key: int, index_col: str) -> dict[str, np.ndarray]:
     """A run's records or laps as numpy columns DuckDB can scan, keyed by ``run_key``.
 
     Zoned datetimes become naive UTC; objects become text (JSON for lists); columns without a
@@ -246,7 +248,7 @@ def _arrays(df: pd.DataFrame | None, key: int, index_col: str) -> dict[str, np.n
     return out
 
 
-def _stack(parts: list[dict[str, np.ndarray]]) -> pd.DataFrame:
+def stack(parts: list[dict[str, np.ndarray]]) -> pd.DataFrame:
     """One DataFrame from several runs' columns (a column missing from a run is NaN there)."""
     if not parts:
         return pd.DataFrame()

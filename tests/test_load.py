@@ -10,6 +10,17 @@ from analyzer import load
 
 MONDAY = pd.Timestamp("2024-01-01", tz="UTC")  # a Monday
 
+#: The documented columns of :func:`analyzer.load.weekly`, spelled out here (not taken from the
+#: module) so a change to the table is caught; also used by test_trends_cli.
+WEEKLY_COLUMNS = [
+    "distance_km",
+    "time_h",
+    "n_runs",
+    "acwr_coupled",
+    "acwr_uncoupled",
+    "progression_2wk_pct",
+]
+
 
 def runs(day_km: dict[int, float], *, hour: int = 7) -> pd.DataFrame:
     """One run per listed day offset from MONDAY, with its distance [km]; 6 min/km."""
@@ -127,14 +138,7 @@ def test_acwr_at_a_date_and_after_the_last_run():
 def test_empty_and_missing_columns():
     empty = pd.DataFrame({"start_time": [], "distance_m": [], "timer_s": []})
     assert load.weekly(empty).empty and load.daily(empty).empty
-    assert list(load.weekly(empty).columns) == [
-        "distance_km",
-        "time_h",
-        "n_runs",
-        "acwr_coupled",
-        "acwr_uncoupled",
-        "progression_2wk_pct",
-    ]
+    assert list(load.weekly(empty).columns) == WEEKLY_COLUMNS
     with pytest.raises(KeyError, match="timer_s"):
         load.weekly(pd.DataFrame({"start_time": [MONDAY], "distance_m": [1000.0]}))
 

@@ -13,6 +13,7 @@ import numpy as np
 import pandas as pd
 import pytest
 from conftest import SAMPLE_DATA
+from test_load import WEEKLY_COLUMNS
 
 from analyzer import gait
 from analyzer.cli import main
@@ -131,15 +132,7 @@ def test_trends_json_shape(sim, capsys):
         assert key in run
     assert isinstance(run["balance_shift_flag"], bool)
     week = item["weekly_load"][-1]
-    assert set(week) == {
-        "week",
-        "distance_km",
-        "time_h",
-        "n_runs",
-        "acwr_coupled",
-        "acwr_uncoupled",
-        "progression_2wk_pct",
-    }
+    assert set(week) == {"week", *WEEKLY_COLUMNS}
     assert isinstance(week["n_runs"], int)
 
 

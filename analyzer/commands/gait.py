@@ -32,6 +32,7 @@ from typing import Any
 import pandas as pd
 
 from analyzer.cli import EXIT_OK, common
+from analyzer.commands import json_value
 from analyzer.errors import NotFound
 
 #: Runs shown in the "recent runs" table (the JSON always has all of them).
@@ -118,29 +119,17 @@ def athlete_trends(gait_df: pd.DataFrame, athlete: str) -> dict[str, Any]:
     return {
         "athlete": athlete,
         "n_runs": int(len(tr)),
-        "ref_speed_mps": _plain(ref),
+        "ref_speed_mps": json_value(ref),
         "current_vs_baseline": [
-            {"metric": m, **{k: _plain(v) for k, v in row.items()}} for m, row in cvb.iterrows()
+            {"metric": m, **{k: json_value(v) for k, v in row.items()}} for m, row in cvb.iterrows()
         ],
-        "changes": [{k: _plain(v) for k, v in row.items()} for _, row in changes.iterrows()],
-        "runs": [{k: _plain(row.get(k)) for k in _RUN_KEYS} for _, row in tr.iterrows()],
+        "changes": [{k: json_value(v) for k, v in row.items()} for _, row in changes.iterrows()],
+        "runs": [{k: json_value(row.get(k)) for k in _RUN_KEYS} for _, row in tr.iterrows()],
         "weekly_load": [
-            {k: _plain(v) for k, v in row.items()}
+            {k: json_value(v) for k, v in row.items()}
             for row in weekly.rename_axis("week").reset_index().to_dict("records")
         ],
     }
-
-
-def _plain(v: Any) -> Any:
-    if v is None:
-        return None
-    if isinstance(v, pd.Timestamp):
-        return None if pd.isna(v) else v.isoformat()
-    if hasattr(v, "item") and not isinstance(v, str):
-        v = v.item()
-    if isinstance(v, float) and not math.isfinite(v):
-        return None
-    return v
 
 
 def cmd_trends(args: argparse.Namespace) -> int:

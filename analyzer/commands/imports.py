@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from analyzer.cli import EXIT_FAILED, EXIT_OK, EXIT_USAGE, common
+from analyzer.commands import json_value
 
 #: Most "not a run" lines printed after an import (the import log keeps them all).
 MAX_LISTED = 20
@@ -219,25 +220,11 @@ def runs_to_json(runs) -> list[dict[str, Any]]:
     gait_cols = [c for c in gait_cols if c not in ("run_key", "athlete_id")]
     out = []
     for row in runs.to_dict("records"):
-        obj = {k: _json_value(row.get(k)) for k in JSON_KEYS}
-        obj.update({k: _json_value(row[k]) for k in avg_cols})
-        obj.update({k: _json_value(row[k]) for k in gait_cols})
+        obj = {k: json_value(row.get(k)) for k in JSON_KEYS}
+        obj.update({k: json_value(row[k]) for k in avg_cols})
+        obj.update({k: json_value(row[k]) for k in gait_cols})
         out.append(obj)
     return out
-
-
-def _json_value(v: Any) -> Any:
-    if v is None:
-        return None
-    if hasattr(v, "isoformat"):
-        return None if v != v else v.isoformat()  # NaT != NaT
-    if hasattr(v, "item"):
-        v = v.item()
-    if isinstance(v, float) and not math.isfinite(v):
-        return None
-    if v != v:  # pandas NA-likes
-        return None
-    return v
 
 
 def _print_table(runs) -> None:
