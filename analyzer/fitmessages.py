@@ -90,7 +90,8 @@ class FitMessages:
 
     def table(self, mesg_num: int) -> pd.DataFrame:
         """The messages of one type; an empty frame when the file has none."""
-        return self.tables.get(mesg_num, pd.DataFrame())
+        t = self.tables.get(mesg_num)
+        return pd.DataFrame() if t is None else t
 
 
 @cache

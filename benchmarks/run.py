@@ -6,9 +6,11 @@ this one process with every library already imported (as a bulk import runs), an
 median wall time of several runs, records per second and the ratio to fitparse. The start-up
 cost of a fresh Python process importing each decoder is measured apart.
 
-Part 2 simulates an export of about 1,000 runs (``analyzer simulate``, cached in the temp folder
-between runs of this script) and imports it with ``analyzer import`` in a subprocess, reporting
-wall time and the peak resident memory of the whole process tree.
+Part 2 simulates an export of exactly 1,000 one-hour runs (``analyzer simulate --athletes 2
+--weeks 100 --runs-per-week 5 --run-minutes 60``: 1 record/s, cached in the temp folder between
+runs of this script; ``--quick``: 100 runs, 10 weeks) and imports it with ``analyzer import``
+in a subprocess (2 workers by default), reporting wall time and the peak resident memory of the
+whole process tree (psutil).
 
 Usage: ``python benchmarks/run.py [--quick] [--skip-import] [--runs N] [--workers N]``.
 """
@@ -19,6 +21,7 @@ import argparse
 import contextlib
 import gzip
 import io
+import os
 import statistics
 import subprocess
 import sys
@@ -194,20 +197,32 @@ def _fresh(stmt: str, repeats: int) -> float:
 # --- end-to-end import ----------------------------------------------------------------------
 
 
+#: Layout of the simulated export: runs = BENCH_ATHLETES x weeks x BENCH_RUNS_PER_WEEK, every
+#: run BENCH_RUN_MINUTES of moving time recorded every second (1,000 runs = 2 x 100 weeks x 5).
+BENCH_ATHLETES = 2
+BENCH_RUNS_PER_WEEK = 5
+BENCH_RUN_MINUTES = 60
+
+
 def _simulated_export(runs: int) -> Path | None:
-    """A folder of simulated runs (about ``runs`` of them), cached in the temp folder."""
+    """A folder of ``runs`` simulated one-hour runs at 1 Hz, cached in the temp folder."""
     try:
         import analyzer.commands.simulate  # noqa: F401
     except ImportError:
         print("  skipped: `analyzer simulate` is not available yet")
         return None
-    weeks = 25
-    athletes = max(1, round(runs / (4 * weeks)))
-    out = Path(tempfile.gettempdir()) / f"analyzer-bench-sim-{athletes}x{weeks}"
+    per_week = BENCH_ATHLETES * BENCH_RUNS_PER_WEEK
+    weeks = max(1, -(-runs // per_week))
+    if weeks * per_week != runs:
+        print(f"  note: {runs} runs is not a multiple of {per_week}; simulating {weeks * per_week}")
+    tag = f"{BENCH_ATHLETES}x{weeks}w{BENCH_RUNS_PER_WEEK}r{BENCH_RUN_MINUTES}m"
+    out = Path(tempfile.gettempdir()) / f"analyzer-bench-sim-{tag}"
+    print(
+        f"  export: {BENCH_ATHLETES} athletes x {weeks} weeks x {BENCH_RUNS_PER_WEEK} runs/week "
+        f"= {weeks * per_week} runs of {BENCH_RUN_MINUTES} min moving time, 1 record/s"
+    )
     if not (out / ".complete").is_file():
-        print(
-            f"  simulating {athletes} athletes x {weeks} weeks into {out} (cached) ...", flush=True
-        )
+        print(f"  simulating into {out} (cached) ...", flush=True)
         start = time.perf_counter()
         subprocess.run(
             [
@@ -216,9 +231,13 @@ def _simulated_export(runs: int) -> Path | None:
                 "analyzer",
                 "simulate",
                 "--athletes",
-                str(athletes),
+                str(BENCH_ATHLETES),
                 "--weeks",
                 str(weeks),
+                "--runs-per-week",
+                str(BENCH_RUNS_PER_WEEK),
+                "--run-minutes",
+                str(BENCH_RUN_MINUTES),
                 "--out",
                 str(out),
                 "--no-exports",
@@ -233,7 +252,9 @@ def _simulated_export(runs: int) -> Path | None:
     return out
 
 
-def _tree_rss(proc) -> int:
+def _tree_sample(proc, cpu: dict[int, float]) -> int:
+    """Resident memory of ``proc`` and its descendants [bytes]; records each one's CPU time
+    [s] so far in ``cpu`` (by pid)."""
     import psutil
 
     try:
@@ -243,13 +264,15 @@ def _tree_rss(proc) -> int:
         return 0
     total = 0
     for p in procs:
-        with contextlib.suppress(psutil.Error):
+        with contextlib.suppress(psutil.Error), p.oneshot():
             total += p.memory_info().rss
+            times = p.cpu_times()
+            cpu[p.pid] = max(cpu.get(p.pid, 0.0), times.user + times.system)
     return total
 
 
 def bench_import(runs: int, workers: int) -> None:
-    print(f"\nEnd-to-end import of a simulated ~{runs}-run export (workers={workers})")
+    print(f"\nEnd-to-end import of a simulated {runs}-run export (workers={workers})")
     try:
         import psutil  # noqa: F401
 
@@ -276,6 +299,8 @@ def bench_import(runs: int, workers: int) -> None:
             str(folder),
         ]
         peak = 0
+        load = os.getloadavg()[0]
+        cpu_by_pid: dict[int, float] = {}
         start = time.perf_counter()
         proc = subprocess.Popen(cmd, cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
         done = threading.Event()
@@ -283,7 +308,7 @@ def bench_import(runs: int, workers: int) -> None:
         def sample() -> None:
             nonlocal peak
             while not done.is_set():
-                peak = max(peak, _tree_rss(proc))
+                peak = max(peak, _tree_sample(proc, cpu_by_pid))
                 time.sleep(0.05)
 
         sampler = threading.Thread(target=sample, daemon=True)
@@ -292,6 +317,8 @@ def bench_import(runs: int, workers: int) -> None:
         wall = time.perf_counter() - start
         done.set()
         sampler.join()
+        cpu = sum(cpu_by_pid.values())
+        cpu_main = cpu_by_pid.get(proc.pid, 0.0)
         summary = _store_summary(store)
     print(f"  {len(fits)} files, {size_mb:.0f} MB; exit status {proc.returncode}")
     tail = output.decode(errors="replace").strip().splitlines()[-3:]
@@ -300,8 +327,15 @@ def bench_import(runs: int, workers: int) -> None:
     text, hours = summary
     print(f"  store: {text}")
     print(
-        f"  wall time {wall:.1f} s (target < {TARGET_IMPORT_S} s for 1,000 one-hour runs); "
-        f"peak memory of the process tree {peak / 2**20:.0f} MB (target < {TARGET_PEAK_MB} MB)"
+        f"  wall time {wall:.1f} s ({wall * 1000 / max(len(fits), 1):.0f} ms per run; target "
+        f"< {TARGET_IMPORT_S} s for 1,000 one-hour runs); peak memory of the process tree "
+        f"{peak / 2**20:.0f} MB (target < {TARGET_PEAK_MB} MB)"
+    )
+    per_run = cpu * 1000 / max(len(fits), 1)
+    print(
+        f"  CPU time of the import's process tree (sampled) {cpu:.1f} s ({per_run:.0f} ms per "
+        f"run: main process {cpu_main:.1f} s, workers {cpu - cpu_main:.1f} s); 1-min load "
+        f"average at start {load:.1f} on {os.cpu_count()} cores"
     )
     if hours and hours == hours:
         print(
@@ -319,9 +353,11 @@ def bench_import(runs: int, workers: int) -> None:
         build_activity(msgs, activity_id="bench", source_name=path.name)
         decode_s += mid - start
         build_s += time.perf_counter() - mid
+    n = max(len(fits), 1)
     print(
-        f"  where the time goes (same files, one process): analyzer.fastfit.decode {decode_s:.1f} s, "
-        f"analyzer.fit.build_activity {build_s:.1f} s"
+        "  where the time goes (same files, one process): "
+        f"analyzer.fastfit.decode {decode_s:.1f} s ({decode_s * 1000 / n:.1f} ms/run), "
+        f"analyzer.fit.build_activity {build_s:.1f} s ({build_s * 1000 / n:.1f} ms/run)"
     )
 
 
@@ -341,11 +377,16 @@ def _store_summary(store: Path) -> tuple[str, float]:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument(
-        "--quick", action="store_true", help="fewer repeats, only files >= 1 MB, ~100-run import"
+        "--quick", action="store_true", help="fewer repeats, only files >= 1 MB, 100-run import"
     )
     parser.add_argument("--skip-import", action="store_true", help="only the decoder benchmark")
     parser.add_argument("--skip-decode", action="store_true", help="only the import benchmark")
-    parser.add_argument("--runs", type=int, default=None, help="runs to import (default 1000)")
+    parser.add_argument(
+        "--runs",
+        type=int,
+        default=None,
+        help="one-hour runs to import (default 1000; a multiple of 10)",
+    )
     parser.add_argument("--workers", type=int, default=2, help="import worker processes")
     args = parser.parse_args(argv)
     if not args.skip_decode:

@@ -19,6 +19,7 @@ from garmin_fit_sdk import Decoder, Stream
 from test_averages import TOLERANCES  # the import issue's tolerances: watch vs our averages
 
 from analyzer.cli import main
+from analyzer.fit import read_fit
 from analyzer.fitmessages import FIT_EPOCH_S
 from analyzer.simulate import (
     SAMPLE_ATHLETES,
@@ -337,6 +338,18 @@ def test_simulate_command_is_deterministic_in_seed(tmp_path):
     c = _digests(tmp_path / "c")
     assert not any(k.startswith("exports/") for k in c)
     assert set(c.values()).isdisjoint(a.values())
+
+
+def test_fixed_run_length_and_runs_per_week(tmp_path):
+    """The benchmark's export: exactly N runs a week, each with M minutes of moving time."""
+    out = tmp_path / "fixed"
+    args = ["simulate", "--athletes", "1", "--weeks", "2", "--interval", "5", "--seed", "3"]
+    assert main([*args, "--run-minutes", "30", "--runs-per-week", "4", "--out", str(out)]) == 0
+    fits = sorted(out.rglob("*.fit"))
+    assert len(fits) == 8
+    for f in fits[:3]:
+        session = read_fit(f).sessions.iloc[0]
+        assert session["total_timer_s"] == pytest.approx(30 * 60, abs=5)
 
 
 def test_simulate_rejects_bad_arguments(capsys):

@@ -13,6 +13,20 @@ def _positive(text: str) -> int:
     return value
 
 
+def _positive_float(text: str) -> float:
+    value = float(text)
+    if not 0 < value < float("inf"):
+        raise argparse.ArgumentTypeError(f"must be a positive number, got {text}")
+    return value
+
+
+def _runs_per_week(text: str) -> int:
+    value = int(text)
+    if not 2 <= value <= 6:
+        raise argparse.ArgumentTypeError(f"must be 2-6, got {value}")
+    return value
+
+
 def register(sub) -> None:
     p = sub.add_parser(
         "simulate",
@@ -34,6 +48,18 @@ def register(sub) -> None:
         type=_positive,
         default=1,
         help="recording interval in seconds (default 1 = every second)",
+    )
+    p.add_argument(
+        "--run-minutes",
+        type=_positive_float,
+        default=None,
+        help="every run lasts this many minutes of moving time (default: planned lengths)",
+    )
+    p.add_argument(
+        "--runs-per-week",
+        type=_runs_per_week,
+        default=None,
+        help="exactly this many runs a week, 2-6 (default: 3-5; a load-spike week adds one)",
     )
     p.add_argument(
         "--no-exports",
@@ -81,6 +107,8 @@ def _simulate(args: argparse.Namespace) -> int:
         seed=args.seed,
         exports=not args.no_exports,
         interval_s=args.interval,
+        run_minutes=args.run_minutes,
+        runs_per_week=args.runs_per_week,
     )
     _report(args.out, truths)
     return 0

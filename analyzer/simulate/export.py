@@ -268,12 +268,20 @@ def write_synthetic_export(
     seed: int = 0,
     exports: bool = True,
     interval_s: int = 1,
+    run_minutes: float | None = None,
+    runs_per_week: int | None = None,
 ) -> dict:
     """Write ``athletes`` synthetic runners (a mix of conditions) for load tests and demos.
 
     Athlete ``i`` is ``runner_{i:03d}``; every third has a left/right balance shift from two
     thirds of the way in, every fifth low cadence from mid-way, every seventh a load spike.
+    ``run_minutes`` fixes every run's moving time [min] and ``runs_per_week`` (2-6) the number
+    of runs a week (a load-spike week, every seventh athlete, still adds one, up to 6); the
+    defaults (``None``) keep the usual 3-5 runs of planned lengths.
     """
+    if runs_per_week is not None and not 2 <= runs_per_week <= 6:
+        raise ValueError(f"runs_per_week must be 2-6, got {runs_per_week}")
+    weekly = (3, 5) if runs_per_week is None else (runs_per_week, runs_per_week)
     profiles = []
     for i in range(athletes):
         conds: list = []
@@ -292,6 +300,8 @@ def write_synthetic_export(
                 conditions=tuple(conds),
                 interval_s=interval_s,
                 stryd=i % 4 == 0,
+                runs_per_week=weekly,
+                run_minutes=run_minutes,
             )
         )
     return _write_all(profiles, Path(out_dir), exports)

@@ -104,6 +104,10 @@ class AthleteProfile:
         Recording interval [s].
     stryd : bool
         Whether the runner also wears a Stryd pod (developer fields).
+    run_minutes : float, optional
+        When set, every run's planned moving time [min] (load tests: "1,000 one-hour runs");
+        the kinds, speeds and days are drawn as usual. ``None`` (default) plans durations
+        from the weekly volume.
     """
 
     name: str
@@ -115,6 +119,7 @@ class AthleteProfile:
     conditions: tuple = field(default_factory=tuple)
     interval_s: int = 1
     stryd: bool = False
+    run_minutes: float | None = None
 
     def rng(self, *purpose: int) -> np.random.Generator:
         """A generator for one purpose (0 = gait, 1 = schedule, 2+run = a run)."""
@@ -171,6 +176,8 @@ def plan_history(profile: AthleteProfile, gait: GaitParams) -> list[RunPlan]:
             else:
                 dur = float(np.clip(rest * rng.uniform(0.8, 1.2), 25, 60))
                 speed = gait.v_ref_mps * rng.uniform(0.93, 1.06)
+            if profile.run_minutes is not None:
+                dur = float(profile.run_minutes)
             hour = 6.0 + rng.uniform(0, 1.5) if day < 5 else 8.0 + rng.uniform(0, 2.0)
             start = week_start + timedelta(days=int(day), seconds=int(hour * 3600))
             plans.append(_with_conditions(profile, start, kind, int(dur * 60), float(speed), w))
