@@ -138,6 +138,7 @@ def decode_payload(data: bytes, name: str, activity_id: str, decoder: str = "aut
         act = read_fit(data, name=name, decoder=decoder)
         out.file_type = act.file_type
         out.meta = dict(act.meta)
+        out.meta["developer_fields"] = _developer_fields(act.developer_fields)
         out.decoder = act.decoder
         sessions = act.sessions
         if len(sessions) and "sport" in sessions:
@@ -192,3 +193,14 @@ def strip_name(message: str, name: str) -> str:
     """``message`` without a leading ``"<name>: "``."""
     prefix = f"{name}: "
     return message[len(prefix) :] if message.startswith(prefix) else message
+
+
+def _developer_fields(devf: pd.DataFrame) -> list[dict]:
+    """Developer field descriptions as plain dicts, kept in the activity's ``meta_json``."""
+    keys = ("application_id", "field_number", "name", "units", "column")
+    if devf is None or devf.empty:
+        return []
+    rows = []
+    for values in zip(*(devf[k] if k in devf else [None] * len(devf) for k in keys), strict=True):
+        rows.append({k: _plain(v) for k, v in zip(keys, values, strict=True)})
+    return rows

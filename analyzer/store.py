@@ -297,6 +297,26 @@ class Store:
         df = df.drop(columns=["run_key", "lap_index"]).dropna(axis=1, how="all")
         return _utc(df, [c for c in df.columns if pd.api.types.is_datetime64_any_dtype(df[c])])
 
+    def developer_fields(self, athlete: str | None = None) -> pd.DataFrame:
+        """Developer (third-party) fields seen in the imported activities, one row per
+        activity and field: activity_id, application_id, field_number, name, units and
+        ``column`` (the contract column it was mapped to, or None). Names and units are the
+        file's own strings: escape them before showing them in HTML.
+        """
+        if athlete is not None:
+            self.resolve_athlete(athlete)
+        where, params = ("WHERE athlete = ?", [athlete]) if athlete is not None else ("", [])
+        rows = self.con.execute(
+            f"SELECT activity_id, meta_json FROM activities {where} ORDER BY activity_id", params
+        ).fetchall()
+        cols = ["activity_id", "application_id", "field_number", "name", "units", "column"]
+        out = [
+            {"activity_id": aid, **field}
+            for aid, meta in rows
+            for field in (json.loads(meta or "{}").get("developer_fields") or [])
+        ]
+        return pd.DataFrame(out, columns=cols)
+
     def import_log(self, import_id: str | None = None) -> pd.DataFrame:
         """The import log (every payload's outcome and reason), oldest first."""
         where, params = ("WHERE import_id = ?", [import_id]) if import_id else ("", [])

@@ -288,6 +288,7 @@ def test_hostile_strings_reach_the_report_escaped(hostile_report):
     team_path, athlete_path, data = hostile_report
     assert EVIL_PRODUCT in str(data["data_quality"]["devices"])  # the data keeps them verbatim
     assert EVIL_FIELD in str(data["data_quality"]["sensors"])
+    assert EVIL_FIELD in data["data_quality"]["developer_fields"]  # kept by the store, shown
     assert EVIL_FILE in str(data["latest_run"]["source_name"])
     for path in (athlete_path, team_path):
         text = path.read_text()

@@ -151,6 +151,19 @@ def test_stryd_columns_are_kept(imported, decoded):
     assert not set(stryd) & set(store.records(plain.run_id).columns)
 
 
+def test_developer_field_descriptions_are_kept(imported, decoded):
+    store, _ = imported
+    act = decoded["3386684871.fit"]
+    got = store.developer_fields("ana")
+    mine = got[got["activity_id"] == act.activity_id]
+    assert len(mine) == len(act.developer_fields) > 0
+    assert set(mine["name"]) == set(act.developer_fields["name"])
+    assert "form_power_w" in set(mine["column"].dropna())
+    # files without developer data add no rows
+    plain = decoded["FR630-with-lth.fit"]
+    assert not (got["activity_id"] == plain.activity_id).any()
+
+
 def test_laps(imported, decoded):
     store, _ = imported
     (run,) = decoded["FR630-with-lth.fit"].runs()
