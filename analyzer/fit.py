@@ -2,7 +2,8 @@
 
 Decoders (:mod:`analyzer.fitparse_decoder`, the vectorised ``analyzer.fastfit``) produce
 :class:`~analyzer.fitmessages.FitMessages`; :func:`build_activity` is the one place where FIT
-fields become contract columns (:mod:`analyzer.schema`). Conversions, per record:
+fields become contract columns (:mod:`analyzer.schema`), with the generic table -> array helpers
+of :mod:`analyzer.fitcolumns`. Conversions, per record:
 
 - ``cadence_spm`` = 2 x (cadence 4 + fractional_cadence 53, NaN -> 0) for records of a
   running, walking or hiking session (FIT writes one foot's cadence there); NaN for other sports
@@ -43,6 +44,21 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from analyzer.fitcolumns import (
+    Columns,
+    assign_sessions,
+    col,
+    elapsed_seconds,
+    enum_names,
+    fill,
+    first_value,
+    fit_timestamp,
+    nanmin,
+    nonzero,
+    start_seconds,
+    times,
+    whole_seconds,
+)
 from analyzer.fitdevices import (
     STRYD_APP_IDS,
     STRYD_FIELDS,
@@ -164,7 +180,7 @@ class Activity:
             mine = owner == i
             # (all records of a single-session file: no need to copy them through a mask)
             recs = (self.records if mine.all() else self.records[mine]).reset_index(drop=True)
-            recs["elapsed_s"] = _elapsed(recs["timestamp"])
+            recs["elapsed_s"] = elapsed_seconds(recs["timestamp"])
             laps = self.laps
             if not laps.empty:
                 in_session = laps["session_index"].to_numpy() == i
@@ -173,184 +189,28 @@ class Activity:
         return out
 
 
-# ----------------------------------------------------------------------------- helpers
+# ----------------------------------------------------------------------------- contract columns
 #
-# The tables here are tiny (one session, a few laps) or plain float columns (records), so the work
-# is done on numpy arrays: per-column pandas operations would cost more than the data they touch.
-# Each step reproduces the pandas expression it replaces exactly (values, dtypes, index, element
-# types); the pandas expression is quoted where that is not obvious.
-
-#: Whole FIT seconds (plus the epoch offset) below this magnitude fit int64 microseconds.
-_MAX_WHOLE_S = 9.0e12
-#: Rows up to which a message table is converted to one array without looking at its dtypes.
-_SMALL_TABLE = 64
-#: int64 value of NaT.
-_NAT = np.iinfo(np.int64).min
+# Built on numpy arrays with the helpers of :mod:`analyzer.fitcolumns`; each step reproduces the
+# pandas expression it replaces exactly (values, dtypes, index, element types).
 
 
-def _col(df: pd.DataFrame, key) -> np.ndarray:
-    """A numeric column as a float64 array (read only), all-NaN when absent.
-
-    ``pd.to_numeric(df[key], errors="coerce").astype("float64")``.
-    """
-    if key in df.columns:
-        s = df[key]
-        if s.dtype == np.float64:
-            return s.to_numpy()
-        return pd.to_numeric(s, errors="coerce").astype("float64").to_numpy()
-    return np.full(len(df), np.nan)
-
-
-class _Columns:
-    """Column getter of one message table: ``cols(key)`` is :func:`_col` ``(df, key)``.
-
-    A table whose columns are all numeric (both decoders write float64 for numeric fields) is
-    read as one float64 2-D array once, instead of building a Series per column. Large tables
-    are checked first, so that one with string columns is not copied into an object array.
-    """
-
-    __slots__ = ("_df", "_block", "_pos")
-
-    def __init__(self, df: pd.DataFrame):
-        self._df = df
-        self._block = None
-        if not (len(df.columns) and df.columns.is_unique):
-            return
-        if len(df) > _SMALL_TABLE and not bool((df.dtypes == np.float64).all()):
-            return
-        block = df.to_numpy()
-        if block.dtype == np.float64 and block.ndim == 2:
-            self._block = block
-            self._pos = {k: i for i, k in enumerate(df.columns)}
-
-    def __call__(self, key) -> np.ndarray:
-        if self._block is None:
-            return _col(self._df, key)
-        i = self._pos.get(key)
-        return np.full(len(self._block), np.nan) if i is None else self._block[:, i]
-
-    def first(self, key):
-        """:func:`_first` ``(df, key)``."""
-        if self._block is None:
-            return _first(self._df, key)
-        i = self._pos.get(key)
-        if i is None:
-            return None
-        a = self._block[:, i]
-        ok = np.flatnonzero(~np.isnan(a))
-        return a[ok[0]] if ok.size else None
-
-
-def _fill(a: np.ndarray, b) -> np.ndarray:
-    """``a`` with its NaNs replaced by ``b`` (``Series.fillna`` of aligned series)."""
-    return np.where(np.isnan(a), b, a)
-
-
-def _nonzero(a: np.ndarray) -> np.ndarray:
-    """``a`` with 0 as NaN (``s.where(s != 0)``)."""
-    return np.where(a != 0, a, np.nan)
-
-
-def _min(a: np.ndarray) -> float:
-    """NaN-skipping minimum, NaN when there is no value (``Series.min``)."""
-    return np.fmin.reduce(a) if a.size else np.nan
-
-
-def _first(df: pd.DataFrame, key, mask: np.ndarray | None = None):
-    """First non-missing value of a column (among the rows of ``mask``); None without one."""
-    if df.empty or key not in df.columns:
-        return None
-    s = df[key]
-    if mask is not None:
-        s = s[mask]
-    if s.dtype == np.float64:
-        a = s.to_numpy()
-        ok = np.flatnonzero(~np.isnan(a))
-        return a[ok[0]] if ok.size else None
-    vals = s.dropna()
-    return vals.iloc[0] if len(vals) else None
-
-
-def _whole_seconds(seconds: np.ndarray) -> np.ndarray | None:
-    """``seconds + FIT_EPOCH_S`` as int64 Unix seconds (0 where NaN) when every value is a
-    whole number of seconds in range; None otherwise."""
-    v = seconds + FIT_EPOCH_S
-    whole = np.where(np.isnan(v), 0.0, v)
-    if np.all(np.abs(whole) < _MAX_WHOLE_S) and np.array_equal(whole, np.trunc(whole)):
-        return whole.astype(np.int64)
-    return None
-
-
-def _times(seconds: np.ndarray, unix: np.ndarray | None = None):
-    """FIT seconds -> UTC timestamps, as an array for a DataFrame column.
-
-    ``pd.to_datetime(seconds + FIT_EPOCH_S, unit="s", utc=True)``: whole seconds (and NaN) give
-    microsecond resolution, done here in integers (``unix``: :func:`_whole_seconds` when the
-    caller has it); anything else is left to pandas (which then uses nanoseconds).
-    """
-    if unix is None:
-        unix = _whole_seconds(seconds)
-    if unix is None:
-        return pd.to_datetime(pd.Series(seconds + FIT_EPOCH_S), unit="s", utc=True).array
-    us = unix * 1_000_000
-    us[np.isnan(seconds)] = _NAT
-    return pd.DatetimeIndex(us.view("M8[us]"), tz="UTC").array
-
-
-def _created(value) -> pd.Timestamp:
-    """``file_id.time_created`` (FIT seconds) as a UTC timestamp."""
-    if isinstance(value, float):
-        return _times(np.array([value], dtype="float64"))[0]
-    return pd.to_datetime(pd.Series([value]) + FIT_EPOCH_S, unit="s", utc=True).iloc[0]
-
-
-def _elapsed(ts: pd.Series) -> np.ndarray:
-    """Seconds since the first timestamp: ``(ts - ts.min()).dt.total_seconds()``."""
-    if ts.empty:
-        return np.empty(0, dtype="float64")
-    values = ts.array
-    if not isinstance(values, pd.arrays.DatetimeArray):
-        return (ts - ts.min()).dt.total_seconds().astype("float64").to_numpy()
-    unit, i8 = values.unit, values.asi8
-    nat = i8 == _NAT
-    if unit in _PER_SECOND and not nat.all():
-        whole, part = np.divmod(i8 - i8[~nat].min(), _PER_SECOND[unit])
-        if not part[~nat].any():
-            out = whole.astype("float64")
-            out[nat] = np.nan
-            return out
-    return (ts - ts.min()).dt.total_seconds().astype("float64").to_numpy()
-
-
-#: Ticks per second of the datetime resolutions timestamps come in.
-_PER_SECOND = {"s": 1, "ms": 1_000, "us": 1_000_000, "ns": 1_000_000_000}
-
-
-def _names(values: np.ndarray, type_name: str, index: pd.Index) -> pd.Series:
-    """Profile names of enum values, as ``Series.map(enum_name).astype(object)`` gives them:
-    an object Series where a missing name is None, or NaN when other names are strings."""
-    names = [enum_name(type_name, v) for v in values.tolist()]
-    if None in names and any(isinstance(n, str) for n in names):
-        names = [np.nan if n is None else n for n in names]
-    return pd.Series(names, index=index, dtype=object)
-
-
-def _summary(cols: _Columns, foot: np.ndarray, which: int) -> dict[str, np.ndarray]:
+def _summary(cols: Columns, foot: np.ndarray, which: int) -> dict[str, np.ndarray]:
     """watch_avg_* columns of session (which=0) or lap (which=1) messages; ``foot`` marks the
     rows of a running, walking or hiking session."""
     out: dict[str, np.ndarray] = {}
-    speed = _fill(cols(124 if which == 0 else 110), cols(14 if which == 0 else 13))
+    speed = fill(cols(124 if which == 0 else 110), cols(14 if which == 0 else 13))
     cad = cols(18 if which == 0 else 17) + np.nan_to_num(cols(92 if which == 0 else 80), nan=0.0)
     cad = np.where(foot, 2 * cad, np.nan)
     for m in AVERAGE_METRICS:
         if m == "speed_mps":
-            out["watch_avg_speed_mps"] = _nonzero(speed)
+            out["watch_avg_speed_mps"] = nonzero(speed)
         elif m == "cadence_spm":
-            out["watch_avg_cadence_spm"] = _nonzero(cad)
+            out["watch_avg_cadence_spm"] = nonzero(cad)
         else:
-            out[f"watch_avg_{m}"] = _nonzero(cols(_SUMMARY[m][which]))
-    out["watch_avg_power_w"] = _nonzero(cols(_SUMMARY["power_w"][which]))
-    out["watch_avg_heart_rate_bpm"] = _nonzero(cols(_SUMMARY["heart_rate_bpm"][which]))
+            out[f"watch_avg_{m}"] = nonzero(cols(_SUMMARY[m][which]))
+    out["watch_avg_power_w"] = nonzero(cols(_SUMMARY["power_w"][which]))
+    out["watch_avg_heart_rate_bpm"] = nonzero(cols(_SUMMARY["heart_rate_bpm"][which]))
     return out
 
 
@@ -360,7 +220,7 @@ def _is_foot(sports: list) -> np.ndarray:
 
 
 def _session_table(msgs: FitMessages, rec_ts: np.ndarray) -> tuple[pd.DataFrame, np.ndarray]:
-    """The sessions table, and each session's start in FIT seconds as :func:`_start_seconds`
+    """The sessions table, and each session's start in FIT seconds as :func:`start_seconds`
     reads it back from the table."""
     sess = msgs.table(SESSION)
     if sess.empty:
@@ -368,32 +228,32 @@ def _session_table(msgs: FitMessages, rec_ts: np.ndarray) -> tuple[pd.DataFrame,
             empty = pd.DataFrame(columns=["session_index", "sport", "sub_sport", "start_time"])
             return empty, np.empty(0, dtype="float64")
         sport_msg = msgs.table(SPORT)
-        first, last = _min(rec_ts), np.fmax.reduce(rec_ts)
+        first, last = nanmin(rec_ts), np.fmax.reduce(rec_ts)
         sess = pd.DataFrame(
             {
-                5: [_first(sport_msg, 0)],
-                6: [_first(sport_msg, 1)],
+                5: [first_value(sport_msg, 0)],
+                6: [first_value(sport_msg, 1)],
                 2: [first],
                 7: [last - first],
             }
         )
-    cols = _Columns(sess)
+    cols = Columns(sess)
     index = sess.index
     sport_names = [enum_name("sport", v) for v in cols(5).tolist()]
-    # ``_names(...).fillna("unknown")``: every value is a string.
+    # ``enum_names(...).fillna("unknown")``: every value is a string.
     sport = ["unknown" if n is None else n for n in sport_names]
     elapsed, stamp = cols(7), cols(253)
-    start = _fill(cols(2), stamp - elapsed)
+    start = fill(cols(2), stamp - elapsed)
     if np.isnan(start).any() and not np.isnan(rec_ts).all():
-        start = _fill(start, _min(rec_ts))
-    end = _fill(start + elapsed, stamp)
-    unix = _whole_seconds(start)
+        start = fill(start, nanmin(rec_ts))
+    end = fill(start + elapsed, stamp)
+    unix = whole_seconds(start)
     out = {
         "session_index": np.arange(len(sess), dtype="int64"),
         "sport": pd.Series(sport, index=index, dtype=object),
-        "sub_sport": _names(cols(6), "sub_sport", index),
-        "start_time": _times(start, unix),
-        "end_time": _times(end),
+        "sub_sport": enum_names(cols(6), "sub_sport", index),
+        "start_time": times(start, unix),
+        "end_time": times(end),
         "total_elapsed_s": elapsed,
         "total_timer_s": cols(8),
         "total_distance_m": cols(9),
@@ -401,40 +261,20 @@ def _session_table(msgs: FitMessages, rec_ts: np.ndarray) -> tuple[pd.DataFrame,
     out.update(_summary(cols, _is_foot(sport), 0))
     table = pd.DataFrame(out, index=index)
     if unix is None:
-        return table, _start_seconds(table)
+        return table, start_seconds(table)
     # Whole seconds go through the table unchanged: (unix - epoch) seconds, NaN where NaT.
     starts = (unix - FIT_EPOCH_S).astype("float64")
     starts[np.isnan(start)] = np.nan
     return table, starts
 
 
-def _start_seconds(sessions: pd.DataFrame) -> np.ndarray:
-    """Session start times back in FIT seconds:
-    ``(sessions["start_time"] - FIT epoch).dt.total_seconds()``."""
-    if not len(sessions):
-        return np.empty(0, dtype="float64")
-    since = sessions["start_time"] - pd.Timestamp(FIT_EPOCH_S, unit="s", tz="UTC")
-    return since.dt.total_seconds().to_numpy(dtype="float64")
-
-
-def _assign(ts: np.ndarray, starts: np.ndarray) -> np.ndarray:
-    """Session index of each timestamp (see module docstring)."""
-    if len(starts) == 0:
-        return np.full(len(ts), -1, dtype="int64")
-    order = np.argsort(starts, kind="stable")
-    sorted_starts = starts[order]
-    pos = np.searchsorted(sorted_starts, np.nan_to_num(ts, nan=np.inf), side="right") - 1
-    pos = np.clip(pos, 0, len(order) - 1)
-    return order[pos].astype("int64")
-
-
 def _records(
     msgs: FitMessages, sessions: pd.DataFrame, starts: np.ndarray, devf: pd.DataFrame
 ) -> pd.DataFrame:
     rec = msgs.table(RECORD)
-    cols = _Columns(rec)
+    cols = Columns(rec)
     ts = cols(253)
-    sidx = _assign(ts, starts)
+    sidx = assign_sessions(ts, starts)
     if len(sessions):
         foot = _is_foot(sessions["sport"].tolist())[np.clip(sidx, 0, None)]
     else:
@@ -442,20 +282,20 @@ def _records(
     cadence = 2 * (cols(4) + np.nan_to_num(cols(53), nan=0.0))
     balance = cols(84)
     out = {
-        "timestamp": _times(ts),
-        "elapsed_s": ts - _min(ts),
+        "timestamp": times(ts),
+        "elapsed_s": ts - nanmin(ts),
         "distance_m": cols(5),
-        "speed_mps": _fill(cols(73), cols(6)),
-        "heart_rate_bpm": _nonzero(cols(3)),
+        "speed_mps": fill(cols(73), cols(6)),
+        "heart_rate_bpm": nonzero(cols(3)),
         "cadence_spm": np.where(foot, cadence, np.nan),
-        "vertical_oscillation_mm": _nonzero(cols(39)),
-        "stance_time_ms": _nonzero(cols(41)),
-        "stance_time_pct": _nonzero(cols(40)),
+        "vertical_oscillation_mm": nonzero(cols(39)),
+        "stance_time_ms": nonzero(cols(41)),
+        "stance_time_pct": nonzero(cols(40)),
         "gct_balance_left_pct": np.where((balance > 0) & (balance < 100), balance, np.nan),
-        "step_length_mm": _nonzero(cols(85)),
-        "vertical_ratio_pct": _nonzero(cols(83)),
+        "step_length_mm": nonzero(cols(85)),
+        "vertical_ratio_pct": nonzero(cols(83)),
         "power_w": cols(7),
-        "altitude_m": _fill(cols(78), cols(2)),
+        "altitude_m": fill(cols(78), cols(2)),
     }
     assert list(out)[: len(RECORD_COLUMNS)] == list(RECORD_COLUMNS)
     if len(devf):
@@ -471,7 +311,7 @@ def _records(
                 continue
             values = cols(key)
             # A column set twice keeps its first position (dict and DataFrame alike).
-            out[column] = _fill(out["power_w"], values) if column == "power_w" else values
+            out[column] = fill(out["power_w"], values) if column == "power_w" else values
     out["session_index"] = sidx
     return pd.DataFrame(out, index=rec.index)
 
@@ -480,10 +320,10 @@ def _laps(msgs: FitMessages, sessions: pd.DataFrame, starts: np.ndarray) -> pd.D
     lap = msgs.table(LAP)
     if lap.empty:
         return pd.DataFrame(columns=["lap_index", "session_index", "start_time"])
-    cols = _Columns(lap)
+    cols = Columns(lap)
     elapsed, stamp = cols(7), cols(253)
-    start = _fill(cols(2), stamp - elapsed)
-    sidx = _assign(start, starts)
+    start = fill(cols(2), stamp - elapsed)
+    sidx = assign_sessions(start, starts)
     if len(sessions):
         foot = _is_foot(sessions["sport"].tolist())[np.clip(sidx, 0, None)]
     else:
@@ -491,8 +331,8 @@ def _laps(msgs: FitMessages, sessions: pd.DataFrame, starts: np.ndarray) -> pd.D
     out = {
         "lap_index": np.arange(len(lap), dtype="int64"),
         "session_index": sidx,
-        "start_time": _times(start),
-        "end_time": _times(_fill(start + elapsed, stamp)),
+        "start_time": times(start),
+        "end_time": times(fill(start + elapsed, stamp)),
         "total_elapsed_s": elapsed,
         "total_timer_s": cols(8),
         "total_distance_m": cols(9),
@@ -540,11 +380,11 @@ def decode(data: bytes, name: str, *, decoder: str = "auto") -> FitMessages:
 
 def build_activity(msgs: FitMessages, *, activity_id: str, source_name: str) -> Activity:
     """Turn decoded messages into an :class:`Activity` (all unit conversion happens here)."""
-    fid = _Columns(msgs.table(FILE_ID))
+    fid = Columns(msgs.table(FILE_ID))
     file_type = enum_name("file", fid.first(0)) or "unknown"
     manufacturer = enum_name("manufacturer", fid.first(1))
     product = product_name(manufacturer, fid.first(2), fid.first(8))
-    rec_ts = _col(msgs.table(RECORD), 253)
+    rec_ts = col(msgs.table(RECORD), 253)
     sessions, starts = _session_table(msgs, rec_ts)
     stryd_device = manufacturer == "stryd"
     devf = developer_fields(msgs, stryd_device)
@@ -561,11 +401,11 @@ def build_activity(msgs: FitMessages, *, activity_id: str, source_name: str) -> 
     created = fid.first(4)
     serial = fid.first(3)
     meta = {
-        "time_created": None if created is None else _created(created),
+        "time_created": None if created is None else fit_timestamp(created),
         "manufacturer": manufacturer,
         "product": product,
         "serial_number": None if serial is None else int(serial),
-        "software_version": _first(dev, 5, _col(dev, 0) == 0),
+        "software_version": first_value(dev, 5, col(dev, 0) == 0),
         "dynamics_source": source,
         "dynamics_sensor": sensor,
         "developer_apps": list(dict.fromkeys(apps)),

@@ -57,6 +57,19 @@ DYNAMICS_STRAPS = frozenset(
 DYNAMICS_PODS = frozenset({"running_dynamics_pod"})
 
 
+def _fields(table: pd.DataFrame, *keys) -> list:
+    """The values of columns ``keys`` of a message table, one sequence per key, as
+    ``row.get(key)`` of :meth:`pandas.DataFrame.iterrows` gives them (None for an absent column).
+
+    Reads the table's ``values`` array once, as ``iterrows`` does, without building a Series per
+    row.
+    """
+    values = table.values
+    columns = table.columns
+    n = len(table)
+    return [values[:, columns.get_loc(k)] if k in columns else [None] * n for k in keys]
+
+
 def developer_fields(msgs: FitMessages, stryd_device: bool) -> pd.DataFrame:
     """Developer field descriptions, with the contract column each Stryd field maps to.
 
@@ -65,22 +78,23 @@ def developer_fields(msgs: FitMessages, stryd_device: bool) -> pd.DataFrame:
     file that re-uses an index for another app mid-file (MultiSport-2019-11-24.fit: a W'bal app,
     then Stryd) is read with the last mapping throughout.
     """
+    cols = ["developer_data_index", "application_id", "field_number", "name", "units", "column"]
+    desc = msgs.table(FIELD_DESCRIPTION)
+    if desc.empty:
+        # (what the loop below gives without rows: object columns, an empty RangeIndex)
+        return pd.DataFrame(columns=cols)
     ids = msgs.table(DEVELOPER_DATA_ID)
     apps: dict[int, str | None] = {}
-    for _, row in ids.iterrows():
-        idx = row.get(3)
+    for idx, app in zip(*_fields(ids, 3, 1), strict=True):
         if idx is not None and not pd.isna(idx):
-            apps[int(idx)] = row.get(1)
-    desc = msgs.table(FIELD_DESCRIPTION)
+            apps[int(idx)] = app
     rows = []
-    for _, row in desc.iterrows():
-        idx, num = row.get(0), row.get(1)
+    for idx, num, native, name, units in zip(*_fields(desc, 0, 1, 14, 3, 8), strict=True):
         if idx is None or num is None or pd.isna(idx) or pd.isna(num):
             continue
         idx, num = int(idx), int(num)
         app = apps.get(idx)
         stryd = (app in STRYD_APP_IDS) or stryd_device
-        native = row.get(14)
         column = None
         if stryd and (native is None or pd.isna(native) or int(native) == RECORD):
             column = STRYD_FIELDS.get(num) or ("power_w" if num == STRYD_POWER_FIELD else None)
@@ -89,12 +103,11 @@ def developer_fields(msgs: FitMessages, stryd_device: bool) -> pd.DataFrame:
                 "developer_data_index": idx,
                 "application_id": app,
                 "field_number": num,
-                "name": row.get(3),
-                "units": row.get(8),
+                "name": name,
+                "units": units,
                 "column": column,
             }
         )
-    cols = ["developer_data_index", "application_id", "field_number", "name", "units", "column"]
     df = pd.DataFrame(rows, columns=cols)
     # A later description of the same (index, number) replaces an earlier one.
     return df.drop_duplicates(["developer_data_index", "field_number"], keep="last").reset_index(
@@ -111,10 +124,11 @@ def dynamics_source(
         return ("stryd", "stryd") if stryd_apps else ("none", None)
     dev = msgs.table(DEVICE_INFO)
     sensors = []
-    for _, row in dev.iterrows():
-        man = enum_name("manufacturer", row.get(2))
-        prod = product_name(man, row.get(4), row.get(27))
-        sensors.append((man, prod, row.get(1)))
+    for manufacturer_id, product_id, product_string, device_type in zip(
+        *_fields(dev, 2, 4, 27, 1), strict=True
+    ):
+        man = enum_name("manufacturer", manufacturer_id)
+        sensors.append((man, product_name(man, product_id, product_string), device_type))
     for man, prod, _ in sensors:
         if prod in DYNAMICS_PODS:
             return "pod", f"{man} {prod}"

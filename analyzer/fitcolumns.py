@@ -1,0 +1,212 @@
+"""Message tables (:class:`~analyzer.fitmessages.FitMessages`) to numpy arrays and pandas columns.
+
+The generic machinery behind :func:`analyzer.fit.build_activity`: numeric columns as float64
+arrays, first values, 0 -> NaN, FIT seconds -> UTC timestamps, elapsed seconds, enum names, and
+the assignment of timestamps to sessions.
+
+The tables are tiny (one session, a few laps) or plain float columns (records), so the work is
+done on numpy arrays: per-column pandas operations would cost more than the data they touch. Each
+helper reproduces the pandas expression it replaces exactly (values, dtypes, index, element
+types); the pandas expression is quoted where that is not obvious.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from analyzer.fitmessages import FIT_EPOCH_S
+from analyzer.profile_names import enum_name
+
+#: Whole FIT seconds (plus the epoch offset) below this magnitude fit int64 microseconds.
+_MAX_WHOLE_S = 9.0e12
+#: Rows up to which a message table is converted to one array without looking at its dtypes.
+_SMALL_TABLE = 64
+#: int64 value of NaT.
+_NAT = np.iinfo(np.int64).min
+#: Ticks per second of the datetime resolutions timestamps come in.
+_PER_SECOND = {"s": 1, "ms": 1_000, "us": 1_000_000, "ns": 1_000_000_000}
+
+
+def col(df: pd.DataFrame, key) -> np.ndarray:
+    """A numeric column as a float64 array (read only), all-NaN when absent.
+
+    ``pd.to_numeric(df[key], errors="coerce").astype("float64")``.
+    """
+    if key in df.columns:
+        s = df[key]
+        if s.dtype == np.float64:
+            return s.to_numpy()
+        return pd.to_numeric(s, errors="coerce").astype("float64").to_numpy()
+    return np.full(len(df), np.nan)
+
+
+class Columns:
+    """Column getter of one message table: ``cols(key)`` is :func:`col` ``(df, key)``.
+
+    A table whose columns are all numeric (both decoders write float64 for numeric fields) is
+    read as one float64 2-D array once, instead of building a Series per column. Large tables
+    are checked first, so that one with string columns is not copied into an object array.
+    """
+
+    __slots__ = ("_df", "_block", "_pos")
+
+    def __init__(self, df: pd.DataFrame):
+        self._df = df
+        self._block = None
+        if not (len(df.columns) and df.columns.is_unique):
+            return
+        if len(df) > _SMALL_TABLE and not bool((df.dtypes == np.float64).all()):
+            return
+        block = df.to_numpy()
+        if block.dtype == np.float64 and block.ndim == 2:
+            self._block = block
+            self._pos = {k: i for i, k in enumerate(df.columns)}
+
+    def __call__(self, key) -> np.ndarray:
+        if self._block is None:
+            return col(self._df, key)
+        i = self._pos.get(key)
+        return np.full(len(self._block), np.nan) if i is None else self._block[:, i]
+
+    def first(self, key):
+        """:func:`first_value` ``(df, key)``."""
+        if self._block is None:
+            return first_value(self._df, key)
+        i = self._pos.get(key)
+        if i is None:
+            return None
+        a = self._block[:, i]
+        ok = np.flatnonzero(~np.isnan(a))
+        return a[ok[0]] if ok.size else None
+
+
+def fill(a: np.ndarray, b) -> np.ndarray:
+    """``a`` with its NaNs replaced by ``b`` (``Series.fillna`` of aligned series)."""
+    return np.where(np.isnan(a), b, a)
+
+
+def nonzero(a: np.ndarray) -> np.ndarray:
+    """``a`` with 0 as NaN (``s.where(s != 0)``)."""
+    return np.where(a != 0, a, np.nan)
+
+
+def nanmin(a: np.ndarray) -> float:
+    """NaN-skipping minimum, NaN when there is no value (``Series.min``)."""
+    return np.fmin.reduce(a) if a.size else np.nan
+
+
+def first_value(df: pd.DataFrame, key, mask: np.ndarray | None = None):
+    """First non-missing value of a column (among the rows of ``mask``); None without one."""
+    if df.empty or key not in df.columns:
+        return None
+    s = df[key]
+    if mask is not None:
+        s = s[mask]
+    if s.dtype == np.float64:
+        a = s.to_numpy()
+        ok = np.flatnonzero(~np.isnan(a))
+        return a[ok[0]] if ok.size else None
+    vals = s.dropna()
+    return vals.iloc[0] if len(vals) else None
+
+
+def whole_seconds(seconds: np.ndarray) -> np.ndarray | None:
+    """``seconds + FIT_EPOCH_S`` as int64 Unix seconds (0 where NaN) when every value is a
+    whole number of seconds in range; None otherwise."""
+    v = seconds + FIT_EPOCH_S
+    whole = np.where(np.isnan(v), 0.0, v)
+    if np.all(np.abs(whole) < _MAX_WHOLE_S) and np.array_equal(whole, np.trunc(whole)):
+        return whole.astype(np.int64)
+    return None
+
+
+def times(seconds: np.ndarray, unix: np.ndarray | None = None):
+    """FIT seconds -> UTC timestamps, as an array for a DataFrame column.
+
+    ``pd.to_datetime(seconds + FIT_EPOCH_S, unit="s", utc=True)``: whole seconds (and NaN) give
+    microsecond resolution, done here in integers (``unix``: :func:`whole_seconds` when the
+    caller has it); anything else is left to pandas (which then uses nanoseconds).
+    """
+    if unix is None:
+        unix = whole_seconds(seconds)
+    if unix is None:
+        return pd.to_datetime(pd.Series(seconds + FIT_EPOCH_S), unit="s", utc=True).array
+    us = unix * 1_000_000
+    us[np.isnan(seconds)] = _NAT
+    return pd.DatetimeIndex(us.view("M8[us]"), tz="UTC").array
+
+
+def fit_timestamp(value) -> pd.Timestamp:
+    """One FIT seconds value (``file_id.time_created``) as a UTC timestamp."""
+    if isinstance(value, float):
+        return times(np.array([value], dtype="float64"))[0]
+    return pd.to_datetime(pd.Series([value]) + FIT_EPOCH_S, unit="s", utc=True).iloc[0]
+
+
+def elapsed_seconds(ts: pd.Series) -> np.ndarray:
+    """Seconds since the first timestamp: ``(ts - ts.min()).dt.total_seconds()``."""
+    if ts.empty:
+        return np.empty(0, dtype="float64")
+    values = ts.array
+    if not isinstance(values, pd.arrays.DatetimeArray):
+        return (ts - ts.min()).dt.total_seconds().astype("float64").to_numpy()
+    unit, i8 = values.unit, values.asi8
+    nat = i8 == _NAT
+    if unit in _PER_SECOND and not nat.all():
+        whole, part = np.divmod(i8 - i8[~nat].min(), _PER_SECOND[unit])
+        if not part[~nat].any():
+            out = whole.astype("float64")
+            out[nat] = np.nan
+            return out
+    return (ts - ts.min()).dt.total_seconds().astype("float64").to_numpy()
+
+
+def enum_names(values: np.ndarray, type_name: str, index: pd.Index) -> pd.Series:
+    """Profile names of enum values, as ``Series.map(enum_name).astype(object)`` gives them:
+    an object Series where a missing name is None, or NaN when other names are strings."""
+    names = [enum_name(type_name, v) for v in values.tolist()]
+    if None in names and any(isinstance(n, str) for n in names):
+        names = [np.nan if n is None else n for n in names]
+    return pd.Series(names, index=index, dtype=object)
+
+
+def start_seconds(sessions: pd.DataFrame) -> np.ndarray:
+    """Session start times back in FIT seconds:
+    ``(sessions["start_time"] - FIT epoch).dt.total_seconds()``."""
+    if not len(sessions):
+        return np.empty(0, dtype="float64")
+    since = sessions["start_time"] - pd.Timestamp(FIT_EPOCH_S, unit="s", tz="UTC")
+    return since.dt.total_seconds().to_numpy(dtype="float64")
+
+
+def assign_sessions(ts: np.ndarray, starts: np.ndarray) -> np.ndarray:
+    """Session index of each FIT-seconds timestamp, given the sessions' starts.
+
+    Session *i* owns ``[start_i, start_{i+1})`` (in start order); timestamps before the first
+    start go to the earliest session, and a NaN timestamp counts as +inf; -1 without sessions.
+    """
+    if len(starts) == 0:
+        return np.full(len(ts), -1, dtype="int64")
+    order = np.argsort(starts, kind="stable")
+    sorted_starts = starts[order]
+    pos = np.searchsorted(sorted_starts, np.nan_to_num(ts, nan=np.inf), side="right") - 1
+    pos = np.clip(pos, 0, len(order) - 1)
+    return order[pos].astype("int64")
+
+
+__all__ = [
+    "Columns",
+    "assign_sessions",
+    "col",
+    "elapsed_seconds",
+    "enum_names",
+    "fill",
+    "first_value",
+    "fit_timestamp",
+    "nanmin",
+    "nonzero",
+    "start_seconds",
+    "times",
+    "whole_seconds",
+]
