@@ -12,6 +12,8 @@ runs of this script; ``--quick``: 100 runs, 10 weeks) and imports it with ``anal
 in a subprocess (2 workers by default), reporting wall time and the peak resident memory of the
 whole process tree (psutil).
 
+Part 3 (``benchmarks/report_bench.py``) times report generation for a two-year history.
+
 Usage: ``python benchmarks/run.py [--quick] [--skip-import] [--runs N] [--workers N]``.
 """
 
@@ -388,6 +390,7 @@ def main(argv: list[str] | None = None) -> int:
         help="one-hour runs to import (default 1000; a multiple of 10)",
     )
     parser.add_argument("--workers", type=int, default=2, help="import worker processes")
+    parser.add_argument("--skip-report", action="store_true", help="no report benchmark")
     args = parser.parse_args(argv)
     if not args.skip_decode:
         if not CORPUS_FILES.is_dir():
@@ -398,6 +401,10 @@ def main(argv: list[str] | None = None) -> int:
             bench_startup(3 if args.quick else 5)
     if not args.skip_import:
         bench_import(args.runs or (100 if args.quick else 1000), args.workers)
+    if not args.skip_report:
+        from report_bench import bench_report
+
+        bench_report(weeks=26 if args.quick else 104, repeats=3 if args.quick else 5)
     return 0
 
 
