@@ -244,7 +244,7 @@ def dask_client(
         n = n_workers or os.cpu_count() or 1
         with (
             distributed.LocalCluster(
-                n_workers=n, threads_per_worker=1, processes=True, dashboard_address=None
+                n_workers=n, threads_per_worker=1, processes=True, dashboard_address=":0"
             ) as cluster,
             distributed.Client(cluster) as client,
         ):

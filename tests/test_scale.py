@@ -46,7 +46,10 @@ ATHLETE = "team"
 def client():
     with (
         distributed.LocalCluster(
-            n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None
+            n_workers=2,
+            threads_per_worker=1,
+            processes=True,
+            dashboard_address=":0",  # any free port
         ) as cluster,
         distributed.Client(cluster) as cl,
     ):
