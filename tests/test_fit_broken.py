@@ -31,7 +31,7 @@ EXPECTED = {
 BROKEN = [e["file"] for e in entries(*BROKEN_CATEGORIES)]
 
 
-def test_every_broken_file_is_listed():
+def test_every_broken_file_is_listed(manifest):
     assert sorted(BROKEN) == sorted(EXPECTED)
 
 
