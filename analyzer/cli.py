@@ -110,6 +110,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     except AnalyzerError as exc:
         print(f"Error: {exc}", file=sys.stderr)
         return EXIT_FAILED
+    except BrokenPipeError:
+        # The reader went away (``analyzer runs | head``): stop quietly, as other tools do, and
+        # point stdout at devnull so the interpreter's final flush does not complain again.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return EXIT_OK
     except KeyboardInterrupt:
         print(
             "Interrupted: run the same command again to finish; nothing is doubled.",

@@ -88,6 +88,12 @@ GABBETT_ACWR_SWEET_SPOT_MAX = 1.3
 #: Two-week distance progression above which Nielsen et al. 2014 (JOSPT) saw HR 1.59
 #: (95 % CI 0.96-2.66, not significant) for distance-related injuries [%].
 NIELSEN_PROGRESSION_PCT = 30.0
+#: Saturation of the load features. Gabbett's curves stop near an ACWR of 2, and Nielsen's
+#: groups at ">30 %": beyond ACWR 2.3 (excess 1.0) or +130 % in two weeks the numbers say more
+#: about a near-empty chronic window (a break, a first month of records) than about risk, and
+#: a contested driver must not be able to fill the index on its own.
+ACWR_EXCESS_CAP = 1.0
+PROGRESSION_EXCESS_CAP_PCT = 100.0
 
 #: Display label, unit and the value above which a feature counts as "flagged" (drives exercises).
 FEATURE_INFO: dict[str, dict[str, Any]] = {
@@ -289,8 +295,10 @@ def compute(
     # -- training load (contested; see risk priors)
     acwr, prog = _load_values(weekly_df, asof)
     ctx.update(acwr=acwr, progression_pct=prog)
-    feats["acwr_excess"] = acwr - GABBETT_ACWR_SWEET_SPOT_MAX
-    feats["progression_excess_pct"] = prog - NIELSEN_PROGRESSION_PCT
+    feats["acwr_excess"] = min(acwr - GABBETT_ACWR_SWEET_SPOT_MAX, ACWR_EXCESS_CAP)
+    feats["progression_excess_pct"] = min(
+        prog - NIELSEN_PROGRESSION_PCT, PROGRESSION_EXCESS_CAP_PCT
+    )
 
     ctx["missing"] = [k for k, v in feats.items() if v is None or math.isnan(v)]
     out = pd.Series(feats, index=list(FEATURES), dtype=float).fillna(0.0).clip(lower=0.0)
@@ -383,7 +391,10 @@ def describe(name: str, value: float, ctx: dict[str, Any]) -> str:
             f"baseline {_fmt(ctx.get('gct_baseline_ms'), '.0f')} ms"
         )
     if name == "acwr_excess":
-        return f"acute:chronic distance ratio {_fmt(ctx.get('acwr'), '.2f')} (above 1.3 counts)"
+        text = f"acute:chronic distance ratio {_fmt(ctx.get('acwr'), '.2f')} (above 1.3 counts"
+        if (ctx.get("acwr") or 0) > GABBETT_ACWR_SWEET_SPOT_MAX + ACWR_EXCESS_CAP:
+            text += f", up to {GABBETT_ACWR_SWEET_SPOT_MAX + ACWR_EXCESS_CAP:.1f}"
+        return text + ")"
     if name == "progression_excess_pct":
         return f"distance up {_fmt(ctx.get('progression_pct'), '.0f')} % over two weeks (above 30 % counts)"
     return f"{name} = {_fmt(value, '.2f')}"

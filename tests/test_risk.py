@@ -216,6 +216,42 @@ def test_load_spike_feature_from_weekly():
     assert f2["acwr_excess"] == 0 and f2["progression_excess_pct"] == 0
 
 
+def test_load_features_saturate():
+    """An ACWR of 10 (a near-empty chronic window) counts no more than 2.5; a contested load
+    driver cannot fill the index on its own."""
+    weeks = pd.date_range("2026-02-02", periods=3, freq="7D", tz="UTC")
+    tr = synth_trends(30)
+
+    def feats(ratio, progression):
+        wk = pd.DataFrame(
+            {
+                "acwr_uncoupled": [1.0, 1.0, ratio],
+                "acwr_coupled": [1.0, 1.0, ratio],
+                "progression_2wk_pct": [0.0, 0.0, progression],
+            },
+            index=weeks,
+        )
+        return features.compute(tr, wk, asof="2026-02-18")[0]
+
+    capped = feats(2.5, 150.0)
+    huge = feats(10.0, 900.0)
+    assert huge["acwr_excess"] == capped["acwr_excess"] == pytest.approx(1.0)
+    assert huge["progression_excess_pct"] == capped["progression_excess_pct"] == pytest.approx(100)
+    index = risk.assess_frames(
+        tr,
+        pd.DataFrame(
+            {
+                "acwr_uncoupled": [1.0, 1.0, 10.0],
+                "acwr_coupled": [1.0, 1.0, 10.0],
+                "progression_2wk_pct": [0.0, 0.0, 0.0],
+            },
+            index=weeks,
+        ),
+        asof="2026-02-18",
+    ).index
+    assert index < 50, index  # not "high" from a contested load driver alone
+
+
 def test_feature_timeline_one_row_per_run_date():
     tr = synth_trends(40, onset=30)
     tl = features.feature_timeline(tr)
