@@ -51,11 +51,18 @@ def _json_arg(p: argparse.ArgumentParser) -> None:
     p.add_argument("--json", action="store_true", help="print JSON instead of tables")
 
 
-def open_store(args: argparse.Namespace):
-    """Open the store named by ``--store`` / ``$ANALYZER_STORE`` / the default."""
+def open_store(args: argparse.Namespace, *, create: bool = False):
+    """Open the store named by ``--store`` / ``$ANALYZER_STORE`` / the default.
+
+    Only ``import`` creates a store (``create=True``); every other command refuses a path that
+    does not exist instead of leaving an empty database behind a typo.
+    """
+    from analyzer.errors import NotFound
     from analyzer.store import Store
 
     path = args.store if getattr(args, "store", None) is not None else default_store_path()
+    if not create and not Path(path).exists():
+        raise NotFound(f"no store at {path}; run `analyzer import PATH` first (or pass --store)")
     return Store(path)
 
 

@@ -219,9 +219,14 @@ def train(
     return model, evaluation
 
 
-def train_from_store(store, labels_path, *, n_splits: int = DEFAULT_FOLDS, C: float = 1.0):
-    """``analyzer train``: labels CSV + store -> ``(model, evaluation)`` (evaluation has ``skipped``)."""
-    labels = read_labels(labels_path)
+def train_from_store(
+    store, labels_path, *, n_splits: int = DEFAULT_FOLDS, C: float = 1.0, labels=None
+):
+    """``analyzer train``: labels CSV + store -> ``(model, evaluation)`` (evaluation has ``skipped``).
+
+    ``labels`` may pass the frame :func:`read_labels` already returned for ``labels_path``.
+    """
+    labels = read_labels(labels_path) if labels is None else labels
     X, y, groups, skipped = build_training_set(store, labels)
     try:
         model, evaluation = train(X, y, groups, n_splits=n_splits, C=C)

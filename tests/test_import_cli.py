@@ -14,6 +14,7 @@ import pytest
 
 from analyzer.cli import main
 from analyzer.schema import AVERAGE_METRICS
+from analyzer.store import Store
 
 GOOD = ["garmin-fenix-5-run.fit", "FR630-with-lth.fit", "Activity.fit"]
 BROKEN = [
@@ -188,6 +189,11 @@ def test_runs_table(store, corpus_dir, capsys):
 
 
 def test_runs_on_an_empty_store(store, capsys):
+    # Only `import` creates a store: a mistyped --store is an error, not a new empty database.
+    code, _, err = _run(capsys, "runs", "--store", store)
+    assert code == 1 and f"no store at {store}" in err
+    assert not Path(store).exists()
+    Store(store).close()
     code, out, _ = _run(capsys, "runs", "--store", store)
     assert code == 0 and "No runs in" in out
     code, out, _ = _run(capsys, "runs", "--store", store, "--json")

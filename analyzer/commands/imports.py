@@ -116,7 +116,7 @@ def cmd_import(args: argparse.Namespace) -> int:
         name = entry.name.rsplit("!", 1)[-1].rsplit("/", 1)[-1][-40:]
         progress.update(task, completed=report.done, total=total, name=name)
 
-    with common.open_store(args) as store, progress:
+    with common.open_store(args, create=True) as store, progress:
         if args.dask:
             from analyzer.scale import import_with_dask
 

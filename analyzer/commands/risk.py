@@ -190,8 +190,11 @@ def cmd_train(args) -> int:
     from analyzer import training
     from analyzer.cli import common
 
+    labels = training.read_labels(args.labels)  # a bad labels file fails before the store opens
     with common.open_store(args) as store:
-        model, ev = training.train_from_store(store, args.labels, n_splits=args.folds)
+        model, ev = training.train_from_store(
+            store, args.labels, n_splits=args.folds, labels=labels
+        )
     model.save(args.out, training=ev)
     if args.json:
         print(json.dumps({"model": str(args.out), "evaluation": ev}, indent=2))
