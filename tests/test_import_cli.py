@@ -259,3 +259,28 @@ def test_zip_bomb_and_deep_nesting_are_refused_with_a_clear_message(tmp_path, st
     assert "looks like a zip bomb" in out
     assert "level5.zip: unsafe archive: nested deeper than 4 archives" in out
     assert "  imported:    1" in out  # ok.fit beside the bomb still lands
+
+
+def test_decoder_choice_gives_the_same_runs(tmp_path, corpus_dir, capsys):
+    """`--decoder fitparse` (the reference) and the default fast path store the same runs."""
+    out = {}
+    for decoder in ("auto", "fitparse"):
+        store = tmp_path / f"{decoder}.duckdb"
+        code, _, _ = _run(
+            capsys,
+            "import",
+            corpus_dir / "garmin-fenix-5-run.fit",
+            "--store",
+            store,
+            "--workers",
+            "1",
+            "--decoder",
+            decoder,
+        )
+        assert code == 0
+        out[decoder] = _runs_json(capsys, store)
+    (fast,), (ref,) = out["auto"], out["fitparse"]
+    assert (fast.pop("decoder"), ref.pop("decoder")) == ("fast", "fitparse")
+    assert fast == ref
+    code, _, err = _run(capsys, "import", corpus_dir, "--decoder", "quick")
+    assert code == 2 and "invalid choice" in err

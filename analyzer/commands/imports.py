@@ -40,6 +40,15 @@ def register(sub) -> None:
         help="decoder processes to use (default: one per CPU core; 1 = no extra processes)",
     )
     p.add_argument(
+        "--decoder",
+        choices=("auto", "fast", "fitparse"),
+        default="auto",
+        help=(
+            "FIT decoder: auto (the vectorised decoder, falling back to fitparse where it "
+            "declines), fast, or fitparse (the slow reference, to cross-check a file)"
+        ),
+    )
+    p.add_argument(
         "--dask",
         default=None,
         metavar="SCHEDULER",
@@ -127,10 +136,15 @@ def cmd_import(args: argparse.Namespace) -> int:
                 client=args.dask,
                 workers=args.workers,
                 progress=on_progress,
+                decoder=args.decoder,
             )
         else:
             report = store.import_paths(
-                args.paths, athlete=args.athlete, progress=on_progress, workers=args.workers
+                args.paths,
+                athlete=args.athlete,
+                progress=on_progress,
+                workers=args.workers,
+                decoder=args.decoder,
             )
         store_path = store.path
     _print_summary(report, store_path)
