@@ -34,6 +34,9 @@ import pandas as pd
 
 from analyzer.schema import AVERAGE_METRICS
 
+#: Version of the averaging rules; bump it when they change, and stores recompute ``avg_*``.
+VERSION = 1
+
 #: Longest gap between records still counted as recording time [s]; longer gaps are pauses.
 #: Garmin smart recording writes at least every ~8 s while moving (corpus files).
 PAUSE_GAP_S = 10.0

@@ -364,12 +364,8 @@ def decode(data: bytes, name: str, *, decoder: str = "auto") -> FitMessages:
         return fitparse_decoder.decode(data, name)
     if decoder not in ("auto", "fast"):
         raise ValueError(f"unknown decoder {decoder!r}")
-    try:
-        from analyzer.fastfit import decode as fast_decode
-    except ImportError:
-        if decoder == "fast":
-            raise
-        return fitparse_decoder.decode(data, name)
+    from analyzer.fastfit import decode as fast_decode
+
     if decoder == "fast":
         return fast_decode(data, name)
     try:

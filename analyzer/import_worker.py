@@ -9,8 +9,6 @@ cached by the store). It never raises for a bad file: the reason comes back in t
 
 from __future__ import annotations
 
-import hashlib
-import inspect
 import math
 import signal
 from dataclasses import dataclass, field
@@ -58,51 +56,27 @@ class Decoded:
 # --------------------------------------------------------------------------------------------
 # Worker side
 # --------------------------------------------------------------------------------------------
-def averages_version() -> str | None:
-    """Identifies the per-run averages algorithm (``analyzer.averages.VERSION`` or its source
-    hash), so the store recomputes stored averages when it changes; None when unavailable."""
-    try:
-        from analyzer import averages
-    except ImportError:
-        return None
-    version = getattr(averages, "VERSION", None)
-    if version is not None:
-        return f"v{version}"
-    try:
-        with open(averages.__file__, "rb") as fh:
-            return "src-" + hashlib.sha256(fh.read()).hexdigest()[:16]
-    except OSError:
-        return None
+def averages_version() -> str:
+    """Identifies the per-run averages algorithm (``analyzer.averages.VERSION``), so the store
+    recomputes stored averages when it changes."""
+    from analyzer import averages
+
+    return f"v{averages.VERSION}"
 
 
 def compute_averages(records: pd.DataFrame, session: Any = None) -> dict:
-    """``analyzer.averages.run_averages`` or, when that module is missing, an empty dict."""
-    try:
-        from analyzer.averages import run_averages
-    except ImportError:
-        return {}
+    """``analyzer.averages.run_averages`` as a plain dict."""
+    from analyzer.averages import run_averages
+
     return dict(run_averages(records, session))
 
 
-def compute_gait(
-    records: pd.DataFrame, dynamics_source: str | None = None
-) -> tuple[dict | None, int | None]:
-    """The gait summary of one run and the metric version, or (None, None) when unavailable."""
-    try:
-        from analyzer import gait
-    except ImportError:
-        return None, None
-    return gait_to_json(summarize(gait, records, dynamics_source)), int(gait.METRIC_VERSION)
+def compute_gait(records: pd.DataFrame, dynamics_source: str | None = None) -> tuple[dict, int]:
+    """The gait summary of one run (JSON-able) and the metric version it was computed with."""
+    from analyzer import gait
 
-
-def summarize(gait: Any, records: pd.DataFrame, dynamics_source: str | None) -> Any:
-    """``gait.summarize(records)``, passing ``dynamics_source`` when it takes one."""
-    if (
-        dynamics_source is not None
-        and "dynamics_source" in inspect.signature(gait.summarize).parameters
-    ):
-        return gait.summarize(records, dynamics_source=dynamics_source)
-    return gait.summarize(records)
+    summary = gait.summarize(records, dynamics_source=dynamics_source)
+    return gait_to_json(summary), int(gait.METRIC_VERSION)
 
 
 def gait_to_json(summary: Any) -> dict:

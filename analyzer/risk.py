@@ -20,7 +20,7 @@ import pandas as pd
 from scipy.special import expit
 
 from analyzer import features as _features
-from analyzer.errors import NotEnoughData, NotFound
+from analyzer.errors import NotEnoughData
 from analyzer.riskmodel import (
     DISCLAIMER,
     FEATURES,
@@ -175,21 +175,14 @@ def assess_frames(trends_df, weekly_df=None, *, model=None, asof=None, athlete=N
 
 
 def resolve_athlete(store, athlete: str | None) -> str:
-    """The athlete asked for, or the only one in the store; NotFound otherwise."""
-    if hasattr(store, "resolve_athlete"):
-        return store.resolve_athlete(athlete)
-    names = list(store.athletes())
-    if athlete is not None:
-        if athlete not in names:
-            raise NotFound(
-                f"athlete {athlete!r} is not in the store (known: {', '.join(names) or 'none'})"
-            )
-        return athlete
-    if len(names) == 1:
-        return names[0]
-    if not names:
-        raise NotFound("the store has no athletes yet; run `analyzer import PATH --athlete NAME`")
-    raise NotFound(f"the store has several athletes; pass --athlete (one of: {', '.join(names)})")
+    """The athlete asked for, or the only one in the store (:meth:`Store.resolve_athlete`).
+
+    Raises
+    ------
+    NotFound
+        Unknown name, an empty store, or several athletes and none named.
+    """
+    return store.resolve_athlete(athlete)
 
 
 def athlete_frames(store, athlete: str, *, asof=None) -> tuple[pd.DataFrame, pd.DataFrame]:

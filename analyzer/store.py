@@ -365,7 +365,7 @@ class Store:
 
     def _fill_gait_cache(self, keys: list[int], version: int, cached: dict) -> None:
         from analyzer import gait
-        from analyzer.import_worker import gait_to_json, summarize
+        from analyzer.import_worker import gait_to_json
 
         ids = {
             k: (r, src)
@@ -376,7 +376,7 @@ class Store:
         rows = []
         for key, records in self._records_by_key(keys):
             run_id, source = ids[key]
-            payload = json.dumps(gait_to_json(summarize(gait, records, source)))
+            payload = json.dumps(gait_to_json(gait.summarize(records, dynamics_source=source)))
             rows.append((run_id, version, payload))
             cached[run_id] = payload
         df = pd.DataFrame(rows, columns=["run_id", "metric_version", "summary_json"])
@@ -392,8 +392,6 @@ class Store:
         from analyzer.import_worker import averages_version, compute_averages
 
         version = averages_version()
-        if version is None:
-            return
         stale = dict(
             self.con.execute(
                 "SELECT run_key, session_json FROM runs WHERE avg_version IS DISTINCT FROM ?",

@@ -206,13 +206,8 @@ BENCH_RUNS_PER_WEEK = 5
 BENCH_RUN_MINUTES = 60
 
 
-def _simulated_export(runs: int) -> Path | None:
+def _simulated_export(runs: int) -> Path:
     """A folder of ``runs`` simulated one-hour runs at 1 Hz, cached in the temp folder."""
-    try:
-        import analyzer.commands.simulate  # noqa: F401
-    except ImportError:
-        print("  skipped: `analyzer simulate` is not available yet")
-        return None
     per_week = BENCH_ATHLETES * BENCH_RUNS_PER_WEEK
     weeks = max(1, -(-runs // per_week))
     if weeks * per_week != runs:
@@ -276,15 +271,11 @@ def _tree_sample(proc, cpu: dict[int, float]) -> int:
 def bench_import(runs: int, workers: int) -> None:
     print(f"\nEnd-to-end import of a simulated {runs}-run export (workers={workers})")
     try:
-        import psutil  # noqa: F401
-
-        import analyzer.commands.imports  # noqa: F401
+        import psutil  # noqa: F401  (the bench extra; `make bench` installs it)
     except ImportError as exc:
         print(f"  skipped: {exc}")
         return
     folder = _simulated_export(runs)
-    if folder is None:
-        return
     fits = sorted(folder.rglob("*.fit"))
     size_mb = sum(p.stat().st_size for p in fits) / 1e6
     with tempfile.TemporaryDirectory() as tmp:

@@ -119,7 +119,7 @@ import re
 from pathlib import Path
 from typing import Any
 
-from analyzer.errors import AnalyzerError, NotEnoughData, NotFound
+from analyzer.errors import AnalyzerError, NotEnoughData
 from analyzer.report import advice, quality, sections
 
 __all__ = ["SCHEMA_VERSION", "build", "team", "athlete_filename", "write_athlete", "write_team"]
@@ -137,39 +137,22 @@ def choose_athlete(store, athlete: str | None) -> str:
     Raises
     ------
     NotFound
-        The store is empty, or has no athlete of that name.
+        The store is empty, or has no athlete of that name (:meth:`Store.resolve_athlete`).
     AnalyzerError
-        Several athletes and none chosen.
+        Several athletes and none chosen (the message points at ``--all``).
     """
     names = list(store.athletes())
-    if athlete is not None:
-        if athlete not in names:
-            known = ", ".join(names) if names else "none"
-            raise NotFound(f"no athlete {athlete!r} in the store (athletes: {known})")
-        return athlete
-    if not names:
-        raise NotFound("the store holds no runs yet: run `analyzer import PATH` first")
-    if len(names) > 1:
+    if athlete is None and len(names) > 1:
         raise AnalyzerError(
             f"the store holds {len(names)} athletes ({', '.join(names)}): choose one with "
             "--athlete NAME, or use --all for the team page"
         )
-    return names[0]
+    return store.resolve_athlete(athlete)
 
 
 def _developer_fields(store, athlete: str) -> list[str]:
-    """Developer (third-party) field names in the athlete's files, when the store keeps them.
-
-    Uses ``Store.developer_fields(athlete)`` (a DataFrame with a ``name`` column) if the store
-    has it; the data-quality section simply lists none otherwise.
-    """
-    getter = getattr(store, "developer_fields", None)
-    if getter is None:
-        return []
-    df = getter(athlete)
-    if df is None or len(df) == 0 or "name" not in getattr(df, "columns", ()):
-        return []
-    return sorted({str(n) for n in df["name"].dropna()})
+    """Developer (third-party) field names in the athlete's files (``Store.developer_fields``)."""
+    return sorted({str(n) for n in store.developer_fields(athlete)["name"].dropna()})
 
 
 def build(store, athlete: str | None = None, *, model=None) -> dict[str, Any]:
