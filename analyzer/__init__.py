@@ -6,8 +6,8 @@ The public API is re-exported here; see ``__all__``.
 
 from __future__ import annotations
 
-__version__ = "0.1.0"
-
+from analyzer._lazy import exports  # noqa: E402
+from analyzer._version import __version__  # noqa: E402
 from analyzer.errors import (  # noqa: E402
     AnalyzerError,
     DecoderDeclined,
@@ -47,26 +47,12 @@ __all__ = [
 ]
 
 
-def __getattr__(name: str):
-    # Lazy so that ``import analyzer`` stays cheap (no pandas/duckdb until used).
-    if name == "read_fit":
-        from analyzer.fit import read_fit
-
-        return read_fit
-    if name == "Store":
-        from analyzer.store import Store
-
-        return Store
-    if name == "assess":
-        from analyzer.risk import assess
-
-        return assess
-    if name == "recommend":
-        from analyzer.exercises import recommend
-
-        return recommend
-    if name == "ImbalanceRiskModel":
-        from analyzer.risk import ImbalanceRiskModel
-
-        return ImbalanceRiskModel
-    raise AttributeError(f"module 'analyzer' has no attribute {name!r}")
+_EXPORTS = {
+    "read_fit": "fit.activity",
+    "Store": "store.database",
+    "assess": "risk.assessment",
+    "recommend": "plan.exercises",
+    "ImbalanceRiskModel": "risk.model",
+}
+# Lazy so that ``import analyzer`` stays cheap (no pandas/duckdb until used).
+__getattr__ = exports(__name__, _EXPORTS)

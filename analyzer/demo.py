@@ -143,7 +143,7 @@ def run_demo(
         The sample folder holds no athlete folders with FIT files.
     """
     from analyzer import report
-    from analyzer.store import Store
+    from analyzer.store.database import Store
 
     say = progress or (lambda _msg: None)
     out = Path(out_dir) if out_dir is not None else Path(tempfile.mkdtemp(prefix="analyzer-demo-"))

@@ -1,6 +1,6 @@
 """The data contract: canonical column names and units, shared by every stage.
 
-Units are converted once, in :mod:`analyzer.fit`; everything downstream uses these names.
+Units are converted once, in :mod:`analyzer.fit.activity`; everything downstream uses these names.
 Each name carries its unit as a suffix. Missing or invalid values are NaN, never 0.
 """
 
@@ -24,7 +24,7 @@ RECORD_COLUMNS: dict[str, str] = {
     "altitude_m": "m",
 }
 
-#: Stryd developer fields, matched on application id + field number (see analyzer.fit).
+#: Stryd developer fields, matched on application id + field number (see analyzer.fit.activity).
 STRYD_COLUMNS: dict[str, str] = {
     "form_power_w": "W",
     "leg_spring_stiffness_kn_m": "kN/m",

@@ -1,7 +1,7 @@
-"""Regenerate the scale/offset table of ``analyzer/fitprofile.py`` from ``garmin_fit_sdk``.
+"""Regenerate the scale/offset table of ``analyzer/fit/profile.py`` from ``garmin_fit_sdk``.
 
 Run ``.venv/bin/python benchmarks/gen_fitprofile.py`` after upgrading garmin-fit-sdk; it prints
-the ``SCALE_OFFSET`` literal to paste into ``analyzer/fitprofile.py`` (the test suite fails while
+the ``SCALE_OFFSET`` literal to paste into ``analyzer/fit/profile.py`` (the test suite fails while
 the two disagree).
 """
 
@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from garmin_fit_sdk import Profile
 
-from analyzer.fitmessages import WANTED_MESSAGES
+from analyzer.fit.messages import WANTED_MESSAGES
 
 
 def scale_offset_literal() -> str:

@@ -47,7 +47,7 @@ def bench_report(*, weeks: int = WEEKS, repeats: int = 5, workers: int = 2) -> N
     """Print the report-generation figures for a ``weeks``-long simulated history."""
     from analyzer import report
     from analyzer.report import html
-    from analyzer.store import Store
+    from analyzer.store.database import Store
 
     print(f"\nReport generation for a {weeks}-week history (median of {repeats} runs)")
     src = _history(weeks)

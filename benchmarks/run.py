@@ -49,7 +49,7 @@ BIG_BYTES = 1_000_000
 
 
 def _fast(data: bytes) -> None:
-    from analyzer import fastfit
+    from analyzer.fit import fast as fastfit
 
     fastfit.decode(data, "bench")
 
@@ -61,7 +61,7 @@ def _fitparse(data: bytes) -> None:
 
 
 def _fitparse_reference(data: bytes) -> None:
-    from analyzer import fitparse_decoder
+    from analyzer.fit import reference as fitparse_decoder
 
     fitparse_decoder.decode(data, "bench")
 
@@ -83,9 +83,9 @@ def _garmin(data: bytes) -> None:
 
 
 DECODERS = {
-    "analyzer.fastfit": (_fast, "import analyzer.fastfit"),
+    "analyzer.fit.fast": (_fast, "import analyzer.fit.fast"),
     "fitparse": (_fitparse, "import fitparse"),
-    "fitparse_decoder": (_fitparse_reference, "import analyzer.fitparse_decoder, fitparse"),
+    "fitparse_decoder": (_fitparse_reference, "import analyzer.fit.reference, fitparse"),
     "fitdecode": (_fitdecode, "import fitdecode"),
     "garmin-fit-sdk": (_garmin, "import garmin_fit_sdk"),
 }
@@ -110,7 +110,7 @@ def _median_time(fn, data: bytes, repeats: int) -> float | str:
 
 def bench_decoders(quick: bool) -> list[dict]:
     """Median decode time per file and decoder (same process, libraries imported)."""
-    from analyzer import fastfit
+    from analyzer.fit import fast as fastfit
 
     for _, stmt in DECODERS.values():
         exec(stmt, {})  # noqa: S102 - import every library before timing
@@ -162,10 +162,10 @@ def print_decoder_table(rows: list[dict]) -> None:
         print(f"{row['file'][:40]:40s} {row['mb']:5.2f} {row['records']:7d} " + " ".join(cells))
     big = [r for r in rows if r["mb"] * 1e6 >= BIG_BYTES and isinstance(r["fitparse"], float)]
     if big:
-        worst = min(r["fitparse"] / r["analyzer.fastfit"] for r in big)
+        worst = min(r["fitparse"] / r["analyzer.fit.fast"] for r in big)
         verdict = "meets" if worst >= TARGET_SPEEDUP else "MISSES"
         print(
-            f"\nFiles >= 1 MB: analyzer.fastfit is at least {worst:.0f}x fitparse "
+            f"\nFiles >= 1 MB: analyzer.fit.fast is at least {worst:.0f}x fitparse "
             f"(target {TARGET_SPEEDUP}x: {verdict})"
         )
 
@@ -181,10 +181,10 @@ def bench_startup(repeats: int) -> None:
     small = CORPUS_FILES / "Activity.fit"
     if small.is_file():
         stmt = (
-            f"from analyzer.fastfit import decode; decode(open({str(small)!r}, 'rb').read(), 'a')"
+            f"from analyzer.fit.fast import decode; decode(open({str(small)!r}, 'rb').read(), 'a')"
         )
         t = _fresh(stmt, repeats)
-        print(f"  {'import analyzer.fastfit + decode a 1 kB file':45s} {t * 1000:8.0f} ms")
+        print(f"  {'import analyzer.fit.fast + decode a 1 kB file':45s} {t * 1000:8.0f} ms")
 
 
 def _fresh(stmt: str, repeats: int) -> float:
@@ -335,8 +335,8 @@ def bench_import(runs: int, workers: int) -> None:
             f"  scaled linearly to 1,000 h of running: {wall * 1000 / hours:.1f} s "
             "(includes the fixed start-up, so it overstates small runs)"
         )
-    from analyzer import fastfit
-    from analyzer.fit import build_activity
+    from analyzer.fit import fast as fastfit
+    from analyzer.fit.activity import build_activity
 
     decode_s = build_s = 0.0
     for path in fits:
@@ -349,14 +349,14 @@ def bench_import(runs: int, workers: int) -> None:
     n = max(len(fits), 1)
     print(
         "  where the time goes (same files, one process): "
-        f"analyzer.fastfit.decode {decode_s:.1f} s ({decode_s * 1000 / n:.1f} ms/run), "
-        f"analyzer.fit.build_activity {build_s:.1f} s ({build_s * 1000 / n:.1f} ms/run)"
+        f"analyzer.fit.fast.decode {decode_s:.1f} s ({decode_s * 1000 / n:.1f} ms/run), "
+        f"analyzer.fit.activity.build_activity {build_s:.1f} s ({build_s * 1000 / n:.1f} ms/run)"
     )
 
 
 def _store_summary(store: Path) -> tuple[str, float]:
     try:
-        from analyzer.store import Store
+        from analyzer.store.database import Store
 
         with Store(store) as s:
             runs = s.runs()

@@ -17,7 +17,7 @@ from functools import cache
 import pytest
 from conftest import CORPUS_FILES, NO_CORPUS, corpus_available, corpus_manifest
 
-from analyzer.fit import Activity, read_fit
+from analyzer.fit.activity import Activity, read_fit
 
 RUN_CATEGORIES = (
     "run_dynamics",

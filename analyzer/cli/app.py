@@ -12,75 +12,17 @@ import argparse
 import os
 import sys
 from collections.abc import Callable, Sequence
-from pathlib import Path
 
+from analyzer.cli.common import EXIT_FAILED, EXIT_OK
 from analyzer.errors import AnalyzerError
-
-EXIT_OK = 0
-EXIT_FAILED = 1
-EXIT_USAGE = 2
-
-#: Environment variable that overrides the default store location.
-STORE_ENV = "ANALYZER_STORE"
-
-
-def default_store_path() -> Path:
-    """The store used when neither ``--store`` nor ``$ANALYZER_STORE`` is given."""
-    env = os.environ.get(STORE_ENV)
-    if env:
-        return Path(env)
-    from platformdirs import user_data_dir
-
-    return Path(user_data_dir("analyzer", appauthor=False)) / "analyzer.duckdb"
-
-
-def _store_arg(p: argparse.ArgumentParser) -> None:
-    p.add_argument(
-        "--store",
-        type=Path,
-        default=None,
-        help=f"DuckDB file to use (default: ${STORE_ENV} or the user data directory)",
-    )
-
-
-def _athlete_arg(p: argparse.ArgumentParser, *, help: str = "athlete name") -> None:
-    p.add_argument("--athlete", default=None, help=help)
-
-
-def _json_arg(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--json", action="store_true", help="print JSON instead of tables")
-
-
-def open_store(args: argparse.Namespace, *, create: bool = False):
-    """Open the store named by ``--store`` / ``$ANALYZER_STORE`` / the default.
-
-    Only ``import`` creates a store (``create=True``); every other command refuses a path that
-    does not exist instead of leaving an empty database behind a typo.
-    """
-    from analyzer.errors import NotFound
-    from analyzer.store import Store
-
-    path = args.store if getattr(args, "store", None) is not None else default_store_path()
-    if not create and not Path(path).exists():
-        raise NotFound(f"no store at {path}; run `analyzer import PATH` first (or pass --store)")
-    return Store(path)
-
-
-# Command handlers live in analyzer/commands/*.py, one module per command group, so that the
-# parser below stays readable. Each ``register(subparsers)`` adds its sub-commands and sets
-# ``func`` to a callable ``(args) -> int``.
-_COMMAND_MODULES: tuple[str, ...] = (
-    "analyzer.commands.imports",
-    "analyzer.commands.simulate",
-    "analyzer.commands.gait",
-    "analyzer.commands.risk",
-    "analyzer.commands.report",
-)
 
 
 def build_parser() -> argparse.ArgumentParser:
     """The full argument parser (also used by the tests that check every command has help)."""
-    import importlib
+    # One module per command group; each ``register(subparsers)`` adds its sub-commands and
+    # sets ``func`` to a callable ``(args) -> int``. Imported here, not at the top, so that
+    # ``analyzer --version`` does not pay for them.
+    from analyzer.cli import gait, imports, report, risk, simulate
 
     parser = argparse.ArgumentParser(
         prog="analyzer",
@@ -92,14 +34,13 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=_version())
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     sub.required = True
-    for name in _COMMAND_MODULES:
-        module = importlib.import_module(name)
+    for module in (imports, simulate, gait, risk, report):
         module.register(sub)
     return parser
 
 
 def _version() -> str:
-    from analyzer import __version__
+    from analyzer._version import __version__
 
     return f"analyzer {__version__}"
 
@@ -128,8 +69,3 @@ def main(argv: Sequence[str] | None = None) -> int:
             file=sys.stderr,
         )
         return 130
-
-
-common = argparse.Namespace(
-    store_arg=_store_arg, athlete_arg=_athlete_arg, json_arg=_json_arg, open_store=open_store
-)

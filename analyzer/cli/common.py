@@ -1,8 +1,11 @@
-"""CLI command groups. Each module has ``register(subparsers)``; handlers return an exit code."""
+"""What every command shares: exit codes, the store/athlete/JSON options, opening the store, JSON values."""
 
 from __future__ import annotations
 
+import argparse
 import math
+import os
+from pathlib import Path
 from typing import Any
 
 
@@ -21,3 +24,58 @@ def json_value(v: Any) -> Any:
     except TypeError:  # pandas.NA refuses to be a bool: it is missing too
         missing = True
     return None if missing else v
+
+
+EXIT_OK = 0
+EXIT_FAILED = 1
+EXIT_USAGE = 2
+
+#: Environment variable that overrides the default store location.
+STORE_ENV = "ANALYZER_STORE"
+
+
+def default_store_path() -> Path:
+    """The store used when neither ``--store`` nor ``$ANALYZER_STORE`` is given."""
+    env = os.environ.get(STORE_ENV)
+    if env:
+        return Path(env)
+    from platformdirs import user_data_dir
+
+    return Path(user_data_dir("analyzer", appauthor=False)) / "analyzer.duckdb"
+
+
+def _store_arg(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--store",
+        type=Path,
+        default=None,
+        help=f"DuckDB file to use (default: ${STORE_ENV} or the user data directory)",
+    )
+
+
+def _athlete_arg(p: argparse.ArgumentParser, *, help: str = "athlete name") -> None:
+    p.add_argument("--athlete", default=None, help=help)
+
+
+def _json_arg(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--json", action="store_true", help="print JSON instead of tables")
+
+
+def open_store(args: argparse.Namespace, *, create: bool = False):
+    """Open the store named by ``--store`` / ``$ANALYZER_STORE`` / the default.
+
+    Only ``import`` creates a store (``create=True``); every other command refuses a path that
+    does not exist instead of leaving an empty database behind a typo.
+    """
+    from analyzer.errors import NotFound
+    from analyzer.store.database import Store
+
+    path = args.store if getattr(args, "store", None) is not None else default_store_path()
+    if not create and not Path(path).exists():
+        raise NotFound(f"no store at {path}; run `analyzer import PATH` first (or pass --store)")
+    return Store(path)
+
+
+common = argparse.Namespace(
+    store_arg=_store_arg, athlete_arg=_athlete_arg, json_arg=_json_arg, open_store=open_store
+)

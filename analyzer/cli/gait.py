@@ -31,8 +31,7 @@ from typing import Any
 
 import pandas as pd
 
-from analyzer.cli import EXIT_OK, common
-from analyzer.commands import json_value
+from analyzer.cli.common import EXIT_OK, common, json_value
 from analyzer.errors import NotFound
 
 #: Runs shown in the "recent runs" table (the JSON always has all of them).
@@ -108,8 +107,8 @@ def athlete_trends(gait_df: pd.DataFrame, athlete: str) -> dict[str, Any]:
     athlete : str
         The athlete's name.
     """
-    from analyzer import gait, load
-    from analyzer.normalise import current_vs_baseline
+    from analyzer.metrics import gait, load
+    from analyzer.metrics.normalise import current_vs_baseline
 
     tr = gait.trends(gait_df)
     changes = gait.flag_changes(tr)

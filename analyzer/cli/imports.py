@@ -9,8 +9,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from analyzer.cli import EXIT_FAILED, EXIT_OK, EXIT_USAGE, common
-from analyzer.commands import json_value
+from analyzer.cli.common import EXIT_FAILED, EXIT_OK, EXIT_USAGE, common, json_value
 
 #: Most "not a run" lines printed after an import (the import log keeps them all).
 MAX_LISTED = 20
@@ -127,7 +126,7 @@ def cmd_import(args: argparse.Namespace) -> int:
 
     with common.open_store(args, create=True) as store, progress:
         if args.dask:
-            from analyzer.scale import import_with_dask
+            from analyzer.ingest.scale import import_with_dask
 
             report = import_with_dask(
                 store,
@@ -214,7 +213,7 @@ def cmd_runs(args: argparse.Namespace) -> int:
 
 
 def with_gait(store, runs, *, athlete: str | None = None):
-    """``runs`` with the per-run gait summary (:func:`analyzer.gait.summarize`) joined on run_id."""
+    """``runs`` with the per-run gait summary (:func:`analyzer.metrics.gait.summarize`) joined on run_id."""
     if runs.empty:
         return runs
     gait = store.gait(athlete)

@@ -8,7 +8,7 @@ import sys
 import webbrowser
 from pathlib import Path
 
-from analyzer.cli import EXIT_FAILED, EXIT_OK, common
+from analyzer.cli.common import EXIT_FAILED, EXIT_OK, common
 
 DEFAULT_OUT = Path("report.html")
 

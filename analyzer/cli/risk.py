@@ -49,7 +49,7 @@ def _asof(value: str | None):
 
 
 def register(sub) -> None:
-    from analyzer.cli import common
+    from analyzer.cli.common import common
 
     p = sub.add_parser(
         "risk",
@@ -119,7 +119,7 @@ def _console():
 
 def _assessment(args):
     from analyzer import risk
-    from analyzer.cli import common
+    from analyzer.cli.common import common
 
     model = risk.load_model(args.model) if args.model is not None else None
     with common.open_store(args) as store:
@@ -152,7 +152,7 @@ def cmd_risk(args) -> int:
 
 
 def cmd_recommend(args) -> int:
-    from analyzer import exercises
+    from analyzer.plan import exercises
 
     a = _assessment(args)
     plan = exercises.recommend(a, max_items=args.max_items)
@@ -187,8 +187,8 @@ def cmd_recommend(args) -> int:
 
 
 def cmd_train(args) -> int:
-    from analyzer import training
-    from analyzer.cli import common
+    from analyzer.cli.common import common
+    from analyzer.risk import training
 
     labels = training.read_labels(args.labels)  # a bad labels file fails before the store opens
     with common.open_store(args) as store:

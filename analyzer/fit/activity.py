@@ -1,9 +1,9 @@
 """Decode one FIT payload into an :class:`Activity` in the data contract's columns and units.
 
-Decoders (:mod:`analyzer.fitparse_decoder`, the vectorised ``analyzer.fastfit``) produce
-:class:`~analyzer.fitmessages.FitMessages`; :func:`build_activity` is the one place where FIT
+Decoders (:mod:`analyzer.fit.reference`, the vectorised ``analyzer.fit.fast``) produce
+:class:`~analyzer.fit.messages.FitMessages`; :func:`build_activity` is the one place where FIT
 fields become contract columns (:mod:`analyzer.schema`), with the generic table -> array helpers
-of :mod:`analyzer.fitcolumns`. Conversions, per record:
+of :mod:`analyzer.fit.columns`. Conversions, per record:
 
 - ``cadence_spm`` = 2 x (cadence 4 + fractional_cadence 53, NaN -> 0) for records of a
   running, walking or hiking session (FIT writes one foot's cadence there); NaN for other sports
@@ -44,7 +44,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from analyzer.fitcolumns import (
+from analyzer.fit.columns import (
     Columns,
     assign_sessions,
     col,
@@ -59,13 +59,13 @@ from analyzer.fitcolumns import (
     times,
     whole_seconds,
 )
-from analyzer.fitdevices import (
+from analyzer.fit.devices import (
     STRYD_APP_IDS,
     STRYD_FIELDS,
     developer_fields,
     dynamics_source,
 )
-from analyzer.fitmessages import (
+from analyzer.fit.messages import (
     DEVELOPER_DATA_ID,
     DEVICE_INFO,
     FILE_ID,
@@ -76,7 +76,7 @@ from analyzer.fitmessages import (
     SPORT,
     FitMessages,
 )
-from analyzer.profile_names import enum_name, product_name
+from analyzer.fit.names import enum_name, product_name
 from analyzer.schema import AVERAGE_METRICS, RECORD_COLUMNS
 
 #: Sports in which FIT cadence counts one foot (so steps/min = 2 x cadence).
@@ -191,7 +191,7 @@ class Activity:
 
 # ----------------------------------------------------------------------------- contract columns
 #
-# Built on numpy arrays with the helpers of :mod:`analyzer.fitcolumns`; each step reproduces the
+# Built on numpy arrays with the helpers of :mod:`analyzer.fit.columns`; each step reproduces the
 # pandas expression it replaces exactly (values, dtypes, index, element types).
 
 
@@ -354,17 +354,17 @@ def decode(data: bytes, name: str, *, decoder: str = "auto") -> FitMessages:
     name : str
         Where it came from (for error messages).
     decoder : {"auto", "fitparse", "fast"}
-        ``"auto"`` tries :mod:`analyzer.fastfit` and falls back to fitparse when the fast decoder
+        ``"auto"`` tries :mod:`analyzer.fit.fast` and falls back to fitparse when the fast decoder
         declines the file (or is not installed); the other two force one decoder.
     """
-    from analyzer import fitparse_decoder
     from analyzer.errors import DecoderDeclined
+    from analyzer.fit import reference as fitparse_decoder
 
     if decoder == "fitparse":
         return fitparse_decoder.decode(data, name)
     if decoder not in ("auto", "fast"):
         raise ValueError(f"unknown decoder {decoder!r}")
-    from analyzer.fastfit import decode as fast_decode
+    from analyzer.fit.fast import decode as fast_decode
 
     if decoder == "fast":
         return fast_decode(data, name)

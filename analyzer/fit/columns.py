@@ -1,6 +1,6 @@
-"""Message tables (:class:`~analyzer.fitmessages.FitMessages`) to numpy arrays and pandas columns.
+"""Message tables (:class:`~analyzer.fit.messages.FitMessages`) to numpy arrays and pandas columns.
 
-The generic machinery behind :func:`analyzer.fit.build_activity`: numeric columns as float64
+The generic machinery behind :func:`analyzer.fit.activity.build_activity`: numeric columns as float64
 arrays, first values, 0 -> NaN, FIT seconds -> UTC timestamps, elapsed seconds, enum names, and
 the assignment of timestamps to sessions.
 
@@ -15,8 +15,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from analyzer.fitmessages import FIT_EPOCH_S
-from analyzer.profile_names import enum_name
+from analyzer.fit.messages import FIT_EPOCH_S
+from analyzer.fit.names import enum_name
 
 #: Whole FIT seconds (plus the epoch offset) below this magnitude fit int64 microseconds.
 _MAX_WHOLE_S = 9.0e12

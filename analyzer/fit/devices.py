@@ -10,14 +10,14 @@ from __future__ import annotations
 
 import pandas as pd
 
-from analyzer.fitmessages import (
+from analyzer.fit.messages import (
     DEVELOPER_DATA_ID,
     DEVICE_INFO,
     FIELD_DESCRIPTION,
     RECORD,
     FitMessages,
 )
-from analyzer.profile_names import enum_name, product_name
+from analyzer.fit.names import enum_name, product_name
 from analyzer.schema import DYNAMICS_COLUMNS
 
 #: Stryd Connect IQ application ids (legacy Stryd app; "Stryd Zones / Power Zone" data field),

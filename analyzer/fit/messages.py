@@ -1,8 +1,8 @@
 """The one interface between a FIT *decoder* and the data contract.
 
 A decoder (fitparse, or the project's vectorised decoder) turns a payload's bytes into
-:class:`FitMessages`; :func:`analyzer.fit.build_activity` turns that into an
-:class:`~analyzer.fit.Activity` in the contract's columns and units. Keeping unit conversion
+:class:`FitMessages`; :func:`analyzer.fit.activity.build_activity` turns that into an
+:class:`~analyzer.fit.activity.Activity` in the contract's columns and units. Keeping unit conversion
 out of the decoders is what lets a faster decoder replace fitparse without touching callers,
 and lets a test assert that both produce the same Activity.
 
@@ -38,7 +38,7 @@ decoders are compared table by table, column by column):
   (6, first 12 bits / 100 m/s) and ``distance`` (5, next 12 bits accumulated across records as
   the FIT SDK accumulates them, / 16 m). A natively written 5 or 6 in the same message wins.
   No other component is expanded (so ``enhanced_speed`` 73 / ``enhanced_altitude`` 78 appear only
-  when the file writes them; :mod:`analyzer.fit` falls back to the base field).
+  when the file writes them; :mod:`analyzer.fit.activity` falls back to the base field).
 - Compressed-timestamp headers: the decoder reconstructs ``timestamp`` (253) as FIT seconds from
   the last full timestamp seen in any message (as fitparse does).
 - Developer fields are columns named ``"dev:{developer_data_index}:{field_definition_number}"``:

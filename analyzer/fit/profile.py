@@ -2,7 +2,7 @@
 
 Generated at development time from the Garmin FIT SDK profile shipped in ``garmin_fit_sdk``
 (profile 21.218) by ``benchmarks/gen_fitprofile.py``; the test suite checks
-it against :func:`analyzer.fitmessages.profile_scale_offset`, the function the reference decoder
+it against :func:`analyzer.fit.messages.profile_scale_offset`, the function the reference decoder
 uses. Keeping a literal table keeps the fast path's import cheap and free of the SDK.
 
 Base types follow the FIT protocol's table (FIT SDK, "Base Types"); a definition's base type

@@ -3,8 +3,8 @@
 fitparse (1.2.0) does the framing: headers, definitions, compressed-timestamp headers, chained
 files, CRCs and the accumulated ``compressed_speed_distance`` components. Its own value
 conversions are not used: every value is taken as fitparse's *raw* value (invalid values
-already ``None``) and converted with :func:`analyzer.fitmessages.profile_scale_offset`, so the
-result follows the spec in :mod:`analyzer.fitmessages` to the letter and can be compared
+already ``None``) and converted with :func:`analyzer.fit.messages.profile_scale_offset`, so the
+result follows the spec in :mod:`analyzer.fit.messages` to the letter and can be compared
 table-by-table with the vectorised decoder.
 
 fitparse keeps developer-field descriptions in a module-level dictionary; decodes are therefore
@@ -30,7 +30,7 @@ from analyzer.errors import (
     FitTruncatedError,
     InvalidFitFile,
 )
-from analyzer.fitmessages import (
+from analyzer.fit.messages import (
     DEVELOPER_DATA_ID,
     FIELD_DESCRIPTION,
     RECORD,
@@ -240,7 +240,7 @@ def decode(data: bytes, name: str) -> FitMessages:
     Returns
     -------
     FitMessages
-        Tables of the messages in :data:`analyzer.fitmessages.WANTED_MESSAGES`.
+        Tables of the messages in :data:`analyzer.fit.messages.WANTED_MESSAGES`.
 
     Raises
     ------

@@ -1,11 +1,11 @@
 """The import pipeline: payloads → decoded activities (process pool) → the store (one writer).
 
-:func:`run_import` streams payloads from :func:`analyzer.sources.iter_payloads`, hashes each one
+:func:`run_import` streams payloads from :func:`analyzer.ingest.sources.iter_payloads`, hashes each one
 (sha256 = the activity id, so a file already in the store is never decoded again), hands the new
-ones to a pool of worker processes that decode them with :func:`analyzer.fit.read_fit` and
-compute the per-run averages (and the gait summary when :mod:`analyzer.gait` is there), and
+ones to a pool of worker processes that decode them with :func:`analyzer.fit.activity.read_fit` and
+compute the per-run averages (and the gait summary when :mod:`analyzer.metrics.gait` is there), and
 writes the finished activities to the store from the main process, a batch of whole activities
-per transaction (:mod:`analyzer.store_write`).
+per transaction (:mod:`analyzer.store.writer`).
 
 Memory stays bounded whatever the size of the export: at most ``3 × workers`` payloads (and
 :data:`MAX_INFLIGHT_BYTES` of payload bytes) are out at the workers at any time; the source
@@ -26,13 +26,10 @@ from collections.abc import Callable, Iterable
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field, replace
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
-from analyzer.import_worker import Decoded, decode_job, decode_payload, quiet_worker
-from analyzer.sources import Limits, Payload, SourceProblem, check_paths, iter_payloads
-
-if TYPE_CHECKING:
-    from analyzer.store import Store
+from analyzer.ingest.sources import Limits, Payload, SourceProblem, check_paths, iter_payloads
+from analyzer.ingest.worker import Decoded, decode_job, decode_payload, quiet_worker
 
 #: Upper bound on payload bytes handed to workers and not yet written [bytes].
 MAX_INFLIGHT_BYTES = 128 << 20
@@ -51,6 +48,24 @@ BATCH_SECONDS = 1.0
 DEFAULT_ATHLETE = "default"
 
 OUTCOMES = ("imported", "duplicate", "not_run", "failed", "skipped")
+
+
+class Sink(Protocol):
+    """Where an import writes: a :class:`~analyzer.store.Store`, or the Parquet writer.
+
+    The importer is handed one and never imports the store, so the store can call the
+    importer (:meth:`~analyzer.store.database.Store.import_paths`) without an import circle.
+    """
+
+    def ensure_athlete(self, athlete: str) -> None: ...
+
+    def known_activities(self) -> dict[str, str]: ...
+
+    def log_entries(self, entries: list[LogEntry], *, import_id: str, athlete: str) -> None: ...
+
+    def write_batch(
+        self, batch: list[Decoded], *, athlete: str, import_id: str
+    ) -> list[LogEntry]: ...
 
 
 # --------------------------------------------------------------------------------------------
@@ -169,7 +184,7 @@ class _Pipeline:
         # forkserver: workers fork from a clean server process (not from this one, which holds
         # DuckDB's threads), with the decoder already imported so each start is cheap.
         ctx = multiprocessing.get_context("forkserver")
-        ctx.set_forkserver_preload(["analyzer.import_worker", "analyzer.fit"])
+        ctx.set_forkserver_preload(["analyzer.ingest.worker", "analyzer.fit.activity"])
         return ProcessPoolExecutor(
             workers, mp_context=ctx, max_tasks_per_child=TASKS_PER_CHILD, initializer=quiet_worker
         )
@@ -260,7 +275,7 @@ class _Pipeline:
 
 
 def run_import(
-    store: Store,
+    store: Sink,
     paths: Iterable[str | os.PathLike],
     *,
     athlete: str | None = None,
@@ -274,8 +289,8 @@ def run_import(
 
     Parameters
     ----------
-    store : Store
-        An open store (the single writer).
+    store : Sink
+        An open store (the single writer), or any other :class:`Sink`.
     paths : iterable of path-like
         Files, folders and archives in any mix.
     athlete : str, optional
@@ -288,12 +303,12 @@ def run_import(
     limits : Limits, optional
         Archive safety limits.
     decoder : str
-        Passed to :func:`analyzer.fit.read_fit` (``"auto"``, ``"fast"``, ``"fitparse"``).
+        Passed to :func:`analyzer.fit.activity.read_fit` (``"auto"``, ``"fast"``, ``"fitparse"``).
     pipeline : callable, optional
         Decodes elsewhere than in the process pool: ``pipeline(decoder)`` returns a context
         manager with ``submit(payload, activity_id) -> list[Decoded]`` (the results ready so
         far; blocks while too many are out), ``finish() -> list[Decoded]`` (all the rest) and a
-        ``workers`` attribute (reported). ``workers`` is then not used. :mod:`analyzer.scale`
+        ``workers`` attribute (reported). ``workers`` is then not used. :mod:`analyzer.ingest.scale`
         passes one that decodes on a Dask cluster; writing stays here.
 
     Returns

@@ -1,21 +1,21 @@
 """Team and cohort scale: decoding on a Dask cluster, writing from this process.
 
-:func:`import_with_dask` is :func:`analyzer.importer.run_import` with the process pool swapped
+:func:`import_with_dask` is :func:`analyzer.ingest.importer.run_import` with the process pool swapped
 for a Dask cluster (``pip install 'analyzer[dask]'``); the rest is the normal import. This
 process reads the sources, hashes each payload (known or repeated files are never sent), the
-workers run :func:`analyzer.import_worker.decode_payload` (decode, averages, gait summary; a
+workers run :func:`analyzer.ingest.worker.decode_payload` (decode, averages, gait summary; a
 bad file comes back with its reason) and this process, the single writer, stores the results
 in the same batched transactions. Outcomes, import log and idempotence are those of
 ``analyzer import``.
 
 Memory stays bounded: at most ``window`` tasks of ``batch`` payloads (and
-:data:`analyzer.importer.MAX_INFLIGHT_BYTES`) are out at once, a sliding window over
+:data:`analyzer.ingest.importer.MAX_INFLIGHT_BYTES`) are out at once, a sliding window over
 :class:`distributed.as_completed`; the sources are read further only as results come back.
 A task that fails on the cluster (worker killed, connection lost) is retried payload by
 payload; a payload that still fails is logged as failed with the reason. The workers need the
 same ``analyzer`` installed; that is checked before anything is sent.
 
-:func:`export_parquet` (in :mod:`analyzer.parquet`, re-exported here) is the larger-scale
+:func:`analyzer.store.parquet.export_parquet` is the larger-scale
 path: workers write Parquet parts themselves.
 """
 
@@ -28,15 +28,12 @@ from collections.abc import Callable, Iterable, Iterator
 from typing import TYPE_CHECKING, Any
 
 from analyzer.errors import AnalyzerError
-from analyzer.import_worker import Decoded, decode_payload
-from analyzer.importer import MAX_INFLIGHT_BYTES, ImportReport, LogEntry, run_import
-from analyzer.parquet import export_parquet  # noqa: F401 - re-exported (older import path)
-from analyzer.sources import Limits, Payload, check_paths
+from analyzer.ingest.importer import MAX_INFLIGHT_BYTES, ImportReport, LogEntry, Sink, run_import
+from analyzer.ingest.sources import Limits, Payload, check_paths
+from analyzer.ingest.worker import Decoded, decode_payload
 
 if TYPE_CHECKING:
     from distributed import Client
-
-    from analyzer.store import Store
 
 #: Tasks out per worker thread by default: no worker waits while this process writes.
 WINDOW_PER_THREAD = 4
@@ -71,10 +68,10 @@ def decode_many(items: list[tuple[bytes, str, str]], decoder: str) -> list[Decod
 
 def worker_check() -> str:
     """Runs on a worker before an import: imports the decoder stack, returns its version."""
-    import analyzer
-    import analyzer.fit  # noqa: F401 - the decoder must import there, not only here
+    import analyzer.fit.activity  # noqa: F401 - the decoder must import there, not only here
+    from analyzer._version import __version__
 
-    return str(getattr(analyzer, "__version__", "?"))
+    return __version__
 
 
 # -- Main-process side -------------------------------------------------------------------------
@@ -264,7 +261,7 @@ def dask_client(
 
 
 def import_with_dask(
-    store: Store,
+    store: Sink,
     paths: Iterable[str | os.PathLike],
     *,
     athlete: str | None = None,
@@ -280,12 +277,12 @@ def import_with_dask(
 
     Parameters
     ----------
-    store : Store
+    store : Store or Sink
         An open store; this process is its only writer.
     paths : iterable of path-like
         Read by this process (the workers only see payload bytes).
     athlete, progress, limits, decoder
-        As for :func:`analyzer.importer.run_import`.
+        As for :func:`analyzer.ingest.importer.run_import`.
     client : distributed.Client or str, optional
         A client, a scheduler address or ``"local"``; see :func:`dask_client`.
     batch, window : int

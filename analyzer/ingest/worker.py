@@ -1,9 +1,9 @@
 """The worker side of an import: one payload's bytes → a picklable :class:`Decoded`.
 
 :func:`decode_payload` runs in the decoder processes (or in-process with ``--workers 1``). It
-decodes with :func:`analyzer.fit.read_fit`, keeps only the running sessions, and computes what
+decodes with :func:`analyzer.fit.activity.read_fit`, keeps only the running sessions, and computes what
 is cheapest to compute while the records are at hand: the per-run averages
-(:func:`analyzer.averages.run_averages`) and the gait summary (:func:`analyzer.gait.summarize`,
+(:func:`analyzer.metrics.averages.run_averages`) and the gait summary (:func:`analyzer.metrics.gait.summarize`,
 cached by the store). It never raises for a bad file: the reason comes back in the result.
 """
 
@@ -57,23 +57,23 @@ class Decoded:
 # Worker side
 # --------------------------------------------------------------------------------------------
 def averages_version() -> str:
-    """Identifies the per-run averages algorithm (``analyzer.averages.VERSION``), so the store
+    """Identifies the per-run averages algorithm (``analyzer.metrics.averages.VERSION``), so the store
     recomputes stored averages when it changes."""
-    from analyzer import averages
+    from analyzer.metrics import averages
 
     return f"v{averages.VERSION}"
 
 
 def compute_averages(records: pd.DataFrame, session: Any = None) -> dict:
-    """``analyzer.averages.run_averages`` as a plain dict."""
-    from analyzer.averages import run_averages
+    """``analyzer.metrics.averages.run_averages`` as a plain dict."""
+    from analyzer.metrics.averages import run_averages
 
     return dict(run_averages(records, session))
 
 
 def compute_gait(records: pd.DataFrame, dynamics_source: str | None = None) -> tuple[dict, int]:
     """The gait summary of one run (JSON-able) and the metric version it was computed with."""
-    from analyzer import gait
+    from analyzer.metrics import gait
 
     summary = gait.summarize(records, dynamics_source=dynamics_source)
     return gait_to_json(summary), int(gait.METRIC_VERSION)
@@ -107,7 +107,7 @@ def decode_payload(data: bytes, name: str, activity_id: str, decoder: str = "aut
     """
     out = Decoded(name=name, activity_id=activity_id, size=len(data))
     try:
-        from analyzer.fit import read_fit
+        from analyzer.fit.activity import read_fit
 
         act = read_fit(data, name=name, decoder=decoder)
         out.file_type = act.file_type

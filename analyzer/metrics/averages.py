@@ -14,7 +14,7 @@ with dynamics against the session message's own averages; see ``tests/test_avera
 - **Zeros.** Cadence 0 while the timer runs (standing at a crossing) *is* averaged (Garmin's
   avg_running_cadence includes it; dropping zeros overestimates by up to 11 %). The dynamics
   (GCT, VO, step length, vertical ratio, GCT balance) are averaged only over samples that have a
-  value: their zeros are already NaN in the records (see :mod:`analyzer.fit`).
+  value: their zeros are already NaN in the records (see :mod:`analyzer.fit.activity`).
 - **Step length without records.** Stryd pods and the Stryd app write no record step length but
   the watch still reports one; it equals distance / steps, steps = sum of cadence x time over
   the same intervals.

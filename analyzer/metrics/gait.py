@@ -5,12 +5,12 @@ Everything here is a pure function of a records DataFrame in the data contract's
 keyed by :data:`METRIC_VERSION`; bump the version whenever a number it returns would change.
 
 The per-athlete functions (speed normalisation, baselines, change detection) live in
-:mod:`analyzer.normalise` and are re-exported here as :func:`trends` and :func:`flag_changes`.
+:mod:`analyzer.metrics.normalise` and are re-exported here as :func:`trends` and :func:`flag_changes`.
 
 References
 ----------
 .. [1] Garmin, Forerunner 945 and Enduro 3 owner's manuals (JA): running-dynamics colour
-   gauges; see :mod:`analyzer.bands`.
+   gauges; see :mod:`analyzer.metrics.bands`.
 .. [2] Hreljac A. (1993) Preferred and energetically optimal gait transition speeds in human
    locomotion. Med Sci Sports Exerc 25(10):1158-1162 (walk-run transition near 2.0 m/s).
 .. [3] Tudor-Locke C. et al. (2018) How fast is fast enough? Walking cadence (steps/min) as a
@@ -23,8 +23,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from analyzer import bands
-from analyzer.normalise import flag_changes, trends
+from analyzer.metrics import bands
+from analyzer.metrics.normalise import flag_changes, trends
 
 __all__ = [
     "METRIC_VERSION",
@@ -307,7 +307,7 @@ def summarize(records: pd.DataFrame, *, dynamics_source: str | None = None) -> p
         order, duplicate timestamps and NaN do not matter.
     dynamics_source : str, optional
         Sensor that produced the dynamics (:data:`analyzer.schema.DYNAMICS_SOURCES`); selects
-        Garmin's VO/VR band table (see :func:`analyzer.bands.vertical_oscillation_band`).
+        Garmin's VO/VR band table (see :func:`analyzer.metrics.bands.vertical_oscillation_band`).
         None (unknown) uses the chest-strap table.
 
     Returns

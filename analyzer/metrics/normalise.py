@@ -1,8 +1,8 @@
 """Per-athlete gait trends: speed normalisation, personal baselines and sustained changes.
 
 Input is one athlete's per-run summaries (rows of ``Store.gait(athlete)``: identity columns
-plus :func:`analyzer.gait.summarize` fields). Public entry points, re-exported by
-:mod:`analyzer.gait`: :func:`trends` and :func:`flag_changes`.
+plus :func:`analyzer.metrics.gait.summarize` fields). Public entry points, re-exported by
+:mod:`analyzer.metrics.gait`: :func:`trends` and :func:`flag_changes`.
 
 Why speed normalisation: ground contact time, cadence, vertical oscillation and step length all
 change with pace, and per-runner speed relations differ a lot (Zandbergen et al. 2023 [1]_),
@@ -251,7 +251,7 @@ def trends(gait_df: pd.DataFrame) -> pd.DataFrame:
     gait_df : pandas.DataFrame
         One row per run of one athlete, as returned by ``Store.gait(athlete)``: needs
         ``start_time`` and ``speed_median_mps`` and uses the summary columns of
-        :func:`analyzer.gait.summarize`.
+        :func:`analyzer.metrics.gait.summarize`.
 
     Returns
     -------

@@ -1,7 +1,7 @@
 """The eight hip exercises and the plan built from an imbalance-risk assessment.
 
 The exercises (what they work, dose, harder variant) come from the article "8 Best Hip Exercises For Runners" (M. Baudo, PT, DPT); the instructions
-are our own words (``analyzer/data/exercises.json``). Drivers of the index map to exercise groups
+are our own words (``analyzer/plan/exercises.json``). Drivers of the index map to exercise groups
 (``groups`` in the same file), each link with its reason and citation. Exercises are picked by
 which muscles they activate (EMG: Distefano et al. 2009, Selkowitz et al. 2013, MacAskill et al.
 2014); activation is not proof of prevention, and hip weakness has not been shown to predict
@@ -18,7 +18,7 @@ from importlib import resources
 from typing import Any
 
 _DATA = json.loads(
-    resources.files("analyzer").joinpath("data/exercises.json").read_text(encoding="utf-8")
+    resources.files("analyzer.plan").joinpath("exercises.json").read_text(encoding="utf-8")
 )
 
 
@@ -159,7 +159,7 @@ def recommend(assessment, *, max_items: int = 5) -> Plan:
 
     Parameters
     ----------
-    assessment : analyzer.risk.Assessment or its ``to_dict()``
+    assessment : analyzer.risk.assessment.Assessment or its ``to_dict()``
     max_items : int
         Most exercises in the plan (maintenance plans have three).
 

@@ -17,7 +17,7 @@ timestamps are ISO-8601 strings in UTC (``"2026-03-02T07:15:00Z"``); weeks start
       "generated_at": str,                       # when the report was built
       "athlete": str,
       "period": {"first_run": str|null, "last_run": str|null, "n_runs": int, "distance_km": float},
-      "risk": {                                  # the imbalance-risk index (analyzer.risk)
+      "risk": {                                  # the imbalance-risk index (analyzer.risk.assessment)
         "available": bool, "reason": str|null,   # reason: why there is no score
         "index": float|null,                     # 0–100
         "level": "low"|"moderate"|"high"|null,
@@ -160,10 +160,10 @@ def build(store, athlete: str | None = None, *, model=None) -> dict[str, Any]:
 
     Parameters
     ----------
-    store : analyzer.store.Store
+    store : analyzer.store.database.Store
     athlete : str, optional
         Needed when the store holds more than one athlete.
-    model : analyzer.risk.ImbalanceRiskModel, optional
+    model : analyzer.risk.assessment.ImbalanceRiskModel, optional
         A trained model; the packaged default priors when omitted.
 
     Raises
@@ -171,7 +171,9 @@ def build(store, athlete: str | None = None, *, model=None) -> dict[str, Any]:
     NotFound
         No such athlete, or an empty store.
     """
-    from analyzer import exercises, gait, load, risk
+    from analyzer import risk
+    from analyzer.metrics import gait, load
+    from analyzer.plan import exercises
 
     athlete = choose_athlete(store, athlete)
     runs = store.runs(athlete)

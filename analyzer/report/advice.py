@@ -1,7 +1,7 @@
 """The report's ``risk``, ``plan`` and ``disclaimer`` sections.
 
 :func:`risk_section` and :func:`plan_section` normalise ``Assessment.to_dict()`` and
-``Plan.to_dict()`` (from :mod:`analyzer.risk` and :mod:`analyzer.exercises`) into the report's
+``Plan.to_dict()`` (from :mod:`analyzer.risk.assessment` and :mod:`analyzer.plan.exercises`) into the report's
 documented shape, so that the HTML, the terminal summary and the JSON stay stable even if those
 objects gain fields. Unknown fields are ignored; missing ones become None.
 """
@@ -146,7 +146,7 @@ def _weekly(value: Any) -> dict:
 
 
 def plan_section(plan: Mapping | None, *, reason: str | None = None) -> dict:
-    """Normalise a ``Plan.to_dict()`` (:mod:`analyzer.exercises`) into the report's ``plan``."""
+    """Normalise a ``Plan.to_dict()`` (:mod:`analyzer.plan.exercises`) into the report's ``plan``."""
     if not plan:
         return {
             "available": False,

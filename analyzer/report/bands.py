@@ -1,6 +1,6 @@
 """Reference bands drawn on the report's figures and named in its text.
 
-The limits themselves live in :mod:`analyzer.bands` (one definition, cited there); this module
+The limits themselves live in :mod:`analyzer.metrics.bands` (one definition, cited there); this module
 turns them into the shapes the figures and tables need.
 """
 
@@ -8,11 +8,11 @@ from __future__ import annotations
 
 import math
 
-from analyzer import bands as _gbands
-from analyzer import load as _load
+from analyzer.metrics import bands as _gbands
+from analyzer.metrics import load as _load
 
 #: Garmin's GCT-balance colour bands as % of ground contact time on the LEFT foot, derived from
-#: the band limits in :mod:`analyzer.bands` (Garmin Enduro 3 manual): green "good" 49.3–50.7 %,
+#: the band limits in :mod:`analyzer.metrics.bands` (Garmin Enduro 3 manual): green "good" 49.3–50.7 %,
 #: orange "fair" out to 47.8 / 52.2 %, red "poor" beyond. They are percentiles of Garmin's users
 #: (5 / 25 / 40 / 25 / 5 %), not injury thresholds.
 GCT_BALANCE_GREEN_PCT: tuple[float, float] = (
@@ -57,7 +57,7 @@ BAND_COLOURS: dict[str, str] = {
 }
 
 #: Acute:chronic ratio "sweet spot" and "danger zone" (Gabbett 2016), defined and cited in
-#: :mod:`analyzer.load`; shown for context only (contested in runners).
+#: :mod:`analyzer.metrics.load`; shown for context only (contested in runners).
 ACWR_SWEET_SPOT: tuple[float, float] = _load.ACWR_SWEET_SPOT
 ACWR_DANGER: float = _load.ACWR_DANGER
 

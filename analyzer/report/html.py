@@ -432,7 +432,7 @@ def _disclaimer(lines: Iterable[str]) -> str:
 
 
 def _page(*, title: str, heading: str, subheading: str, body: str, generated_at: Any) -> str:
-    from analyzer import __version__
+    from analyzer._version import __version__
 
     return string.Template(_template("report.html")).substitute(
         title=esc(title),

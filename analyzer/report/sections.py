@@ -253,7 +253,7 @@ def trends(trends_df: pd.DataFrame) -> dict:
 
 
 def flags(flags_df: pd.DataFrame | None) -> list[dict]:
-    """``flags``: sustained changes flagged by :func:`analyzer.gait.flag_changes`."""
+    """``flags``: sustained changes flagged by :func:`analyzer.metrics.gait.flag_changes`."""
     if flags_df is None or len(flags_df) == 0:
         return []
     rows = []
@@ -366,7 +366,7 @@ def latest_run(
         out["gct_balance_text"] = balance_text(num(med))
     if records is None or records.empty or "elapsed_s" not in records:
         return out
-    from analyzer.gait import running_mask
+    from analyzer.metrics.gait import running_mask
 
     rec = records.sort_values("elapsed_s").reset_index(drop=True)
     running = running_mask(

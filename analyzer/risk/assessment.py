@@ -1,7 +1,7 @@
 """The imbalance-risk index of an athlete: score, level and drivers in the runner's own numbers.
 
 The model itself (:class:`ImbalanceRiskModel`, a monotonic scikit-learn estimator, and its JSON
-files) lives in :mod:`analyzer.riskmodel` and is re-exported here. This module turns a store or
+files) lives in :mod:`analyzer.risk.model` and is re-exported here. This module turns a store or
 ``gait.trends`` / ``load.weekly`` frames into an :class:`Assessment`.
 
 It is an imbalance-risk **index**, not a diagnosis and not a calibrated injury probability: no
@@ -19,9 +19,9 @@ import numpy as np
 import pandas as pd
 from scipy.special import expit
 
-from analyzer import features as _features
 from analyzer.errors import NotEnoughData
-from analyzer.riskmodel import (
+from analyzer.risk import features as _features
+from analyzer.risk.model import (
     DISCLAIMER,
     FEATURES,
     LOW_MAX,
@@ -130,7 +130,7 @@ def _as_model(model) -> ImbalanceRiskModel:
 def assess_features(
     feats: pd.Series, ctx: dict[str, Any], *, model=None, athlete: str | None = None
 ) -> Assessment:
-    """Score one feature vector (from :func:`analyzer.features.compute`)."""
+    """Score one feature vector (from :func:`analyzer.risk.features.compute`)."""
     m = _as_model(model)
     names = m.features_
     X = pd.DataFrame([feats.reindex(names).fillna(0.0).to_numpy()], columns=names)
@@ -187,7 +187,7 @@ def resolve_athlete(store, athlete: str | None) -> str:
 
 def athlete_frames(store, athlete: str, *, asof=None) -> tuple[pd.DataFrame, pd.DataFrame]:
     """``(trends, weekly)`` for one athlete from the store, using runs up to ``asof`` only."""
-    from analyzer import gait, load
+    from analyzer.metrics import gait, load
 
     g = store.gait(athlete)
     if asof is not None and len(g):
@@ -202,7 +202,7 @@ def assess(store, athlete: str | None = None, *, model=None, asof=None) -> Asses
 
     Parameters
     ----------
-    store : analyzer.store.Store
+    store : analyzer.store.database.Store
     athlete : str, optional
         Needed when the store holds several athletes.
     model : ImbalanceRiskModel or path, optional

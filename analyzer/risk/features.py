@@ -1,8 +1,8 @@
 """Risk features: one non-negative "badness" vector per athlete at a date.
 
-Input is the output of :func:`analyzer.gait.trends` for ONE athlete (one row per run) and of
-:func:`analyzer.load.weekly`. Every feature is 0 when nothing is wrong and grows as the runner's
-numbers worsen, which is what lets :class:`analyzer.risk.ImbalanceRiskModel` be monotonic. A
+Input is the output of :func:`analyzer.metrics.gait.trends` for ONE athlete (one row per run) and of
+:func:`analyzer.metrics.load.weekly`. Every feature is 0 when nothing is wrong and grows as the runner's
+numbers worsen, which is what lets :class:`analyzer.risk.assessment.ImbalanceRiskModel` be monotonic. A
 feature that cannot be computed (no baseline yet, no sensor) is 0 and is listed in
 ``context["missing"]``: missing data is never evidence of risk.
 
@@ -56,7 +56,7 @@ import pandas as pd
 
 from analyzer.errors import NotEnoughData
 
-#: Feature names, in the order the model uses them (also ``analyzer.risk.FEATURES``).
+#: Feature names, in the order the model uses them (also ``analyzer.risk.assessment.FEATURES``).
 FEATURES: tuple[str, ...] = (
     "balance_shift_pts",
     "fatigue_asymmetry_pts",

@@ -1,9 +1,9 @@
 """The imbalance-risk index: a monotonic, explainable scikit-learn estimator.
 
 The index (0-100) is ``100 * sigmoid(intercept + sum_j coef_j * x_j)`` over the non-negative
-"badness" features of :mod:`analyzer.features`, with every ``coef_j >= 0``. So worsening any
+"badness" features of :mod:`analyzer.risk.features`, with every ``coef_j >= 0``. So worsening any
 driver can never lower the score. The default coefficients are documented priors
-(``analyzer/data/priors.json``: source and evidence grade per driver); :meth:`fit` learns them
+(``analyzer/risk/priors.json``: source and evidence grade per driver); :meth:`fit` learns them
 from a labelled injury log under the same non-negativity constraint.
 
 It is an imbalance-risk **index**, not a diagnosis and not a calibrated injury probability: no
@@ -31,8 +31,8 @@ from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from analyzer import features as _features
 from analyzer.errors import ModelFileError
+from analyzer.risk import features as _features
 
 FEATURES = _features.FEATURES
 
@@ -332,7 +332,7 @@ def priors() -> dict[str, Any]:
 
 
 def _priors_raw() -> dict[str, Any]:
-    text = resources.files("analyzer").joinpath("data/priors.json").read_text(encoding="utf-8")
+    text = resources.files("analyzer.risk").joinpath("priors.json").read_text(encoding="utf-8")
     return json.loads(text)
 
 
@@ -364,7 +364,7 @@ def load_model(path) -> ImbalanceRiskModel:
 
 
 def default_model() -> ImbalanceRiskModel:
-    """The documented priors of ``analyzer/data/priors.json`` as a ready-to-use model."""
+    """The documented priors of ``analyzer/risk/priors.json`` as a ready-to-use model."""
     return ImbalanceRiskModel.from_dict(_priors_raw(), name="priors.json")
 
 

@@ -22,9 +22,9 @@ from scipy.special import expit
 from sklearn.metrics import brier_score_loss, roc_auc_score
 from sklearn.model_selection import GroupKFold
 
-from analyzer import features as _features
 from analyzer.errors import AnalyzerError, NotEnoughData
-from analyzer.risk import FEATURES, ImbalanceRiskModel
+from analyzer.risk import features as _features
+from analyzer.risk.assessment import FEATURES, ImbalanceRiskModel
 
 LABEL_COLUMNS: tuple[str, ...] = ("athlete", "date", "injured", "side", "body_part")
 #: Fewest injuries, uninjured labels and athletes to train on; below this the AUC would be noise.
@@ -116,7 +116,7 @@ def build_training_set(
     X : DataFrame (columns :data:`FEATURES`), y : ndarray of 0/1, groups : ndarray of athlete
     names, skipped : dict with counts of labels dropped and why.
     """
-    from analyzer import gait, load
+    from analyzer.metrics import gait, load
 
     known = set(store.athletes())
     rows, ys, groups = [], [], []

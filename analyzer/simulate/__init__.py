@@ -4,13 +4,13 @@
 :class:`SimulatedRun`), ``write_fit(run, path_or_buffer)`` encodes one run with garmin-fit-sdk,
 ``write_sample_data(out_dir)`` writes the bundled ``sample_data/`` and
 ``write_synthetic_export(out_dir, athletes=N, weeks=W, seed=S)`` larger synthetic exports.
-See :mod:`analyzer.simulate.model` for the gait model and :mod:`analyzer.fitwriter` for the
+See :mod:`analyzer.simulate.model` for the gait model and :mod:`analyzer.fit.writer` for the
 FIT layout and how session averages are computed.
 """
 
 from __future__ import annotations
 
-from analyzer.fitwriter import Device, encode_run, write_fit
+from analyzer.fit.writer import Device, encode_run, write_fit
 from analyzer.simulate.export import (
     SAMPLE_ATHLETES,
     sample_profiles,

@@ -16,7 +16,7 @@ from collections.abc import Iterable
 from dataclasses import replace
 from pathlib import Path
 
-from analyzer.fitwriter import Device, encode_run
+from analyzer.fit.writer import Device, encode_run
 from analyzer.simulate.history import (
     AthleteProfile,
     BalanceShift,

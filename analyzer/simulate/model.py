@@ -159,7 +159,7 @@ class SimulatedRun:
         Recording interval [s]; each record stands for the ``interval_s`` before its timestamp.
     truth : dict
         What was injected into this run and what it produced (for the ground-truth JSON).
-    device : analyzer.fitwriter.Device or None
+    device : analyzer.fit.writer.Device or None
         Watch and sensors that "recorded" it.
     """
 
@@ -169,7 +169,7 @@ class SimulatedRun:
     segments: list[tuple[int, int]]
     interval_s: int
     truth: dict = field(default_factory=dict)
-    device: object | None = None  # analyzer.fitwriter.Device; None = the writer's default
+    device: object | None = None  # analyzer.fit.writer.Device; None = the writer's default
 
     @property
     def n_records(self) -> int:

@@ -7,7 +7,7 @@ Tables (all timestamps are UTC, stored without a zone and handed out zone-aware)
 - ``activities``: one row per imported FIT payload (runs or not), keyed by ``activity_id`` =
   sha256 of its bytes, so importing the same file again is a no-op.
 - ``runs``: one row per running session, ``run_id = f"{activity_id}:{session_index}"``, with the
-  per-run averages computed from the records (``avg_*``, :mod:`analyzer.averages`) and the
+  per-run averages computed from the records (``avg_*``, :mod:`analyzer.metrics.averages`) and the
   watch's own session averages (``watch_avg_*``). ``run_key`` is a dense integer used to key
   records and laps (DuckDB's zone maps then find one run's records without scanning).
 - ``records``: contract columns (:data:`analyzer.schema.RECORD_COLUMNS` + Stryd and any other
@@ -15,10 +15,10 @@ Tables (all timestamps are UTC, stored without a zone and handed out zone-aware)
 - ``laps``: whatever lap columns the decoder provides, with ``run_key`` and ``lap_index``.
 - ``import_log``: every payload's outcome (imported / duplicate / not_run / failed / skipped)
   with the reason, per import.
-- ``gait_cache``: :func:`analyzer.gait.summarize` per run, keyed by (run_id, METRIC_VERSION).
+- ``gait_cache``: :func:`analyzer.metrics.gait.summarize` per run, keyed by (run_id, METRIC_VERSION).
 
 Each activity (its row, runs, records, laps, log line) is written inside ONE transaction
-(:mod:`analyzer.store_write`; a transaction may carry several whole activities): an interrupted
+(:mod:`analyzer.store.writer`; a transaction may carry several whole activities): an interrupted
 import leaves whole activities or nothing, and re-running it skips what is already there.
 
 Only one process can have the file open for writing at a time (DuckDB's file lock); a second
@@ -39,11 +39,11 @@ import pandas as pd
 
 from analyzer.errors import NotFound, StoreError
 from analyzer.schema import RECORD_COLUMNS, STRYD_COLUMNS
-from analyzer.store_write import AVG_COLUMNS, WATCH_COLUMNS, log_rows, number, write_batch
+from analyzer.store.writer import AVG_COLUMNS, WATCH_COLUMNS, log_rows, number, write_batch
 
 if TYPE_CHECKING:
-    from analyzer.import_worker import Decoded
-    from analyzer.importer import ImportReport, LogEntry
+    from analyzer.ingest.importer import ImportReport, LogEntry
+    from analyzer.ingest.worker import Decoded
 
 SCHEMA_VERSION = "1"
 #: Columns of :meth:`Store.runs` before the averages.
@@ -198,11 +198,11 @@ class Store:
         workers: int | None = None,
         **options: Any,
     ) -> ImportReport:
-        """Import files, folders and export archives; see :func:`analyzer.importer.run_import`.
+        """Import files, folders and export archives; see :func:`analyzer.ingest.importer.run_import`.
 
-        ``options`` may hold ``limits`` (:class:`analyzer.sources.Limits`) and ``decoder``.
+        ``options`` may hold ``limits`` (:class:`analyzer.ingest.sources.Limits`) and ``decoder``.
         """
-        from analyzer.importer import run_import
+        from analyzer.ingest.importer import run_import
 
         return run_import(
             self, paths, athlete=athlete, progress=progress, workers=workers, **options
@@ -229,7 +229,7 @@ class Store:
         return write_batch(self, [dec], athlete=athlete, import_id=import_id)[0]
 
     def write_batch(self, batch: list[Decoded], *, athlete: str, import_id: str) -> list[LogEntry]:
-        """Write several decoded activities in one transaction; see :mod:`analyzer.store_write`."""
+        """Write several decoded activities in one transaction; see :mod:`analyzer.store.writer`."""
         return write_batch(self, batch, athlete=athlete, import_id=import_id)
 
     # -- queries ----------------------------------------------------------------------------
@@ -324,15 +324,15 @@ class Store:
         return _utc(df, ("logged_at",))
 
     def gait(self, athlete: str | None = None) -> pd.DataFrame:
-        """One row per run: :data:`GAIT_ID_COLUMNS`, :func:`analyzer.gait.summarize`, then the
-        watch-style means (``avg_*``, :func:`analyzer.averages.run_averages`) beside the watch's
+        """One row per run: :data:`GAIT_ID_COLUMNS`, :func:`analyzer.metrics.gait.summarize`, then the
+        watch-style means (``avg_*``, :func:`analyzer.metrics.averages.run_averages`) beside the watch's
         own session averages (``watch_avg_*``), so one frame holds the robust medians and the
         numbers that can be checked against the device.
 
         Summaries are cached per (run_id, ``gait.METRIC_VERSION``) and recomputed when the
         version changes.
         """
-        from analyzer import gait
+        from analyzer.metrics import gait
 
         version = int(gait.METRIC_VERSION)
         if athlete is not None:
@@ -355,7 +355,7 @@ class Store:
         ]
         if missing:
             self._fill_gait_cache(missing, version, cached)
-        from analyzer.import_worker import gait_to_json
+        from analyzer.ingest.worker import gait_to_json
 
         keys = list(gait_to_json(gait.summarize(_empty_records())))
         rows = [json.loads(cached[r]) for r in runs["run_id"]]
@@ -364,8 +364,8 @@ class Store:
         return _utc(out, ("start_time",))
 
     def _fill_gait_cache(self, keys: list[int], version: int, cached: dict) -> None:
-        from analyzer import gait
-        from analyzer.import_worker import gait_to_json
+        from analyzer.ingest.worker import gait_to_json
+        from analyzer.metrics import gait
 
         ids = {
             k: (r, src)
@@ -388,8 +388,8 @@ class Store:
         )
 
     def _refresh_averages(self) -> None:
-        """Recompute stored ``avg_*`` written by another version of :mod:`analyzer.averages`."""
-        from analyzer.import_worker import averages_version, compute_averages
+        """Recompute stored ``avg_*`` written by another version of :mod:`analyzer.metrics.averages`."""
+        from analyzer.ingest.worker import averages_version, compute_averages
 
         version = averages_version()
         stale = dict(

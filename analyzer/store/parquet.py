@@ -1,8 +1,8 @@
 """Parquet export: runs, records, laps and activities as Parquet that DuckDB or Dask read.
 
-:func:`export_parquet` is the larger-scale path of :mod:`analyzer.scale`: from paths, the Dask
+:func:`export_parquet` is the larger-scale path of :mod:`analyzer.ingest.scale`: from paths, the Dask
 workers decode the payloads and write the Parquet parts themselves (:func:`export_many`), and
-this process only keeps the import log; from a :class:`~analyzer.store.Store`, DuckDB copies its
+this process only keeps the import log; from a :class:`~analyzer.store.database.Store`, DuckDB copies its
 tables out.
 """
 
@@ -22,15 +22,15 @@ import duckdb
 import numpy as np
 import pandas as pd
 
-from analyzer import store_write
-from analyzer.import_worker import Decoded, decode_payload
-from analyzer.importer import ImportReport, LogEntry, run_import
-from analyzer.sources import Limits, check_paths
+from analyzer.ingest.importer import ImportReport, LogEntry, run_import
+from analyzer.ingest.sources import Limits, check_paths
+from analyzer.ingest.worker import Decoded, decode_payload
+from analyzer.store import writer as store_write
 
 if TYPE_CHECKING:
     from distributed import Client
 
-    from analyzer.store import Store
+    from analyzer.store.database import Store
 
 #: The tables of an export, one folder of ``part-*.parquet`` files each. ``activities`` is
 #: written last by every task: a part without its activities file is unfinished and removed.
@@ -177,17 +177,17 @@ def export_parquet(
 ) -> ImportReport:
     """Write runs, records, laps and activities as Parquet that DuckDB or Dask read directly.
 
-    From a :class:`~analyzer.store.Store`, DuckDB copies its tables out (``athlete``
+    From a :class:`~analyzer.store.database.Store`, DuckDB copies its tables out (``athlete``
     filters). From paths, the Dask workers decode and write the parts themselves, so
     ``out_dir`` must be writable by every worker; activities already there are duplicates (a
     re-run adds nothing, an interrupted export is finished). Other arguments as for
-    :func:`analyzer.scale.import_with_dask`. Read with ``read_parquet('out/records/*.parquet', union_by_name
+    :func:`analyzer.ingest.scale.import_with_dask`. Read with ``read_parquet('out/records/*.parquet', union_by_name
     = true)``; records and laps carry ``run_id``. Returns an :class:`ImportReport` (from a
     store: one entry per activity copied).
     """
-    from analyzer.importer import DEFAULT_ATHLETE
-    from analyzer.scale import DaskPipeline, dask_client  # scale re-exports this module
-    from analyzer.store import Store
+    from analyzer.ingest.importer import DEFAULT_ATHLETE
+    from analyzer.ingest.scale import DaskPipeline, dask_client
+    from analyzer.store.database import Store
 
     out = Path(out_dir)
     for table in PARQUET_TABLES:
@@ -215,7 +215,7 @@ def _export_store(store: Store, out: Path, athlete: str | None) -> ImportReport:
     where = "WHERE ru.athlete = $athlete" if athlete else ""
     params = {"athlete": athlete} if athlete else {}
     try:
-        from analyzer.gait import METRIC_VERSION
+        from analyzer.metrics.gait import METRIC_VERSION
     except ImportError:
         METRIC_VERSION = -1  # noqa: N806
     queries = {

@@ -1,4 +1,4 @@
-"""Writing decoded activities into the store (the write half of :mod:`analyzer.store`).
+"""Writing decoded activities into the store (the write half of :mod:`analyzer.store.database`).
 
 :func:`write_batch` writes several activities in ONE transaction with one bulk insert per table
 (records of all runs concatenated, registered as a DataFrame and inserted ``BY NAME``): the
@@ -12,7 +12,7 @@ only the offending activity fails.
 from __future__ import annotations
 
 import json
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 import duckdb
 import numpy as np
@@ -21,9 +21,18 @@ import pandas as pd
 from analyzer.schema import AVERAGE_METRICS, DYNAMICS_COLUMNS
 
 if TYPE_CHECKING:
-    from analyzer.import_worker import Decoded
-    from analyzer.importer import LogEntry
-    from analyzer.store import Store
+    from analyzer.ingest.importer import LogEntry
+    from analyzer.ingest.worker import Decoded
+
+
+class Store(Protocol):
+    """What the writer uses of :class:`analyzer.store.database.Store` (which calls it)."""
+
+    con: duckdb.DuckDBPyConnection
+    _columns: dict[str, dict[str, str]]
+
+    def _load_columns(self) -> None: ...
+
 
 AVG_COLUMNS = tuple(f"avg_{m}" for m in AVERAGE_METRICS)
 WATCH_COLUMNS = tuple(f"watch_avg_{m}" for m in AVERAGE_METRICS) + (
@@ -40,7 +49,7 @@ def write_batch(
 
     An activity the database refuses comes back as a ``failed`` entry and leaves nothing behind.
     """
-    from analyzer.importer import LogEntry
+    from analyzer.ingest.importer import LogEntry
 
     if not batch:
         return []
@@ -57,7 +66,7 @@ def write_batch(
 
 
 def _write(store: Store, batch: list[Decoded], athlete: str, import_id: str) -> list[LogEntry]:
-    from analyzer.importer import LogEntry
+    from analyzer.ingest.importer import LogEntry
 
     con = store.con
     con.begin()

@@ -9,7 +9,7 @@ import pytest
 
 from analyzer.cli import build_parser, main
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 
 README = (REPO / "README.md").read_text()
 

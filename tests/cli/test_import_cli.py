@@ -14,7 +14,7 @@ import pytest
 
 from analyzer.cli import main
 from analyzer.schema import AVERAGE_METRICS
-from analyzer.store import Store
+from analyzer.store.database import Store
 
 GOOD = ["garmin-fenix-5-run.fit", "FR630-with-lth.fit", "Activity.fit"]
 BROKEN = [
@@ -170,7 +170,7 @@ def test_runs_json_shape(tmp_path, store, corpus_dir, capsys):
     assert plain["watch_avg_stance_time_ms"] is None  # absent → null, never NaN or 0
     assert plain["avg_stance_time_ms"] is None
     # The gait summary rides along (issue: gait metrics): medians, balance deviation, bands, drift.
-    from analyzer import gait
+    from analyzer.metrics import gait
 
     summary_keys = set(gait.summarize(pd.DataFrame()).index)
     assert summary_keys <= set(fenix), summary_keys - set(fenix)

@@ -16,7 +16,7 @@ import pytest
 from analyzer import risk
 from analyzer.cli import main
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 SAMPLE_DATA = REPO / "sample_data"
 
 
@@ -61,9 +61,9 @@ def _need(module: str, attr: str):
 
 @pytest.fixture(scope="module")
 def world(tmp_path_factory):
-    _need("analyzer.gait", "trends")
-    _need("analyzer.load", "weekly")
-    store_mod = _need("analyzer.store", "Store")
+    _need("analyzer.metrics.gait", "trends")
+    _need("analyzer.metrics.load", "weekly")
+    store_mod = _need("analyzer.store.database", "Store")
     sim = _need("analyzer.simulate", "write_athlete")
     tmp = tmp_path_factory.mktemp("risk_world")
     if (SAMPLE_DATA / "imbalance" / "ground_truth.json").is_file():
@@ -111,7 +111,7 @@ def _assess(world, athlete, asof):
 
 
 def test_assess_through_the_store_matches_the_frames(world):
-    from analyzer.store import Store
+    from analyzer.store.database import Store
 
     with Store(world["db"]) as store:
         a = risk.assess(store, "imbalance")
@@ -131,7 +131,7 @@ def test_imbalance_athlete_is_low_before_onset_and_at_least_moderate_after(world
 
 
 def test_feature_timeline_rises_after_onset(world):
-    from analyzer import features
+    from analyzer.risk import features
 
     trends, weekly = world["frames"]["imbalance"]
     tl = features.feature_timeline(trends, weekly)
@@ -156,7 +156,7 @@ def test_balanced_athlete_stays_low(world):
 
 
 def test_imbalance_athlete_gets_frontal_plane_stabilisers_on_the_left(world):
-    from analyzer.exercises import BY_ID, FRONTAL_PLANE, recommend
+    from analyzer.plan.exercises import BY_ID, FRONTAL_PLANE, recommend
 
     plan = recommend(_assess(world, "imbalance", _onset(world) + pd.Timedelta(days=21)))
     top = [i.exercise for i in plan.items[:3]]
@@ -168,7 +168,7 @@ def test_imbalance_athlete_gets_frontal_plane_stabilisers_on_the_left(world):
 
 
 def test_overstrider_gets_squats_and_bridge_first(world):
-    from analyzer.exercises import recommend
+    from analyzer.plan.exercises import recommend
 
     plan = recommend(_assess(world, "overstrider", None))
     assert [i.exercise for i in plan.items[:2]] == ["squats", "bridge"], [
@@ -252,7 +252,7 @@ def test_cli_train_refuses_too_few_athletes(world, tmp_path, capsys):
 
 def test_cli_train_end_to_end_with_lowered_minimums(world, tmp_path, capsys, monkeypatch):
     """The whole train path on a real store; only the minimum counts are lowered (3 athletes)."""
-    from analyzer import training
+    from analyzer.risk import training
 
     monkeypatch.setattr(training, "MIN_ATHLETES", 3)
     monkeypatch.setattr(training, "MIN_INJURIES", 3)

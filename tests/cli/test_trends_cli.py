@@ -13,10 +13,10 @@ import numpy as np
 import pandas as pd
 import pytest
 from conftest import SAMPLE_DATA
-from test_load import WEEKLY_COLUMNS
+from expected import WEEKLY_COLUMNS
 
-from analyzer import gait
 from analyzer.cli import main
+from analyzer.metrics import gait
 
 SHIFT_WEEK = 5
 SHIFT_PTS = 1.6
@@ -26,7 +26,7 @@ SHIFT_PTS = 1.6
 def sim(tmp_path_factory):
     """A store with one simulated athlete whose balance shifts right, and the ground truth."""
     from analyzer.simulate import AthleteProfile, BalanceShift, write_athlete
-    from analyzer.store import Store
+    from analyzer.store.database import Store
 
     root = tmp_path_factory.mktemp("trends")
     profile = AthleteProfile(
@@ -44,7 +44,7 @@ def sim(tmp_path_factory):
 
 
 def _trends(store_path, athlete):
-    from analyzer.store import Store
+    from analyzer.store.database import Store
 
     with Store(store_path) as store:
         return gait.trends(store.gait(athlete))
@@ -84,7 +84,7 @@ def test_speed_normalisation_on_simulated_runs(sim):
     """The simulator's run paces differ little (sd ~0.1 m/s), so day-to-day noise dominates the
     raw spread; the normalised spread must still be smaller, and the per-athlete slopes must
     match the simulated runner's."""
-    from analyzer.normalise import speed_relation
+    from analyzer.metrics.normalise import speed_relation
 
     store_path, truth = sim
     for name in truth:
@@ -165,7 +165,7 @@ def sample_store(tmp_path_factory):
     truth_file = SAMPLE_DATA / "ground_truth.json"
     if not truth_file.is_file():
         pytest.skip("sample_data/ not written yet (make sample-data)")
-    from analyzer.store import Store
+    from analyzer.store.database import Store
 
     index = json.loads(truth_file.read_text())
     path = tmp_path_factory.mktemp("sample") / "store.duckdb"

@@ -1,8 +1,8 @@
-"""analyzer.fastfit against the fitparse reference decoder, table for table, on real files.
+"""analyzer.fit.fast against the fitparse reference decoder, table for table, on real files.
 
 Every FIT payload of ../shared/fit-corpus (and a sample of sample_data/) is decoded by both
 decoders; the FitMessages tables must be identical (values, dtypes, row and column order), and
-so must the Activity that analyzer.fit builds from them. Broken files must raise the same error
+so must the Activity that analyzer.fit.activity builds from them. Broken files must raise the same error
 class from both. Files above ``PREFIX_BYTES`` are compared on a valid FIT file made of their
 first messages (fitparse alone needs ~30 s for the big ones); the fast decoder still reads
 them whole and its message counts are checked against the corpus manifest.
@@ -20,7 +20,6 @@ import pytest
 from conftest import SAMPLE_DATA, corpus_manifest
 from fitcache import payload
 
-from analyzer import fastfit
 from analyzer.errors import (
     DecoderDeclined,
     FitCRCError,
@@ -29,12 +28,13 @@ from analyzer.errors import (
     FitTruncatedError,
     InvalidFitFile,
 )
-from analyzer.fastfit import crc16
-from analyzer.fit import build_activity
-from analyzer.fit import decode as fit_decode
-from analyzer.fitmessages import WANTED_MESSAGES, FitMessages, profile_scale_offset
-from analyzer.fitparse_decoder import decode as fitparse_decode
-from analyzer.fitprofile import SCALE_OFFSET, scale_offset
+from analyzer.fit import fast as fastfit
+from analyzer.fit.activity import build_activity
+from analyzer.fit.activity import decode as fit_decode
+from analyzer.fit.fast import crc16
+from analyzer.fit.messages import WANTED_MESSAGES, FitMessages, profile_scale_offset
+from analyzer.fit.profile import SCALE_OFFSET, scale_offset
+from analyzer.fit.reference import decode as fitparse_decode
 
 #: Payloads larger than this are compared on a prefix cut at a message boundary [bytes].
 PREFIX_BYTES = 256 * 1024

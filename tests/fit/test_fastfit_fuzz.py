@@ -1,4 +1,4 @@
-"""Fuzzing analyzer.fastfit with damaged real files (hypothesis).
+"""Fuzzing analyzer.fit.fast with damaged real files (hypothesis).
 
 Byte flips, truncations and splices of small corpus files, optionally with the header size and
 CRCs patched afterwards so the damage gets past the CRC check and into the message walker and
@@ -18,10 +18,10 @@ from fitcache import payload
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from analyzer import fastfit
 from analyzer.errors import AnalyzerError, DecoderDeclined, InvalidFitFile
-from analyzer.fastfit import crc16
-from analyzer.fitparse_decoder import decode as fitparse_decode
+from analyzer.fit import fast as fastfit
+from analyzer.fit.fast import crc16
+from analyzer.fit.reference import decode as fitparse_decode
 
 pytestmark = pytest.mark.skipif(not corpus_available(), reason="../shared/fit-corpus is absent")
 

@@ -1,4 +1,4 @@
-"""analyzer.fit on the real corpus: contract columns equal fitparse's own values, metadata, runs."""
+"""analyzer.fit.activity on the real corpus: contract columns equal fitparse's own values, metadata, runs."""
 
 from __future__ import annotations
 
@@ -12,9 +12,9 @@ import pytest
 from conftest import CORPUS_FILES, corpus_manifest
 from fitcache import RUN_CATEGORIES, activity, entries, payload
 
-from analyzer.fit import STRYD_APP_IDS, build_activity, read_fit
-from analyzer.fitmessages import FIT_EPOCH_S, RECORD, FitMessages
-from analyzer.fitparse_decoder import decode as fitparse_decode
+from analyzer.fit.activity import STRYD_APP_IDS, build_activity, read_fit
+from analyzer.fit.messages import FIT_EPOCH_S, RECORD, FitMessages
+from analyzer.fit.reference import decode as fitparse_decode
 from analyzer.schema import DYNAMICS_SOURCES, RECORD_COLUMNS
 
 #: One xdist worker decodes the corpus once for all FIT tests (make test uses --dist loadgroup).
@@ -58,7 +58,7 @@ def _num(df: pd.DataFrame, name: str) -> np.ndarray:
 
 
 def _expected(ref: pd.DataFrame, foot: np.ndarray) -> dict[str, np.ndarray]:
-    """Contract columns from fitparse's values with the conversions documented in analyzer.fit."""
+    """Contract columns from fitparse's values with the conversions documented in analyzer.fit.activity."""
 
     def nz(a):
         return np.where(a == 0, np.nan, a)

@@ -12,8 +12,8 @@ from analyzer.errors import (
     FitTruncatedError,
     InvalidFitFile,
 )
-from analyzer.fit import read_fit
-from analyzer.fitparse_decoder import decode
+from analyzer.fit.activity import read_fit
+from analyzer.fit.reference import decode
 
 #: What is wrong with each broken corpus file (MANIFEST.md notes and decoder results).
 EXPECTED = {

@@ -14,12 +14,12 @@ from pathlib import Path
 
 import pytest
 
-from analyzer.import_worker import decode_payload
-from analyzer.importer import _Pipeline
-from analyzer.sources import Payload
-from analyzer.store import Store
+from analyzer.ingest.importer import _Pipeline
+from analyzer.ingest.sources import Payload
+from analyzer.ingest.worker import decode_payload
+from analyzer.store.database import Store
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("import_kill")]
 

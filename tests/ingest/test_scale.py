@@ -1,4 +1,4 @@
-"""analyzer.scale: decoding on a Dask cluster must give the store a normal import gives.
+"""analyzer.ingest.scale: decoding on a Dask cluster must give the store a normal import gives.
 
 One LocalCluster (two single-threaded worker processes, so payloads and results really are
 pickled between processes) serves the whole module; the reference is
@@ -18,17 +18,17 @@ import pytest
 from conftest import SAMPLE_DATA
 
 from analyzer.errors import AnalyzerError, UnsupportedExport
-from analyzer.store import Store
+from analyzer.store.database import Store
 
 distributed = pytest.importorskip("distributed")
 
-from analyzer import scale  # noqa: E402 - only once Dask is known to be there
-from analyzer.scale import (  # noqa: E402
+from analyzer.ingest import scale  # noqa: E402 - only once Dask is known to be there
+from analyzer.ingest.scale import (  # noqa: E402
     DaskPipeline,
     dask_client,
-    export_parquet,
     import_with_dask,
 )
+from analyzer.store.parquet import export_parquet  # noqa: E402
 
 #: Corpus files copied beside the sample data, with the outcome each must get.
 CORPUS_PICK = {
@@ -366,7 +366,7 @@ def test_export_parquet_from_a_store(extra_store, tmp_path):
 
 
 # --------------------------------------------------------------------------------------------
-# CLI (runs once `analyzer import --dask` is wired in analyzer/commands/imports.py)
+# CLI (runs once `analyzer import --dask` is wired in analyzer/cli/imports.py)
 # --------------------------------------------------------------------------------------------
 def _import_has_dask_option() -> bool:
     from analyzer.cli import build_parser

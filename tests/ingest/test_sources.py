@@ -1,4 +1,4 @@
-"""analyzer.sources: files, folders, nested export zips, and the safety limits (zip bombs)."""
+"""analyzer.ingest.sources: files, folders, nested export zips, and the safety limits (zip bombs)."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from analyzer.errors import UnsafeArchive, UnsupportedExport
-from analyzer.sources import Limits, Payload, SourceProblem, classify, iter_payloads
+from analyzer.ingest.sources import Limits, Payload, SourceProblem, classify, iter_payloads
 
 RUN = "garmin-fenix-5-run.fit"
 WALK = "garmin-fenix-5-walk.fit"

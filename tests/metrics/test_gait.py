@@ -12,9 +12,9 @@ import pandas as pd
 import pytest
 from fitcache import RUN_CATEGORIES, entries, payload
 
-from analyzer import bands, gait
-from analyzer.fit import read_fit
-from analyzer.gait import SUMMARY_KEYS, summarize
+from analyzer.fit.activity import read_fit
+from analyzer.metrics import bands, gait
+from analyzer.metrics.gait import SUMMARY_KEYS, summarize
 
 T0 = pd.Timestamp("2024-01-01 07:00", tz="UTC")
 
@@ -436,7 +436,7 @@ def test_trends_on_few_runs_does_not_raise():
 
 #: Our medians over running samples against the watch's time-weighted session means, for runs
 #: that are almost all running: metric -> (summary key, kind, tolerance). A median is not a
-#: mean, so these are wider than the import tolerances that ``analyzer.averages.run_averages``
+#: mean, so these are wider than the import tolerances that ``analyzer.metrics.averages.run_averages``
 #: meets (tests/test_averages.py). Vertical ratio is wider still: the median of per-sample
 #: ratios sits below the watch's ratio of averages (Jensen), 2-4 % on every corpus file.
 MEDIAN_VS_WATCH = {

@@ -8,7 +8,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
-from analyzer.gait import SUMMARY_KEYS, summarize
+from analyzer.metrics.gait import SUMMARY_KEYS, summarize
 
 T0 = pd.Timestamp("2024-05-01 06:00", tz="UTC")
 COLUMNS = (

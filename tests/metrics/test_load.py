@@ -5,21 +5,14 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
+from expected import WEEKLY_COLUMNS
 
-from analyzer import load
+from analyzer.metrics import load
 
 MONDAY = pd.Timestamp("2024-01-01", tz="UTC")  # a Monday
 
-#: The documented columns of :func:`analyzer.load.weekly`, spelled out here (not taken from the
+#: The documented columns of :func:`analyzer.metrics.load.weekly`, spelled out here (not taken from the
 #: module) so a change to the table is caught; also used by test_trends_cli.
-WEEKLY_COLUMNS = [
-    "distance_km",
-    "time_h",
-    "n_runs",
-    "acwr_coupled",
-    "acwr_uncoupled",
-    "progression_2wk_pct",
-]
 
 
 def runs(day_km: dict[int, float], *, hour: int = 7) -> pd.DataFrame:

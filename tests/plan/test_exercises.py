@@ -6,13 +6,14 @@ import json
 from pathlib import Path
 
 import pytest
-from test_risk import synth_trends  # tests/ is on sys.path (rootdir conftest, no __init__)
+from synth import synth_trends
 
-from analyzer import exercises, risk
-from analyzer.exercises import BY_ID, EXERCISES, FRONTAL_PLANE, recommend
+from analyzer import risk
+from analyzer.plan import exercises
+from analyzer.plan.exercises import BY_ID, EXERCISES, FRONTAL_PLANE, recommend
 
 SEED = (
-    Path(__file__).resolve().parents[1].parent / "shared" / "seed" / "hip-exercises-for-runners.txt"
+    Path(__file__).resolve().parents[2].parent / "shared" / "seed" / "hip-exercises-for-runners.txt"
 )
 
 

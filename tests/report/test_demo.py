@@ -14,7 +14,7 @@ from analyzer.report import html
 
 # Not imported from tests.conftest: garmin-fit-sdk installs a top-level ``tests`` package that
 # can shadow ours.
-SAMPLE_DATA = Path(__file__).resolve().parents[1] / "sample_data"
+SAMPLE_DATA = Path(__file__).resolve().parents[2] / "sample_data"
 
 
 def sample_dir(tmp_factory) -> Path:

@@ -162,7 +162,8 @@ ASSESSMENT = {
 
 def real_advice(trends, weekly, athlete="ann"):
     """The assessment and plan dicts from the real model and recommender."""
-    from analyzer import exercises, risk
+    from analyzer import risk
+    from analyzer.plan import exercises
 
     found = risk.assess_frames(trends, weekly, athlete=athlete)
     return found.to_dict(), exercises.recommend(found).to_dict()
@@ -510,7 +511,7 @@ def test_sensor_names_are_listed():
 
 
 def test_report_without_any_dynamics_still_renders():
-    from analyzer import gait as gait_mod
+    from analyzer.metrics import gait as gait_mod
 
     runs, gait, trends, flags, weekly = make_frames()
     runs["dynamics_source"] = "none"

@@ -270,7 +270,7 @@ def hostile_fit(n: int = 600, start_unix: int = 1_780_000_000) -> bytes:
 @pytest.fixture(scope="module")
 def hostile_report(tmp_path_factory):
     from analyzer import report
-    from analyzer.store import Store
+    from analyzer.store.database import Store
 
     root = tmp_path_factory.mktemp("hostile")
     src = root / "in"

@@ -6,9 +6,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from analyzer import risk, training
+from analyzer import risk
 from analyzer.errors import AnalyzerError, NotEnoughData
-from analyzer.risk import FEATURES
+from analyzer.risk import training
+from analyzer.risk.assessment import FEATURES
 
 N_ATHLETES, N_OBS = 400, 8
 

@@ -15,12 +15,12 @@ import fitdecode
 import fitparse
 import numpy as np
 import pytest
+from expected import TOLERANCES  # the import issue's tolerances: watch vs our averages
 from garmin_fit_sdk import Decoder, Stream
-from test_averages import TOLERANCES  # the import issue's tolerances: watch vs our averages
 
 from analyzer.cli import main
-from analyzer.fit import read_fit
-from analyzer.fitmessages import FIT_EPOCH_S
+from analyzer.fit.activity import read_fit
+from analyzer.fit.messages import FIT_EPOCH_S
 from analyzer.simulate import (
     SAMPLE_ATHLETES,
     AthleteProfile,
@@ -31,7 +31,7 @@ from analyzer.simulate import (
 )
 from analyzer.simulate.export import athlete_device
 
-SAMPLE_DATA = Path(__file__).resolve().parents[1] / "sample_data"
+SAMPLE_DATA = Path(__file__).resolve().parents[2] / "sample_data"
 
 pytestmark = pytest.mark.skipif(
     not (SAMPLE_DATA / "ground_truth.json").is_file(), reason="sample_data/ not generated"
@@ -192,7 +192,7 @@ def test_file_structure_messages(truth, simulated):
 
 def test_bulk_record_packing_equals_stock_sdk_encoder(simulated):
     """The numpy bulk path writes exactly the bytes the SDK's Encoder writes message by message."""
-    from analyzer.fitwriter import encode_run
+    from analyzer.fit.writer import encode_run
 
     for athlete in ("balanced", "imbalance"):
         profile = next(p for p in SAMPLE_ATHLETES if p.name == athlete)
@@ -224,8 +224,8 @@ def test_stryd_developer_fields_described():
 def test_session_averages_match_importer(truth):
     """Every file: the watch-style session averages equal the importer's averages of the records
     within the import issue's tolerances (decoded the way `analyzer import` decodes them)."""
-    averages = pytest.importorskip("analyzer.averages")
-    from analyzer.fit import read_fit
+    averages = pytest.importorskip("analyzer.metrics.averages")
+    from analyzer.fit.activity import read_fit
 
     n = 0
     for athlete, t in truth.items():

@@ -1,7 +1,7 @@
 """Per-run summaries from the store agree with the watch's own session averages (real corpus).
 
-``Store.gait()`` carries, for every run, the robust medians of :func:`analyzer.gait.summarize`
-and the watch-style means of :func:`analyzer.averages.run_averages`. The means are what a watch
+``Store.gait()`` carries, for every run, the robust medians of :func:`analyzer.metrics.gait.summarize`
+and the watch-style means of :func:`analyzer.metrics.averages.run_averages`. The means are what a watch
 reports, so they are the numbers checked against the device, with the import issue's
 tolerances and the same listed, explained exceptions as ``test_averages.py``.
 """
@@ -12,9 +12,9 @@ import math
 from pathlib import Path
 
 import pytest
-from test_averages import KNOWN_DEVIATIONS, MAX_DEVIATION_PCT, TOLERANCES
+from expected import KNOWN_DEVIATIONS, MAX_DEVIATION_PCT, TOLERANCES
 
-from analyzer.store import Store
+from analyzer.store.database import Store
 
 pytestmark = pytest.mark.xdist_group("fit_corpus")
 

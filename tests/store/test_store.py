@@ -1,4 +1,4 @@
-"""analyzer.store: a real DuckDB file in tmp_path, real corpus files."""
+"""analyzer.store.database: a real DuckDB file in tmp_path, real corpus files."""
 
 from __future__ import annotations
 
@@ -13,10 +13,10 @@ import pandas as pd
 import pytest
 
 from analyzer.errors import NotFound, StoreError
-from analyzer.fit import read_fit
-from analyzer.import_worker import Decoded, DecodedRun, decode_payload
+from analyzer.fit.activity import read_fit
+from analyzer.ingest.worker import Decoded, DecodedRun, decode_payload
 from analyzer.schema import AVERAGE_METRICS, RECORD_COLUMNS, STRYD_COLUMNS
-from analyzer.store import GAIT_ID_COLUMNS, RUN_ID_COLUMNS, Store
+from analyzer.store.database import GAIT_ID_COLUMNS, RUN_ID_COLUMNS, Store
 
 #: file → expected outcome of its import.
 FILES = {
@@ -275,7 +275,7 @@ def test_store_locked_by_another_process(tmp_path):
 
 
 def test_averages_come_from_analyzer_averages(imported, decoded):
-    averages = pytest.importorskip("analyzer.averages")
+    averages = pytest.importorskip("analyzer.metrics.averages")
     store, _ = imported
     runs = store.runs().set_index("run_id")
     (run,) = decoded["garmin-fenix-5-run.fit"].runs()
@@ -286,7 +286,7 @@ def test_averages_come_from_analyzer_averages(imported, decoded):
 
 
 def test_stale_averages_are_recomputed(imported, decoded):
-    pytest.importorskip("analyzer.averages")
+    pytest.importorskip("analyzer.metrics.averages")
     store, _ = imported
     (run,) = decoded["FR630-with-lth.fit"].runs()
     right = store.runs().set_index("run_id").loc[run.run_id, "avg_cadence_spm"]
@@ -298,7 +298,7 @@ def test_stale_averages_are_recomputed(imported, decoded):
 
 
 def test_gait_is_cached_per_metric_version(imported, decoded, monkeypatch):
-    gait = pytest.importorskip("analyzer.gait")
+    gait = pytest.importorskip("analyzer.metrics.gait")
     store, _ = imported
     table = store.gait()
     assert list(table.columns[: len(GAIT_ID_COLUMNS)]) == list(GAIT_ID_COLUMNS)

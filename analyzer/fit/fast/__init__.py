@@ -1,12 +1,12 @@
 """A vectorised FIT decoder: the same FitMessages as the fitparse path, many times faster.
 
-The message headers are walked in Python (:mod:`analyzer.fastfit._walk`), which is cheap
+The message headers are walked in Python (:mod:`analyzer.fit.fast._walk`), which is cheap
 because a run of same-type data messages is skipped without looking inside; the bodies are then
-decoded per definition with numpy structured dtypes (:mod:`analyzer.fastfit._columns`) and the
-CRC is computed with a vectorised table method (:mod:`analyzer.fastfit._crc`).
+decoded per definition with numpy structured dtypes (:mod:`analyzer.fit.fast._columns`) and the
+CRC is computed with a vectorised table method (:mod:`analyzer.fit.fast._crc`).
 
 What it does not reproduce it declines with :class:`~analyzer.errors.DecoderDeclined`, and
-:func:`analyzer.fit.decode` then falls back to fitparse.
+:func:`analyzer.fit.activity.decode` then falls back to fitparse.
 """
 
 from __future__ import annotations
@@ -14,10 +14,10 @@ from __future__ import annotations
 import struct
 
 from analyzer.errors import AnalyzerError, DecoderDeclined
-from analyzer.fastfit._columns import tables
-from analyzer.fastfit._crc import crc16
-from analyzer.fastfit._walk import walk
-from analyzer.fitmessages import FitMessages
+from analyzer.fit.fast._columns import tables
+from analyzer.fit.fast._crc import crc16
+from analyzer.fit.fast._walk import walk
+from analyzer.fit.messages import FitMessages
 
 __all__ = ["DECODER_NAME", "crc16", "decode"]
 
@@ -38,8 +38,8 @@ def decode(data: bytes, name: str) -> FitMessages:
     Returns
     -------
     FitMessages
-        Tables of the messages in :data:`analyzer.fitmessages.WANTED_MESSAGES`, exactly as
-        :func:`analyzer.fitparse_decoder.decode` builds them.
+        Tables of the messages in :data:`analyzer.fit.messages.WANTED_MESSAGES`, exactly as
+        :func:`analyzer.fit.reference.decode` builds them.
 
     Raises
     ------

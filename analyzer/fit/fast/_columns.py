@@ -5,7 +5,7 @@ byte included, so a run of consecutive messages is a zero-copy ``np.frombuffer``
 through a numpy structured dtype. Invalid values become NaN, the profile's scale and offset are
 applied, the accumulated ``compressed_speed_distance`` components and compressed timestamps are
 reconstructed, and rows of several definitions of one message type are merged in file order.
-The result follows :mod:`analyzer.fitmessages` value for value, row for row and column for
+The result follows :mod:`analyzer.fit.messages` value for value, row for row and column for
 column (the column order is the order in which the reference decoder first meets each column).
 """
 
@@ -18,9 +18,9 @@ import numpy as np
 import pandas as pd
 
 from analyzer.errors import DecoderDeclined
-from analyzer.fastfit._walk import Definition, FieldSpec, Walk
-from analyzer.fitmessages import DEVELOPER_DATA_ID, WANTED_MESSAGES
-from analyzer.fitprofile import (
+from analyzer.fit.fast._walk import Definition, FieldSpec, Walk
+from analyzer.fit.messages import DEVELOPER_DATA_ID, WANTED_MESSAGES
+from analyzer.fit.profile import (
     BASE_TYPES,
     COMPRESSED_SPEED_DISTANCE,
     COMPRESSED_TIME_BITS,

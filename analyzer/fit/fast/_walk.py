@@ -8,7 +8,7 @@ twice, numpy checks how many more repetitions follow and they are skipped at onc
 definition messages (some devices repeat one before every record) share one
 :class:`Definition`, so they are decoded together. Definition messages, developer-data messages
 (whose contents later definitions depend on), file headers and CRCs are handled here, in file
-order, with the same checks and the same outcome as fitparse (see :mod:`analyzer.fitmessages`).
+order, with the same checks and the same outcome as fitparse (see :mod:`analyzer.fit.messages`).
 """
 
 from __future__ import annotations
@@ -24,9 +24,9 @@ from analyzer.errors import (
     FitHeaderError,
     FitTruncatedError,
 )
-from analyzer.fastfit._crc import crc16
-from analyzer.fitmessages import DEVELOPER_DATA_ID, FIELD_DESCRIPTION
-from analyzer.fitprofile import BASE_TYPES, BYTE, COMPRESSED_SPEED_DISTANCE, RECORD_MESG
+from analyzer.fit.fast._crc import crc16
+from analyzer.fit.messages import DEVELOPER_DATA_ID, FIELD_DESCRIPTION
+from analyzer.fit.profile import BASE_TYPES, BYTE, COMPRESSED_SPEED_DISTANCE, RECORD_MESG
 
 #: Length of the FIT file header without / with its CRC [bytes] (FIT protocol, "File Header").
 HEADER_SIZE_NO_CRC = 12

@@ -1,0 +1,27 @@
+"""Gait metrics: pure functions from records and run tables to numbers with units.
+
+Takes records in the data contract (:mod:`analyzer.schema`) and per-run tables; gives the per-run
+gait summary (:mod:`~analyzer.metrics.gait`), the watch-style averages
+(:mod:`~analyzer.metrics.averages`), Garmin's colour bands (:mod:`~analyzer.metrics.bands`),
+speed normalisation, baselines and change flags (:mod:`~analyzer.metrics.normalise`) and weekly
+load (:mod:`~analyzer.metrics.load`). Imports nothing of the package above :mod:`analyzer.schema`.
+"""
+
+from analyzer._lazy import exports
+
+_EXPORTS = {
+    "summarize": "gait",
+    "running_mask": "gait",
+    "SUMMARY_KEYS": "gait",
+    "METRIC_VERSION": "gait",
+    "run_averages": "averages",
+    "trends": "normalise",
+    "flag_changes": "normalise",
+    "speed_relation": "normalise",
+    "current_vs_baseline": "normalise",
+    "daily": "load",
+    "weekly": "load",
+    "acwr_at": "load",
+}
+__all__ = sorted(_EXPORTS)
+__getattr__ = exports(__name__, _EXPORTS)

@@ -1,0 +1,155 @@
+"""The package's shape: one folder per pipeline stage, dependencies one way, small modules.
+
+The import graph is read from the source (every ``import`` statement, at the top of a module or
+inside a function, and the lazy ``_EXPORTS`` of the package faces), so an import that only runs
+later, or only for types, counts as much as one at the top.
+"""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import pytest
+
+PACKAGE = Path(__file__).resolve().parents[1] / "analyzer"
+MAX_LINES = 500
+
+#: Which stage may import which: the pipeline of DESIGN.md, in the order data flows. ``base``
+#: is what every stage may use (the error hierarchy, the data contract, the lazy-export helper).
+BASE = {"errors", "schema", "_lazy", "_version"}
+ALLOWED: dict[str, set[str]] = {
+    "errors": set(),
+    "schema": set(),
+    "_lazy": set(),
+    "_version": set(),
+    "fit": set(),
+    "metrics": set(),
+    "ingest": {"fit", "metrics"},
+    "store": {"ingest", "metrics"},
+    "risk": {"metrics"},
+    "plan": {"risk"},
+    "simulate": {"fit"},
+    "report": {"plan", "risk", "metrics", "store"},
+    "demo": {"report", "simulate", "store", "ingest", "plan", "risk", "metrics"},
+    "cli": {"demo", "report", "plan", "risk", "metrics", "store", "ingest", "fit", "simulate"},
+    "__main__": {"cli"},
+    "__init__": {"fit", "store", "risk", "plan"},
+}
+
+
+def module_name(path: Path) -> str:
+    parts = list(path.relative_to(PACKAGE.parent).with_suffix("").parts)
+    if parts[-1] == "__init__":
+        parts.pop()
+    return ".".join(parts)
+
+
+MODULES = {module_name(p): p for p in sorted(PACKAGE.rglob("*.py"))}
+
+
+def _resolve(base: str, name: str | None) -> str:
+    """``from base import name``: the submodule when ``name`` is one, else ``base``."""
+    if name and f"{base}.{name}" in MODULES:
+        return f"{base}.{name}"
+    return base
+
+
+def imports_of(module: str) -> set[str]:
+    path = MODULES[module]
+    tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+    found: set[str] = set()
+    package = module if path.name == "__init__.py" else module.rpartition(".")[0]
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            found.update(a.name for a in node.names if a.name.split(".")[0] == "analyzer")
+        elif isinstance(node, ast.ImportFrom):
+            base = node.module or ""
+            if node.level:
+                anchor = package.split(".")
+                anchor = anchor[: len(anchor) - node.level + 1]
+                base = ".".join([*anchor, *([base] if base else [])])
+            if base.split(".")[0] != "analyzer":
+                continue
+            found.update(_resolve(base, a.name) for a in node.names)
+        elif (
+            isinstance(node, ast.Assign)
+            and path.name == "__init__.py"
+            and any(isinstance(t, ast.Name) and t.id == "_EXPORTS" for t in node.targets)
+        ):
+            where = ast.literal_eval(node.value)
+            found.update(f"{module}.{sub}" for sub in where.values())
+    found.discard(module)
+    return {m for m in found if m in MODULES}
+
+
+GRAPH = {m: imports_of(m) for m in MODULES}
+
+
+def stage(module: str) -> str:
+    parts = module.split(".")
+    return "__init__" if len(parts) == 1 else parts[1]
+
+
+def test_no_import_circle():
+    """Depth-first search for a back edge; the message names the whole circle."""
+    state: dict[str, int] = {}
+    stack: list[str] = []
+
+    def visit(m: str) -> None:
+        state[m] = 1
+        stack.append(m)
+        for n in sorted(GRAPH[m]):
+            if state.get(n) == 1:
+                circle = stack[stack.index(n) :] + [n]
+                pytest.fail("import circle: " + " -> ".join(circle))
+            if n not in state:
+                visit(n)
+        stack.pop()
+        state[m] = 2
+
+    for m in sorted(GRAPH):
+        if m not in state:
+            visit(m)
+
+
+def test_the_graph_is_read():
+    """The reader sees real edges (a broken reader would pass the circle test vacuously)."""
+    assert "analyzer.fit.activity" in GRAPH["analyzer.ingest.worker"]
+    assert "analyzer.ingest.importer" in GRAPH["analyzer.store.database"]
+    assert "analyzer.risk.assessment" in GRAPH["analyzer.risk"]
+
+
+def test_stages_depend_one_way():
+    wrong = sorted(
+        f"{m} imports {n}"
+        for m, targets in GRAPH.items()
+        for n in targets
+        if stage(n) != stage(m) and stage(n) not in ALLOWED[stage(m)] | BASE
+    )
+    assert not wrong, "imports against the pipeline's direction:\n" + "\n".join(wrong)
+
+
+def test_every_stage_is_known():
+    assert {stage(m) for m in MODULES} <= set(ALLOWED)
+
+
+@pytest.mark.parametrize("module", sorted(MODULES))
+def test_module_is_small(module):
+    lines = MODULES[module].read_text(encoding="utf-8").count("\n")
+    assert lines <= MAX_LINES, f"{MODULES[module].relative_to(PACKAGE.parent)}: {lines} lines"
+
+
+@pytest.mark.parametrize(
+    "package", sorted(m for m, p in MODULES.items() if p.name == "__init__.py")
+)
+def test_each_folder_says_what_it_takes_and_gives(package):
+    doc = ast.get_docstring(ast.parse(MODULES[package].read_text(encoding="utf-8")))
+    assert doc and len(doc.split()) >= 12, f"{package} has no docstring saying what it does"
+
+
+def test_readme_maps_every_stage():
+    readme = (PACKAGE.parent / "README.md").read_text(encoding="utf-8")
+    folders = sorted(p.parent.name for p in PACKAGE.glob("*/__init__.py"))
+    missing = [f for f in folders if f"{f}/" not in readme]
+    assert not missing, f"README's folder map lacks {missing}"
