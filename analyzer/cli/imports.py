@@ -48,6 +48,14 @@ def register(sub) -> None:
         ),
     )
     p.add_argument(
+        "--strict",
+        action="store_true",
+        help=(
+            "fail a damaged file (truncated, bad CRC, undescribed developer field...) instead of "
+            "importing the part before the damage as a partial run"
+        ),
+    )
+    p.add_argument(
         "--dask",
         default=None,
         metavar="SCHEDULER",
@@ -136,6 +144,7 @@ def cmd_import(args: argparse.Namespace) -> int:
                 workers=args.workers,
                 progress=on_progress,
                 decoder=args.decoder,
+                strict=args.strict,
             )
         else:
             report = store.import_paths(
@@ -144,6 +153,7 @@ def cmd_import(args: argparse.Namespace) -> int:
                 progress=on_progress,
                 workers=args.workers,
                 decoder=args.decoder,
+                strict=args.strict,
             )
         store_path = store.path
     _print_summary(report, store_path)
@@ -169,6 +179,12 @@ def _print_summary(report, store_path: Path) -> None:
         out += [f"  {e.name}: {e.detail}" for e in not_run[:MAX_LISTED]]
         if len(not_run) > MAX_LISTED:
             out.append(f"  ... and {len(not_run) - MAX_LISTED} more (see the store's import_log)")
+    noted = [e for e in report.entries if e.outcome == "imported" and "; " in e.detail]
+    if noted:
+        out.append("Imported with notes:")
+        out += [f"  {e.name}: {e.detail}" for e in noted[:MAX_LISTED]]
+        if len(noted) > MAX_LISTED:
+            out.append(f"  ... and {len(noted) - MAX_LISTED} more (see the store's import_log)")
     if report.failures:
         out.append("Failed:")
         out += [f"  {e.name}: {e.detail}" for e in report.failures]
@@ -194,6 +210,10 @@ JSON_KEYS = (
     "distance_m",
     "timer_s",
     "elapsed_s",
+    "date_unknown",
+    "date_problem",
+    "partial_reason",
+    "partial_offset",
 )
 
 
@@ -216,7 +236,7 @@ def with_gait(store, runs, *, athlete: str | None = None):
     """``runs`` with the per-run gait summary (:func:`analyzer.metrics.gait.summarize`) joined on run_id."""
     if runs.empty:
         return runs
-    gait = store.gait(athlete)
+    gait = store.gait(athlete, undated=True)
     extra = [c for c in gait.columns if c not in runs.columns]
     return runs.merge(gait[["run_id", *extra]], on="run_id", how="left")
 
@@ -263,14 +283,21 @@ def _print_table(runs) -> None:
         ("step mm", "right"),
         ("VR %", "right"),
         ("L/R drift pts", "right"),
+        ("notes", "left"),
     ):
         table.add_column(name, justify=justify)
-    for r in runs.to_dict("records"):
+    rows = runs.to_dict("records")
+    for r in rows:
         speed = r["avg_speed_mps"]
         if not _num(speed) and _num(r["distance_m"]) and _num(r["timer_s"]) and r["timer_s"] > 0:
             speed = r["distance_m"] / r["timer_s"]
+        undated = _flag(r.get("date_unknown"))
         table.add_row(
-            r["start_time"].strftime("%Y-%m-%d %H:%M") if _num_time(r["start_time"]) else "?",
+            "unknown"
+            if undated
+            else (
+                r["start_time"].strftime("%Y-%m-%d %H:%M") if _num_time(r["start_time"]) else "?"
+            ),
             str(r["athlete"]),
             _fmt(r["distance_m"] / 1000 if _num(r["distance_m"]) else None, "{:.2f}"),
             _duration(r["timer_s"]),
@@ -284,8 +311,30 @@ def _print_table(runs) -> None:
             _fmt(r["avg_step_length_mm"], "{:.0f}"),
             _fmt(r["avg_vertical_ratio_pct"], "{:.1f}"),
             _fmt(r.get("drift_gct_balance_left_pts"), "{:+.1f}"),
+            _notes(r),
         )
     console.print(table)
+    problems = list(dict.fromkeys(r.get("date_problem") for r in rows if _flag(r.get("date_unknown"))))
+    if problems:
+        from analyzer.fit.dates import date_note
+
+        for problem in problems:
+            console.print(date_note(problem), markup=False, highlight=False)
+
+
+def _flag(v: Any) -> bool:
+    """A stored boolean that may be missing (None / NaN in older rows)."""
+    return v is not None and v == v and bool(v)
+
+
+def _notes(r: dict) -> str:
+    """The ``notes`` cell of a run: unknown date, partial file (with the byte offset)."""
+    out = []
+    if _flag(r.get("date_unknown")):
+        out.append(f"date unknown ({r.get('date_problem')})")
+    if isinstance(r.get("partial_reason"), str):
+        out.append(f"partial (damage at byte {int(r['partial_offset'])})")
+    return "; ".join(out) or "-"
 
 
 def _num(v: Any) -> bool:

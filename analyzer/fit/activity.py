@@ -75,6 +75,7 @@ from analyzer.fit.messages import (
     SESSION,
     SPORT,
     FitMessages,
+    Partial,
 )
 from analyzer.fit.names import enum_name, product_name
 from analyzer.schema import AVERAGE_METRICS, RECORD_COLUMNS
@@ -155,6 +156,10 @@ class Activity:
         and ``column`` (the contract column it maps to, or None).
     decoder : str
         Which decoder produced it (``"fitparse"`` or ``"fast"``).
+    notes : list of str
+        Fields read otherwise than the file declares (:attr:`FitMessages.notes`).
+    partial : Partial or None
+        Where and why a damaged file was read only in part (None for a whole file).
     """
 
     activity_id: str
@@ -166,6 +171,8 @@ class Activity:
     records: pd.DataFrame
     developer_fields: pd.DataFrame = field(default_factory=pd.DataFrame)
     decoder: str = "fitparse"
+    notes: list[str] = field(default_factory=list)
+    partial: Partial | None = None
 
     def runs(self) -> list[Run]:
         """The running sessions, each with its own records and laps."""
@@ -344,7 +351,7 @@ def _laps(msgs: FitMessages, sessions: pd.DataFrame, starts: np.ndarray) -> pd.D
 # ----------------------------------------------------------------------------- public API
 
 
-def decode(data: bytes, name: str, *, decoder: str = "auto") -> FitMessages:
+def decode(data: bytes, name: str, *, decoder: str = "auto", strict: bool = False) -> FitMessages:
     """Decode a FIT payload with the chosen decoder.
 
     Parameters
@@ -356,22 +363,26 @@ def decode(data: bytes, name: str, *, decoder: str = "auto") -> FitMessages:
     decoder : {"auto", "fitparse", "fast"}
         ``"auto"`` tries :mod:`analyzer.fit.fast` and falls back to fitparse when the fast decoder
         declines the file (or is not installed); the other two force one decoder.
+    strict : bool
+        Refuse a damaged payload instead of keeping what precedes the damage (the policy of
+        :mod:`analyzer.fit.recover`).
     """
     from analyzer.errors import DecoderDeclined
     from analyzer.fit import reference as fitparse_decoder
+    from analyzer.fit.recover import decode_with
 
     if decoder == "fitparse":
-        return fitparse_decoder.decode(data, name)
+        return decode_with(fitparse_decoder.decode, data, name, strict=strict)
     if decoder not in ("auto", "fast"):
         raise ValueError(f"unknown decoder {decoder!r}")
     from analyzer.fit.fast import decode as fast_decode
 
     if decoder == "fast":
-        return fast_decode(data, name)
+        return decode_with(fast_decode, data, name, strict=strict)
     try:
-        return fast_decode(data, name)
+        return decode_with(fast_decode, data, name, strict=strict)
     except DecoderDeclined:
-        return fitparse_decoder.decode(data, name)
+        return decode_with(fitparse_decoder.decode, data, name, strict=strict)
 
 
 def build_activity(msgs: FitMessages, *, activity_id: str, source_name: str) -> Activity:
@@ -416,15 +427,23 @@ def build_activity(msgs: FitMessages, *, activity_id: str, source_name: str) -> 
         records=records,
         developer_fields=devf,
         decoder=msgs.decoder,
+        notes=list(msgs.notes),
+        partial=msgs.partial,
     )
 
 
 def read_fit(
-    source: str | Path | bytes, *, name: str | None = None, decoder: str = "auto"
+    source: str | Path | bytes,
+    *,
+    name: str | None = None,
+    decoder: str = "auto",
+    strict: bool = False,
 ) -> Activity:
     """Decode a FIT file (path or bytes; ``.fit.gz`` paths are decompressed) into an Activity.
 
-    The activity id is the sha256 of the (decompressed) FIT bytes.
+    The activity id is the sha256 of the (decompressed) FIT bytes. A damaged file is read in
+    part (:attr:`Activity.partial` says where and why, :mod:`analyzer.fit.recover`); with
+    ``strict=True`` it raises the damage's :class:`~analyzer.errors.InvalidFitFile` instead.
     """
     if isinstance(source, (bytes, bytearray, memoryview)):
         data = bytes(source)
@@ -435,7 +454,7 @@ def read_fit(
         name = name or str(path)
     if data[:2] == b"\x1f\x8b":
         data = gzip.decompress(data)
-    msgs = decode(data, name, decoder=decoder)
+    msgs = decode(data, name, decoder=decoder, strict=strict)
     return build_activity(msgs, activity_id=hashlib.sha256(data).hexdigest(), source_name=name)
 
 

@@ -161,7 +161,9 @@ class _Pipeline:
         job: Callable[..., Decoded] | None = None,
         expected: Callable[[], int] = lambda: 0,
         min_pool: int = POOL_MIN_PAYLOADS,
+        strict: bool = False,
     ):
+        self.strict = strict
         self.workers = workers
         self.expected = expected  # FIT payloads known so far (decides whether a pool pays off)
         self.min_pool = min_pool
@@ -210,10 +212,15 @@ class _Pipeline:
         return out
 
     def _decode(self, payload: Payload, aid: str) -> Decoded:
-        return decode_payload(payload.data, payload.name, aid, self.decoder)
+        return decode_payload(payload.data, payload.name, aid, self.decoder, self.strict)
+
+    def _args(self, payload: Payload, aid: str) -> tuple:
+        # ``strict`` only when set, so a job taking the four classic arguments still fits.
+        extra = (True,) if self.strict else ()
+        return (payload.data, payload.name, aid, self.decoder, *extra)
 
     def _submit(self, payload: Payload, aid: str) -> None:
-        fut = self.pool.submit(self.job, payload.data, payload.name, aid, self.decoder)
+        fut = self.pool.submit(self.job, *self._args(payload, aid))
         self.inflight[fut] = (payload, aid)
         self.inflight_bytes += len(payload.data)
 
@@ -256,9 +263,7 @@ class _Pipeline:
         for payload, aid in pending:
             solo = self._make_pool(1)
             try:
-                out.append(
-                    solo.submit(self.job, payload.data, payload.name, aid, self.decoder).result()
-                )
+                out.append(solo.submit(self.job, *self._args(payload, aid)).result())
             except BrokenProcessPool:
                 out.append(
                     Decoded(
@@ -284,6 +289,7 @@ def run_import(
     limits: Limits | None = None,
     decoder: str = "auto",
     pipeline: Callable[[str], Any] | None = None,
+    strict: bool = False,
 ) -> ImportReport:
     """Import every FIT payload under ``paths`` into ``store``; see the module docstring.
 
@@ -304,6 +310,10 @@ def run_import(
         Archive safety limits.
     decoder : str
         Passed to :func:`analyzer.fit.activity.read_fit` (``"auto"``, ``"fast"``, ``"fitparse"``).
+    strict : bool
+        Fail a damaged file instead of importing the part before the damage as a partial run
+        (:mod:`analyzer.fit.recover`); passed to ``read_fit``. A custom ``pipeline`` must
+        pass it on itself.
     pipeline : callable, optional
         Decodes elsewhere than in the process pool: ``pipeline(decoder)`` returns a context
         manager with ``submit(payload, activity_id) -> list[Decoded]`` (the results ready so
@@ -384,7 +394,7 @@ def run_import(
 
     try:
         if pipeline is None:
-            pipe_cm = _Pipeline(workers, decoder, expected=lambda: report.discovered)
+            pipe_cm = _Pipeline(workers, decoder, expected=lambda: report.discovered, strict=strict)
         else:
             pipe_cm = pipeline(decoder)
         with pipe_cm as pipe:

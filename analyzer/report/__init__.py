@@ -180,7 +180,8 @@ def build(store, athlete: str | None = None, *, model=None) -> dict[str, Any]:
     gait_df = store.gait(athlete)
     trends_df = gait.trends(gait_df) if len(gait_df) else gait_df
     flags_df = gait.flag_changes(trends_df) if len(trends_df) else None
-    weekly = load.weekly(runs) if len(runs) else None
+    # From the gait frame, which leaves out runs whose date is unknown (Store.gait).
+    weekly = load.weekly(gait_df) if len(gait_df) else None
 
     reason = None
     assessment = plan = None

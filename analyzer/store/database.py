@@ -68,6 +68,10 @@ RUN_ID_COLUMNS = (
     "elapsed_s",
     "n_records",
     "decoder",
+    "date_unknown",
+    "date_problem",
+    "partial_reason",
+    "partial_offset",
 )
 #: Identity columns that start every row of :meth:`Store.gait`.
 GAIT_ID_COLUMNS = ("run_id", "athlete", "start_time", "dynamics_source", "distance_m", "timer_s")
@@ -102,6 +106,12 @@ CREATE TABLE IF NOT EXISTS import_log (
 CREATE TABLE IF NOT EXISTS gait_cache (
     run_id VARCHAR, metric_version INTEGER, summary_json VARCHAR, computed_at TIMESTAMP,
     PRIMARY KEY (run_id, metric_version));
+ALTER TABLE runs ADD COLUMN IF NOT EXISTS date_unknown BOOLEAN DEFAULT false;
+ALTER TABLE runs ADD COLUMN IF NOT EXISTS date_problem VARCHAR;
+ALTER TABLE runs ADD COLUMN IF NOT EXISTS partial_reason VARCHAR;
+ALTER TABLE runs ADD COLUMN IF NOT EXISTS partial_offset BIGINT;
+ALTER TABLE activities ADD COLUMN IF NOT EXISTS partial_reason VARCHAR;
+ALTER TABLE activities ADD COLUMN IF NOT EXISTS partial_offset BIGINT;
 """
 
 
@@ -200,7 +210,8 @@ class Store:
     ) -> ImportReport:
         """Import files, folders and export archives; see :func:`analyzer.ingest.importer.run_import`.
 
-        ``options`` may hold ``limits`` (:class:`analyzer.ingest.sources.Limits`) and ``decoder``.
+        ``options`` may hold ``limits`` (:class:`analyzer.ingest.sources.Limits`), ``decoder``
+        and ``strict`` (fail damaged files instead of importing them as partial runs).
         """
         from analyzer.ingest.importer import run_import
 
@@ -323,11 +334,16 @@ class Store:
         df = self.con.execute(f"SELECT * FROM import_log {where} ORDER BY logged_at", params).df()
         return _utc(df, ("logged_at",))
 
-    def gait(self, athlete: str | None = None) -> pd.DataFrame:
+    def gait(self, athlete: str | None = None, *, undated: bool = False) -> pd.DataFrame:
         """One row per run: :data:`GAIT_ID_COLUMNS`, :func:`analyzer.metrics.gait.summarize`, then the
         watch-style means (``avg_*``, :func:`analyzer.metrics.averages.run_averages`) beside the watch's
         own session averages (``watch_avg_*``), so one frame holds the robust medians and the
         numbers that can be checked against the device.
+
+        Runs flagged ``date_unknown`` (:func:`analyzer.fit.dates.date_problem`) are left out unless
+        ``undated`` is True: this frame feeds weekly load, trends, baselines and risk features
+        (``risk.assessment.athlete_frames``, training, ``analyzer trends``, the report), and a
+        run that cannot be placed in time has no place in any of them.
 
         Summaries are cached per (run_id, ``gait.METRIC_VERSION``) and recomputed when the
         version changes.
@@ -339,6 +355,9 @@ class Store:
             self.resolve_athlete(athlete)
         self._refresh_averages()
         where, params = ("WHERE athlete = ?", [athlete]) if athlete is not None else ("", [])
+        if not undated:
+            # The one place where runs without a usable date leave load, trends and baselines.
+            where = f"{where} {'AND' if where else 'WHERE'} NOT coalesce(date_unknown, false)"
         means = AVG_COLUMNS + WATCH_COLUMNS
         runs = self.con.execute(
             f"SELECT run_key, {', '.join((*GAIT_ID_COLUMNS, *means))} FROM runs {where} "

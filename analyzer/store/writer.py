@@ -83,8 +83,8 @@ def _write(store: Store, batch: list[Decoded], athlete: str, import_id: str) -> 
         )
         activities, runs, records, laps, gait = [], [], [], [], []
         for dec in batch:
-            outcome, detail = classify(dec)
-            entries.append(LogEntry(dec.name, outcome, detail, dec.activity_id, len(dec.runs)))
+            outcome, text = detail(dec)
+            entries.append(LogEntry(dec.name, outcome, text, dec.activity_id, len(dec.runs)))
             activities.append(activity_row(dec, athlete, import_id))
             for run in dec.runs:
                 key = next(keys)
@@ -167,6 +167,21 @@ def classify(dec: Decoded) -> tuple[str, str]:
     return "imported", f"{n} run{'s' if n > 1 else ''}{extra}, {n_rec} records"
 
 
+def detail(dec: Decoded) -> tuple[str, str]:
+    """:func:`classify`, with what the decoder noted: partial read, fields read as bytes, runs
+    whose date is unknown (one line, ``; `` between the parts)."""
+    from analyzer.fit.dates import date_note
+
+    outcome, text = classify(dec)
+    parts = [text]
+    if dec.partial_reason:
+        parts.append(f"partial: {dec.partial_reason}")
+    parts += dec.notes
+    problems = list(dict.fromkeys(r.date_problem for r in dec.runs if r.date_problem))
+    parts += [date_note(p) for p in problems]
+    return outcome, "; ".join(parts)
+
+
 def activity_row(dec: Decoded, athlete: str, import_id: str) -> dict:
     """The ``activities`` row of a decoded payload."""
     meta = dec.meta
@@ -188,7 +203,9 @@ def activity_row(dec: Decoded, athlete: str, import_id: str) -> dict:
         "dynamics_sensor": text(meta.get("dynamics_sensor")),
         "developer_apps": json.dumps(list(apps) if apps is not None else [], default=str),
         "decoder": dec.decoder,
-        "meta_json": json.dumps(meta, default=str),
+        "partial_reason": dec.partial_reason,
+        "partial_offset": dec.partial_offset,
+        "meta_json": json.dumps({**meta, "decode_notes": dec.notes}, default=str),
         "import_id": import_id,
         "imported_at": pd.Timestamp.now(tz="UTC").tz_localize(None),
     }
@@ -220,6 +237,10 @@ def run_row(dec: Decoded, run, athlete: str, key: int) -> dict:
         "elapsed_s": number(s.get("total_elapsed_s")),
         "n_records": len(records),
         "decoder": dec.decoder,
+        "date_unknown": run.date_problem is not None,
+        "date_problem": run.date_problem,
+        "partial_reason": dec.partial_reason,
+        "partial_offset": dec.partial_offset,
         "avg_version": run.avg_version,
         "session_json": json.dumps(s, default=str),
     }
