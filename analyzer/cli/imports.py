@@ -314,7 +314,9 @@ def _print_table(runs) -> None:
             _notes(r),
         )
     console.print(table)
-    problems = list(dict.fromkeys(r.get("date_problem") for r in rows if _flag(r.get("date_unknown"))))
+    problems = list(
+        dict.fromkeys(r.get("date_problem") for r in rows if _flag(r.get("date_unknown")))
+    )
     if problems:
         from analyzer.fit.dates import date_note
 

@@ -11,9 +11,9 @@ Thresholds
   type: "if date_time is < 0x10000000 then it is system time (seconds from device power on)"
   (Garmin FIT SDK, Profile, types/date_time, ``min``; shipped in ``garmin_fit_sdk.profile``).
   Counted from the FIT epoch (1989-12-31T00:00Z) such a value lands between 1989-12-31 and
-  1998-07-05, which is how an FR70 shows runs in 1990.
+  1998-07-03, which is how an FR70 shows runs in 1990.
 - :data:`EARLIEST` = 2000-01-01T00:00Z: a project choice with a wide margin, not a published
-  limit. Device-relative values end on 1998-07-05 (above); the oldest dated file of the shared
+  limit. Device-relative values end on 1998-07-03 (above); the oldest dated file of the shared
   FIT corpus is from 2012 (``Activity.fit``, a Dynastream HRM1 SDK example); a start before 2000
   is a clock reset to the FIT epoch or to a device's default year (a run "dated 1989").
 - :data:`FUTURE_SLACK` = 1 day after now: a start later than that is a wrong clock (a run in
