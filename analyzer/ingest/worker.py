@@ -54,6 +54,8 @@ class Decoded:
     #: A damaged file read in part: ``str(Partial)`` and the damage's byte offset.
     partial_reason: str | None = None
     partial_offset: int | None = None
+    #: What the import log adds after the outcome (:meth:`log_notes_of`).
+    log_notes: list[str] = field(default_factory=list)
 
     @property
     def failed(self) -> bool:
@@ -164,7 +166,20 @@ def decode_payload(
         out.reason = f"could not be decoded ({type(exc).__name__}: {exc})"
     if out.failed:
         out.runs = []
+    else:
+        out.log_notes = log_notes_of(out)
     return out
+
+
+def log_notes_of(dec: Decoded) -> list[str]:
+    """The import-log notes of a decoded payload: the partial read, fields read as bytes, and
+    the runs whose date is unknown (:func:`analyzer.fit.dates.date_note`)."""
+    from analyzer.fit.dates import date_note
+
+    notes = [f"partial: {dec.partial_reason}"] if dec.partial_reason else []
+    notes += dec.notes
+    problems = dict.fromkeys(r.date_problem for r in dec.runs if r.date_problem)
+    return notes + [date_note(p) for p in problems]
 
 
 def quiet_worker() -> None:

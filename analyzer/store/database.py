@@ -39,7 +39,15 @@ import pandas as pd
 
 from analyzer.errors import NotFound, StoreError
 from analyzer.schema import RECORD_COLUMNS, STRYD_COLUMNS
-from analyzer.store.writer import AVG_COLUMNS, WATCH_COLUMNS, log_rows, number, write_batch
+from analyzer.store.writer import (
+    ADDED_COLUMNS,
+    AVG_COLUMNS,
+    FLAG_COLUMNS,
+    WATCH_COLUMNS,
+    log_rows,
+    number,
+    write_batch,
+)
 
 if TYPE_CHECKING:
     from analyzer.ingest.importer import ImportReport, LogEntry
@@ -68,11 +76,7 @@ RUN_ID_COLUMNS = (
     "elapsed_s",
     "n_records",
     "decoder",
-    "date_unknown",
-    "date_problem",
-    "partial_reason",
-    "partial_offset",
-)
+) + FLAG_COLUMNS
 #: Identity columns that start every row of :meth:`Store.gait`.
 GAIT_ID_COLUMNS = ("run_id", "athlete", "start_time", "dynamics_source", "distance_m", "timer_s")
 _RUNS_PER_QUERY = 64
@@ -106,13 +110,7 @@ CREATE TABLE IF NOT EXISTS import_log (
 CREATE TABLE IF NOT EXISTS gait_cache (
     run_id VARCHAR, metric_version INTEGER, summary_json VARCHAR, computed_at TIMESTAMP,
     PRIMARY KEY (run_id, metric_version));
-ALTER TABLE runs ADD COLUMN IF NOT EXISTS date_unknown BOOLEAN DEFAULT false;
-ALTER TABLE runs ADD COLUMN IF NOT EXISTS date_problem VARCHAR;
-ALTER TABLE runs ADD COLUMN IF NOT EXISTS partial_reason VARCHAR;
-ALTER TABLE runs ADD COLUMN IF NOT EXISTS partial_offset BIGINT;
-ALTER TABLE activities ADD COLUMN IF NOT EXISTS partial_reason VARCHAR;
-ALTER TABLE activities ADD COLUMN IF NOT EXISTS partial_offset BIGINT;
-"""
+{ADDED_COLUMNS}"""
 
 
 class Store:
@@ -340,13 +338,8 @@ class Store:
         own session averages (``watch_avg_*``), so one frame holds the robust medians and the
         numbers that can be checked against the device.
 
-        Runs flagged ``date_unknown`` (:func:`analyzer.fit.dates.date_problem`) are left out unless
-        ``undated`` is True: this frame feeds weekly load, trends, baselines and risk features
-        (``risk.assessment.athlete_frames``, training, ``analyzer trends``, the report), and a
-        run that cannot be placed in time has no place in any of them.
-
-        Summaries are cached per (run_id, ``gait.METRIC_VERSION``) and recomputed when the
-        version changes.
+        Runs flagged ``date_unknown`` are left out unless ``undated`` (this feeds load and
+        baselines). Summaries are cached per (run_id, ``gait.METRIC_VERSION``), recomputed on change.
         """
         from analyzer.metrics import gait
 

@@ -40,6 +40,17 @@ WATCH_COLUMNS = tuple(f"watch_avg_{m}" for m in AVERAGE_METRICS) + (
     "watch_avg_heart_rate_bpm",
 )
 _ERRORS = (duckdb.Error, ValueError, TypeError)
+#: Run flags: unknown date (:func:`analyzer.fit.dates.date_problem`), damaged file read in part.
+FLAG_COLUMNS = ("date_unknown", "date_problem", "partial_reason", "partial_offset")
+#: Columns added after schema version 1 was released (old stores gain them when opened).
+ADDED_COLUMNS = """
+ALTER TABLE runs ADD COLUMN IF NOT EXISTS date_unknown BOOLEAN DEFAULT false;
+ALTER TABLE runs ADD COLUMN IF NOT EXISTS date_problem VARCHAR;
+ALTER TABLE runs ADD COLUMN IF NOT EXISTS partial_reason VARCHAR;
+ALTER TABLE runs ADD COLUMN IF NOT EXISTS partial_offset BIGINT;
+ALTER TABLE activities ADD COLUMN IF NOT EXISTS partial_reason VARCHAR;
+ALTER TABLE activities ADD COLUMN IF NOT EXISTS partial_offset BIGINT;
+"""
 
 
 def write_batch(
@@ -168,18 +179,10 @@ def classify(dec: Decoded) -> tuple[str, str]:
 
 
 def detail(dec: Decoded) -> tuple[str, str]:
-    """:func:`classify`, with what the decoder noted: partial read, fields read as bytes, runs
-    whose date is unknown (one line, ``; `` between the parts)."""
-    from analyzer.fit.dates import date_note
-
+    """:func:`classify`, then what the worker noted (``Decoded.log_notes``: partial read, fields
+    read as bytes, runs whose date is unknown), one line with ``; `` between the parts."""
     outcome, text = classify(dec)
-    parts = [text]
-    if dec.partial_reason:
-        parts.append(f"partial: {dec.partial_reason}")
-    parts += dec.notes
-    problems = list(dict.fromkeys(r.date_problem for r in dec.runs if r.date_problem))
-    parts += [date_note(p) for p in problems]
-    return outcome, "; ".join(parts)
+    return outcome, "; ".join([text, *dec.log_notes])
 
 
 def activity_row(dec: Decoded, athlete: str, import_id: str) -> dict:
