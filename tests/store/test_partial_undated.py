@@ -117,3 +117,14 @@ def test_strict_cli_exit_code_and_message(folder, tmp_path, capsys):
     assert main(args) == 0
     out = capsys.readouterr().out
     assert f"  {path}: 1 run, 14 records; partial: {PARTIAL}" in out.splitlines()
+
+
+def test_report_period_and_load_leave_the_undated_run_out(imported):
+    from analyzer.report import build
+
+    store, _ = imported
+    report = build(store, "ana")
+    assert report["period"]["first_run"].startswith("2012-04-09")
+    assert report["period"]["n_runs"] == 4  # the run itself is still counted
+    weeks = [w["week"] for w in report["load"]["weeks"]]
+    assert weeks and weeks[0].startswith("2012-04")  # no week of 1990
