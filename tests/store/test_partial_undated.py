@@ -2,7 +2,8 @@
 
 Real corpus files: ``compressed-speed-distance.fit`` (an FR70 run with device-relative
 timestamps, dated 1990), ``activity-unexpected-eof.fit`` (truncated at byte 751),
-``garmin-fenix-5-run.fit`` and ``FR630-with-lth.fit`` (whole, dated runs).
+``garmin-fenix-5-run.fit`` and ``FR630-with-lth.fit`` (whole, dated runs), and the COROS ride
+whose event field is misaligned.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from analyzer.store.database import Store
 UNDATED = "compressed-speed-distance.fit"
 TRUNCATED = "activity-unexpected-eof.fit"
 DATED = ["garmin-fenix-5-run.fit", "FR630-with-lth.fit"]
+MISALIGNED = "coros-pace-2-cycling-misaligned-fields.fit"  # a ride: logged, not a run
 PARTIAL = (
     "file ends inside a data message at byte 751; "
     "the messages before it were kept, the rest of the file was not read"
@@ -31,7 +33,7 @@ DATE_NOTE = "date unknown: device-relative timestamp; kept out of load and basel
 @pytest.fixture(scope="module")
 def folder(corpus_dir, tmp_path_factory):
     d = tmp_path_factory.mktemp("files")
-    for name in [UNDATED, TRUNCATED, *DATED]:
+    for name in [UNDATED, TRUNCATED, MISALIGNED, *DATED]:
         shutil.copy(corpus_dir / name, d / name)
     return d
 
@@ -55,6 +57,11 @@ def test_import_log_says_partial_and_date_unknown(imported):
     assert log[TRUNCATED]["detail"] == f"1 run, 14 records; partial: {PARTIAL}"
     assert log[UNDATED]["detail"] == f"1 run, 755 records; {DATE_NOTE}"
     assert log[DATED[0]]["detail"] == "1 run, 21 records"
+    assert log[MISALIGNED]["outcome"] == "not_run"
+    assert log[MISALIGNED]["detail"] == (
+        "not a run (cycling); "
+        "field 3 of message 21 read as bytes (size 1 is not a multiple of uint32)"
+    )
 
 
 def test_runs_carry_the_flags(imported):
