@@ -85,6 +85,11 @@ def register(sub) -> None:
         default=5,
         help="most exercises in the plan (default 5)",
     )
+    p.add_argument(
+        "--start",
+        action="store_true",
+        help="store this plan as the athlete's current one (its progress is then followed)",
+    )
     p.set_defaults(func=cmd_recommend)
 
     p = sub.add_parser(
@@ -152,13 +157,26 @@ def cmd_risk(args) -> int:
 
 
 def cmd_recommend(args) -> int:
+    from analyzer.cli.common import common
+    from analyzer.cli.diary import print_plan_so_far
     from analyzer.plan import exercises
+    from analyzer.report import followup
 
     a = _assessment(args)
     plan = exercises.recommend(a, max_items=args.max_items)
+    with common.open_store(args) as store:
+        if args.start:
+            version = followup.start_plan(store, a.athlete, plan.to_dict(), a.to_dict())
+        status = followup.plan_so_far(store, a.athlete)
     if args.json:
-        print(json.dumps({"assessment": a.to_dict(), "plan": plan.to_dict()}, indent=2))
+        out = {"assessment": a.to_dict(), "plan": plan.to_dict(), "plan_so_far": status}
+        print(json.dumps(out, indent=2))
         return 0
+    print_plan_so_far(status, a.athlete)
+    if args.start:
+        print(
+            f"Started plan v{version} for {a.athlete}; log sessions with `analyzer log exercise`."
+        )
     from rich.table import Table
 
     con = _console()
