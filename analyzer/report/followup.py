@@ -139,8 +139,14 @@ def plan_so_far(
     return out
 
 
-def start_plan(store: Any, athlete: str, plan: dict[str, Any], assessment: dict | None) -> int:
-    """Store ``plan`` as the athlete's current plan, with what it will be followed by."""
+def start_plan(
+    store: Any, athlete: str, plan: dict[str, Any], assessment: dict | None, *, start: Any = None
+) -> int:
+    """Store ``plan`` as the athlete's current plan from ``start`` (default today).
+
+    The record keeps what the plan will be followed by: the metric of its first focus and the
+    runner's reference level of it at the time (from the assessment's context).
+    """
     target = followup.followed_metric(plan)
     record = dict(plan)
     if target is not None and assessment:
@@ -149,4 +155,4 @@ def start_plan(store: Any, athlete: str, plan: dict[str, Any], assessment: dict 
             "gct_balance_left_median_pct": ctx.get("balance_baseline_pct"),
         }.get(target[0])
         record["followup"] = {"metric": target[0], "reference": reference}
-    return Diary(store).save_plan(athlete, record)
+    return Diary(store).save_plan(athlete, record, start)
