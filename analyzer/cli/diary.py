@@ -32,7 +32,7 @@ def register(sub) -> None:
         help="log an exercise session or a pain entry in the training diary",
         description="Add to the training diary: exercise sessions and pain or injury entries.",
     )
-    what = log.add_subparsers(dest="what", metavar="WHAT")
+    what = log.add_subparsers(dest="what", metavar="WHAT", help="exercise, pain or resolve")
     what.required = True
 
     p = what.add_parser(
@@ -88,7 +88,9 @@ def register(sub) -> None:
     common.athlete_arg(p)
     common.json_arg(p)
     p.set_defaults(func=cmd_diary)
-    act = p.add_subparsers(dest="action", metavar="ACTION")
+    act = p.add_subparsers(
+        dest="action", metavar="ACTION", help="import or export (default: show the diary)"
+    )
     q = act.add_parser(
         "import",
         help="import a diary CSV (all rows or none)",
