@@ -89,13 +89,12 @@ def simulate(fp: FollowUpProfile) -> tuple[list[SimulatedRun], list[dict]]:
                        balance_growth=plan.balance_growth * left)  # fmt: skip
         runs.append(simulate_run(plan, gait, profile.rng(2, i), interval_s=profile.interval_s,
                                  altitude_base_m=alt, stryd=profile.stryd))  # fmt: skip
-    return runs, diary_rows(fp, runs)
+    return runs, diary_rows(fp, max(r.plan.start_time for r in runs))
 
 
-def diary_rows(fp: FollowUpProfile, runs: list[SimulatedRun]) -> list[dict]:
-    """Exercise sessions from the plan's start to the last run, and pain entries."""
+def diary_rows(fp: FollowUpProfile, last) -> list[dict]:
+    """Exercise sessions from the plan's start to ``last`` (the last run), and pain entries."""
     rng = fp.athlete.rng(7)
-    last = max(r.plan.start_time for r in runs)
     rows, day, n = [], fp.plan_start, 0
     while day <= last:
         if day.weekday() in PLAN_DAYS and rng.uniform() < fp.adherence:
