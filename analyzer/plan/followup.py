@@ -2,7 +2,8 @@
 
 Pure functions of a per-run trends table (:func:`analyzer.metrics.normalise.trends`).
 
-The comparison takes the runs of the :data:`BEFORE_DAYS` before the plan started and the runs
+The comparison takes the runs of the :data:`BEFORE_DAYS` before the plan started (the state the
+plan was started for, short enough not to reach back before the change) and the runs
 from :data:`SETTLE_DAYS` after the start on (strength work needs weeks before any change could
 show: neuromuscular adaptation takes 2-4 weeks, Sale 1988, Med Sci Sports Exerc 20:S135). The
 change is the difference of the two means, with a 95 % percentile-bootstrap interval over runs
@@ -24,7 +25,7 @@ import numpy as np
 import pandas as pd
 
 #: Days of runs before the plan's start that describe "before".
-BEFORE_DAYS = 42
+BEFORE_DAYS = 21
 #: Days after the start before runs count as "after" (adaptation time, Sale 1988).
 SETTLE_DAYS = 14
 #: Fewest runs on each side for a comparison.

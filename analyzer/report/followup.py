@@ -48,6 +48,26 @@ def _reference(plan: dict[str, Any], metric: str | None) -> float | None:
     return None
 
 
+def _asof(asof: Any, runs: pd.DataFrame, exercises: pd.DataFrame, pain: pd.DataFrame):
+    """``asof``, or the last day with data (a run or a diary entry), not after today.
+
+    Adherence and the before/after comparison stop where the runner's data stops: weeks after
+    the last synced run or logged entry are not counted as missed sessions.
+    """
+    if asof is not None:
+        when = pd.Timestamp(asof)
+        return when.tz_localize(None) if when.tzinfo else when
+    days = [pd.to_datetime(runs["start_time"], utc=True).max()] if len(runs) else []
+    for df, col in ((exercises, "date"), (pain, "date"), (pain, "resolved")):
+        if len(df) and df[col].notna().any():
+            days.append(pd.Timestamp(df[col].max()).tz_localize("UTC"))
+    now = pd.Timestamp.now(tz="UTC")
+    last = max(days) if days else now
+    return (
+        min(last, now).tz_localize(None).normalize() + pd.Timedelta(days=1) - pd.Timedelta(1, "us")
+    )
+
+
 def plan_so_far(
     store: Any,
     athlete: str,
@@ -62,9 +82,8 @@ def plan_so_far(
     pain = diary.pain(athlete)
     if stored is None and exercises.empty and pain.empty:
         return None
-    when = pd.Timestamp.now() if asof is None else pd.Timestamp(asof)
-    when = when.tz_localize(None) if when.tzinfo else when
     runs = store.runs(athlete)
+    when = _asof(asof, runs, exercises, pain)
     run_dates = runs["start_time"] if len(runs) else []
     safety = progress.safety(pain, run_dates, asof=when)
     live = pain[
