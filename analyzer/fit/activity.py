@@ -76,7 +76,7 @@ from analyzer.fit.messages import (
     SPORT,
     FitMessages,
 )
-from analyzer.fit.names import enum_name, product_name
+from analyzer.fit.names import as_int, enum_name, product_name
 from analyzer.schema import AVERAGE_METRICS, RECORD_COLUMNS
 
 #: Sports in which FIT cadence counts one foot (so steps/min = 2 x cadence).
@@ -394,13 +394,11 @@ def build_activity(msgs: FitMessages, *, activity_id: str, source_name: str) -> 
     stryd_apps = bool(devf["column"].notna().any()) if len(devf) else False
     source, sensor = dynamics_source(msgs, records, manufacturer, stryd_apps, product)
     dev = msgs.table(DEVICE_INFO)
-    created = fid.first(4)
-    serial = fid.first(3)
     meta = {
-        "time_created": None if created is None else fit_timestamp(created),
+        "time_created": fit_timestamp(fid.first(4)),
         "manufacturer": manufacturer,
         "product": product,
-        "serial_number": None if serial is None else int(serial),
+        "serial_number": as_int(fid.first(3)),
         "software_version": first_value(dev, 5, col(dev, 0) == 0),
         "dynamics_source": source,
         "dynamics_sensor": sensor,
