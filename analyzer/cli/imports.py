@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from analyzer.cli.common import EXIT_FAILED, EXIT_OK, EXIT_USAGE, common, json_value
+from analyzer.ingest.folders import NOT_READ
 from analyzer.report.safe import text, visible
 
 #: Most "not a run" lines printed after an import (the import log keeps them all).
@@ -166,14 +167,28 @@ def _print_summary(report, store_path: Path) -> None:
     out.append(f"  duplicates:  {report.duplicates}  (already in the store)")
     out.append(f"  not a run:   {report.not_run}")
     out.append(f"  failed:      {report.failed}")
+    refused = [
+        e for e in report.entries if e.outcome == "skipped" and e.detail.startswith(NOT_READ)
+    ]
     if report.skipped:
-        out.append(f"  skipped:     {report.skipped}  (not FIT files: GPX, TCX, CSV, JSON...)")
+        why = "not FIT files: GPX, TCX, CSV, JSON..."
+        if refused:
+            why += f"; {len(refused)} not read, listed below"
+        out.append(f"  skipped:     {report.skipped}  ({why})")
     not_run = [e for e in report.entries if e.outcome == "not_run"]
     if not_run:
         out.append("Not a run:")
         out += [f"  {visible(e.name)}: {visible(e.detail)}" for e in not_run[:MAX_LISTED]]
         if len(not_run) > MAX_LISTED:
             out.append(f"  ... and {len(not_run) - MAX_LISTED} more (see the store's import_log)")
+    refused = [
+        e for e in report.entries if e.outcome == "skipped" and e.detail.startswith(NOT_READ)
+    ]
+    if refused:
+        out.append("Not read (links out of the folder, special files):")
+        out += [f"  {visible(e.name)}: {visible(e.detail)}" for e in refused[:MAX_LISTED]]
+        if len(refused) > MAX_LISTED:
+            out.append(f"  ... and {len(refused) - MAX_LISTED} more (see the store's import_log)")
     if report.failures:
         out.append("Failed:")
         out += [f"  {visible(e.name)}: {visible(e.detail)}" for e in report.failures]
