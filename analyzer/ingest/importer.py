@@ -17,6 +17,7 @@ SIGKILL, power loss) is finished by running the same command again.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import multiprocessing
 import os
@@ -422,7 +423,14 @@ def run_import(
                 write(pipe.submit(item, aid))
             write(pipe.finish(), force=True)
             report.workers = pipe.workers
-    finally:
+    except BaseException:
+        # Log what can be logged, but never let a second failure (the disk that just filled
+        # up) hide the first one.
+        with contextlib.suppress(Exception):
+            flush()
+        raise
+    else:
         flush()
+    finally:
         report.elapsed_s = time.perf_counter() - started
     return report

@@ -39,6 +39,7 @@ import pandas as pd
 
 from analyzer.errors import NotFound, StoreError
 from analyzer.schema import RECORD_COLUMNS, STRYD_COLUMNS
+from analyzer.store import check
 from analyzer.store.writer import AVG_COLUMNS, WATCH_COLUMNS, log_rows, number, write_batch
 
 if TYPE_CHECKING:
@@ -121,6 +122,7 @@ class Store:
 
     def __init__(self, path: str | os.PathLike):
         self.path = Path(path)
+        had_wal = check.wal_path(self.path).exists()
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             self.con = duckdb.connect(str(self.path))
@@ -132,9 +134,12 @@ class Store:
                 ) from None
             raise StoreError(f"{self.path}: cannot open the store ({exc})") from None
         except (duckdb.Error, OSError) as exc:
+            if "replaying WAL" in str(exc):
+                raise check.damaged(self.path, f"its write-ahead log is corrupt ({exc})") from None
             raise StoreError(f"{self.path}: cannot open the store ({exc})") from None
         self._columns: dict[str, dict[str, str]] = {}
         try:
+            check.check_replayed(self.con, self.path, had_wal)
             self._init_schema()
         except StoreError:
             self.close()
@@ -147,6 +152,7 @@ class Store:
         with contextlib.suppress(duckdb.Error):
             self.con.execute("SET TimeZone = 'UTC'")
         try:
+            check.check_existing(self.con, self.path)
             self.con.execute(_SCHEMA)
             self.con.execute(
                 "INSERT OR IGNORE INTO store_meta VALUES ('schema_version', ?)", [SCHEMA_VERSION]
@@ -161,6 +167,7 @@ class Store:
                 f"{self.path}: store schema version {version}, this analyzer reads version "
                 f"{SCHEMA_VERSION}; import into a new store"
             )
+        check.check_columns(self.con, self.path, _SCHEMA)
         self._load_columns()
 
     def _load_columns(self) -> None:
@@ -313,7 +320,9 @@ class Store:
         out = [
             {"activity_id": aid, **field}
             for aid, meta in rows
-            for field in (json.loads(meta or "{}").get("developer_fields") or [])
+            for field in (
+                check.loads(meta, self.path, "activities.meta_json").get("developer_fields") or []
+            )
         ]
         return pd.DataFrame(out, columns=cols)
 
@@ -345,11 +354,13 @@ class Store:
             "ORDER BY start_time, run_id",
             params,
         ).df()
-        cached = dict(
-            self.con.execute(
+        cached = {  # (a row that does not parse is recomputed: the cache derives from records)
+            run_id: text
+            for run_id, text in self.con.execute(
                 "SELECT run_id, summary_json FROM gait_cache WHERE metric_version = ?", [version]
             ).fetchall()
-        )
+            if check.is_json_object(text)
+        }
         missing = [
             k for k, r in zip(runs["run_key"], runs["run_id"], strict=True) if r not in cached
         ]
@@ -402,7 +413,8 @@ class Store:
             return
         rows = []
         for key, records in self._records_by_key(list(stale)):
-            avgs = compute_averages(records, _session_series(stale[key]))
+            session = check.loads(stale[key], self.path, "runs.session_json")
+            avgs = compute_averages(records, _session_series(session))
             rows.append([key] + [number(avgs.get(c)) for c in AVG_COLUMNS])
         df = pd.DataFrame(rows, columns=["run_key", *AVG_COLUMNS]).astype({"run_key": "int64"})
         df[list(AVG_COLUMNS)] = df[list(AVG_COLUMNS)].astype("float64")
@@ -467,8 +479,7 @@ def _empty_records() -> pd.DataFrame:
     return df
 
 
-def _session_series(text: str | None) -> pd.Series:
-    data = json.loads(text) if text else {}
+def _session_series(data: dict) -> pd.Series:
     for key in ("start_time", "end_time", "timestamp"):
         if data.get(key) is not None:
             data[key] = pd.Timestamp(data[key])
