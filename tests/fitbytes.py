@@ -53,32 +53,39 @@ def fit_file(*messages: bytes) -> bytes:
     return data + struct.pack("<H", crc16(data))
 
 
-def running_file(file_id: list[tuple[int, int, bytes]]) -> bytes:
-    """A tiny running activity (one session, three records with dynamics) whose file_id
-    message has exactly the ``file_id`` fields given."""
+def running_file(
+    file_id: list[tuple[int, int, bytes]], records: list[list[tuple[int, int, bytes]]] | None = None
+) -> bytes:
+    """A tiny running activity (one session) whose file_id message has exactly the
+    ``file_id`` fields given. ``records``: the fields of each record (all records with the
+    same field layout; a timestamp is added to each); default three records with 3.0 m/s,
+    170 steps/min and 250 ms contact time."""
     t0 = 1_100_000_000  # FIT seconds (2024-11-08)
-    records = b""
-    for i in range(3):
-        fields = [
-            (253, UINT32, struct.pack("<I", t0 + i)),
+    if records is None:
+        steady = [
             (6, UINT16, struct.pack("<H", 3000)),  # 3.0 m/s
             (4, UINT8, bytes([85])),  # 170 spm
             (41, UINT16, struct.pack("<H", 2500)),  # 250 ms (scale 10)
         ]
-        records += (
+        records = [steady] * 3
+    body = b""
+    for i, fields in enumerate(records):
+        fields = [(253, UINT32, struct.pack("<I", t0 + i)), *fields]
+        body += (
             message(1, 20, fields) if i == 0 else bytes([1]) + b"".join(raw for _, _, raw in fields)
         )
+    n = len(records)
     session = message(
         2,
         18,
         [
-            (253, UINT32, struct.pack("<I", t0 + 3)),
+            (253, UINT32, struct.pack("<I", t0 + n)),
             (2, UINT32, struct.pack("<I", t0)),
             (5, ENUM, bytes([1])),  # running
-            (7, UINT32, struct.pack("<I", 3000)),  # 3 s (scale 1000)
+            (7, UINT32, struct.pack("<I", 1000 * n)),  # elapsed [ms] (scale 1000)
         ],
     )
-    return fit_file(message(0, 0, file_id), records, session)
+    return fit_file(message(0, 0, file_id), body, session)
 
 
 def walk_definitions(data: bytes):

@@ -40,6 +40,7 @@ import pandas as pd
 from analyzer.errors import NotFound, StoreError
 from analyzer.schema import RECORD_COLUMNS, STRYD_COLUMNS
 from analyzer.store import check
+from analyzer.store.frames import contract_records, empty_records, session_series, utc
 from analyzer.store.writer import AVG_COLUMNS, WATCH_COLUMNS, log_rows, number, write_batch
 
 if TYPE_CHECKING:
@@ -284,7 +285,7 @@ class Store:
         df = self.con.execute(
             f"SELECT {', '.join(cols)} FROM runs {where} ORDER BY start_time, run_id", params
         ).df()
-        return _utc(df, ("start_time", "end_time"))
+        return utc(df, ("start_time", "end_time"))
 
     def records(self, run_id: str) -> pd.DataFrame:
         """The records of one run in contract columns (UTC ``timestamp``), in file order.
@@ -302,7 +303,7 @@ class Store:
         key = self._run_key(run_id)
         df = self.con.execute("SELECT * FROM laps WHERE run_key = ? ORDER BY lap_index", [key]).df()
         df = df.drop(columns=["run_key", "lap_index"]).dropna(axis=1, how="all")
-        return _utc(df, [c for c in df.columns if pd.api.types.is_datetime64_any_dtype(df[c])])
+        return utc(df, [c for c in df.columns if pd.api.types.is_datetime64_any_dtype(df[c])])
 
     def developer_fields(self, athlete: str | None = None) -> pd.DataFrame:
         """Developer (third-party) fields seen in the imported activities, one row per
@@ -326,11 +327,25 @@ class Store:
         ]
         return pd.DataFrame(out, columns=cols)
 
+    def masked_samples(self, athlete: str | None = None) -> dict[str, int]:
+        """Record values set aside as implausible at import, per column, summed over the
+        activities (:mod:`analyzer.fit.plausible`; ``meta["masked_samples"]`` of each)."""
+        if athlete is not None:
+            self.resolve_athlete(athlete)
+        where, params = ("WHERE athlete = ?", [athlete]) if athlete is not None else ("", [])
+        rows = self.con.execute(f"SELECT meta_json FROM activities {where}", params).fetchall()
+        total: dict[str, int] = {}
+        for (meta,) in rows:
+            masked = check.loads(meta, self.path, "activities.meta_json").get("masked_samples")
+            for column, n in (masked or {}).items():
+                total[column] = total.get(column, 0) + int(n)
+        return dict(sorted(total.items()))
+
     def import_log(self, import_id: str | None = None) -> pd.DataFrame:
         """The import log (every payload's outcome and reason), oldest first."""
         where, params = ("WHERE import_id = ?", [import_id]) if import_id else ("", [])
         df = self.con.execute(f"SELECT * FROM import_log {where} ORDER BY logged_at", params).df()
-        return _utc(df, ("logged_at",))
+        return utc(df, ("logged_at",))
 
     def gait(self, athlete: str | None = None) -> pd.DataFrame:
         """One row per run: :data:`GAIT_ID_COLUMNS`, :func:`analyzer.metrics.gait.summarize`, then the
@@ -368,11 +383,11 @@ class Store:
             self._fill_gait_cache(missing, version, cached)
         from analyzer.ingest.worker import gait_to_json
 
-        keys = list(gait_to_json(gait.summarize(_empty_records())))
+        keys = list(gait_to_json(gait.summarize(empty_records())))
         rows = [json.loads(cached[r]) for r in runs["run_id"]]
         summary = pd.DataFrame.from_records(rows, columns=keys, index=runs.index)
         out = pd.concat([runs[list(GAIT_ID_COLUMNS)], summary, runs[list(means)]], axis=1)
-        return _utc(out, ("start_time",))
+        return utc(out, ("start_time",))
 
     def _fill_gait_cache(self, keys: list[int], version: int, cached: dict) -> None:
         from analyzer.ingest.worker import gait_to_json
@@ -414,7 +429,7 @@ class Store:
         rows = []
         for key, records in self._records_by_key(list(stale)):
             session = check.loads(stale[key], self.path, "runs.session_json")
-            avgs = compute_averages(records, _session_series(session))
+            avgs = compute_averages(records, session_series(session))
             rows.append([key] + [number(avgs.get(c)) for c in AVG_COLUMNS])
         df = pd.DataFrame(rows, columns=["run_key", *AVG_COLUMNS]).astype({"run_key": "int64"})
         df[list(AVG_COLUMNS)] = df[list(AVG_COLUMNS)].astype("float64")
@@ -459,40 +474,4 @@ class Store:
             groups = dict(tuple(df.groupby("run_key", sort=False))) if len(df) else {}
             for key in chunk:
                 part = groups.get(key, df.iloc[0:0])
-                yield key, _contract_records(part)
-
-
-# --------------------------------------------------------------------------------------------
-# helpers
-# --------------------------------------------------------------------------------------------
-def _contract_records(df: pd.DataFrame) -> pd.DataFrame:
-    df = df.drop(columns=["run_key", "record_index"]).reset_index(drop=True)
-    base = list(RECORD_COLUMNS)
-    extra = [c for c in df.columns if c not in RECORD_COLUMNS and df[c].notna().any()]
-    df = df[base + extra]
-    return _utc(df, ("timestamp",))
-
-
-def _empty_records() -> pd.DataFrame:
-    df = pd.DataFrame({c: pd.Series(dtype="float64") for c in RECORD_COLUMNS})
-    df["timestamp"] = pd.Series(dtype="datetime64[ns, UTC]")
-    return df
-
-
-def _session_series(data: dict) -> pd.Series:
-    for key in ("start_time", "end_time", "timestamp"):
-        if data.get(key) is not None:
-            data[key] = pd.Timestamp(data[key])
-            if data[key].tzinfo is None:
-                data[key] = data[key].tz_localize("UTC")
-    return pd.Series(data, dtype=object)
-
-
-def _utc(df: pd.DataFrame, columns) -> pd.DataFrame:
-    for col in columns:
-        if col in df and pd.api.types.is_datetime64_any_dtype(df[col]):
-            if getattr(df[col].dt, "tz", None) is None:
-                df[col] = df[col].dt.tz_localize("UTC")
-            else:
-                df[col] = df[col].dt.tz_convert("UTC")
-    return df
+                yield key, contract_records(part)

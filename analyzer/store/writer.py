@@ -178,7 +178,17 @@ def classify(dec: Decoded) -> tuple[str, str]:
     n = len(dec.runs)
     n_rec = sum(len(r.records) for r in dec.runs)
     extra = f" of a {len(dec.sports)}-session multisport file" if len(dec.sports) > 1 else ""
-    return "imported", f"{n} run{'s' if n > 1 else ''}{extra}, {n_rec} records"
+    detail = f"{n} run{'s' if n > 1 else ''}{extra}, {n_rec} records"
+    return "imported", detail + masked_note(dec.meta.get("masked_samples"))
+
+
+def masked_note(masked: dict | None) -> str:
+    """``"; 3 implausible samples masked (speed_mps 3)"``, or "" when none were."""
+    if not masked:
+        return ""
+    total = sum(masked.values())
+    parts = ", ".join(f"{column} {n}" for column, n in sorted(masked.items()))
+    return f"; {total} implausible sample{'s' if total != 1 else ''} masked ({parts})"
 
 
 def activity_row(dec: Decoded, athlete: str, import_id: str) -> dict:
