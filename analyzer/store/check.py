@@ -125,8 +125,8 @@ def is_storage_failure(exc: BaseException) -> bool:
 def storage_error(path: Path, exc: BaseException) -> StoreError:
     """The one-line error for a write the file system refused."""
     reason = " ".join(str(exc).split())
-    if len(reason) > 160:
-        reason = reason[:159] + "…"
+    if len(reason) > 400:  # (the cause, e.g. "File too large", is at the end: keep that)
+        reason = "…" + reason[-399:]
     return StoreError(
         f"{path}: cannot write to the store: the disk is full or the file too large ({reason}); "
         "free some space and run the same import again (what was stored is kept, nothing is "
