@@ -24,6 +24,10 @@ of :mod:`analyzer.fit.columns`. Conversions, per record:
   id is one of :data:`STRYD_APP_IDS` (or any developer field of a file written by a Stryd
   device), matched on field number only (:data:`STRYD_FIELDS`), never on names.
 
+Record values outside the physiological ranges of :mod:`analyzer.fit.plausible` (a running
+speed of 65 m/s, a cadence of 508 steps/min) are set to NaN and counted in
+``meta["masked_samples"]``.
+
 Timestamps are FIT seconds counted from the FIT epoch (1989-12-31 UTC), also for the
 device-relative times (< 0x10000000) of old ANT-FS devices (FR70): those land in 1990 and only
 their differences mean anything.
@@ -77,7 +81,8 @@ from analyzer.fit.messages import (
     FitMessages,
     Partial,
 )
-from analyzer.fit.names import enum_name, product_name
+from analyzer.fit.names import as_int, enum_name, product_name
+from analyzer.fit.plausible import mask_implausible
 from analyzer.schema import AVERAGE_METRICS, RECORD_COLUMNS
 
 #: Sports in which FIT cadence counts one foot (so steps/min = 2 x cadence).
@@ -140,7 +145,9 @@ class Activity:
     meta : dict
         time_created, manufacturer, product (names where the profile knows them), serial_number,
         software_version, dynamics_source (one of :data:`analyzer.schema.DYNAMICS_SOURCES`),
-        dynamics_sensor (a readable sensor name), developer_apps (list of application ids).
+        dynamics_sensor (a readable sensor name), developer_apps (list of application ids),
+        masked_samples (``{column: n}`` record values outside the physiological ranges of
+        :mod:`analyzer.fit.plausible`, set to NaN; empty when none).
     sessions : pandas.DataFrame
         One row per session: session_index, sport, sub_sport, start_time, end_time,
         total_elapsed_s, total_timer_s, total_distance_m, and the watch's own averages as
@@ -277,7 +284,9 @@ def _session_table(msgs: FitMessages, rec_ts: np.ndarray) -> tuple[pd.DataFrame,
 
 def _records(
     msgs: FitMessages, sessions: pd.DataFrame, starts: np.ndarray, devf: pd.DataFrame
-) -> pd.DataFrame:
+) -> tuple[pd.DataFrame, dict[str, int]]:
+    """The records in contract columns, and the samples masked per column
+    (:func:`~analyzer.fit.plausible.mask_implausible`)."""
     rec = msgs.table(RECORD)
     cols = Columns(rec)
     ts = cols(253)
@@ -305,6 +314,7 @@ def _records(
         "altitude_m": fill(cols(78), cols(2)),
     }
     assert list(out)[: len(RECORD_COLUMNS)] == list(RECORD_COLUMNS)
+    masked = mask_implausible(out, foot)
     if len(devf):
         for index, number, column in zip(
             devf["developer_data_index"].tolist(),
@@ -320,7 +330,7 @@ def _records(
             # A column set twice keeps its first position (dict and DataFrame alike).
             out[column] = fill(out["power_w"], values) if column == "power_w" else values
     out["session_index"] = sidx
-    return pd.DataFrame(out, index=rec.index)
+    return pd.DataFrame(out, index=rec.index), masked
 
 
 def _laps(msgs: FitMessages, sessions: pd.DataFrame, starts: np.ndarray) -> pd.DataFrame:
@@ -395,7 +405,7 @@ def build_activity(msgs: FitMessages, *, activity_id: str, source_name: str) -> 
     sessions, starts = _session_table(msgs, rec_ts)
     stryd_device = manufacturer == "stryd"
     devf = developer_fields(msgs, stryd_device)
-    records = _records(msgs, sessions, starts, devf)
+    records, masked = _records(msgs, sessions, starts, devf)
     laps = _laps(msgs, sessions, starts)
     apps = [
         a
@@ -405,17 +415,16 @@ def build_activity(msgs: FitMessages, *, activity_id: str, source_name: str) -> 
     stryd_apps = bool(devf["column"].notna().any()) if len(devf) else False
     source, sensor = dynamics_source(msgs, records, manufacturer, stryd_apps, product)
     dev = msgs.table(DEVICE_INFO)
-    created = fid.first(4)
-    serial = fid.first(3)
     meta = {
-        "time_created": None if created is None else fit_timestamp(created),
+        "time_created": fit_timestamp(fid.first(4)),
         "manufacturer": manufacturer,
         "product": product,
-        "serial_number": None if serial is None else int(serial),
+        "serial_number": as_int(fid.first(3)),
         "software_version": first_value(dev, 5, col(dev, 0) == 0),
         "dynamics_source": source,
         "dynamics_sensor": sensor,
         "developer_apps": list(dict.fromkeys(apps)),
+        "masked_samples": masked,
     }
     return Activity(
         activity_id=activity_id,

@@ -17,6 +17,7 @@ SIGKILL, power loss) is finished by running the same command again.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import multiprocessing
 import os
@@ -102,10 +103,30 @@ class ImportReport:
     discovered: int = 0
     elapsed_s: float = 0.0
     records: int = 0
+    # Running counts of ``entries`` (the progress display reads them after every file: a
+    # recount would make an import of n files O(n^2)). Brought up to date from the entries
+    # added since the last read; rebuilt when the list is replaced.
+    _tally: dict[str, int] = field(default_factory=dict, init=False, repr=False, compare=False)
+    _tallied: int = field(default=0, init=False, repr=False, compare=False)
+    _tally_of: list | None = field(default=None, init=False, repr=False, compare=False)
+
+    def _counts(self) -> dict[str, int]:
+        entries = self.entries
+        if self._tally_of is not entries or self._tallied > len(entries):
+            self._tally = dict.fromkeys((*OUTCOMES, "runs"), 0)
+            self._tallied, self._tally_of = 0, entries
+        tally = self._tally
+        for i in range(self._tallied, len(entries)):
+            e = entries[i]
+            tally[e.outcome] = tally.get(e.outcome, 0) + 1
+            if e.outcome == "imported":
+                tally["runs"] += e.n_runs
+        self._tallied = len(entries)
+        return tally
 
     def count(self, outcome: str) -> int:
-        """Number of entries with this outcome."""
-        return sum(e.outcome == outcome for e in self.entries)
+        """Number of entries with this outcome (O(1) per new entry, not a recount)."""
+        return self._counts().get(outcome, 0)
 
     @property
     def imported(self) -> int:
@@ -130,7 +151,7 @@ class ImportReport:
     @property
     def runs(self) -> int:
         """Runs added to the store (a multisport file can add more than one)."""
-        return sum(e.n_runs for e in self.entries if e.outcome == "imported")
+        return self._counts()["runs"]
 
     @property
     def done(self) -> int:
@@ -412,7 +433,14 @@ def run_import(
                 write(pipe.submit(item, aid))
             write(pipe.finish(), force=True)
             report.workers = pipe.workers
-    finally:
+    except BaseException:
+        # Log what can be logged, but never let a second failure (the disk that just filled
+        # up) hide the first one.
+        with contextlib.suppress(Exception):
+            flush()
+        raise
+    else:
         flush()
+    finally:
         report.elapsed_s = time.perf_counter() - started
     return report
