@@ -169,6 +169,16 @@ def _print_summary(report, store_path: Path) -> None:
         out += [f"  {e.name}: {e.detail}" for e in not_run[:MAX_LISTED]]
         if len(not_run) > MAX_LISTED:
             out.append(f"  ... and {len(not_run) - MAX_LISTED} more (see the store's import_log)")
+    twice = report.recorded_twice
+    if twice:
+        n = len(twice)
+        out.append(
+            f"{n} run{'s' if n != 1 else ''} recorded twice (another watch or export): kept the "
+            "one with more dynamics, then more records; the other is left out of every figure:"
+        )
+        out += [f"  {t.source_name}: same run as {t.kept_source_name}" for t in twice[:MAX_LISTED]]
+        if n > MAX_LISTED:
+            out.append(f"  ... and {n - MAX_LISTED} more (see `analyzer runs`)")
     if report.failures:
         out.append("Failed:")
         out += [f"  {e.name}: {e.detail}" for e in report.failures]
@@ -194,13 +204,15 @@ JSON_KEYS = (
     "distance_m",
     "timer_s",
     "elapsed_s",
+    "duplicate_of",
 )
 
 
 def cmd_runs(args: argparse.Namespace) -> int:
     """Run ``analyzer runs``; returns the exit code."""
     with common.open_store(args) as store:
-        runs = with_gait(store, store.runs(athlete=args.athlete), athlete=args.athlete)
+        runs = store.runs(athlete=args.athlete, include_duplicates=True)
+        runs = with_gait(store, runs, athlete=args.athlete)
         store_path = store.path
     if args.json:
         print(json.dumps(runs_to_json(runs), indent=2, allow_nan=False))
@@ -216,7 +228,7 @@ def with_gait(store, runs, *, athlete: str | None = None):
     """``runs`` with the per-run gait summary (:func:`analyzer.metrics.gait.summarize`) joined on run_id."""
     if runs.empty:
         return runs
-    gait = store.gait(athlete)
+    gait = store.gait(athlete, include_duplicates=True)
     extra = [c for c in gait.columns if c not in runs.columns]
     return runs.merge(gait[["run_id", *extra]], on="run_id", how="left")
 
@@ -247,7 +259,12 @@ def _print_table(runs) -> None:
     console = Console()
     if not console.is_terminal:
         console = Console(width=180)
-    table = Table(title=f"{len(runs)} run{'s' if len(runs) != 1 else ''}")
+    twice = runs["duplicate_of"].notna() if "duplicate_of" in runs else runs["run_id"].isna()
+    source = dict(zip(runs["run_id"], runs["source_name"], strict=True))
+    title = f"{len(runs)} run{'s' if len(runs) != 1 else ''}"
+    if twice.any():
+        title += f" ({int(twice.sum())} recorded twice, shown but not counted)"
+    table = Table(title=title)
     for name, justify in (
         ("date (UTC)", "left"),
         ("athlete", "left"),
@@ -265,6 +282,8 @@ def _print_table(runs) -> None:
         ("L/R drift pts", "right"),
     ):
         table.add_column(name, justify=justify)
+    if twice.any():
+        table.add_column("recorded twice: same run as", justify="left")
     for r in runs.to_dict("records"):
         speed = r["avg_speed_mps"]
         if not _num(speed) and _num(r["distance_m"]) and _num(r["timer_s"]) and r["timer_s"] > 0:
@@ -284,8 +303,19 @@ def _print_table(runs) -> None:
             _fmt(r["avg_step_length_mm"], "{:.0f}"),
             _fmt(r["avg_vertical_ratio_pct"], "{:.1f}"),
             _fmt(r.get("drift_gct_balance_left_pts"), "{:+.1f}"),
+            *([_twice(r, source)] if twice.any() else []),
         )
     console.print(table)
+
+
+def _twice(row: dict, source: dict) -> str:
+    kept = row.get("duplicate_of")
+    return _base(source.get(kept)) if isinstance(kept, str) else ""
+
+
+def _base(name: str | None) -> str:
+    """The file name of a source (the last part of ``archive.zip!folder/file.fit``)."""
+    return (name or "?").rsplit("!", 1)[-1].rsplit("/", 1)[-1]
 
 
 def _num(v: Any) -> bool:

@@ -102,6 +102,9 @@ class ImportReport:
     discovered: int = 0
     elapsed_s: float = 0.0
     records: int = 0
+    #: Runs recorded twice (another watch or export) that involve a file of this import:
+    #: :class:`analyzer.store.duplicates.Link` (run left out, the run kept).
+    recorded_twice: list = field(default_factory=list)
 
     def count(self, outcome: str) -> int:
         """Number of entries with this outcome."""
@@ -402,6 +405,9 @@ def run_import(
                 write(pipe.submit(item, aid))
             write(pipe.finish(), force=True)
             report.workers = pipe.workers
+        link = getattr(store, "link_duplicates", None)  # the Parquet sink keeps every run
+        if link is not None:
+            report.recorded_twice = link(athlete, report.import_id)
     finally:
         flush()
         report.elapsed_s = time.perf_counter() - started

@@ -64,11 +64,16 @@ def averages_version() -> str:
     return f"v{averages.VERSION}"
 
 
-def compute_averages(records: pd.DataFrame, session: Any = None) -> dict:
-    """``analyzer.metrics.averages.run_averages`` as a plain dict."""
+def compute_averages(
+    records: pd.DataFrame,
+    session: Any = None,
+    manufacturer: str | None = None,
+    product: str | None = None,
+) -> dict:
+    """``analyzer.metrics.averages.run_averages`` as a plain dict (the device picks the rule)."""
     from analyzer.metrics.averages import run_averages
 
-    return dict(run_averages(records, session))
+    return dict(run_averages(records, session, manufacturer=manufacturer, product=product))
 
 
 def compute_gait(records: pd.DataFrame, dynamics_source: str | None = None) -> tuple[dict, int]:
@@ -132,7 +137,10 @@ def decode_payload(data: bytes, name: str, activity_id: str, decoder: str = "aut
                 avg_version=None,
             )
             try:
-                dec.averages, dec.avg_version = compute_averages(records, run.session), version
+                dec.averages = compute_averages(
+                    records, run.session, out.meta.get("manufacturer"), out.meta.get("product")
+                )
+                dec.avg_version = version
             except Exception:  # noqa: BLE001 - keep the run; Store.runs() recomputes (and shows why)
                 dec.averages, dec.avg_version = {}, None
             try:

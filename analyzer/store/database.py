@@ -39,7 +39,22 @@ import pandas as pd
 
 from analyzer.errors import NotFound, StoreError
 from analyzer.schema import RECORD_COLUMNS, STRYD_COLUMNS
-from analyzer.store.writer import AVG_COLUMNS, WATCH_COLUMNS, log_rows, number, write_batch
+from analyzer.store import duplicates
+from analyzer.store.frames import (
+    _contract_records,
+    _empty_records,
+    _session_series,
+    _utc,
+    _where,
+)
+from analyzer.store.writer import (
+    AVG_COLUMNS,
+    SOURCE_COLUMNS,
+    WATCH_COLUMNS,
+    log_rows,
+    number,
+    write_batch,
+)
 
 if TYPE_CHECKING:
     from analyzer.ingest.importer import ImportReport, LogEntry
@@ -68,6 +83,7 @@ RUN_ID_COLUMNS = (
     "elapsed_s",
     "n_records",
     "decoder",
+    "duplicate_of",
 )
 #: Identity columns that start every row of :meth:`Store.gait`.
 GAIT_ID_COLUMNS = ("run_id", "athlete", "start_time", "dynamics_source", "distance_m", "timer_s")
@@ -91,6 +107,7 @@ CREATE TABLE IF NOT EXISTS runs (
     product VARCHAR, dynamics_source VARCHAR, dynamics_sensor VARCHAR, has_dynamics BOOLEAN,
     distance_m DOUBLE, timer_s DOUBLE, elapsed_s DOUBLE, n_records INTEGER, decoder VARCHAR,
     {", ".join(f"{c} DOUBLE" for c in AVG_COLUMNS + WATCH_COLUMNS)},
+    {", ".join(f"{c} VARCHAR" for c in SOURCE_COLUMNS)},
     avg_version VARCHAR, session_json VARCHAR);
 CREATE TABLE IF NOT EXISTS records (
     run_key BIGINT NOT NULL, record_index INTEGER NOT NULL, timestamp TIMESTAMP,
@@ -148,6 +165,10 @@ class Store:
             self.con.execute("SET TimeZone = 'UTC'")
         try:
             self.con.execute(_SCHEMA)
+            # Columns added since the first stores were made (duplicates, average sources).
+            added = {**duplicates.RUN_COLUMNS, **dict.fromkeys(SOURCE_COLUMNS, "VARCHAR")}
+            for name, sql_type in added.items():
+                self.con.execute(f"ALTER TABLE runs ADD COLUMN IF NOT EXISTS {name} {sql_type}")
             self.con.execute(
                 "INSERT OR IGNORE INTO store_meta VALUES ('schema_version', ?)", [SCHEMA_VERSION]
             )
@@ -232,6 +253,12 @@ class Store:
         """Write several decoded activities in one transaction; see :mod:`analyzer.store.writer`."""
         return write_batch(self, batch, athlete=athlete, import_id=import_id)
 
+    def link_duplicates(self, athlete: str, import_id: str) -> list[duplicates.Link]:
+        """Relink ``athlete``'s runs recorded twice (:func:`analyzer.store.duplicates.link`);
+        returns the links that involve a run of import ``import_id``."""
+        duplicates.link(self.con, athlete)
+        return duplicates.links_of_import(self.con, athlete, import_id)
+
     # -- queries ----------------------------------------------------------------------------
     def athletes(self) -> list[str]:
         """Athlete names, sorted."""
@@ -261,8 +288,12 @@ class Store:
             f"{self.path} holds several athletes ({', '.join(names)}); pick one with --athlete"
         )
 
-    def runs(self, athlete: str | None = None) -> pd.DataFrame:
-        """One row per run, oldest first: identity, totals, ``avg_*`` and ``watch_avg_*``.
+    def runs(self, athlete: str | None = None, *, include_duplicates: bool = False) -> pd.DataFrame:
+        """One row per run, oldest first: identity, totals, ``avg_*`` (with ``avg_*_source``:
+        "records" or "watch") and ``watch_avg_*``.
+
+        Runs recorded twice (:mod:`analyzer.store.duplicates`) appear once: the others carry
+        ``duplicate_of`` (the kept run's id) and are left out unless ``include_duplicates``.
 
         Raises
         ------
@@ -272,8 +303,8 @@ class Store:
         if athlete is not None:
             self.resolve_athlete(athlete)
         self._refresh_averages()
-        cols = RUN_ID_COLUMNS + AVG_COLUMNS + WATCH_COLUMNS
-        where, params = ("WHERE athlete = ?", [athlete]) if athlete is not None else ("", [])
+        cols = RUN_ID_COLUMNS + AVG_COLUMNS + SOURCE_COLUMNS + WATCH_COLUMNS
+        where, params = _where(athlete, include_duplicates)
         df = self.con.execute(
             f"SELECT {', '.join(cols)} FROM runs {where} ORDER BY start_time, run_id", params
         ).df()
@@ -323,14 +354,14 @@ class Store:
         df = self.con.execute(f"SELECT * FROM import_log {where} ORDER BY logged_at", params).df()
         return _utc(df, ("logged_at",))
 
-    def gait(self, athlete: str | None = None) -> pd.DataFrame:
+    def gait(self, athlete: str | None = None, *, include_duplicates: bool = False) -> pd.DataFrame:
         """One row per run: :data:`GAIT_ID_COLUMNS`, :func:`analyzer.metrics.gait.summarize`, then the
         watch-style means (``avg_*``, :func:`analyzer.metrics.averages.run_averages`) beside the watch's
         own session averages (``watch_avg_*``), so one frame holds the robust medians and the
         numbers that can be checked against the device.
 
         Summaries are cached per (run_id, ``gait.METRIC_VERSION``) and recomputed when the
-        version changes.
+        version changes. Runs recorded twice are left out unless ``include_duplicates``.
         """
         from analyzer.metrics import gait
 
@@ -338,7 +369,7 @@ class Store:
         if athlete is not None:
             self.resolve_athlete(athlete)
         self._refresh_averages()
-        where, params = ("WHERE athlete = ?", [athlete]) if athlete is not None else ("", [])
+        where, params = _where(athlete, include_duplicates)
         means = AVG_COLUMNS + WATCH_COLUMNS
         runs = self.con.execute(
             f"SELECT run_key, {', '.join((*GAIT_ID_COLUMNS, *means))} FROM runs {where} "
@@ -394,7 +425,8 @@ class Store:
         version = averages_version()
         stale = dict(
             self.con.execute(
-                "SELECT run_key, session_json FROM runs WHERE avg_version IS DISTINCT FROM ?",
+                "SELECT run_key, [session_json, manufacturer, product] FROM runs "
+                "WHERE avg_version IS DISTINCT FROM ?",
                 [version],
             ).fetchall()
         )
@@ -402,12 +434,18 @@ class Store:
             return
         rows = []
         for key, records in self._records_by_key(list(stale)):
-            avgs = compute_averages(records, _session_series(stale[key]))
-            rows.append([key] + [number(avgs.get(c)) for c in AVG_COLUMNS])
-        df = pd.DataFrame(rows, columns=["run_key", *AVG_COLUMNS]).astype({"run_key": "int64"})
-        df[list(AVG_COLUMNS)] = df[list(AVG_COLUMNS)].astype("float64")
+            session, manufacturer, product = stale[key]
+            avgs = compute_averages(records, _session_series(session), manufacturer, product)
+            rows.append(
+                [key]
+                + [number(avgs.get(c)) for c in AVG_COLUMNS]
+                + [avgs.get(c) for c in SOURCE_COLUMNS]
+            )
+        df = pd.DataFrame(rows, columns=["run_key", *AVG_COLUMNS, *SOURCE_COLUMNS])
+        df = df.astype({"run_key": "int64", **dict.fromkeys(AVG_COLUMNS, "float64")})
+        df[list(SOURCE_COLUMNS)] = df[list(SOURCE_COLUMNS)].astype(object)
         df["avg_version"] = version
-        sets = ", ".join(f"{c} = _rows.{c}" for c in (*AVG_COLUMNS, "avg_version"))
+        sets = ", ".join(f"{c} = _rows.{c}" for c in (*AVG_COLUMNS, *SOURCE_COLUMNS, "avg_version"))
         self._in_transaction(
             f"UPDATE runs SET {sets} FROM _rows WHERE runs.run_key = _rows.run_key", df
         )
@@ -448,40 +486,3 @@ class Store:
             for key in chunk:
                 part = groups.get(key, df.iloc[0:0])
                 yield key, _contract_records(part)
-
-
-# --------------------------------------------------------------------------------------------
-# helpers
-# --------------------------------------------------------------------------------------------
-def _contract_records(df: pd.DataFrame) -> pd.DataFrame:
-    df = df.drop(columns=["run_key", "record_index"]).reset_index(drop=True)
-    base = list(RECORD_COLUMNS)
-    extra = [c for c in df.columns if c not in RECORD_COLUMNS and df[c].notna().any()]
-    df = df[base + extra]
-    return _utc(df, ("timestamp",))
-
-
-def _empty_records() -> pd.DataFrame:
-    df = pd.DataFrame({c: pd.Series(dtype="float64") for c in RECORD_COLUMNS})
-    df["timestamp"] = pd.Series(dtype="datetime64[ns, UTC]")
-    return df
-
-
-def _session_series(text: str | None) -> pd.Series:
-    data = json.loads(text) if text else {}
-    for key in ("start_time", "end_time", "timestamp"):
-        if data.get(key) is not None:
-            data[key] = pd.Timestamp(data[key])
-            if data[key].tzinfo is None:
-                data[key] = data[key].tz_localize("UTC")
-    return pd.Series(data, dtype=object)
-
-
-def _utc(df: pd.DataFrame, columns) -> pd.DataFrame:
-    for col in columns:
-        if col in df and pd.api.types.is_datetime64_any_dtype(df[col]):
-            if getattr(df[col].dt, "tz", None) is None:
-                df[col] = df[col].dt.tz_localize("UTC")
-            else:
-                df[col] = df[col].dt.tz_convert("UTC")
-    return df

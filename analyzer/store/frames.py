@@ -1,0 +1,56 @@
+"""DataFrame helpers of :mod:`analyzer.store.database`: records in contract columns, UTC
+columns, session rows read back from JSON, and the WHERE clause of a runs query."""
+
+from __future__ import annotations
+
+import json
+
+import pandas as pd
+
+from analyzer.schema import RECORD_COLUMNS
+
+
+# --------------------------------------------------------------------------------------------
+def _contract_records(df: pd.DataFrame) -> pd.DataFrame:
+    df = df.drop(columns=["run_key", "record_index"]).reset_index(drop=True)
+    base = list(RECORD_COLUMNS)
+    extra = [c for c in df.columns if c not in RECORD_COLUMNS and df[c].notna().any()]
+    df = df[base + extra]
+    return _utc(df, ("timestamp",))
+
+
+def _empty_records() -> pd.DataFrame:
+    df = pd.DataFrame({c: pd.Series(dtype="float64") for c in RECORD_COLUMNS})
+    df["timestamp"] = pd.Series(dtype="datetime64[ns, UTC]")
+    return df
+
+
+def _session_series(text: str | None) -> pd.Series:
+    data = json.loads(text) if text else {}
+    for key in ("start_time", "end_time", "timestamp"):
+        if data.get(key) is not None:
+            data[key] = pd.Timestamp(data[key])
+            if data[key].tzinfo is None:
+                data[key] = data[key].tz_localize("UTC")
+    return pd.Series(data, dtype=object)
+
+
+def _where(athlete: str | None, include_duplicates: bool) -> tuple[str, list]:
+    """The WHERE clause (and parameters) of the runs of ``athlete`` (all when None)."""
+    parts, params = [], []
+    if athlete is not None:
+        parts.append("athlete = ?")
+        params.append(athlete)
+    if not include_duplicates:
+        parts.append("duplicate_of IS NULL")
+    return ("WHERE " + " AND ".join(parts) if parts else ""), params
+
+
+def _utc(df: pd.DataFrame, columns) -> pd.DataFrame:
+    for col in columns:
+        if col in df and pd.api.types.is_datetime64_any_dtype(df[col]):
+            if getattr(df[col].dt, "tz", None) is None:
+                df[col] = df[col].dt.tz_localize("UTC")
+            else:
+                df[col] = df[col].dt.tz_convert("UTC")
+    return df
