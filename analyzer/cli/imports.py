@@ -282,8 +282,9 @@ def _print_table(runs) -> None:
         ("L/R drift pts", "right"),
     ):
         table.add_column(name, justify=justify)
+    kept_ids = set(runs.loc[twice, "duplicate_of"]) if twice.any() else set()
     if twice.any():
-        table.add_column("recorded twice: same run as", justify="left")
+        table.add_column("twice", justify="left")
     for r in runs.to_dict("records"):
         speed = r["avg_speed_mps"]
         if not _num(speed) and _num(r["distance_m"]) and _num(r["timer_s"]) and r["timer_s"] > 0:
@@ -303,14 +304,23 @@ def _print_table(runs) -> None:
             _fmt(r["avg_step_length_mm"], "{:.0f}"),
             _fmt(r["avg_vertical_ratio_pct"], "{:.1f}"),
             _fmt(r.get("drift_gct_balance_left_pts"), "{:+.1f}"),
-            *([_twice(r, source)] if twice.any() else []),
+            *([_twice(r, kept_ids)] if twice.any() else []),
         )
     console.print(table)
+    if twice.any():
+        console.print("Recorded twice (another watch or export); left out of every figure:")
+        for r in runs[twice].to_dict("records"):
+            console.print(
+                f"  {_base(r['source_name'])}: same run as {_base(source.get(r['duplicate_of']))}",
+                markup=False,
+                highlight=False,
+            )
 
 
-def _twice(row: dict, source: dict) -> str:
-    kept = row.get("duplicate_of")
-    return _base(source.get(kept)) if isinstance(kept, str) else ""
+def _twice(row: dict, kept_ids: set) -> str:
+    if isinstance(row.get("duplicate_of"), str):
+        return "left out"
+    return "kept" if row["run_id"] in kept_ids else ""
 
 
 def _base(name: str | None) -> str:
