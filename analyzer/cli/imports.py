@@ -21,14 +21,16 @@ def register(sub) -> None:
         "import",
         help="import FIT files, folders and watch-export zips into the local store",
         description=(
-            "Import running activities from any mix of .fit / .fit.gz files, folders (searched "
-            "recursively) and zips, including Garmin's 'Export your data' archive with its "
+            "Import running activities from any mix of .fit, .tcx and .gpx files (also gzipped), "
+            "folders (searched recursively) and zips, including Garmin's 'Export your data' archive with its "
             "nested zips and Strava's bulk export. Re-importing the same files adds nothing; an "
             "interrupted import is completed by running the command again. Exit status: 0 when "
             "every file was handled, 1 when any file failed (each is listed with its reason)."
         ),
     )
-    p.add_argument("paths", nargs="+", metavar="PATH", help="FIT file, .fit.gz, folder or .zip")
+    p.add_argument(
+        "paths", nargs="+", metavar="PATH", help="FIT/TCX/GPX file (or .gz), folder or .zip"
+    )
     common.athlete_arg(p, help="whose runs these are (default: 'default')")
     common.store_arg(p)
     p.add_argument(
@@ -162,7 +164,7 @@ def _print_summary(report, store_path: Path) -> None:
     out.append(f"  not a run:   {report.not_run}")
     out.append(f"  failed:      {report.failed}")
     if report.skipped:
-        out.append(f"  skipped:     {report.skipped}  (not FIT files: GPX, TCX, CSV, JSON...)")
+        out.append(f"  skipped:     {report.skipped}  (not activity files: CSV, JSON...)")
     not_run = [e for e in report.entries if e.outcome == "not_run"]
     if not_run:
         out.append("Not a run:")

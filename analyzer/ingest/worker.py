@@ -112,9 +112,7 @@ def decode_payload(data: bytes, name: str, activity_id: str, decoder: str = "aut
     """
     out = Decoded(name=name, activity_id=activity_id, size=len(data))
     try:
-        from analyzer.fit.activity import read_fit
-
-        act = read_fit(data, name=name, decoder=decoder)
+        act = read_activity(data, name, decoder)
         out.file_type = act.file_type
         out.meta = dict(act.meta)
         out.meta["developer_fields"] = _developer_fields(act.developer_fields)
@@ -158,6 +156,24 @@ def decode_payload(data: bytes, name: str, activity_id: str, decoder: str = "aut
     if out.failed:
         out.runs = []
     return out
+
+
+def read_activity(data: bytes, name: str, decoder: str = "auto"):
+    """The :class:`~analyzer.fit.activity.Activity` of one payload: FIT, TCX or GPX by name."""
+    from analyzer.ingest.sources import payload_format
+
+    fmt = payload_format(name)
+    if fmt == "tcx":
+        from analyzer.ingest.tcx import read_tcx
+
+        return read_tcx(data, name)
+    if fmt == "gpx":
+        from analyzer.ingest.gpx import read_gpx
+
+        return read_gpx(data, name)
+    from analyzer.fit.activity import read_fit
+
+    return read_fit(data, name=name, decoder=decoder)
 
 
 def quiet_worker() -> None:
