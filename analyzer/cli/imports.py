@@ -148,11 +148,14 @@ def cmd_import(args: argparse.Namespace) -> int:
                 decoder=args.decoder,
             )
         store_path = store.path
-    _print_summary(report, store_path)
+        from analyzer.ingest.holes import import_holes
+
+        found = import_holes(report, store.runs(report.athlete)["start_time"])
+    _print_summary(report, store_path, found)
     return EXIT_OK if report.ok else EXIT_FAILED
 
 
-def _print_summary(report, store_path: Path) -> None:
+def _print_summary(report, store_path: Path, holes=()) -> None:
     out = []
     out.append(
         f"Imported {report.imported} file{'s' if report.imported != 1 else ''} "
@@ -184,6 +187,9 @@ def _print_summary(report, store_path: Path) -> None:
     if report.failures:
         out.append("Failed:")
         out += [f"  {e.name}: {e.detail}" for e in report.failures]
+        from analyzer.ingest.holes import hole_lines
+
+        out += hole_lines(list(holes))
         out.append("The other files were imported; fix or remove the failed ones and re-run.")
     print("\n".join(out))
 

@@ -28,6 +28,8 @@ from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field, replace
 from typing import Any, Protocol
 
+import pandas as pd
+
 from analyzer.ingest.sources import Limits, Payload, SourceProblem, check_paths, iter_payloads
 from analyzer.ingest.worker import Decoded, decode_job, decode_payload, quiet_worker
 
@@ -105,6 +107,10 @@ class ImportReport:
     #: Runs recorded twice (another watch or export) that involve a file of this import:
     #: :class:`analyzer.store.duplicates.Link` (run left out, the run kept).
     recorded_twice: list = field(default_factory=list)
+    #: Every file name in the order read, and the first run's start of each imported file
+    #: (UTC): what :mod:`analyzer.ingest.holes` dates failed files by.
+    order: list[str] = field(default_factory=list)
+    starts: dict = field(default_factory=dict)
 
     def count(self, outcome: str) -> int:
         """Number of entries with this outcome."""
@@ -381,6 +387,8 @@ def run_import(
             if entry.outcome != "failed":
                 known[dec.activity_id] = dec.name
                 report.records += sum(len(r.records) for r in dec.runs)
+                if dec.runs and dec.runs[0].session.get("start_time") is not None:
+                    report.starts[dec.name] = pd.Timestamp(dec.runs[0].session["start_time"])
             record(entry, logged=entry.outcome != "failed")
         batch.clear()
         last_write = time.monotonic()
@@ -392,6 +400,7 @@ def run_import(
             pipe_cm = pipeline(decoder)
         with pipe_cm as pipe:
             for item in iter_payloads(checked, limits=limits or Limits(), on_discover=discover):
+                report.order.append(item.name)
                 if isinstance(item, SourceProblem):
                     record(LogEntry(item.name, item.outcome, item.reason), logged=False)
                     continue
