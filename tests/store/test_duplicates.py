@@ -156,3 +156,17 @@ def test_tolerances_and_the_keeper_rule():
     old["start_time"] -= pd.Timedelta(days=365 * 30)
     old["end_time"] -= pd.Timedelta(days=365 * 30)
     assert duplicates.find_links(old) == {}
+
+
+def test_a_store_made_before_the_new_columns_is_migrated(tmp_path, corpus_dir):
+    path = tmp_path / "old.duckdb"
+    with Store(path) as s:
+        s.import_paths([corpus_dir / COROS], workers=1)
+        for col in ("duplicate_of", "n_dynamics", "avg_cadence_spm_source"):
+            s.con.execute(f"ALTER TABLE runs DROP COLUMN {col}")
+        s.con.execute("UPDATE runs SET avg_version = 'v1'")
+    with Store(path) as s:
+        s.import_paths([corpus_dir / FENIX], workers=1)
+        every = s.runs(include_duplicates=True)
+    assert every["duplicate_of"].notna().sum() == 1
+    assert every["avg_cadence_spm_source"].tolist() == ["records", "records"]
