@@ -387,8 +387,10 @@ def run_import(
             if entry.outcome != "failed":
                 known[dec.activity_id] = dec.name
                 report.records += sum(len(r.records) for r in dec.runs)
-                if dec.runs and dec.runs[0].session.get("start_time") is not None:
-                    report.starts[dec.name] = pd.Timestamp(dec.runs[0].session["start_time"])
+                # (the Parquet export hands back receipts without the session)
+                session = getattr(dec.runs[0], "session", None) if dec.runs else None
+                if session and session.get("start_time") is not None:
+                    report.starts[dec.name] = pd.Timestamp(session["start_time"])
             record(entry, logged=entry.outcome != "failed")
         batch.clear()
         last_write = time.monotonic()
