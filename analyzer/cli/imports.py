@@ -23,14 +23,16 @@ def register(sub) -> None:
         "import",
         help="import FIT files, folders and watch-export zips into the local store",
         description=(
-            "Import running activities from any mix of .fit / .fit.gz files, folders (searched "
-            "recursively) and zips, including Garmin's 'Export your data' archive with its "
+            "Import running activities from any mix of .fit, .tcx and .gpx files (also gzipped), "
+            "folders (searched recursively) and zips, including Garmin's 'Export your data' archive with its "
             "nested zips and Strava's bulk export. Re-importing the same files adds nothing; an "
             "interrupted import is completed by running the command again. Exit status: 0 when "
             "every file was handled, 1 when any file failed (each is listed with its reason)."
         ),
     )
-    p.add_argument("paths", nargs="+", metavar="PATH", help="FIT file, .fit.gz, folder or .zip")
+    p.add_argument(
+        "paths", nargs="+", metavar="PATH", help="FIT/TCX/GPX file (or .gz), folder or .zip"
+    )
     common.athlete_arg(p, help="whose runs these are (default: 'default')")
     common.store_arg(p)
     p.add_argument(
@@ -160,11 +162,14 @@ def cmd_import(args: argparse.Namespace) -> int:
                 strict=args.strict,
             )
         store_path = store.path
-    _print_summary(report, store_path)
+        from analyzer.ingest.holes import import_holes
+
+        found = import_holes(report, store.runs(report.athlete)["start_time"])
+    _print_summary(report, store_path, found)
     return EXIT_OK if report.ok else EXIT_FAILED
 
 
-def _print_summary(report, store_path: Path) -> None:
+def _print_summary(report, store_path: Path, holes=()) -> None:
     # File names, details and the athlete come from files and arguments: shown, not obeyed.
     out = []
     out.append(
@@ -181,7 +186,7 @@ def _print_summary(report, store_path: Path) -> None:
         e for e in report.entries if e.outcome == "skipped" and e.detail.startswith(NOT_READ)
     ]
     if report.skipped:
-        why = "not FIT files: GPX, TCX, CSV, JSON..."
+        why = "not activity files: CSV, JSON..."
         if refused:
             why += f"; {len(refused)} not read, listed below"
         out.append(f"  skipped:     {report.skipped}  ({why})")
@@ -197,17 +202,30 @@ def _print_summary(report, store_path: Path) -> None:
         out += [f"  {visible(e.name)}: {visible(e.detail)}" for e in noted[:MAX_LISTED]]
         if len(noted) > MAX_LISTED:
             out.append(f"  ... and {len(noted) - MAX_LISTED} more (see the store's import_log)")
-    refused = [
-        e for e in report.entries if e.outcome == "skipped" and e.detail.startswith(NOT_READ)
-    ]
     if refused:
         out.append("Not read (links out of the folder, special files):")
         out += [f"  {visible(e.name)}: {visible(e.detail)}" for e in refused[:MAX_LISTED]]
         if len(refused) > MAX_LISTED:
             out.append(f"  ... and {len(refused) - MAX_LISTED} more (see the store's import_log)")
+    twice = report.recorded_twice
+    if twice:
+        n = len(twice)
+        out.append(
+            f"{n} run{'s' if n != 1 else ''} recorded twice (another watch or export): kept the "
+            "one with more dynamics, then more records; the other is left out of every figure:"
+        )
+        out += [
+            f"  {visible(t.source_name)}: same run as {visible(t.kept_source_name)}"
+            for t in twice[:MAX_LISTED]
+        ]
+        if n > MAX_LISTED:
+            out.append(f"  ... and {n - MAX_LISTED} more (see `analyzer runs`)")
     if report.failures:
         out.append("Failed:")
         out += [f"  {visible(e.name)}: {visible(e.detail)}" for e in report.failures]
+        from analyzer.ingest.holes import hole_lines
+
+        out += hole_lines(list(holes))
         out.append("The other files were imported; fix or remove the failed ones and re-run.")
     print("\n".join(out))
 
@@ -234,13 +252,15 @@ JSON_KEYS = (
     "date_problem",
     "partial_reason",
     "partial_offset",
+    "duplicate_of",
 )
 
 
 def cmd_runs(args: argparse.Namespace) -> int:
     """Run ``analyzer runs``; returns the exit code."""
     with common.open_store(args) as store:
-        runs = with_gait(store, store.runs(athlete=args.athlete), athlete=args.athlete)
+        runs = store.runs(athlete=args.athlete, include_duplicates=True)
+        runs = with_gait(store, runs, athlete=args.athlete)
         store_path = store.path
     if args.json:
         print(json.dumps(runs_to_json(runs), indent=2, allow_nan=False))
@@ -256,7 +276,7 @@ def with_gait(store, runs, *, athlete: str | None = None):
     """``runs`` with the per-run gait summary (:func:`analyzer.metrics.gait.summarize`) joined on run_id."""
     if runs.empty:
         return runs
-    gait = store.gait(athlete, undated=True)
+    gait = store.gait(athlete, undated=True, include_duplicates=True)
     extra = [c for c in gait.columns if c not in runs.columns]
     return runs.merge(gait[["run_id", *extra]], on="run_id", how="left")
 
@@ -287,7 +307,12 @@ def _print_table(runs) -> None:
     console = Console()
     if not console.is_terminal:
         console = Console(width=180)
-    table = Table(title=f"{len(runs)} run{'s' if len(runs) != 1 else ''}")
+    twice = runs["duplicate_of"].notna() if "duplicate_of" in runs else runs["run_id"].isna()
+    source = dict(zip(runs["run_id"], runs["source_name"], strict=True))
+    title = f"{len(runs)} run{'s' if len(runs) != 1 else ''}"
+    if twice.any():
+        title += f" ({int(twice.sum())} recorded twice, shown but not counted)"
+    table = Table(title=title)
     for name, justify in (
         ("date (UTC)", "left"),
         ("athlete", "left"),
@@ -307,6 +332,9 @@ def _print_table(runs) -> None:
     ):
         table.add_column(name, justify=justify)
     rows = runs.to_dict("records")
+    kept_ids = set(runs.loc[twice, "duplicate_of"]) if twice.any() else set()
+    if twice.any():
+        table.add_column("twice", justify="left")
     for r in rows:
         speed = r["avg_speed_mps"]
         if not _num(speed) and _num(r["distance_m"]) and _num(r["timer_s"]) and r["timer_s"] > 0:
@@ -332,6 +360,7 @@ def _print_table(runs) -> None:
             _fmt(r["avg_vertical_ratio_pct"], "{:.1f}"),
             _fmt(r.get("drift_gct_balance_left_pts"), "{:+.1f}"),
             _notes(r),
+            *([_twice(r, kept_ids)] if twice.any() else []),
         )
     console.print(table)
     problems = list(
@@ -342,6 +371,15 @@ def _print_table(runs) -> None:
 
         for problem in problems:
             console.print(date_note(problem), markup=False, highlight=False)
+    if twice.any():
+        console.print("Recorded twice (another watch or export); left out of every figure:")
+        for r in runs[twice].to_dict("records"):
+            console.print(
+                f"  {visible(_base(r['source_name']))}: same run as "
+                f"{visible(_base(source.get(r['duplicate_of'])))}",
+                markup=False,
+                highlight=False,
+            )
 
 
 def _flag(v: Any) -> bool:
@@ -357,6 +395,17 @@ def _notes(r: dict) -> str:
     if isinstance(r.get("partial_reason"), str):
         out.append(f"partial (damage at byte {int(r['partial_offset'])})")
     return "; ".join(out) or "-"
+
+
+def _twice(row: dict, kept_ids: set) -> str:
+    if isinstance(row.get("duplicate_of"), str):
+        return "left out"
+    return "kept" if row["run_id"] in kept_ids else ""
+
+
+def _base(name: str | None) -> str:
+    """The file name of a source (the last part of ``archive.zip!folder/file.fit``)."""
+    return (name or "?").rsplit("!", 1)[-1].rsplit("/", 1)[-1]
 
 
 def _num(v: Any) -> bool:

@@ -29,6 +29,8 @@ from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field, replace
 from typing import Any, Protocol
 
+import pandas as pd
+
 from analyzer.ingest.sources import Limits, Payload, SourceProblem, check_paths, iter_payloads
 from analyzer.ingest.worker import Decoded, decode_job, decode_payload, quiet_worker
 
@@ -123,6 +125,14 @@ class ImportReport:
                 tally["runs"] += e.n_runs
         self._tallied = len(entries)
         return tally
+
+    #: Runs recorded twice (another watch or export) that involve a file of this import:
+    #: :class:`analyzer.store.duplicates.Link` (run left out, the run kept).
+    recorded_twice: list = field(default_factory=list)
+    #: Every file name in the order read, and the first run's start of each imported file
+    #: (UTC): what :mod:`analyzer.ingest.holes` dates failed files by.
+    order: list[str] = field(default_factory=list)
+    starts: dict = field(default_factory=dict)
 
     def count(self, outcome: str) -> int:
         """Number of entries with this outcome (O(1) per new entry, not a recount)."""
@@ -409,6 +419,10 @@ def run_import(
             if entry.outcome != "failed":
                 known[dec.activity_id] = dec.name
                 report.records += sum(len(r.records) for r in dec.runs)
+                # (the Parquet export hands back receipts without the session)
+                session = getattr(dec.runs[0], "session", None) if dec.runs else None
+                if session and session.get("start_time") is not None:
+                    report.starts[dec.name] = pd.Timestamp(session["start_time"])
             record(entry, logged=entry.outcome != "failed")
         batch.clear()
         last_write = time.monotonic()
@@ -420,6 +434,7 @@ def run_import(
             pipe_cm = pipeline(decoder)
         with pipe_cm as pipe:
             for item in iter_payloads(checked, limits=limits or Limits(), on_discover=discover):
+                report.order.append(item.name)
                 if isinstance(item, SourceProblem):
                     record(LogEntry(item.name, item.outcome, item.reason), logged=False)
                     continue
@@ -433,6 +448,9 @@ def run_import(
                 write(pipe.submit(item, aid))
             write(pipe.finish(), force=True)
             report.workers = pipe.workers
+        link = getattr(store, "link_duplicates", None)  # the Parquet sink keeps every run
+        if link is not None:
+            report.recorded_twice = link(athlete, report.import_id)
     except BaseException:
         # Log what can be logged, but never let a second failure (the disk that just filled
         # up) hide the first one.

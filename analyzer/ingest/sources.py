@@ -1,10 +1,14 @@
-"""Find the FIT payloads in whatever a runner points at: files, folders and export archives.
+"""Find the activity payloads in whatever a runner points at: files, folders and export archives.
 
 :func:`iter_payloads` walks any mix of paths and yields, one at a time, a :class:`Payload`
-(``name`` + ``data`` bytes) for every FIT file it finds, and a :class:`SourceProblem` for every
-member it skips (not a FIT file) or cannot read (corrupt or unsafe archive). It understands:
+(``name`` + ``data`` bytes) for every FIT, TCX or GPX file it finds, and a :class:`SourceProblem`
+for every member it skips (not an activity file) or cannot read (corrupt or unsafe archive). A
+file of a format we cannot use that is named on the command line is a failure whose reason says
+what to export instead (:func:`unusable_reason`); inside folders and exports such files (CSV
+tables, JSON, Apple Health's export.xml...) are skipped with the same reason. It understands:
 
-- ``.fit`` files in any letter case and gzip-compressed ``.fit.gz`` files;
+- ``.fit``, ``.tcx`` and ``.gpx`` files in any letter case, and gzip-compressed ``.fit.gz``,
+  ``.tcx.gz`` and ``.gpx.gz`` files (:func:`payload_format` tells the worker which reader);
 - folders, walked recursively in sorted order;
 - ``.zip`` archives, including archives inside archives. This covers Garmin Connect's
   "Export your data" (``DI_CONNECT/DI-Connect-Uploaded-Files/UploadedFiles_*.zip``), Garmin's
@@ -102,7 +106,7 @@ class Limits:
 
 @dataclass(frozen=True, slots=True)
 class Payload:
-    """The bytes of one FIT file and where they came from."""
+    """The bytes of one activity file (FIT, TCX or GPX) and where they came from."""
 
     name: str
     data: bytes
@@ -119,8 +123,8 @@ class SourceProblem:
     reason : str
         One line saying why.
     outcome : str
-        ``"skipped"`` (not a FIT file: GPX, TCX, JSON, CSV...) or ``"failed"`` (unreadable or
-        unsafe).
+        ``"skipped"`` (not an activity file: JSON, CSV...) or ``"failed"`` (unreadable,
+        unsafe, or a file of an unusable format named on the command line).
     error : AnalyzerError or None
         The error behind a failure (an :class:`UnsafeArchive` for limit breaches).
     """
@@ -134,19 +138,31 @@ class SourceProblem:
 Item = Payload | SourceProblem
 
 
+#: Activity formats read as they are, and gzip-compressed (Strava's bulk export gzips them).
+PLAIN_KINDS = ("fit", "tcx", "gpx")
+GZ_KINDS = tuple(f"{k}.gz" for k in PLAIN_KINDS)
+ACTIVITY_KINDS = PLAIN_KINDS + GZ_KINDS
+
+
 def classify(name: str) -> str | None:
-    """What a file name says it holds: ``"fit"``, ``"fit.gz"``, ``"zip"`` or None (skip)."""
+    """What a file name says it holds: one of :data:`ACTIVITY_KINDS`, ``"zip"`` or None."""
     lower = name.lower()
     base = lower.rsplit("/", 1)[-1]
     if base.startswith("._"):  # macOS AppleDouble metadata, not the file it shadows
         return None
-    if lower.endswith(".fit"):
-        return "fit"
-    if lower.endswith(".fit.gz"):
-        return "fit.gz"
-    if lower.endswith(".zip"):
-        return "zip"
+    for kind in ACTIVITY_KINDS + ("zip",):
+        if lower.endswith(f".{kind}"):
+            return kind
     return None
+
+
+def payload_format(name: str) -> str:
+    """The format of a payload by its name: ``"tcx"``, ``"gpx"`` or ``"fit"`` (the rest)."""
+    kind = classify(name.rsplit(MEMBER_SEP, 1)[-1]) or "fit"
+    return kind.removesuffix(".gz") if kind in ACTIVITY_KINDS else "fit"
+
+
+from analyzer.ingest.formats import unusable_reason  # noqa: E402
 
 
 def check_paths(paths: Iterable[str | os.PathLike]) -> list[Path]:
@@ -238,7 +254,7 @@ class _Walker:
             if path.is_dir():
                 files = list(walk_folder(path))
                 ok = [p for p, why in files if why is None]
-                self.on_discover(sum(classify(p.name) in ("fit", "fit.gz") for p in ok))
+                self.on_discover(sum(classify(p.name) in ACTIVITY_KINDS for p in ok))
                 for f, why in files:
                     if why is not None:
                         yield SourceProblem(str(f), NOT_READ + why, "skipped")
@@ -246,8 +262,12 @@ class _Walker:
                     yield from self._file(f)
                     if self.members > self.limits.max_import_members:
                         break  # (reported once, by the file that broke the limit)
+            elif classify(path.name) is None and not path.name.startswith("._"):
+                # Named on the command line: say clearly that it cannot be used, and why.
+                reason = unusable_reason(path.name)
+                yield SourceProblem(str(path), reason, "failed", UnsupportedExport(reason))
             else:
-                if classify(path.name) in ("fit", "fit.gz"):
+                if classify(path.name) in ACTIVITY_KINDS:
                     self.on_discover(1)
                 yield from self._file(path)
 
@@ -256,7 +276,7 @@ class _Walker:
         kind = classify(path.name)
         try:
             self._count(1, name)
-            if kind == "fit":
+            if kind in PLAIN_KINDS:
                 limit = self.limits.max_member_bytes
                 with open_regular(path) as fh:
                     size = os.fstat(fh.fileno()).st_size
@@ -267,7 +287,7 @@ class _Walker:
                         f"({_size(limit)})"
                     )
                 yield Payload(name, data)
-            elif kind == "fit.gz":
+            elif kind in GZ_KINDS:
                 with open_regular(path) as fh:
                     yield Payload(name, self._gunzip(fh, os.fstat(fh.fileno()).st_size, name))
             elif kind == "zip":
@@ -331,7 +351,7 @@ class _Walker:
                 )
             _check_overlap(zf.infolist(), name)
             self._count(len(infos), name)
-            self.on_discover(sum(classify(i.filename) in ("fit", "fit.gz") for i in infos))
+            self.on_discover(sum(classify(i.filename) in ACTIVITY_KINDS for i in infos))
             for info in infos:
                 member = f"{name}{MEMBER_SEP}{info.filename}"
                 try:
@@ -358,9 +378,9 @@ class _Walker:
                 f"{_size(limit)} per-member limit"
             )
         self._check_ratio(info.file_size, info.compress_size, member)
-        if kind == "fit":
+        if kind in PLAIN_KINDS:
             yield Payload(member, self._read(zf, info, member, limit))
-        elif kind == "fit.gz":
+        elif kind in GZ_KINDS:
             raw = self._read(zf, info, member, limit)
             yield Payload(member, self._gunzip(io.BytesIO(raw), len(raw), member))
         else:
@@ -433,9 +453,8 @@ def _name_size(info: zipfile.ZipInfo) -> int:
 def _skip(name: str) -> SourceProblem:
     base = name.rsplit(MEMBER_SEP, 1)[-1].rsplit("/", 1)[-1]
     if base.startswith("._") or "__MACOSX/" in name:
-        return SourceProblem(name, "macOS metadata (AppleDouble), not a FIT file", "skipped")
-    suffix = Path(base).suffix.lower() or "no extension"
-    return SourceProblem(name, f"not a FIT file ({suffix})", "skipped")
+        return SourceProblem(name, "macOS metadata (AppleDouble), not an activity", "skipped")
+    return SourceProblem(name, unusable_reason(name), "skipped")
 
 
 def _reason(exc: AnalyzerError, name: str) -> str:

@@ -73,11 +73,16 @@ def averages_version() -> str:
     return f"v{averages.VERSION}"
 
 
-def compute_averages(records: pd.DataFrame, session: Any = None) -> dict:
-    """``analyzer.metrics.averages.run_averages`` as a plain dict."""
+def compute_averages(
+    records: pd.DataFrame,
+    session: Any = None,
+    manufacturer: str | None = None,
+    product: str | None = None,
+) -> dict:
+    """``analyzer.metrics.averages.run_averages`` as a plain dict (the device picks the rule)."""
     from analyzer.metrics.averages import run_averages
 
-    return dict(run_averages(records, session))
+    return dict(run_averages(records, session, manufacturer=manufacturer, product=product))
 
 
 def compute_gait(records: pd.DataFrame, dynamics_source: str | None = None) -> tuple[dict, int]:
@@ -119,12 +124,11 @@ def decode_payload(
     """
     out = Decoded(name=name, activity_id=activity_id, size=len(data))
     try:
-        from analyzer.fit.activity import read_fit
         from analyzer.fit.dates import date_problem
 
-        act = read_fit(data, name=name, decoder=decoder, strict=strict)
-        out.notes = list(act.notes)
-        if act.partial is not None:
+        act = read_activity(data, name, decoder, strict=strict)
+        out.notes = list(getattr(act, "notes", None) or [])
+        if getattr(act, "partial", None) is not None:
             out.partial_reason, out.partial_offset = str(act.partial), act.partial.offset
         out.file_type = act.file_type
         out.meta = dict(act.meta)
@@ -149,7 +153,10 @@ def decode_payload(
                 date_problem=date_problem(run.session.get("start_time")),
             )
             try:
-                dec.averages, dec.avg_version = compute_averages(records, run.session), version
+                dec.averages = compute_averages(
+                    records, run.session, out.meta.get("manufacturer"), out.meta.get("product")
+                )
+                dec.avg_version = version
             except Exception:  # noqa: BLE001 - keep the run; Store.runs() recomputes (and shows why)
                 dec.averages, dec.avg_version = {}, None
             try:
@@ -180,6 +187,24 @@ def log_notes_of(dec: Decoded) -> list[str]:
     notes += dec.notes
     problems = dict.fromkeys(r.date_problem for r in dec.runs if r.date_problem)
     return notes + [date_note(p) for p in problems]
+
+
+def read_activity(data: bytes, name: str, decoder: str = "auto", *, strict: bool = False):
+    """The :class:`~analyzer.fit.activity.Activity` of one payload: FIT, TCX or GPX by name."""
+    from analyzer.ingest.sources import payload_format
+
+    fmt = payload_format(name)
+    if fmt == "tcx":
+        from analyzer.ingest.tcx import read_tcx
+
+        return read_tcx(data, name)
+    if fmt == "gpx":
+        from analyzer.ingest.gpx import read_gpx
+
+        return read_gpx(data, name)
+    from analyzer.fit.activity import read_fit
+
+    return read_fit(data, name=name, decoder=decoder, strict=strict)
 
 
 def quiet_worker() -> None:

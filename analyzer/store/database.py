@@ -38,13 +38,18 @@ import duckdb
 import pandas as pd
 
 from analyzer.errors import NotFound, StoreError
-from analyzer.schema import RECORD_COLUMNS, STRYD_COLUMNS
-from analyzer.store import check
-from analyzer.store.frames import contract_records, empty_records, session_series, utc
+from analyzer.store import check, duplicates
+from analyzer.store.frames import (
+    contract_records,
+    empty_records,
+    session_series,
+    utc,
+    where_runs,
+)
 from analyzer.store.writer import (
-    ADDED_COLUMNS,
     AVG_COLUMNS,
     FLAG_COLUMNS,
+    SOURCE_COLUMNS,
     WATCH_COLUMNS,
     log_rows,
     number,
@@ -78,41 +83,13 @@ RUN_ID_COLUMNS = (
     "elapsed_s",
     "n_records",
     "decoder",
+    "duplicate_of",
 ) + FLAG_COLUMNS
 #: Identity columns that start every row of :meth:`Store.gait`.
 GAIT_ID_COLUMNS = ("run_id", "athlete", "start_time", "dynamics_source", "distance_m", "timer_s")
 _RUNS_PER_QUERY = 64
 
-_SCHEMA = f"""
-CREATE TABLE IF NOT EXISTS store_meta (key VARCHAR PRIMARY KEY, value VARCHAR);
-CREATE SEQUENCE IF NOT EXISTS run_key_seq START 1;
-CREATE TABLE IF NOT EXISTS athletes (athlete VARCHAR PRIMARY KEY, created_at TIMESTAMP);
-CREATE TABLE IF NOT EXISTS activities (
-    activity_id VARCHAR PRIMARY KEY, athlete VARCHAR NOT NULL, source_name VARCHAR,
-    size_bytes BIGINT, file_type VARCHAR, sports VARCHAR, n_runs INTEGER,
-    time_created TIMESTAMP, manufacturer VARCHAR, product VARCHAR, serial_number VARCHAR,
-    software_version VARCHAR, dynamics_source VARCHAR, dynamics_sensor VARCHAR,
-    developer_apps VARCHAR, decoder VARCHAR, meta_json VARCHAR, import_id VARCHAR,
-    imported_at TIMESTAMP);
-CREATE TABLE IF NOT EXISTS runs (
-    run_id VARCHAR PRIMARY KEY, run_key BIGINT NOT NULL, activity_id VARCHAR NOT NULL,
-    session_index INTEGER, athlete VARCHAR, source_name VARCHAR, start_time TIMESTAMP,
-    end_time TIMESTAMP, sport VARCHAR, sub_sport VARCHAR, device VARCHAR, manufacturer VARCHAR,
-    product VARCHAR, dynamics_source VARCHAR, dynamics_sensor VARCHAR, has_dynamics BOOLEAN,
-    distance_m DOUBLE, timer_s DOUBLE, elapsed_s DOUBLE, n_records INTEGER, decoder VARCHAR,
-    {", ".join(f"{c} DOUBLE" for c in AVG_COLUMNS + WATCH_COLUMNS)},
-    avg_version VARCHAR, session_json VARCHAR);
-CREATE TABLE IF NOT EXISTS records (
-    run_key BIGINT NOT NULL, record_index INTEGER NOT NULL, timestamp TIMESTAMP,
-    {", ".join(f"{c} DOUBLE" for c in list(RECORD_COLUMNS)[1:] + list(STRYD_COLUMNS))});
-CREATE TABLE IF NOT EXISTS laps (run_key BIGINT NOT NULL, lap_index INTEGER NOT NULL);
-CREATE TABLE IF NOT EXISTS import_log (
-    import_id VARCHAR, logged_at TIMESTAMP, athlete VARCHAR, source_name VARCHAR,
-    outcome VARCHAR, detail VARCHAR, activity_id VARCHAR, n_runs INTEGER);
-CREATE TABLE IF NOT EXISTS gait_cache (
-    run_id VARCHAR, metric_version INTEGER, summary_json VARCHAR, computed_at TIMESTAMP,
-    PRIMARY KEY (run_id, metric_version));
-{ADDED_COLUMNS}"""
+from analyzer.store.ddl import SCHEMA as _SCHEMA  # noqa: E402 - the tables, in one place
 
 
 class Store:
@@ -163,6 +140,10 @@ class Store:
         try:
             check.check_existing(self.con, self.path)
             self.con.execute(_SCHEMA)
+            # Columns added since the first stores were made (duplicates, average sources).
+            added = {**duplicates.RUN_COLUMNS, **dict.fromkeys(SOURCE_COLUMNS, "VARCHAR")}
+            for name, sql_type in added.items():
+                self.con.execute(f"ALTER TABLE runs ADD COLUMN IF NOT EXISTS {name} {sql_type}")
             self.con.execute(
                 "INSERT OR IGNORE INTO store_meta VALUES ('schema_version', ?)", [SCHEMA_VERSION]
             )
@@ -249,6 +230,12 @@ class Store:
         """Write several decoded activities in one transaction; see :mod:`analyzer.store.writer`."""
         return write_batch(self, batch, athlete=athlete, import_id=import_id)
 
+    def link_duplicates(self, athlete: str, import_id: str) -> list[duplicates.Link]:
+        """Relink ``athlete``'s runs recorded twice (:func:`analyzer.store.duplicates.link`);
+        returns the links that involve a run of import ``import_id``."""
+        duplicates.link(self.con, athlete)
+        return duplicates.links_of_import(self.con, athlete, import_id)
+
     # -- queries ----------------------------------------------------------------------------
     def athletes(self) -> list[str]:
         """Athlete names, sorted."""
@@ -278,8 +265,12 @@ class Store:
             f"{self.path} holds several athletes ({', '.join(names)}); pick one with --athlete"
         )
 
-    def runs(self, athlete: str | None = None) -> pd.DataFrame:
-        """One row per run, oldest first: identity, totals, ``avg_*`` and ``watch_avg_*``.
+    def runs(self, athlete: str | None = None, *, include_duplicates: bool = False) -> pd.DataFrame:
+        """One row per run, oldest first: identity, totals, ``avg_*`` (with ``avg_*_source``:
+        "records" or "watch") and ``watch_avg_*``.
+
+        Runs recorded twice (:mod:`analyzer.store.duplicates`) appear once: the others carry
+        ``duplicate_of`` (the kept run's id) and are left out unless ``include_duplicates``.
 
         Raises
         ------
@@ -289,8 +280,8 @@ class Store:
         if athlete is not None:
             self.resolve_athlete(athlete)
         self._refresh_averages()
-        cols = RUN_ID_COLUMNS + AVG_COLUMNS + WATCH_COLUMNS
-        where, params = ("WHERE athlete = ?", [athlete]) if athlete is not None else ("", [])
+        cols = RUN_ID_COLUMNS + AVG_COLUMNS + SOURCE_COLUMNS + WATCH_COLUMNS
+        where, params = where_runs(athlete, include_duplicates=include_duplicates)
         df = self.con.execute(
             f"SELECT {', '.join(cols)} FROM runs {where} ORDER BY start_time, run_id", params
         ).df()
@@ -356,14 +347,17 @@ class Store:
         df = self.con.execute(f"SELECT * FROM import_log {where} ORDER BY logged_at", params).df()
         return utc(df, ("logged_at",))
 
-    def gait(self, athlete: str | None = None, *, undated: bool = False) -> pd.DataFrame:
+    def gait(
+        self, athlete: str | None = None, *, undated: bool = False, include_duplicates: bool = False
+    ) -> pd.DataFrame:
         """One row per run: :data:`GAIT_ID_COLUMNS`, :func:`analyzer.metrics.gait.summarize`, then the
         watch-style means (``avg_*``, :func:`analyzer.metrics.averages.run_averages`) beside the watch's
         own session averages (``watch_avg_*``), so one frame holds the robust medians and the
         numbers that can be checked against the device.
 
         Runs flagged ``date_unknown`` are left out unless ``undated`` (this feeds load and
-        baselines). Summaries are cached per (run_id, ``gait.METRIC_VERSION``), recomputed on change.
+        baselines), and runs recorded twice unless ``include_duplicates``. Summaries are cached
+        per (run_id, ``gait.METRIC_VERSION``) and recomputed when the version changes.
         """
         from analyzer.metrics import gait
 
@@ -371,10 +365,8 @@ class Store:
         if athlete is not None:
             self.resolve_athlete(athlete)
         self._refresh_averages()
-        where, params = ("WHERE athlete = ?", [athlete]) if athlete is not None else ("", [])
-        if not undated:
-            # The one place where runs without a usable date leave load, trends and baselines.
-            where = f"{where} {'AND' if where else 'WHERE'} NOT coalesce(date_unknown, false)"
+        # The one place where runs without a usable date leave load, trends and baselines.
+        where, params = where_runs(athlete, include_duplicates=include_duplicates, undated=undated)
         means = AVG_COLUMNS + WATCH_COLUMNS
         runs = self.con.execute(
             f"SELECT run_key, {', '.join((*GAIT_ID_COLUMNS, *means))} FROM runs {where} "
@@ -432,7 +424,8 @@ class Store:
         version = averages_version()
         stale = dict(
             self.con.execute(
-                "SELECT run_key, session_json FROM runs WHERE avg_version IS DISTINCT FROM ?",
+                "SELECT run_key, [session_json, manufacturer, product] FROM runs "
+                "WHERE avg_version IS DISTINCT FROM ?",
                 [version],
             ).fetchall()
         )
@@ -440,13 +433,19 @@ class Store:
             return
         rows = []
         for key, records in self._records_by_key(list(stale)):
-            session = check.loads(stale[key], self.path, "runs.session_json")
-            avgs = compute_averages(records, session_series(session))
-            rows.append([key] + [number(avgs.get(c)) for c in AVG_COLUMNS])
-        df = pd.DataFrame(rows, columns=["run_key", *AVG_COLUMNS]).astype({"run_key": "int64"})
-        df[list(AVG_COLUMNS)] = df[list(AVG_COLUMNS)].astype("float64")
+            session_json, manufacturer, product = stale[key]
+            session = check.loads(session_json, self.path, "runs.session_json")
+            avgs = compute_averages(records, session_series(session), manufacturer, product)
+            rows.append(
+                [key]
+                + [number(avgs.get(c)) for c in AVG_COLUMNS]
+                + [avgs.get(c) for c in SOURCE_COLUMNS]
+            )
+        df = pd.DataFrame(rows, columns=["run_key", *AVG_COLUMNS, *SOURCE_COLUMNS])
+        df = df.astype({"run_key": "int64", **dict.fromkeys(AVG_COLUMNS, "float64")})
+        df[list(SOURCE_COLUMNS)] = df[list(SOURCE_COLUMNS)].astype(object)
         df["avg_version"] = version
-        sets = ", ".join(f"{c} = _rows.{c}" for c in (*AVG_COLUMNS, "avg_version"))
+        sets = ", ".join(f"{c} = _rows.{c}" for c in (*AVG_COLUMNS, *SOURCE_COLUMNS, "avg_version"))
         self._in_transaction(
             f"UPDATE runs SET {sets} FROM _rows WHERE runs.run_key = _rows.run_key", df
         )

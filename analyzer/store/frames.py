@@ -38,3 +38,20 @@ def utc(df: pd.DataFrame, columns) -> pd.DataFrame:
             else:
                 df[col] = df[col].dt.tz_convert("UTC")
     return df
+
+
+def where_runs(
+    athlete: str | None, *, include_duplicates: bool = False, undated: bool = True
+) -> tuple[str, list]:
+    """The WHERE clause (and parameters) of a runs query: one athlete (all when None), runs
+    recorded twice left out unless ``include_duplicates``, runs without a usable date left out
+    unless ``undated``."""
+    parts, params = [], []
+    if athlete is not None:
+        parts.append("athlete = ?")
+        params.append(athlete)
+    if not include_duplicates:
+        parts.append("duplicate_of IS NULL")
+    if not undated:
+        parts.append("NOT coalesce(date_unknown, false)")
+    return ("WHERE " + " AND ".join(parts) if parts else ""), params

@@ -39,6 +39,8 @@ class Store(Protocol):
 
 
 AVG_COLUMNS = tuple(f"avg_{m}" for m in AVERAGE_METRICS)
+#: Where each ``avg_*`` came from: "records", "watch" (the session's own value) or NULL.
+SOURCE_COLUMNS = tuple(f"avg_{m}_source" for m in AVERAGE_METRICS)
 WATCH_COLUMNS = tuple(f"watch_avg_{m}" for m in AVERAGE_METRICS) + (
     "watch_avg_power_w",
     "watch_avg_heart_rate_bpm",
@@ -241,7 +243,7 @@ def activity_row(dec: Decoded, athlete: str, import_id: str) -> dict:
 def run_row(dec: Decoded, run, athlete: str, key: int) -> dict:
     """The ``runs`` row of one run of a decoded payload, keyed by ``run_key`` ``key``."""
     s, meta, records = run.session, dec.meta, run.records
-    has = any(c in records and records[c].notna().any() for c in DYNAMICS_COLUMNS)
+    n_dynamics = sum(bool(c in records and records[c].notna().any()) for c in DYNAMICS_COLUMNS)
     row = {
         "run_id": run.run_id,
         "run_key": key,
@@ -258,7 +260,8 @@ def run_row(dec: Decoded, run, athlete: str, key: int) -> dict:
         "product": text(meta.get("product")),
         "dynamics_source": text(meta.get("dynamics_source")),
         "dynamics_sensor": text(meta.get("dynamics_sensor")),
-        "has_dynamics": bool(has),
+        "has_dynamics": n_dynamics > 0,
+        "n_dynamics": n_dynamics,
         "distance_m": number(s.get("total_distance_m")),
         "timer_s": number(s.get("total_timer_s")),
         "elapsed_s": number(s.get("total_elapsed_s")),
@@ -273,6 +276,8 @@ def run_row(dec: Decoded, run, athlete: str, key: int) -> dict:
     }
     for col in AVG_COLUMNS:
         row[col] = number(run.averages.get(col))
+    for col in SOURCE_COLUMNS:
+        row[col] = text(run.averages.get(col))
     for col in WATCH_COLUMNS:
         row[col] = number(s.get(col))
     return row
