@@ -162,7 +162,7 @@ def payload_format(name: str) -> str:
     return kind.removesuffix(".gz") if kind in ACTIVITY_KINDS else "fit"
 
 
-from analyzer.ingest.formats import unusable_reason  # noqa: E402
+from analyzer.ingest.formats import APPLE_HEALTH, UNUSABLE, unusable_reason  # noqa: E402, F401
 
 
 def check_paths(paths: Iterable[str | os.PathLike]) -> list[Path]:

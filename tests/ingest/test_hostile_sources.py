@@ -210,7 +210,7 @@ def test_import_logs_and_lists_the_paths_not_read(hostile_folder, tmp_path, caps
     out = capsys.readouterr().out
     assert code == 0
     assert (
-        "  skipped:     8  (not FIT files: GPX, TCX, CSV, JSON...; 8 not read, listed below)\n"
+        "  skipped:     8  (not activity files: CSV, JSON...; 8 not read, listed below)\n"
         in out
     )
     assert "Not read (links out of the folder, special files):\n" in out
