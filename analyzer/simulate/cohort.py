@@ -140,7 +140,8 @@ def cohort(seed: int = 0, *, weeks: int = 52, size: str = "full") -> list[Scenar
 def _date(sc: Scenario, day: float | None) -> str | None:
     if day is None:
         return None
-    return (sc.start + timedelta(days=float(day))).isoformat().replace("+00:00", "Z")
+    when = (sc.start + timedelta(days=float(day))).replace(microsecond=0)
+    return when.isoformat().replace("+00:00", "Z")
 
 
 def change_truth(sc: Scenario, c: GaitChange, natural: float) -> dict:
