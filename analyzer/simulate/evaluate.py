@@ -12,8 +12,8 @@ issue-12 acceptance figures.
 What is read (and nothing else), so a renamed or added column cannot break the harness:
 
 - ``flag_changes`` rows: ``metric``, ``onset``, ``side``; whether a change is still on comes
-  from a boolean ``active`` column, else an ``end`` timestamp (NaT/None = still on), else is
-  inferred from ``n_runs`` (the event reaches the latest run with that metric);
+  from a boolean ``active`` or ``ongoing`` column, else an ``end`` timestamp (NaT/None = still
+  on), else is inferred from ``n_runs`` (the event reaches the latest run with that metric);
 - the :class:`~analyzer.risk.assessment.Assessment`: ``level`` (else ``index`` through
   ``risk.level_of``), ``index``, ``drivers[*].feature`` / ``.flagged``;
 - the :class:`~analyzer.plan.exercises.Plan`: ``side``.
@@ -37,8 +37,9 @@ def _metric_column(metric: str) -> str:
 
 
 def _is_active(row: pd.Series, cols: set, tr: pd.DataFrame) -> bool:
-    if "active" in cols:
-        return bool(row["active"])
+    for name in ("active", "ongoing"):
+        if name in cols:
+            return bool(row[name])
     if "end" in cols:
         end = row["end"]
         return end is None or pd.isna(end) or pd.Timestamp(end) >= tr["start_time"].max()
