@@ -115,9 +115,12 @@ def cohort(seed: int = 0, *, weeks: int = 52, size: str = "full") -> list[Scenar
             if group == "sudden":
                 kw["changes"] = (GaitChange("balance", onset, side * rng.uniform(1.0, 2.0)),)
             elif group == "counter":
-                # naturally 51.3 % L shifting right, or 51.1 % R shifting left
-                kw["balance_bias_pts"] = 1.3 if side > 0 else -1.1
-                size_pts = -side * rng.uniform(1.0, 2.0)
+                # naturally 51.3 % L shifting right, or 51.1 % R shifting left; the first of
+                # each pair stays on its natural side (toward 50/50), the second crosses over
+                bias = 1.3 if side > 0 else -1.1
+                stay = (1.0, min(1.25, abs(bias) - 0.02))
+                kw["balance_bias_pts"] = bias
+                size_pts = -side * rng.uniform(*(stay if i % 2 == 0 else (1.6, 2.0)))
                 kw["changes"] = (GaitChange("balance", onset, size_pts),)
             elif group == "gradual":
                 ramp = float(rng.uniform(21, 42))

@@ -60,7 +60,7 @@ def test_every_figure_is_computed_for_its_cases(evaluation):
     for r in evaluation["athletes"].values():
         weekly = r["points"]["weekly"]
         assert weekly and weekly[-1].asof == max(j.asof for j in weekly)
-        assert all(j.asof.dayofweek == 6 for j in weekly)  # Sunday week ends
+        assert all(j.asof.day_of_week == 6 for j in weekly)  # Sunday week ends
     breaks = [j for r in evaluation["athletes"].values() for j in r["points"]["break"]]
     assert breaks and all(j.n_runs > 0 for j in breaks)
 

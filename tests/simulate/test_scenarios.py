@@ -77,6 +77,8 @@ def test_counter_direction_runner_shifts_toward_the_other_side(data):
     assert natural in (51.3, 48.9)  # 51.3 % L or 51.1 % R
     assert (natural > 50) == (c["side"] == "right")
     assert c["toward_symmetry"] == (abs(c["new_balance_left_pct"] - 50) < abs(natural - 50))
+    # the first counter-direction runner moves toward 50/50 without crossing it (issue 12's case)
+    assert c["toward_symmetry"] and (c["new_balance_left_pct"] > 50) == (natural > 50)
 
 
 def test_gradual_shift_grows_over_three_to_six_weeks(data):
