@@ -254,13 +254,12 @@ def plan_runs(sc: Scenario, gait: GaitParams) -> list[RunPlan]:
         if race is not None and 5 not in days:
             days = sorted({*days[:-2], 5, 6}) if n > 2 else [5, 6]  # the race is on Saturday
         kinds = _kinds(t, len(days), days, rng)
-        if back is not None and back < 2:
+        if (back is not None and back < 2) or race is not None or t.marathon_week == w:
+            # no hard sessions in the first fortnight back or in a race week
             kinds = ["easy" if k in ("intervals", "tempo") else k for k in kinds]
         if race is not None:
-            kinds = ["easy" if k in ("intervals", "tempo") else k for k in kinds]
             kinds[days.index(5)] = race
         if t.marathon_week == w:
-            kinds = ["easy" if k in ("intervals", "tempo") else k for k in kinds]
             kinds[-1] = "marathon"
         long_min = _long_minutes(t, w, minutes)
         rest = max(minutes - long_min, 25.0 * (len(days) - 1)) / max(len(days) - 1, 1)
