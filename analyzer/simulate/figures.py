@@ -323,7 +323,10 @@ def _before_onset(results: dict, out: dict) -> None:
             for e in _distinct(events)
         )
     out["flags_before_onset_per_athlete_year"] = _figure(
-        "flags_before_onset_per_athlete_year", n / years if years else None, int(years > 0)
+        "flags_before_onset_per_athlete_year",
+        n / years if years else None,
+        int(years > 0),
+        "" if years else "needs weekly judgements before the onsets (--stride 1)",
     )
 
 
