@@ -94,10 +94,38 @@ def register(sub) -> None:
     common.athlete_arg(p, help="only this athlete (default: every athlete in the store)")
     common.store_arg(p)
     common.json_arg(p)
+    p.add_argument(
+        "--accept-baseline",
+        nargs="?",
+        const="all",
+        default=None,
+        metavar="METRIC",
+        help=(
+            "accept the current level as the new personal reference, for METRIC (one of "
+            "gct_balance_left_pct, cadence_spm, stance_time_ms, vertical_oscillation_mm, "
+            "step_length_mm, vertical_ratio_pct) or every metric; needs --athlete when the "
+            "store holds several athletes. The new reference starts at the onset of the flagged "
+            "change (or at the latest run, or at --accept-from)"
+        ),
+    )
+    p.add_argument(
+        "--accept-from",
+        default=None,
+        type=_date,
+        metavar="DATE",
+        help="with --accept-baseline: start the new reference at DATE (YYYY-MM-DD, UTC)",
+    )
     p.set_defaults(func=cmd_trends)
 
 
-def athlete_trends(gait_df: pd.DataFrame, athlete: str) -> dict[str, Any]:
+def _date(text: str) -> pd.Timestamp:
+    try:
+        return pd.Timestamp(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a date; use YYYY-MM-DD") from None
+
+
+def athlete_trends(gait_df: pd.DataFrame, athlete: str, accepted=None) -> dict[str, Any]:
     """Everything ``analyzer trends`` shows for one athlete, as a JSON-able dict.
 
     Parameters
@@ -106,12 +134,14 @@ def athlete_trends(gait_df: pd.DataFrame, athlete: str) -> dict[str, Any]:
         ``Store.gait(athlete)`` rows.
     athlete : str
         The athlete's name.
+    accepted : DataFrame, optional
+        ``Store.accepted_baselines(athlete)``.
     """
     from analyzer.metrics import gait, load
     from analyzer.metrics.normalise import current_vs_baseline
 
-    tr = gait.trends(gait_df)
-    changes = gait.flag_changes(tr)
+    tr = gait.trends(gait_df, accepted=accepted)
+    changes = gait.flag_changes(tr, accepted=accepted)
     cvb = current_vs_baseline(tr)
     weekly = load.weekly(tr) if len(tr) else pd.DataFrame()
     ref = tr["ref_speed_mps"].iloc[0] if len(tr) else math.nan
@@ -134,13 +164,19 @@ def athlete_trends(gait_df: pd.DataFrame, athlete: str) -> dict[str, Any]:
 def cmd_trends(args: argparse.Namespace) -> int:
     """Run ``analyzer trends``; returns the exit code."""
     with common.open_store(args) as store:
+        if args.accept_baseline is not None:
+            return _accept(store, args)
         if args.athlete is not None:
             names = [store.resolve_athlete(args.athlete)]
         else:
             names = store.athletes()
             if not names:
                 raise NotFound(f"{store.path} holds no runs yet; run `analyzer import PATH` first")
-        data = {"athletes": [athlete_trends(store.gait(n), n) for n in names]}
+        data = {
+            "athletes": [
+                athlete_trends(store.gait(n), n, store.accepted_baselines(n)) for n in names
+            ]
+        }
     if args.json:
         print(json.dumps(data, indent=2, allow_nan=False))
         return EXIT_OK
@@ -149,6 +185,24 @@ def cmd_trends(args: argparse.Namespace) -> int:
     console = Console()
     for item in data["athletes"]:
         _render(item, console)
+    return EXIT_OK
+
+
+def _accept(store, args: argparse.Namespace) -> int:
+    """``trends --accept-baseline [METRIC]``: store the acceptance and say what it means."""
+    metric = None if args.accept_baseline == "all" else args.accept_baseline
+    asof = args.accept_from
+    athlete = store.resolve_athlete(args.athlete)
+    when = store.accept_baseline(athlete, metric, asof=asof)
+    what = "every metric" if metric is None else metric
+    msg = (
+        f"Accepted a new reference for {athlete} ({what}) from {when:%Y-%m-%d}: runs from that "
+        "date on build the new reference, and earlier changes are no longer reported."
+    )
+    if args.json:
+        print(json.dumps({"athlete": athlete, "metric": metric, "asof": when.isoformat()}))
+    else:
+        print(msg)
     return EXIT_OK
 
 

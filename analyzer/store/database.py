@@ -39,6 +39,7 @@ import pandas as pd
 
 from analyzer.errors import NotFound, StoreError
 from analyzer.schema import RECORD_COLUMNS, STRYD_COLUMNS
+from analyzer.store.baselines import TABLE_SQL, BaselineMixin
 from analyzer.store.writer import AVG_COLUMNS, WATCH_COLUMNS, log_rows, number, write_batch
 
 if TYPE_CHECKING:
@@ -73,7 +74,8 @@ RUN_ID_COLUMNS = (
 GAIT_ID_COLUMNS = ("run_id", "athlete", "start_time", "dynamics_source", "distance_m", "timer_s")
 _RUNS_PER_QUERY = 64
 
-_SCHEMA = f"""
+_SCHEMA = (
+    f"""
 CREATE TABLE IF NOT EXISTS store_meta (key VARCHAR PRIMARY KEY, value VARCHAR);
 CREATE SEQUENCE IF NOT EXISTS run_key_seq START 1;
 CREATE TABLE IF NOT EXISTS athletes (athlete VARCHAR PRIMARY KEY, created_at TIMESTAMP);
@@ -103,9 +105,11 @@ CREATE TABLE IF NOT EXISTS gait_cache (
     run_id VARCHAR, metric_version INTEGER, summary_json VARCHAR, computed_at TIMESTAMP,
     PRIMARY KEY (run_id, metric_version));
 """
+    + TABLE_SQL
+)
 
 
-class Store:
+class Store(BaselineMixin):
     """An analyzer database (a DuckDB file), opened read-write; use as a context manager.
 
     Parameters
