@@ -6,9 +6,13 @@
         {"athlete": str, "n_runs": int, "ref_speed_mps": float | null,
          "current_vs_baseline": [{"metric": str, "unit": str, "recent": float | null,
                                   "baseline": float | null, "change": float | null,
-                                  "n_recent": int, "n_baseline": int}, ...],
+                                  "n_recent": int, "n_baseline": int,
+                                  "recent_start", "recent_end", "baseline_start",
+                                  "baseline_end": ISO-8601 UTC | null}, ...],
          "changes": [{"metric": str, "onset": ISO-8601 UTC, "side": "left"|"right"|"higher"|
-                      "lower", "size": float, "n_runs": int, "baseline": float}, ...],
+                      "lower", "size": float, "n_runs": int, "baseline": float,
+                      "last": ISO-8601 UTC, "ongoing": bool, "reference_start",
+                      "reference_end": ISO-8601 UTC, "toward_even": bool | null}, ...],
          "runs": [{"run_id", "start_time", "distance_m", "timer_s", "dynamics_source",
                    "speed_median_mps", "<m>_median", "<m>_at_ref", "<m>_resid" for the five
                    normalised metrics, "gct_balance_left_median_pct", "gct_balance_baseline_pct",
@@ -19,7 +23,13 @@
 
 Numbers are in the units of their names; NaN becomes null. Metrics in ``current_vs_baseline``
 are the speed-normalised values (``cadence_spm`` means cadence at the reference speed) plus the
-GCT balance run medians (``gct_balance_left_pct``).
+GCT balance run medians (``gct_balance_left_pct``). The "baseline" is the runner's frozen
+reference period (their first four weeks per sensor, or from an accepted baseline on), and
+changes are found by a two-sided CUSUM (:mod:`analyzer.metrics.change`): GCT balance from 0.8
+points, cadence at the reference speed from 3 spm, the other metrics from 5 %.
+
+``--accept-baseline [METRIC]`` stores that the runner accepts the current level as their new
+reference (``Store.accept_baseline``) and prints one line.
 """
 
 from __future__ import annotations
@@ -233,7 +243,13 @@ def _render(item: dict[str, Any], console) -> None:
         "the runner's median pace, at which every run is compared."
     )
 
-    t = Table(title="Last week against the personal baseline (previous 5 weeks)")
+    refs = {
+        (r["baseline_start"] or "")[:10] + " to " + (r["baseline_end"] or "")[:10]
+        for r in item["current_vs_baseline"]
+        if r["baseline_start"]
+    }
+    period = ", ".join(sorted(refs)) or "not complete yet"
+    t = Table(title=f"Last week against your reference ({period})")
     for col in ("metric", "unit", "last week", "baseline", "change"):
         t.add_column(col, justify="left" if col in ("metric", "unit") else "right")
     for row in item["current_vs_baseline"]:
@@ -251,26 +267,28 @@ def _render(item: dict[str, Any], console) -> None:
     console.print(t)
 
     if item["changes"]:
-        c = Table(title="New sustained changes")
-        for col in ("metric", "onset", "side", "size", "runs"):
+        c = Table(title="Changes against your reference")
+        for col in ("metric", "from", "until", "toward", "size", "runs"):
             c.add_column(col)
         for ev in item["changes"]:
+            toward = ev["side"] + (" (toward even)" if ev.get("toward_even") else "")
             c.add_row(
                 _LABELS.get(ev["metric"], ev["metric"]),
                 ev["onset"][:10],
-                ev["side"],
-                _fmt(ev["size"], ".2f", signed=True),
+                "ongoing" if ev.get("ongoing") else (ev.get("last") or "")[:10],
+                toward,
+                _fmt(abs(ev["size"]), ".2f"),
                 str(ev["n_runs"]),
             )
         console.print(c)
     else:
-        console.print("No new sustained changes against the personal baseline.")
+        console.print("No changes against your reference.")
 
     r = Table(
-        title=f"Recent runs: gait at {_fmt(ref, '.2f')} m/s; GCT balance % left vs baseline",
+        title=f"Recent runs: gait at {_fmt(ref, '.2f')} m/s; GCT balance % left vs reference",
         box=box.SIMPLE_HEAD,
     )
-    for col in ("date", "m/s", "cad", "GCT", "VO", "VR", "bal", "base", "chg", "flag"):
+    for col in ("date", "m/s", "cad", "GCT", "VO", "VR", "bal", "ref", "chg", "flag"):
         r.add_column(col, justify="right")
     for run in item["runs"][-RECENT_RUNS:]:
         r.add_row(
@@ -288,7 +306,7 @@ def _render(item: dict[str, Any], console) -> None:
     console.print(r)
 
     w = Table(title="Weekly load (distance)", box=box.SIMPLE_HEAD)
-    for col in ("week", "km", "hours", "runs", "ACWR", "ACWR uncoupled", "vs last week %"):
+    for col in ("week", "km", "hours", "runs", "ACWR coupled", "ACWR uncoupled", "vs last week %"):
         w.add_column(col, justify="right")
     for wk in item["weekly_load"][-RECENT_WEEKS:]:
         w.add_row(

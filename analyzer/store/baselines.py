@@ -2,8 +2,8 @@
 
 Change detection (:mod:`analyzer.metrics.change`) compares every run with a frozen reference
 period; when a change is real and here to stay (new shoes, a healed injury), the runner can
-accept the new level. Each acceptance is one row ``(athlete, metric, asof, accepted_at)``;
-``metric`` NULL means every metric. A new reference period starts at ``asof``.
+accept the new level. Each acceptance is one row ``(athlete, metric, accepted_from, accepted_at)``;
+``metric`` NULL means every metric. A new reference period starts at ``accepted_from``.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from analyzer.errors import AnalyzerError
 #: Table kept in the store (created with the store schema).
 TABLE_SQL = (
     "CREATE TABLE IF NOT EXISTS baseline_accepts (athlete VARCHAR NOT NULL, metric VARCHAR, "
-    "asof TIMESTAMP NOT NULL, accepted_at TIMESTAMP);"
+    "accepted_from TIMESTAMP NOT NULL, accepted_at TIMESTAMP);"
 )
 
 
@@ -71,9 +71,11 @@ class BaselineMixin:
     def accepted_baselines(self, athlete: str) -> pd.DataFrame:
         """Accepted baselines of one athlete: columns ``metric`` (None = all), ``asof`` (UTC)."""
         df = self.con.execute(
-            "SELECT metric, asof FROM baseline_accepts WHERE athlete = ? ORDER BY asof",
+            "SELECT metric, accepted_from FROM baseline_accepts WHERE athlete = ? "
+            "ORDER BY accepted_from",
             [athlete],
         ).df()
+        df = df.rename(columns={"accepted_from": "asof"})
         df["asof"] = pd.to_datetime(df["asof"]).dt.tz_localize("UTC")
         df["metric"] = df["metric"].astype("object").where(df["metric"].notna(), None)
         return df
