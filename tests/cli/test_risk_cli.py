@@ -156,9 +156,7 @@ def test_balanced_athlete_stays_low(world):
 
 
 def test_imbalance_athlete_gets_frontal_plane_stabilisers_on_the_left(world):
-    from analyzer.plan.exercises import BY_ID, FRONTAL_PLANE, recommend
-
-    from analyzer.plan.exercises import GROUPS
+    from analyzer.plan.exercises import BY_ID, FRONTAL_PLANE, GROUPS, recommend
 
     plan = recommend(_assess(world, "imbalance", _onset(world) + pd.Timedelta(days=21)))
     # The shift grows with fatigue, so the stabiliser-endurance group (which adds hip circles)
