@@ -99,6 +99,8 @@ timestamps are ISO-8601 strings in UTC (``"2026-03-02T07:15:00Z"``); weeks start
                        "runs_without_dynamics": [{"run_id", "start_time", "source_name",
                                                   "device"}],
                        "developer_fields": [str], "notes": [str]},
+      "plan_so_far": null | <analyzer.report.followup.plan_so_far: the stored plan, each
+                     exercise's step, adherence, the safety stop, "did it work?">,
       "disclaimer": [str]
     }
 
@@ -112,7 +114,10 @@ JSON shape of the team page (``kind`` ``"team_report"``)
                    "index": float|null, "level": str|null, "top_exercise": str|null,
                    "file": str|null,            # the athlete's HTML file, relative to the page
                    "error": str|null,           # why there is no score for this athlete
-                   "stale": str|null}],         # warning when the latest run is > 4 weeks old
+                   "stale": str|null,           # warning when the latest run is > 4 weeks old
+                   "adherence": float|null,     # share of planned sessions done (stored plan)
+                   "open_pain": [str],          # unresolved pain entries, as text
+                   "referral": bool}],          # the safety stop applies: see a physio
      "disclaimer": [str]}
 
 ``analyzer report --all --json`` prints the team dict with one more key, ``"reports"``: each
@@ -131,7 +136,7 @@ from pathlib import Path
 from typing import Any
 
 from analyzer.errors import AnalyzerError, NotEnoughData
-from analyzer.report import advice, quality, sections
+from analyzer.report import advice, followup, quality, sections
 
 __all__ = ["SCHEMA_VERSION", "build", "team", "athlete_filename", "write_athlete", "write_team"]
 
@@ -236,6 +241,7 @@ def build(store, athlete: str | None = None, *, model=None) -> dict[str, Any]:
             "load": sections.load_section(weekly),
             "plan": advice.plan_section(plan, reason=reason),
             "data_quality": quality.data_quality(runs, gait_df, _developer_fields(store, athlete)),
+            "plan_so_far": followup.plan_so_far(store, athlete, trends_df=trends_df),
             "disclaimer": list(advice.DISCLAIMER),
         }
     )
@@ -266,10 +272,14 @@ def team_from_reports(reports: dict[str, dict | str], files: dict[str, str] | No
                     "file": files.get(name),
                     "error": data,
                     "stale": None,
+                    "adherence": None,
+                    "open_pain": [],
+                    "referral": False,
                 }
             )
             continue
         items = data["plan"]["items"]
+        so_far = data.get("plan_so_far") or {}
         rows.append(
             {
                 "athlete": name,
@@ -281,6 +291,9 @@ def team_from_reports(reports: dict[str, dict | str], files: dict[str, str] | No
                 "file": files.get(name),
                 "error": data["risk"]["reason"],
                 "stale": (data.get("stale") or {}).get("warning"),
+                "adherence": (so_far.get("adherence") or {}).get("share"),
+                "open_pain": [p["text"] for p in so_far.get("open_pain") or []],
+                "referral": bool((so_far.get("safety") or {}).get("stop")),
             }
         )
     return {
