@@ -219,6 +219,7 @@ def _balance(df, recent, feats, ctx) -> None:
         away = abs(now - 50) - abs(ref - 50)
         ctx.update(
             balance_reference_pct=ref,
+            balance_baseline_pct=ref,  # the same reference, under its earlier name
             balance_recent_pct=now,
             balance_change_pts=moved,
             balance_away_pts=away,
