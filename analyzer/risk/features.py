@@ -67,8 +67,9 @@ import numpy as np
 import pandas as pd
 
 from analyzer.errors import NotEnoughData
-from analyzer.metrics import change, load, normalise
-from analyzer.risk.texts import FEATURE_INFO, describe, iso_day
+from analyzer.metrics import change, normalise
+from analyzer.risk.loadfeatures import load_drivers
+from analyzer.risk.texts import FEATURE_INFO, OK, describe, iso_day
 
 __all__ = [
     "FEATURES",
@@ -107,18 +108,7 @@ GARMIN_CADENCE_GREEN_MIN_SPM = 164.0
 #: HRM strap 7.5-8.6 %, Running Dynamics Pod 8.4-10.0 %. Wrist and Stryd use the strap band.
 GARMIN_VR_GREEN_MAX_PCT: dict[str, float] = {"chest_strap": 8.6, "pod": 10.0}
 GARMIN_VR_GREEN_MAX_DEFAULT_PCT = 8.6
-#: Upper end of the ACWR "sweet spot" [-]; Gabbett 2016, BJSM 50:273 (>=1.5 is his "danger zone").
-GABBETT_ACWR_SWEET_SPOT_MAX = 1.3
-#: Distance progression above which Nielsen et al. 2014 (JOSPT) saw HR 1.59 (95 % CI
-#: 0.96-2.66, not significant) for distance-related injuries [%].
-NIELSEN_PROGRESSION_PCT = 30.0
-#: Saturation of the load features: beyond ACWR 2.3 (excess 1.0) or +130 % the numbers say more
-#: about a thin chronic window than about risk. The contested drivers together are also capped
-#: in the model (``priors.json`` "contested").
-ACWR_EXCESS_CAP = 1.0
-PROGRESSION_EXCESS_CAP_PCT = 100.0
-
-OK = "ok"
+#: The load thresholds live with the load drivers (re-exported here).
 
 
 def to_utc(ts) -> pd.Timestamp:
@@ -353,62 +343,6 @@ def _gait(df, recent, feats, ctx) -> None:
         feats[name] = ctx["vr_recent_pct"] - vr_max
 
 
-def _load(df, weekly_df, asof, feats, ctx) -> None:
-    names = ("acwr_excess", "progression_excess_pct")
-    ctx.update(acwr=math.nan, progression_pct=math.nan, building_back=None)
-    if weekly_df is None or len(weekly_df) == 0:
-        for n in names:
-            ctx["status"][n] = "not enough data: no weekly training load"
-        return
-    base = load.chronic_base(weekly_df, asof)
-    window = {"start": iso_day(base["start"]), "end": iso_day(base["end"])}
-    brk = load.building_back(df["start_time"], asof)
-    ctx["chronic_base"] = {**base, "start": window["start"], "end": window["end"]}
-    if not base["ok"]:
-        if brk is not None:
-            weeks = brk["break_days"] / 7
-            ctx["building_back"] = {
-                "break_start": iso_day(brk["break_start"]),
-                "break_end": iso_day(brk["break_end"]),
-                "break_weeks": round(weeks, 1),
-                "runs_since": brk["runs_since"],
-            }
-            status = (
-                f"building back: {brk['runs_since']} run(s) since {iso_day(brk['break_end'])} "
-                f"after a {weeks:.0f}-week break; load ratios need a chronic base again (runs in "
-                f"{load.BASE_WEEKS_WITH_RUNS} of {load.BASE_WEEKS} weeks and "
-                f"{load.BASE_MIN_RUNS} runs)"
-            )
-        else:
-            status = (
-                f"not enough data: a chronic base needs runs in {load.BASE_WEEKS_WITH_RUNS} of "
-                f"the {load.BASE_WEEKS} weeks before this one and {load.BASE_MIN_RUNS} runs "
-                f"({base['weeks_with_runs']} weeks, {base['runs']} runs from {window['start']} "
-                f"to {window['end']})"
-            )
-        for n in names:
-            ctx["status"][n] = status
-            ctx["dates"][n] = {"chronic": window}
-        return
-    idx = pd.to_datetime(weekly_df.index, utc=True)
-    mask = (idx <= asof) & (idx > asof - pd.Timedelta(days=14))
-    recent = weekly_df.loc[np.asarray(mask)]
-    acwr = _col(recent, "acwr_uncoupled")
-    prog = _col(recent, "progression_pct")
-    weeks = {"start": iso_day(idx[np.asarray(mask)].min()), "end": iso_day(asof)}
-    for n, series in zip(names, (acwr, prog), strict=True):
-        ctx["dates"][n] = {"weeks": weeks, "chronic": window}
-        ctx["status"][n] = (
-            OK if series.notna().any() else "not enough data: no ratio for the last two weeks"
-        )
-    a = float(acwr.max()) if acwr.notna().any() else math.nan
-    p = float(prog.max()) if prog.notna().any() else math.nan
-    prior = _col(weekly_df.loc[np.asarray(idx < (idx[np.asarray(mask)].min()))], "distance_km")
-    ctx.update(acwr=a, progression_pct=p, chronic_weekly_km=float(prior.tail(3).mean()))
-    feats["acwr_excess"] = min(a - GABBETT_ACWR_SWEET_SPOT_MAX, ACWR_EXCESS_CAP)
-    feats["progression_excess_pct"] = min(p - NIELSEN_PROGRESSION_PCT, PROGRESSION_EXCESS_CAP_PCT)
-
-
 def compute(
     trends_df: pd.DataFrame, weekly_df: pd.DataFrame | None = None, *, asof=None
 ) -> tuple[pd.Series, dict[str, Any]]:
@@ -462,7 +396,7 @@ def compute(
     feats = dict.fromkeys(FEATURES, math.nan)
     _balance(df, recent, feats, ctx)
     _gait(df, recent, feats, ctx)
-    _load(df, weekly_df, asof, feats, ctx)
+    load_drivers(df, weekly_df, asof, feats, ctx)
     for f in FEATURES:
         if ctx["status"].get(f, OK) != OK:
             feats[f] = math.nan

@@ -13,6 +13,9 @@ from typing import Any
 
 import pandas as pd
 
+#: The status of a driver with enough data.
+OK = "ok"
+
 #: Smallest cadence drop at the reference speed that flags the cadence driver [%]: 3 spm of a
 #: typical 172 spm, the same size ``analyzer trends`` flags (normalise.MIN_CADENCE_SHIFT_SPM).
 CADENCE_FLAG_PCT = 1.7
