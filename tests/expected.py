@@ -58,4 +58,5 @@ WEEKLY_COLUMNS = [
     "acwr_coupled",
     "acwr_uncoupled",
     "progression_2wk_pct",
+    "progression_pct",
 ]

@@ -17,11 +17,18 @@ def synth_trends(
     vr_pct: float = 8.0,
     start: str = "2026-01-01",
     noise: float = 1.0,
+    base: float = 50.0,
+    distance_km=10.0,
+    dynamics_source="chest_strap",
 ) -> pd.DataFrame:
-    """A gait.trends-like frame: one run every 2 days, optional balance shift toward the left."""
+    """A gait.trends-like frame: one run every 2 days, optional balance shift toward the left.
+
+    ``base`` is the runner's natural balance [% L]; ``distance_km`` and ``dynamics_source`` may be
+    one value or one per run.
+    """
     rng = np.random.default_rng(seed)
     t = pd.date_range(start, periods=n, freq="2D", tz="UTC")
-    bal = 50 + noise * rng.normal(0, 0.15, n)
+    bal = base + noise * rng.normal(0, 0.15, n)
     drift = noise * rng.normal(0, 0.1, n)
     if onset is not None:
         bal[onset:] += shift_pts
@@ -29,9 +36,9 @@ def synth_trends(
     return pd.DataFrame(
         {
             "start_time": t,
-            "distance_m": 10_000.0,
-            "timer_s": 3000.0,
-            "dynamics_source": "chest_strap",
+            "distance_m": np.broadcast_to(np.asarray(distance_km, dtype=float) * 1000.0, (n,)),
+            "timer_s": np.broadcast_to(np.asarray(distance_km, dtype=float) * 300.0, (n,)),
+            "dynamics_source": np.broadcast_to(np.asarray(dynamics_source, dtype=object), (n,)),
             "gct_balance_left_median_pct": bal,
             "gct_balance_dev_pts": bal - 50,
             "drift_gct_balance_left_pts": drift,

@@ -6,9 +6,13 @@
         {"athlete": str, "n_runs": int, "ref_speed_mps": float | null,
          "current_vs_baseline": [{"metric": str, "unit": str, "recent": float | null,
                                   "baseline": float | null, "change": float | null,
-                                  "n_recent": int, "n_baseline": int}, ...],
+                                  "n_recent": int, "n_baseline": int,
+                                  "recent_start", "recent_end", "baseline_start",
+                                  "baseline_end": ISO-8601 UTC | null}, ...],
          "changes": [{"metric": str, "onset": ISO-8601 UTC, "side": "left"|"right"|"higher"|
-                      "lower", "size": float, "n_runs": int, "baseline": float}, ...],
+                      "lower", "size": float, "n_runs": int, "baseline": float,
+                      "last": ISO-8601 UTC, "ongoing": bool, "reference_start",
+                      "reference_end": ISO-8601 UTC, "toward_even": bool | null}, ...],
          "runs": [{"run_id", "start_time", "distance_m", "timer_s", "dynamics_source",
                    "speed_median_mps", "<m>_median", "<m>_at_ref", "<m>_resid" for the five
                    normalised metrics, "gct_balance_left_median_pct", "gct_balance_baseline_pct",
@@ -19,7 +23,13 @@
 
 Numbers are in the units of their names; NaN becomes null. Metrics in ``current_vs_baseline``
 are the speed-normalised values (``cadence_spm`` means cadence at the reference speed) plus the
-GCT balance run medians (``gct_balance_left_pct``).
+GCT balance run medians (``gct_balance_left_pct``). The "baseline" is the runner's frozen
+reference period (their first four weeks per sensor, or from an accepted baseline on), and
+changes are found by a two-sided CUSUM (:mod:`analyzer.metrics.change`): GCT balance from 0.8
+points, cadence at the reference speed from 3 spm, the other metrics from 5 %.
+
+``--accept-baseline [METRIC]`` stores that the runner accepts the current level as their new
+reference (``Store.accept_baseline``) and prints one line.
 """
 
 from __future__ import annotations
@@ -95,10 +105,38 @@ def register(sub) -> None:
     common.athlete_arg(p, help="only this athlete (default: every athlete in the store)")
     common.store_arg(p)
     common.json_arg(p)
+    p.add_argument(
+        "--accept-baseline",
+        nargs="?",
+        const="all",
+        default=None,
+        metavar="METRIC",
+        help=(
+            "accept the current level as the new personal reference, for METRIC (one of "
+            "gct_balance_left_pct, cadence_spm, stance_time_ms, vertical_oscillation_mm, "
+            "step_length_mm, vertical_ratio_pct) or every metric; needs --athlete when the "
+            "store holds several athletes. The new reference starts at the onset of the flagged "
+            "change (or at the latest run, or at --accept-from)"
+        ),
+    )
+    p.add_argument(
+        "--accept-from",
+        default=None,
+        type=_date,
+        metavar="DATE",
+        help="with --accept-baseline: start the new reference at DATE (YYYY-MM-DD, UTC)",
+    )
     p.set_defaults(func=cmd_trends)
 
 
-def athlete_trends(gait_df: pd.DataFrame, athlete: str) -> dict[str, Any]:
+def _date(text: str) -> pd.Timestamp:
+    try:
+        return pd.Timestamp(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a date; use YYYY-MM-DD") from None
+
+
+def athlete_trends(gait_df: pd.DataFrame, athlete: str, accepted=None) -> dict[str, Any]:
     """Everything ``analyzer trends`` shows for one athlete, as a JSON-able dict.
 
     Parameters
@@ -107,12 +145,14 @@ def athlete_trends(gait_df: pd.DataFrame, athlete: str) -> dict[str, Any]:
         ``Store.gait(athlete)`` rows.
     athlete : str
         The athlete's name.
+    accepted : DataFrame, optional
+        ``Store.accepted_baselines(athlete)``.
     """
     from analyzer.metrics import gait, load
     from analyzer.metrics.normalise import current_vs_baseline
 
-    tr = gait.trends(gait_df)
-    changes = gait.flag_changes(tr)
+    tr = gait.trends(gait_df, accepted=accepted)
+    changes = gait.flag_changes(tr, accepted=accepted)
     cvb = current_vs_baseline(tr)
     weekly = load.weekly(tr) if len(tr) else pd.DataFrame()
     ref = tr["ref_speed_mps"].iloc[0] if len(tr) else math.nan
@@ -135,13 +175,19 @@ def athlete_trends(gait_df: pd.DataFrame, athlete: str) -> dict[str, Any]:
 def cmd_trends(args: argparse.Namespace) -> int:
     """Run ``analyzer trends``; returns the exit code."""
     with common.open_store(args) as store:
+        if args.accept_baseline is not None:
+            return _accept(store, args)
         if args.athlete is not None:
             names = [store.resolve_athlete(args.athlete)]
         else:
             names = store.athletes()
             if not names:
                 raise NotFound(f"{store.path} holds no runs yet; run `analyzer import PATH` first")
-        data = {"athletes": [athlete_trends(store.gait(n), n) for n in names]}
+        data = {
+            "athletes": [
+                athlete_trends(store.gait(n), n, store.accepted_baselines(n)) for n in names
+            ]
+        }
     if args.json:
         print(json.dumps(data, indent=2, allow_nan=False))
         return EXIT_OK
@@ -150,6 +196,24 @@ def cmd_trends(args: argparse.Namespace) -> int:
     console = Console()
     for item in data["athletes"]:
         _render(item, console)
+    return EXIT_OK
+
+
+def _accept(store, args: argparse.Namespace) -> int:
+    """``trends --accept-baseline [METRIC]``: store the acceptance and say what it means."""
+    metric = None if args.accept_baseline == "all" else args.accept_baseline
+    asof = args.accept_from
+    athlete = store.resolve_athlete(args.athlete)
+    when = store.accept_baseline(athlete, metric, asof=asof)
+    what = "every metric" if metric is None else metric
+    msg = (
+        f"Accepted a new reference for {athlete} ({what}) from {when:%Y-%m-%d}: runs from that "
+        "date on build the new reference, and earlier changes are no longer reported."
+    )
+    if args.json:
+        print(json.dumps({"athlete": athlete, "metric": metric, "asof": when.isoformat()}))
+    else:
+        print(msg)
     return EXIT_OK
 
 
@@ -180,7 +244,13 @@ def _render(item: dict[str, Any], console) -> None:
         "the runner's median pace, at which every run is compared."
     )
 
-    t = Table(title="Last week against the personal baseline (previous 5 weeks)")
+    refs = {
+        (r["baseline_start"] or "")[:10] + " to " + (r["baseline_end"] or "")[:10]
+        for r in item["current_vs_baseline"]
+        if r["baseline_start"]
+    }
+    period = ", ".join(sorted(refs)) or "not complete yet"
+    t = Table(title=f"Last week against your reference ({period})")
     for col in ("metric", "unit", "last week", "baseline", "change"):
         t.add_column(col, justify="left" if col in ("metric", "unit") else "right")
     for row in item["current_vs_baseline"]:
@@ -198,26 +268,28 @@ def _render(item: dict[str, Any], console) -> None:
     console.print(t)
 
     if item["changes"]:
-        c = Table(title="New sustained changes")
-        for col in ("metric", "onset", "side", "size", "runs"):
+        c = Table(title="Changes against your reference")
+        for col in ("metric", "from", "until", "toward", "size", "runs"):
             c.add_column(col)
         for ev in item["changes"]:
+            toward = ev["side"] + (" (toward even)" if ev.get("toward_even") else "")
             c.add_row(
                 _LABELS.get(ev["metric"], ev["metric"]),
                 ev["onset"][:10],
-                ev["side"],
-                _fmt(ev["size"], ".2f", signed=True),
+                "ongoing" if ev.get("ongoing") else (ev.get("last") or "")[:10],
+                toward,
+                _fmt(abs(ev["size"]), ".2f"),
                 str(ev["n_runs"]),
             )
         console.print(c)
     else:
-        console.print("No new sustained changes against the personal baseline.")
+        console.print("No changes against your reference.")
 
     r = Table(
-        title=f"Recent runs: gait at {_fmt(ref, '.2f')} m/s; GCT balance % left vs baseline",
+        title=f"Recent runs: gait at {_fmt(ref, '.2f')} m/s; GCT balance % left vs reference",
         box=box.SIMPLE_HEAD,
     )
-    for col in ("date", "m/s", "cad", "GCT", "VO", "VR", "bal", "base", "chg", "flag"):
+    for col in ("date", "m/s", "cad", "GCT", "VO", "VR", "bal", "ref", "chg", "flag"):
         r.add_column(col, justify="right")
     for run in item["runs"][-RECENT_RUNS:]:
         r.add_row(
@@ -235,7 +307,7 @@ def _render(item: dict[str, Any], console) -> None:
     console.print(r)
 
     w = Table(title="Weekly load (distance)", box=box.SIMPLE_HEAD)
-    for col in ("week", "km", "hours", "runs", "ACWR", "ACWR uncoupled", "vs last week %"):
+    for col in ("week", "km", "hours", "runs", "ACWR coupled", "ACWR uncoupled", "vs last week %"):
         w.add_column(col, justify="right")
     for wk in item["weekly_load"][-RECENT_WEEKS:]:
         w.add_row(

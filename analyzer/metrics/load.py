@@ -7,9 +7,19 @@ without a run count as zero load.
 
 The acute:chronic workload ratio (ACWR) is computed two ways because the usual one is
 mathematically coupled: the acute week is part of the 28-day chronic window, so the ratio
-partly correlates with itself (Lolli et al. 2019 [2]_). The uncoupled ratio divides by the
-three weeks *before* the acute week instead. Neither is a validated injury predictor in runners
-(Nakaoka et al. 2021 found the opposite of the team-sport pattern [4]_); they describe load.
+partly correlates with itself and cannot exceed 4 (Lolli et al. 2019 [2]_; Windt & Gabbett
+2019 [5]_ discuss what coupling does and does not change). The **uncoupled** ratio divides by
+the three weeks *before* the acute week instead; it is the one the risk index uses and the one
+every text names "uncoupled". Both are shown in tables, each under its own name. Neither is a
+validated injury predictor in runners (Nakaoka et al. 2021 found the opposite of the team-sport
+pattern [4]_); they describe load.
+
+No ratio is meaningful without a chronic base: :func:`chronic_base` needs runs in
+:data:`BASE_WEEKS_WITH_RUNS` of the last :data:`BASE_WEEKS` weeks and :data:`BASE_MIN_RUNS`
+runs (our convention: the 28-day chronic window of Gabbett 2016 [1]_ must be mostly filled,
+with room for one or two missed weeks). After a break of :data:`BREAK_DAYS` days or more
+without a run, the runs until the base is back are "building back" (:func:`building_back`),
+not a spike.
 
 References
 ----------
@@ -22,6 +32,8 @@ References
    J Orthop Sports Phys Ther 44(10):739-747.
 .. [4] Nakaoka G. et al. (2021) Sports Med 51:2437 (435 runners: the higher the ACWR, the
    lower the injury risk).
+.. [5] Windt J., Gabbett T.J. (2019) Is it all for naught? What does mathematical coupling mean
+   for acute:chronic workload ratios? Br J Sports Med 53(16):988-990.
 """
 
 from __future__ import annotations
@@ -48,6 +60,17 @@ PROGRESSION_HIGH_PCT: float = 30.0
 #: Progression below which Nielsen et al. 2014 [3]_ placed their reference group [%].
 PROGRESSION_LOW_PCT: float = 10.0
 
+#: Chronic base: runs in at least BASE_WEEKS_WITH_RUNS of the last BASE_WEEKS weeks ...
+BASE_WEEKS: int = 6
+BASE_WEEKS_WITH_RUNS: int = 4
+#: ... and at least this many runs in those weeks.
+BASE_MIN_RUNS: int = 8
+#: A gap of this many days without a run is a break; the runs after it are "building back"
+#: until the chronic base is back [days].
+BREAK_DAYS: int = 21
+#: Weeks before the current one whose largest distance is the progression's reference.
+PROGRESSION_REF_WEEKS: int = 3
+
 _WEEKLY_COLUMNS = [
     "distance_km",
     "time_h",
@@ -55,6 +78,7 @@ _WEEKLY_COLUMNS = [
     "acwr_coupled",
     "acwr_uncoupled",
     "progression_2wk_pct",
+    "progression_pct",
 ]
 _DAILY_COLUMNS = [
     "distance_km",
@@ -169,8 +193,12 @@ def weekly(runs_df: pd.DataFrame) -> pd.DataFrame:
         ``distance_km`` [km], ``time_h`` [h], ``n_runs``; ``acwr_coupled`` (the week's distance
         over the mean of that week and the 3 before it) [-]; ``acwr_uncoupled`` (over the mean
         of the 3 weeks before it) [-]; ``progression_2wk_pct`` (change of the week's distance
-        from the week before, the two-week progression of Nielsen et al. 2014) [%]. Ratios are
-        NaN without 3 earlier weeks, and every ratio is NaN where its denominator is zero.
+        from the week before, the two-week progression of Nielsen et al. 2014) [%];
+        ``progression_pct`` (change of the week's distance from the largest of the
+        :data:`PROGRESSION_REF_WEEKS` weeks before it: one light week does not make the next
+        normal week look like a spike, and runs every other day, which give alternating 3- and
+        4-run weeks, do not either) [%]. Ratios are NaN without 3 earlier weeks, and every
+        ratio is NaN where its denominator is zero.
 
     References
     ----------
@@ -195,7 +223,84 @@ def weekly(runs_df: pd.DataFrame) -> pd.DataFrame:
     prev = dist.shift(1)
     with np.errstate(divide="ignore", invalid="ignore"):
         w["progression_2wk_pct"] = np.where(prev > 0, 100.0 * (dist - prev) / prev, np.nan)
+        ref = dist.shift(1).rolling(PROGRESSION_REF_WEEKS, min_periods=PROGRESSION_REF_WEEKS)
+        ref = ref.max()
+        w["progression_pct"] = np.where(ref > 0, 100.0 * (dist - ref) / ref, np.nan)
     return w[_WEEKLY_COLUMNS]
+
+
+def _week_of(ts: pd.Timestamp) -> pd.Timestamp:
+    day = ts.floor("D")
+    return day - pd.Timedelta(days=day.day_of_week)
+
+
+def chronic_base(weekly_df: pd.DataFrame, asof) -> dict:
+    """Whether a chronic base of running exists before the week containing ``asof``.
+
+    Parameters
+    ----------
+    weekly_df : pandas.DataFrame
+        Output of :func:`weekly`.
+    asof : datetime-like
+        The date judged (UTC if naive).
+
+    Returns
+    -------
+    dict
+        ``ok`` (bool), ``weeks_with_runs`` and ``runs`` in the :data:`BASE_WEEKS` weeks before
+        the current one, and ``start`` / ``end`` (first and last day of those weeks, UTC).
+    """
+    ts = pd.Timestamp(asof)
+    ts = ts.tz_localize("UTC") if ts.tzinfo is None else ts.tz_convert("UTC")
+    this_week = _week_of(ts)
+    start = this_week - pd.Timedelta(weeks=BASE_WEEKS)
+    idx = pd.to_datetime(weekly_df.index, utc=True) if len(weekly_df) else pd.DatetimeIndex([])
+    sel = (idx >= start) & (idx < this_week)
+    n = pd.to_numeric(weekly_df.loc[np.asarray(sel), "n_runs"], errors="coerce").fillna(0)
+    weeks, runs = int((n > 0).sum()), int(n.sum())
+    return {
+        "ok": weeks >= BASE_WEEKS_WITH_RUNS and runs >= BASE_MIN_RUNS,
+        "weeks_with_runs": weeks,
+        "runs": runs,
+        "start": start,
+        "end": this_week - pd.Timedelta(days=1),
+    }
+
+
+def building_back(run_times, asof) -> dict | None:
+    """The latest break of :data:`BREAK_DAYS` days or more before ``asof``, if any.
+
+    Parameters
+    ----------
+    run_times : array-like of datetime
+        Start times of every run (UTC if naive).
+    asof : datetime-like
+        Only runs up to this instant count.
+
+    Returns
+    -------
+    dict or None
+        ``break_start`` (the last run before the break), ``break_end`` (the first run after
+        it), ``break_days`` and ``runs_since`` (runs from ``break_end`` up to ``asof``); None
+        when there was no such break.
+    """
+    ts = pd.Timestamp(asof)
+    ts = ts.tz_localize("UTC") if ts.tzinfo is None else ts.tz_convert("UTC")
+    t = pd.to_datetime(pd.Series(run_times), utc=True).dropna().sort_values()
+    t = t[t <= ts].reset_index(drop=True)
+    if len(t) < 2:
+        return None
+    gaps = t.diff().dt.total_seconds() / 86400.0
+    big = np.flatnonzero(gaps.to_numpy() >= BREAK_DAYS)
+    if big.size == 0:
+        return None
+    k = int(big[-1])
+    return {
+        "break_start": t.iloc[k - 1],
+        "break_end": t.iloc[k],
+        "break_days": float(gaps.iloc[k]),
+        "runs_since": int(len(t) - k),
+    }
 
 
 def acwr_at(daily_df: pd.DataFrame, when) -> dict[str, float]:

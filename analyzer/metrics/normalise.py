@@ -1,4 +1,4 @@
-"""Per-athlete gait trends: speed normalisation, personal baselines and sustained changes.
+"""Per-athlete gait trends: speed normalisation, a frozen personal reference and changes.
 
 Input is one athlete's per-run summaries (rows of ``Store.gait(athlete)``: identity columns
 plus :func:`analyzer.metrics.gait.summarize` fields). Public entry points, re-exported by
@@ -10,7 +10,10 @@ so runs are compared at one reference speed through each runner's own robust reg
 
 Why a personal baseline: the largest prospective study found that absolute gait asymmetry did
 not raise injury risk (Malisoux et al. 2024 [2]_), so what is flagged is a *new, sustained*
-change against the runner's own previous weeks, never one noisy run and never asymmetry alone.
+change against the runner's own reference period, never one noisy run and never asymmetry
+alone. The reference is frozen (it does not follow a shift) and changes are found with a
+two-sided CUSUM of known in-control run length: method, parameters and sources are in
+:mod:`analyzer.metrics.change`.
 
 References
 ----------
@@ -29,6 +32,8 @@ import warnings
 
 import numpy as np
 import pandas as pd
+
+from analyzer.metrics import change
 
 #: Metrics normalised to the reference speed, with the summary column each one comes from.
 NORMALISED_METRICS: dict[str, str] = {
@@ -49,44 +54,30 @@ MIN_SPEED_IQR_MPS: float = 0.1
 #: Huber loss threshold for the per-athlete regression (scikit-learn's default, 95 % efficiency).
 HUBER_EPSILON: float = 1.35
 
-#: Baseline window: runs from BASELINE_WINDOW_DAYS up to BASELINE_GAP_DAYS before each run
-#: (i.e. the previous five weeks, leaving out the most recent week so a fresh shift does not
-#: pull its own baseline along).
-BASELINE_WINDOW_DAYS: int = 42
-BASELINE_GAP_DAYS: int = 7
-
-#: Fewest runs in the baseline window for a baseline to exist.
-MIN_BASELINE_RUNS: int = 5
-
-#: A run counts toward a shift when it differs from its baseline by more than
-#: max(min size, SPREAD_MULTIPLIER × the athlete's run-to-run spread in the baseline window).
-SPREAD_MULTIPLIER: float = 2.0
-
-#: Floor of the run-to-run spread [same unit as the metric]; guards against a zero MAD from a
-#: few identical runs. Expressed per metric in MIN_SHIFT below (a quarter of the min size).
-SPREAD_FLOOR_FRACTION: float = 0.25
-
-#: Runs in the rolling median that gives a run's current level (one odd run cannot move it).
-LEVEL_RUNS: int = 3
-
-#: Consecutive runs whose level is beyond the threshold, on the same side, that make a shift
-#: "sustained" (with LEVEL_RUNS = 3 this needs at least three of five runs beyond it, and
-#: two odd runs in a row are not enough).
-MIN_CONSECUTIVE_LEVELS: int = 3
-
-#: Once flagged, a shift lasts while the level stays beyond this fraction of the threshold
-#: (hysteresis, so a shift near the threshold is one event, not several).
-HOLD_FRACTION: float = 0.5
-
-#: Smallest GCT-balance shift flagged [percentage points]: 0.8 points is the step from Garmin's
+#: Smallest GCT-balance change flagged [percentage points]: 0.8 points is the step from Garmin's
 #: green band (within 0.7 of 50) into orange [4]_, i.e. a change a runner would see as a colour.
 MIN_BALANCE_SHIFT_PTS: float = 0.8
 
-#: Smallest relative change flagged for the speed-normalised metrics: 5 %, the smallest
-#: step-rate change shown to alter knee loading (Heiderscheit et al. 2011 [3]_).
+#: Smallest cadence change at the reference speed flagged [steps/min]: about 2 % of a typical
+#: 170 spm, i.e. below the smallest step-rate change tested by Heiderscheit et al. 2011 [3]_ (5 %,
+#: ~8.5 spm) so a change is seen while it is still smaller than the effects studied, and about
+#: twice a typical run-to-run spread at matched speed (1-1.5 spm) and three times the FIT
+#: resolution (1 spm).
+MIN_CADENCE_SHIFT_SPM: float = 3.0
+
+#: Smallest relative change flagged for the other speed-normalised metrics (GCT, VO, step length,
+#: vertical ratio): 5 %, the size of the smallest step-rate change shown to alter joint loading
+#: (Heiderscheit et al. 2011 [3]_), taken as the scale of a meaningful gait change.
 MIN_RELATIVE_SHIFT: float = 0.05
 
+#: Days of the "recent" window of :func:`current_vs_baseline`.
+RECENT_DAYS: int = 7
+
 _BALANCE = "gct_balance_left_median_pct"
+#: The metric name of GCT balance in flags, accepted baselines and current_vs_baseline.
+BALANCE_METRIC = "gct_balance_left_pct"
+#: Every metric that has a reference (names accepted by ``Store.accept_baseline``).
+METRICS: tuple[str, ...] = (BALANCE_METRIC, *NORMALISED_METRICS)
 
 
 def _numeric(df: pd.DataFrame, col: str) -> np.ndarray:
@@ -133,125 +124,55 @@ def speed_relation(speed, values, *, ref_speed: float) -> tuple[float, float]:
     return float(model.intercept_ * y_scale), float(model.coef_[0] * y_scale)
 
 
-def rolling_baseline(times, values) -> tuple[np.ndarray, np.ndarray]:
-    """Each run's personal baseline and run-to-run spread from its previous weeks.
-
-    Parameters
-    ----------
-    times : array-like of datetime64
-        Run start times, sorted ascending.
-    values : array-like
-        The metric per run [its unit].
-
-    Returns
-    -------
-    (baseline, spread) : tuple of numpy.ndarray
-        Median and scaled MAD (1.4826 × MAD) [unit] of the runs that started between
-        :data:`BASELINE_WINDOW_DAYS` and :data:`BASELINE_GAP_DAYS` days before each run; NaN
-        where that window holds fewer than :data:`MIN_BASELINE_RUNS` runs.
-    """
-    t = pd.to_datetime(pd.Series(times), utc=True).to_numpy(dtype="datetime64[ns]")
-    v = np.asarray(values, dtype=float)
-    n = v.size
-    base = np.full(n, np.nan)
-    spread = np.full(n, np.nan)
-    if n == 0 or np.isnat(t).any():
-        return base, spread  # no usable clock, no baseline
-    lo = np.searchsorted(t, t - np.timedelta64(BASELINE_WINDOW_DAYS, "D"), side="left")
-    hi = np.searchsorted(t, t - np.timedelta64(BASELINE_GAP_DAYS, "D"), side="right")
-    for i in range(n):
-        w = v[lo[i] : hi[i]]
-        w = w[np.isfinite(w)]
-        if w.size >= MIN_BASELINE_RUNS:
-            med = np.median(w)
-            base[i] = med
-            spread[i] = 1.4826 * np.median(np.abs(w - med))
-    return base, spread
+def _accepted_for(accepted, metric: str) -> list:
+    """Accepted-baseline dates that apply to ``metric`` (metric None/NaN applies to all)."""
+    if accepted is None:
+        return []
+    if isinstance(accepted, dict):
+        return list(accepted.get(metric, [])) + list(accepted.get(None, []))
+    df = pd.DataFrame(accepted)
+    if df.empty:
+        return []
+    which = df["metric"].isna() | (df["metric"] == metric)
+    return list(pd.to_datetime(df.loc[which, "asof"], utc=True))
 
 
-def _rolling_level(d: np.ndarray) -> np.ndarray:
-    """Median of each run's deviation and the previous LEVEL_RUNS - 1 valid ones (NaN before)."""
-    level = np.full(d.size, np.nan)
-    valid = np.flatnonzero(np.isfinite(d))
-    for k in range(LEVEL_RUNS - 1, valid.size):
-        level[valid[k]] = np.median(d[valid[k - LEVEL_RUNS + 1 : k + 1]])
-    return level
+def _min_size(metric: str, values: np.ndarray, sources, times, accepted) -> np.ndarray:
+    if metric == BALANCE_METRIC:
+        return np.full(values.size, MIN_BALANCE_SHIFT_PTS)
+    if metric == "cadence_spm":
+        return np.full(values.size, MIN_CADENCE_SHIFT_SPM)
+    level = change.reference(times, values, sources, accepted=accepted)["level"]
+    return np.where(np.isfinite(level), MIN_RELATIVE_SHIFT * np.abs(level), np.inf)
 
 
-def sustained_shift(deviation, threshold) -> tuple[np.ndarray, np.ndarray]:
-    """Flag runs during a sustained, same-side shift beyond a threshold.
-
-    The *level* of run *i* is the median deviation of it and the :data:`LEVEL_RUNS` − 1 valid
-    runs before it, so one outlying run never moves it. A shift starts at the run where the
-    level has been beyond the threshold on the same side for :data:`MIN_CONSECUTIVE_LEVELS`
-    runs in a row (at least three of the last five runs beyond it), and lasts while the level
-    stays beyond :data:`HOLD_FRACTION` of the threshold on that side. Causal: the flag of run
-    *i* depends on runs up to *i* only.
-
-    Parameters
-    ----------
-    deviation : array-like
-        Each run's value minus its baseline [unit], in time order; NaN runs are skipped.
-    threshold : array-like
-        Size a deviation must exceed [unit], > 0 (NaN: no decision for that run).
-
-    Returns
-    -------
-    (flag, onset) : tuple of numpy.ndarray
-        Boolean flag per run, and for flagged runs the index of the shift's first run (the
-        earliest run of the triggering window that was itself beyond the threshold on that
-        side); -1 elsewhere.
-    """
-    d = np.asarray(deviation, dtype=float)
-    thr = np.asarray(threshold, dtype=float)
-    level = _rolling_level(d)
-    flag = np.zeros(d.size, dtype=bool)
-    onset = np.full(d.size, -1)
-    side, streak, current = 0, 0, -1
-    seen: list[int] = []  # indices of valid runs so far
-    for i in range(d.size):
-        if not (np.isfinite(level[i]) and np.isfinite(thr[i])):
-            if np.isfinite(d[i]):
-                seen.append(i)
-            continue
-        seen.append(i)
-        s = int(np.sign(level[i])) if abs(level[i]) > thr[i] else 0
-        if current >= 0:  # inside a shift: hold while the level stays on that side
-            if side * level[i] > HOLD_FRACTION * thr[i]:
-                flag[i], onset[i] = True, current
-                continue
-            current, streak, side = -1, 0, 0
-        if s != 0 and s == side:
-            streak += 1
-        else:
-            side, streak = s, (1 if s else 0)
-        if streak >= MIN_CONSECUTIVE_LEVELS:
-            window = seen[-(LEVEL_RUNS + MIN_CONSECUTIVE_LEVELS - 1) :]
-            beyond = [j for j in window if side * d[j] > thr[j]]
-            current = beyond[0] if beyond else i
-            flag[i], onset[i] = True, current
-    return flag, onset
+def _detect_metric(df: pd.DataFrame, metric: str, accepted) -> dict[str, np.ndarray]:
+    col = _BALANCE if metric == BALANCE_METRIC else f"{metric}_at_ref"
+    values = _numeric(df, col)
+    times = df["start_time"]
+    sources = df["dynamics_source"] if "dynamics_source" in df.columns else None
+    acc = _accepted_for(accepted, metric)
+    size = _min_size(metric, values, sources, times, acc)
+    return change.detect(times, values, sources, min_size=size, accepted=acc)
 
 
-def _detect(times, values, min_size) -> dict[str, np.ndarray]:
-    base, spread = rolling_baseline(times, values)
-    min_size = np.asarray(min_size, dtype=float)
-    floor = SPREAD_FLOOR_FRACTION * min_size
-    thr = np.maximum(min_size, SPREAD_MULTIPLIER * np.fmax(spread, floor))
-    dev = np.asarray(values, dtype=float) - base
-    flag, start = sustained_shift(dev, thr)
-    return {"baseline": base, "change": dev, "threshold": thr, "flag": flag, "start": start}
+def _stem(metric: str) -> str:
+    return "gct_balance" if metric == BALANCE_METRIC else metric
 
 
-def trends(gait_df: pd.DataFrame) -> pd.DataFrame:
-    """Speed-normalised trends, personal balance baseline and shift flags for ONE athlete.
+def trends(gait_df: pd.DataFrame, *, accepted=None) -> pd.DataFrame:
+    """Speed-normalised trends, the frozen personal reference and change flags for ONE athlete.
 
     Parameters
     ----------
     gait_df : pandas.DataFrame
         One row per run of one athlete, as returned by ``Store.gait(athlete)``: needs
         ``start_time`` and ``speed_median_mps`` and uses the summary columns of
-        :func:`analyzer.metrics.gait.summarize`.
+        :func:`analyzer.metrics.gait.summarize` (and ``dynamics_source``: each sensor has its
+        own reference).
+    accepted : DataFrame or dict, optional
+        Accepted baselines (``Store.accepted_baselines(athlete)``: columns ``metric``, None for
+        every metric, and ``asof``); a new reference starts at each.
 
     Returns
     -------
@@ -260,14 +181,23 @@ def trends(gait_df: pd.DataFrame) -> pd.DataFrame:
         athlete's median run speed) [m/s]; for each metric in :data:`NORMALISED_METRICS`,
         ``<m>_at_ref`` (the run's value moved along the athlete's speed relation to the
         reference speed) and ``<m>_resid`` (run value minus the athlete's model at the run's
-        speed) [metric unit]; ``gct_balance_baseline_pct`` [%], ``gct_balance_change_pts``
-        (run − baseline, + = toward left) [percentage points] and ``balance_shift_flag``
-        (bool: the run completes a sustained shift beyond the athlete's usual spread).
+        speed) [metric unit]. For every metric of :data:`METRICS` (stem ``gct_balance`` for
+        the balance) the change detection of :mod:`analyzer.metrics.change`: ``<stem>_ref``
+        (reference level) and ``<stem>_ref_spread`` [unit], ``<stem>_ref_n`` (runs in it, or
+        collected so far while incomplete), ``<stem>_ref_start`` / ``<stem>_ref_end`` (UTC),
+        ``<stem>_ref_ready``, ``<stem>_in_ref`` (the run is part of the reference period),
+        ``<stem>_monitored`` (judged against a complete reference),
+        ``<stem>_change`` (value − reference) [unit], ``<stem>_shift`` (+1/−1 while a change
+        is flagged, else 0) and ``<stem>_shift_onset`` (UTC start of the flagged change). For
+        the balance also the names of earlier versions: ``gct_balance_baseline_pct`` [%],
+        ``gct_balance_change_pts`` (+ = toward left) [points] and ``balance_shift_flag``.
     """
     df = gait_df.copy()
     if "start_time" in df.columns:
         df["start_time"] = pd.to_datetime(df["start_time"], utc=True)
         df = df.sort_values("start_time", kind="stable")
+    else:
+        df["start_time"] = pd.Series(pd.NaT, index=df.index, dtype="datetime64[ns, UTC]")
     speed = _numeric(df, "speed_median_mps")
     ref = float(np.nanmedian(speed)) if np.isfinite(speed).any() else float("nan")
     df["ref_speed_mps"] = ref
@@ -277,91 +207,128 @@ def trends(gait_df: pd.DataFrame) -> pd.DataFrame:
         shift = np.where(np.isfinite(speed), slope * (speed - ref), np.nan if slope else 0.0)
         df[f"{metric}_at_ref"] = y - shift
         df[f"{metric}_resid"] = y - shift - at_ref
-    times = df["start_time"] if "start_time" in df.columns else pd.Series(pd.NaT, index=df.index)
-    det = _detect(times, _numeric(df, _BALANCE), MIN_BALANCE_SHIFT_PTS)
-    df["gct_balance_baseline_pct"] = det["baseline"]
-    df["gct_balance_change_pts"] = det["change"]
-    df["balance_shift_flag"] = det["flag"]
+    return references(df, accepted=accepted)
+
+
+def references(df: pd.DataFrame, *, accepted=None) -> pd.DataFrame:
+    """Add the change-detection columns of :func:`trends` to a frame that has the values.
+
+    ``df`` must be sorted by ``start_time`` (UTC) and hold ``gct_balance_left_median_pct`` and
+    the ``<m>_at_ref`` columns (missing ones count as no data).
+    """
+    df = df.copy()
+    clock = df["start_time"].notna().all()
+    new: dict[str, object] = {}
+    for metric in METRICS:
+        stem = _stem(metric)
+        if not clock or len(df) == 0:
+            det = change.detect([], [], min_size=1.0)
+            det = {k: np.resize(v, len(df)) if len(df) else v for k, v in det.items()}
+        else:
+            det = _detect_metric(df, metric, accepted)
+        onset_time = np.full(len(df), np.datetime64("NaT"), dtype="datetime64[ns]")
+        t = df["start_time"].to_numpy(dtype="datetime64[ns]")
+        has = det["onset"] >= 0
+        onset_time[has] = t[det["onset"][has]]
+        ready = det["ready"] if len(df) else np.zeros(0, dtype=bool)
+        new[f"{stem}_ref"] = np.where(ready, det["level"], np.nan)
+        new[f"{stem}_ref_spread"] = det["spread"]
+        new[f"{stem}_ref_n"] = np.where(ready, det["n"], det["n_so_far"])
+        new[f"{stem}_ref_start"] = pd.to_datetime(det["start"], utc=True)
+        new[f"{stem}_ref_end"] = pd.to_datetime(det["end"], utc=True)
+        new[f"{stem}_ref_ready"] = ready.astype(bool)
+        new[f"{stem}_monitored"] = det["monitored"].astype(bool)
+        new[f"{stem}_in_ref"] = det["in_reference"].astype(bool)
+        new[f"{stem}_change"] = np.where(ready, det["change"], np.nan)
+        new[f"{stem}_shift"] = det["side"].astype(int)
+        new[f"{stem}_shift_onset"] = pd.to_datetime(onset_time, utc=True)
+    df = pd.concat([df, pd.DataFrame(new, index=df.index)], axis=1)
+    df["gct_balance_baseline_pct"] = df["gct_balance_ref"]
+    df["gct_balance_change_pts"] = df["gct_balance_change"]
+    df["balance_shift_flag"] = df["gct_balance_shift"] != 0
     return df
 
 
-def _events(df: pd.DataFrame, metric: str, det: dict, sides: tuple[str, str]) -> list[dict]:
-    events = []
-    flag, start, change = det["flag"], det["start"], det["change"]
-    times = df["start_time"].to_numpy()
-    seen: set[int] = set()
-    for i in np.flatnonzero(flag):
-        s = int(start[i])
-        if s in seen:
-            continue
-        seen.add(s)
-        members = np.flatnonzero(start == s)
-        # The streak runs from its start to the last run flagged with the same start.
-        span = np.arange(s, members.max() + 1)
-        valid = span[np.isfinite(change[span])]
-        # Size from the first runs of the shift: later the moving baseline starts absorbing it.
-        size = float(np.median(change[valid[: LEVEL_RUNS + MIN_CONSECUTIVE_LEVELS - 1]]))
-        events.append(
-            {
-                "metric": metric,
-                "onset": pd.Timestamp(times[s]),
-                "side": sides[0] if size > 0 else sides[1],
-                "size": size,
-                "n_runs": int(valid.size),
-                "baseline": float(det["baseline"][s]),
-            }
-        )
-    return events
-
-
-def flag_changes(trends_df: pd.DataFrame) -> pd.DataFrame:
-    """Sustained shifts against the personal baseline, one row per shift.
+def flag_changes(trends_df: pd.DataFrame, *, accepted=None) -> pd.DataFrame:
+    """Changes against the frozen personal reference, one row per flagged change.
 
     GCT balance is judged on the run medians (minimum size :data:`MIN_BALANCE_SHIFT_PTS`);
-    cadence, ground contact time, vertical oscillation, step length and vertical ratio on their
-    speed-normalised values (minimum size :data:`MIN_RELATIVE_SHIFT` of the baseline).
+    cadence on its value at the reference speed (:data:`MIN_CADENCE_SHIFT_SPM`); ground contact
+    time, vertical oscillation, step length and vertical ratio on their speed-normalised values
+    (:data:`MIN_RELATIVE_SHIFT` of the reference). The method (two-sided CUSUM, in-control ARL
+    ~465 runs) is described in :mod:`analyzer.metrics.change`.
 
     Parameters
     ----------
     trends_df : pandas.DataFrame
         Output of :func:`trends` for one athlete.
+    accepted : DataFrame or dict, optional
+        Accepted baselines, as for :func:`trends`.
 
     Returns
     -------
     pandas.DataFrame
         Columns ``metric`` (``"gct_balance_left_pct"`` or a normalised metric name), ``onset``
-        (start time of the first run of the streak, UTC), ``side`` (``"left"``/``"right"`` for
-        balance, the foot with the longer contact; ``"higher"``/``"lower"`` otherwise),
-        ``size`` (median deviation from the baseline over the shift's first four runs) [metric
-        unit], ``n_runs`` (runs from onset to the last flagged run; the shift ends when the
-        moving baseline has absorbed it or the runner returns) and ``baseline`` (the
-        baseline at onset) [metric unit]. Sorted by onset.
+        (first run of the change, UTC), ``side`` (``"left"``/``"right"`` for balance: the foot
+        the balance moved toward, i.e. whose contact got relatively longer;
+        ``"higher"``/``"lower"`` otherwise), ``size`` (signed median change of the latest five
+        flagged runs against the reference) [metric unit], ``n_runs`` (flagged runs),
+        ``baseline`` (reference level) [metric unit], ``last`` (latest flagged run, UTC),
+        ``ongoing`` (still flagged at the latest run), ``reference_start`` /
+        ``reference_end`` (UTC dates of the reference period) and ``toward_even`` (balance
+        only: the change brought the balance closer to 50/50, an improvement). Sorted by onset.
     """
-    cols = ["metric", "onset", "side", "size", "n_runs", "baseline"]
+    cols = [
+        "metric",
+        "onset",
+        "side",
+        "size",
+        "n_runs",
+        "baseline",
+        "last",
+        "ongoing",
+        "reference_start",
+        "reference_end",
+        "toward_even",
+    ]
     if trends_df is None or len(trends_df) == 0 or "start_time" not in trends_df.columns:
         return pd.DataFrame(columns=cols)
     df = trends_df.copy()
     df["start_time"] = pd.to_datetime(df["start_time"], utc=True)
     df = df.sort_values("start_time", kind="stable").reset_index(drop=True)
-    events = []
-    bal = _numeric(df, _BALANCE)
-    events += _events(
-        df,
-        "gct_balance_left_pct",
-        _detect(df["start_time"], bal, MIN_BALANCE_SHIFT_PTS),
-        ("left", "right"),
-    )
-    for metric in NORMALISED_METRICS:
-        y = _numeric(df, f"{metric}_at_ref")
-        if not np.isfinite(y).any():
+    if df["start_time"].isna().any():
+        return pd.DataFrame(columns=cols)
+    rows = []
+    for metric in METRICS:
+        if metric != BALANCE_METRIC and not np.isfinite(_numeric(df, f"{metric}_at_ref")).any():
             continue
-        base, _ = rolling_baseline(df["start_time"], y)
-        min_size = MIN_RELATIVE_SHIFT * np.abs(base)
-        det = _detect(df["start_time"], y, np.where(np.isfinite(min_size), min_size, np.inf))
-        events += _events(df, metric, det, ("higher", "lower"))
-    out = pd.DataFrame(events, columns=cols)
+        det = _detect_metric(df, metric, accepted)
+        for ev in change.events(df["start_time"], det):
+            up = ev["direction"] > 0
+            toward_even = None
+            if metric == BALANCE_METRIC:
+                side = "left" if up else "right"
+                now = ev["baseline"] + ev["size"]
+                toward_even = bool(abs(now - 50) < abs(ev["baseline"] - 50))
+            else:
+                side = "higher" if up else "lower"
+            rows.append(
+                {
+                    "metric": metric,
+                    "onset": ev["onset"],
+                    "side": side,
+                    "size": ev["size"],
+                    "n_runs": ev["n_runs"],
+                    "baseline": ev["baseline"],
+                    "last": ev["last"],
+                    "ongoing": ev["ongoing"],
+                    "reference_start": ev["reference_start"],
+                    "reference_end": ev["reference_end"],
+                    "toward_even": toward_even,
+                }
+            )
+    out = pd.DataFrame(rows, columns=cols)
     if len(out):
-        out["onset"] = pd.to_datetime(out["onset"], utc=True)
         out = out.sort_values(["onset", "metric"], kind="stable").reset_index(drop=True)
     return out
 
@@ -378,7 +345,7 @@ METRIC_UNITS: dict[str, str] = {
 
 
 def current_vs_baseline(trends_df: pd.DataFrame, *, asof=None) -> pd.DataFrame:
-    """The last week against the personal baseline, for every trend metric.
+    """The last week against the frozen personal reference, for every trend metric.
 
     Parameters
     ----------
@@ -392,27 +359,61 @@ def current_vs_baseline(trends_df: pd.DataFrame, *, asof=None) -> pd.DataFrame:
     pandas.DataFrame
         Indexed by metric (the speed-normalised ``<m>_at_ref`` values, and the GCT balance run
         medians as ``gct_balance_left_pct``), columns ``unit``, ``recent`` (median of the runs
-        in the :data:`BASELINE_GAP_DAYS` days up to ``asof``), ``baseline`` (median of the runs
-        from :data:`BASELINE_WINDOW_DAYS` to :data:`BASELINE_GAP_DAYS` days before ``asof``),
-        ``change`` (recent − baseline) [metric unit] and ``n_recent``, ``n_baseline``.
+        in the :data:`RECENT_DAYS` days up to ``asof``), ``baseline`` (the reference level that
+        applies to the latest of those runs, NaN while the reference is incomplete),
+        ``change`` (median of the recent runs' change against their reference) [metric unit],
+        ``n_recent``, ``n_baseline`` (runs in the reference), ``recent_start`` /
+        ``recent_end`` (first and last recent run) and ``baseline_start`` /
+        ``baseline_end`` (the reference period), UTC.
     """
-    cols = ["unit", "recent", "baseline", "change", "n_recent", "n_baseline"]
+    cols = [
+        "unit",
+        "recent",
+        "baseline",
+        "change",
+        "n_recent",
+        "n_baseline",
+        "recent_start",
+        "recent_end",
+        "baseline_start",
+        "baseline_end",
+    ]
     if trends_df is None or len(trends_df) == 0:
         return pd.DataFrame(columns=cols, index=pd.Index([], name="metric"))
-    t = pd.to_datetime(trends_df["start_time"], utc=True)
+    df = trends_df.sort_values("start_time", kind="stable")
+    t = pd.to_datetime(df["start_time"], utc=True)
     end = t.max() if asof is None else pd.Timestamp(asof)
     end = end.tz_localize("UTC") if end.tzinfo is None else end.tz_convert("UTC")
-    gap = end - pd.Timedelta(days=BASELINE_GAP_DAYS)
-    recent = (t > gap) & (t <= end)
-    base = (t > end - pd.Timedelta(days=BASELINE_WINDOW_DAYS)) & (t <= gap)
+    recent = ((t > end - pd.Timedelta(days=RECENT_DAYS)) & (t <= end)).to_numpy()
     rows = {}
-    sources = {m: f"{m}_at_ref" for m in NORMALISED_METRICS} | {"gct_balance_left_pct": _BALANCE}
+    sources = {m: f"{m}_at_ref" for m in NORMALISED_METRICS} | {BALANCE_METRIC: _BALANCE}
     for metric, col in sources.items():
-        v = pd.Series(_numeric(trends_df, col), index=trends_df.index)
-        r, b = v[recent.to_numpy()].dropna(), v[base.to_numpy()].dropna()
-        rm = float(r.median()) if len(r) else float("nan")
-        bm = float(b.median()) if len(b) >= MIN_BASELINE_RUNS else float("nan")
-        rows[metric] = [METRIC_UNITS[metric], rm, bm, rm - bm, len(r), len(b)]
+        stem = _stem(metric)
+        v = _numeric(df, col)
+        sel = recent & np.isfinite(v)
+        rm = float(np.median(v[sel])) if sel.any() else float("nan")
+        ch = _numeric(df, f"{stem}_change")[sel]
+        ch = ch[np.isfinite(ch)]
+        base = bstart = bend = None
+        n_base = 0
+        if sel.any() and f"{stem}_ref" in df.columns:
+            last = df.iloc[int(np.flatnonzero(sel)[-1])]
+            if bool(last.get(f"{stem}_ref_ready", False)):
+                base = float(last[f"{stem}_ref"])
+                n_base = int(last[f"{stem}_ref_n"])
+                bstart, bend = last[f"{stem}_ref_start"], last[f"{stem}_ref_end"]
+        rows[metric] = [
+            METRIC_UNITS[metric],
+            rm,
+            float("nan") if base is None else base,
+            float(np.median(ch)) if ch.size and base is not None else float("nan"),
+            int(sel.sum()),
+            n_base,
+            t[sel].min() if sel.any() else pd.NaT,
+            t[sel].max() if sel.any() else pd.NaT,
+            bstart if bstart is not None else pd.NaT,
+            bend if bend is not None else pd.NaT,
+        ]
     out = pd.DataFrame.from_dict(rows, orient="index", columns=cols)
     out.index.name = "metric"
     return out

@@ -128,18 +128,83 @@ def _flagged(assessment) -> list[dict[str, Any]]:
     return sorted(out, key=lambda d: -(d.get("contribution") or 0.0))
 
 
-def _side_reasoning(ctx: dict[str, Any], side: str) -> str:
-    recent, base = ctx.get("balance_recent_pct"), ctx.get("balance_baseline_pct")
-
-    def show(x):
-        if x is None or (isinstance(x, float) and math.isnan(x)):
-            return "n/a"
-        return f"{x:.1f} % L" if x >= 50 else f"{100 - x:.1f} % R"
-
+def _side_reasoning(ctx: dict[str, Any], side: str, source: str) -> str:
+    """Why one side gets the extra set, in one side's numbers with their dates."""
+    dates = ctx.get("dates", {})
+    if source == "fatigue_asymmetry_pts":
+        d = dates.get(source, {}).get("recent", {})
+        what = (
+            f"Late in your runs your balance moves "
+            f"{abs(ctx.get('fatigue_drift_pts') or 0):.2f} points further onto the {side} foot "
+            f"(runs {d.get('start')} to {d.get('end')})."
+        )
+    else:
+        d = dates.get("balance_shift_pts", {})
+        ref, recent = d.get("reference", {}), d.get("recent", {})
+        what = (
+            f"Since your reference ({ref.get('start')} to {ref.get('end')}) your GCT balance has "
+            f"moved {abs(ctx.get('balance_change_pts') or 0):.1f} points further onto the {side} "
+            f"foot (runs {recent.get('start')} to {recent.get('end')})."
+        )
     return (
-        f"Your {side} foot stays on the ground longer ({show(recent)}; baseline {show(base)}). "
-        f"One reading is that the {side} hip controls the landing less well, so one-sided exercises "
-        f"get one extra set on the {side}. " + SIDE_CAVEAT
+        f"{what} One reading is that the {side} hip controls the landing less well, so one-sided "
+        f"exercises get one extra set on the {side}. " + SIDE_CAVEAT
+    )
+
+
+def _side(flagged: list[dict[str, Any]], ctx: dict[str, Any]) -> tuple[str | None, str | None]:
+    """The side for extra sets and the driver it comes from: the direction of the new change.
+
+    A balance change away from 50/50 gives its direction; else asymmetry that grows with fatigue
+    gives the side that grows late in runs. A steady asymmetry beyond Garmin's band alone, or a
+    change toward 50/50, gives no side (the absolute balance never decides it).
+    """
+    names = {d["feature"] for d in flagged}
+    if "balance_shift_pts" in names and ctx.get("balance_side") in ("left", "right"):
+        return ctx["balance_side"], "balance_shift_pts"
+    if "fatigue_asymmetry_pts" in names and ctx.get("fatigue_side") in ("left", "right"):
+        return ctx["fatigue_side"], "fatigue_asymmetry_pts"
+    return None, None
+
+
+def _cadence_note(ctx: dict[str, Any]) -> str:
+    ref, now = ctx.get("cadence_baseline_spm"), ctx.get("cadence_recent_spm")
+    d = ctx.get("dates", {}).get("cadence_deficit_pct", {})
+    if not all(isinstance(x, float) and math.isfinite(x) for x in (ref, now)):
+        return ""
+    return (
+        f"Your cadence at {ctx.get('ref_speed_mps') or 0:.2f} m/s fell from {ref:.0f} spm "
+        f"(reference {d.get('reference', {}).get('start')} to "
+        f"{d.get('reference', {}).get('end')}) to {now:.0f} spm (runs "
+        f"{d.get('recent', {}).get('start')} to {d.get('recent', {}).get('end')}): on easy runs, "
+        f"aim back toward about {ref:.0f} spm at the same pace. Heiderscheit et al. 2011 found "
+        "5-10 % more steps at the same speed lowers knee (and at +10 % hip) loading; whether it "
+        "prevents injury is not yet known (Anderson et al. 2022)."
+    )
+
+
+def _building_back_note(ctx: dict[str, Any]) -> str:
+    b = ctx.get("building_back") or {}
+    return (
+        f"You are building back after a {b.get('break_weeks', 0):.0f}-week break (no runs from "
+        f"{b.get('break_start')} to {b.get('break_end')}): start below what you ran per week "
+        "before the break and add roughly 10 % a week until you are back there. There is no "
+        "tested return-to-run rule; Nielsen et al. 2014's reference group progressed less than "
+        "10 % a week. Load ratios are not shown until you have run in 4 of 6 weeks again."
+    )
+
+
+def _load_note(ctx: dict[str, Any]) -> str:
+    chronic = ctx.get("chronic_weekly_km")
+    cap = (
+        f" (about {chronic:.0f} km, your average week over the 3 weeks before)"
+        if isinstance(chronic, float) and math.isfinite(chronic) and chronic > 0
+        else ""
+    )
+    return (
+        "Your training load rose quickly: cut running volume first (for example, keep next week "
+        f"at or below your usual week{cap}). The evidence on load spikes in runners is mixed "
+        "(Gabbett 2016; Nielsen et al. 2014; Nakaoka et al. 2021), so treat this as prudence."
     )
 
 
@@ -204,8 +269,8 @@ def recommend(assessment, *, max_items: int = 5) -> Plan:
                 cites[ex].append(link["cite"])
     order = sorted(score, key=lambda ex: -score[ex])[: (3 if maintenance else max_items)]
 
-    side = ctx.get("balance_side")
-    wants_side = any(GROUPS[g].get("side_emphasis") for g in groups) and side in ("left", "right")
+    side, side_source = _side(flagged, ctx)
+    wants_side = side is not None
     items = []
     for rank, ex_id in enumerate(order, start=1):
         ex = BY_ID[ex_id]
@@ -235,24 +300,12 @@ def recommend(assessment, *, max_items: int = 5) -> Plan:
         )
 
     notes = []
-    if "overstride" in groups:
-        cad = ctx.get("cadence_recent_raw_spm")
-        target = (
-            f" (from about {cad:.0f} to {cad * 1.05:.0f}-{cad * 1.10:.0f} spm)"
-            if isinstance(cad, float) and not math.isnan(cad)
-            else ""
-        )
-        notes.append(
-            "On easy runs, try a cadence 5-10 % higher at the same pace" + target + "; "
-            "Heiderscheit et al. 2011 found this lowers knee (and at +10 % hip) loading. Whether it "
-            "prevents injury is not yet known (Anderson et al. 2022)."
-        )
+    if "overstride" in groups and _cadence_note(ctx):
+        notes.append(_cadence_note(ctx))
     if "load_spike" in groups:
-        notes.append(
-            "Your training load rose quickly: cut running volume first (for example, keep next week "
-            "at or below your four-week average). The evidence on load spikes in runners is mixed "
-            "(Gabbett 2016; Nielsen et al. 2014; Nakaoka et al. 2021), so treat this as prudence."
-        )
+        notes.append(_load_note(ctx))
+    if ctx.get("building_back"):
+        notes.append(_building_back_note(ctx))
     if maintenance:
         notes.append(
             "Nothing stands out in your recent runs: a short maintenance routine is enough."
@@ -265,7 +318,7 @@ def recommend(assessment, *, max_items: int = 5) -> Plan:
         focus=[f"{GROUPS[g]['title']}: {GROUPS[g]['emphasis']}" for g in groups],
         items=items,
         side=side if wants_side else None,
-        side_reasoning=_side_reasoning(ctx, side) if wants_side else None,
+        side_reasoning=_side_reasoning(ctx, side, side_source) if wants_side else None,
         weekly_plan=_weekly_plan(items, [] if maintenance else groups),
         notes=notes,
         maintenance=maintenance,

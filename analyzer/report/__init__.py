@@ -17,6 +17,8 @@ timestamps are ISO-8601 strings in UTC (``"2026-03-02T07:15:00Z"``); weeks start
       "generated_at": str,                       # when the report was built
       "athlete": str,
       "period": {"first_run": str|null, "last_run": str|null, "n_runs": int, "distance_km": float},
+      "stale": null | {"last_run": str, "days": int,   # the latest run is older than 4 weeks
+                       "warning": str},               # the sentence to show at the top
       "risk": {                                  # the imbalance-risk index (analyzer.risk.assessment)
         "available": bool, "reason": str|null,   # reason: why there is no score
         "index": float|null,                     # 0–100
@@ -29,7 +31,11 @@ timestamps are ISO-8601 strings in UTC (``"2026-03-02T07:15:00Z"``); weeks start
                      "text": str|null,            # the driver in the runner's own numbers
                      "evidence": str|null,        # evidence grade
                      "source": str|null, "note": str|null,
-                     "flagged": bool}]},          # above its flag threshold
+                     "flagged": bool,             # above its flag threshold
+                     "status": str,               # "ok" | "not enough data: ..." | "building back: ..."
+                     "dates": {"recent"|"reference"|"weeks"|"chronic":   # the windows behind it
+                               {"start": str, "end": str, "runs": int}},  # ISO days
+                     "contested": bool}]},        # capped with the other contested drivers
       "balance": {                               # GCT balance [% of contact time on the LEFT foot]
         "bands": [{"name": "red"|"orange"|"green", "low": float|null, "high": float|null,
                    "label": str}],               # Garmin's colour bands, lowest first
@@ -39,6 +45,7 @@ timestamps are ISO-8601 strings in UTC (``"2026-03-02T07:15:00Z"``); weeks start
                   "baseline_pct": float|null, "change_pts": float|null, "shift_flag": bool,
                   "outside_green_share": float|null}],
         "latest_pct": float|null, "latest_text": str, "latest_band": str|null,
+        "latest_start_time": str|null,            # the date of that "latest" balance
         "baseline_pct": float|null, "change_pts": float|null},
       "trends": {"ref_speed_mps": float|null,    # the athlete's reference speed [m/s]
                  "metrics": [{"metric": "cadence_spm"|"stance_time_ms"|
@@ -51,7 +58,10 @@ timestamps are ISO-8601 strings in UTC (``"2026-03-02T07:15:00Z"``); weeks start
       "flags": [{"metric": str, "onset": str|null,              # gait.flag_changes
                  "side": "left"|"right"|"higher"|"lower"|null,
                  "size": float|null, "baseline": float|null,     # in the metric's unit
-                 "n_runs": int|null, "text": str}],
+                 "n_runs": int|null, "text": str,
+                 "last": str|null, "ongoing": bool|null,         # latest flagged run; still on
+                 "reference_start": str|null, "reference_end": str|null,  # reference period
+                 "toward_even": bool|null}],                      # balance moved toward 50/50
       "latest_run": null | {
         "run_id": str, "start_time": str, "source_name": str, "device": str|null,
         "dynamics_source": str, "distance_km": float, "duration_min": float,
@@ -106,6 +116,7 @@ JSON shape of the team page (``kind`` ``"team_report"``)
                    "index": float|null, "level": str|null, "top_exercise": str|null,
                    "file": str|null,            # the athlete's HTML file, relative to the page
                    "error": str|null,           # why there is no score for this athlete
+                   "stale": str|null,           # warning when the latest run is > 4 weeks old
                    "adherence": float|null,     # share of planned sessions done (stored plan)
                    "open_pain": [str],          # unresolved pain entries, as text
                    "referral": bool}],          # the safety stop applies: see a physio
@@ -185,8 +196,9 @@ def build(store, athlete: str | None = None, *, model=None) -> dict[str, Any]:
     athlete = choose_athlete(store, athlete)
     runs = store.runs(athlete)
     gait_df = store.gait(athlete)
-    trends_df = gait.trends(gait_df) if len(gait_df) else gait_df
-    flags_df = gait.flag_changes(trends_df) if len(trends_df) else None
+    accepted = store.accepted_baselines(athlete)
+    trends_df = gait.trends(gait_df, accepted=accepted) if len(gait_df) else gait_df
+    flags_df = gait.flag_changes(trends_df, accepted=accepted) if len(trends_df) else None
     # From the gait frame, which leaves out runs whose date is unknown (Store.gait).
     weekly = load.weekly(gait_df) if len(gait_df) else None
 
@@ -215,13 +227,15 @@ def build(store, athlete: str | None = None, *, model=None) -> dict[str, Any]:
             gait_row = match.iloc[0].to_dict() if len(match) else None
         latest = sections.latest_run(last.to_dict(), gait_row, store.records(last["run_id"]))
 
+    generated = _now()
     return sections.clean(
         {
             "schema_version": SCHEMA_VERSION,
             "kind": "athlete_report",
-            "generated_at": _now(),
+            "generated_at": generated,
             "athlete": athlete,
             "period": sections.period(runs),
+            "stale": sections.stale(runs, generated),
             "risk": advice.risk_section(assessment, reason=reason),
             "balance": sections.balance(trends_df),
             "trends": sections.trends(trends_df),
@@ -262,6 +276,7 @@ def team_from_reports(reports: dict[str, dict | str], files: dict[str, str] | No
                     "top_exercise": None,
                     "file": files.get(name),
                     "error": data,
+                    "stale": None,
                     "adherence": None,
                     "open_pain": [],
                     "referral": False,
@@ -280,6 +295,7 @@ def team_from_reports(reports: dict[str, dict | str], files: dict[str, str] | No
                 "top_exercise": items[0]["name"] if items else None,
                 "file": files.get(name),
                 "error": data["risk"]["reason"],
+                "stale": (data.get("stale") or {}).get("warning"),
                 "adherence": (so_far.get("adherence") or {}).get("share"),
                 "open_pain": [p["text"] for p in so_far.get("open_pain") or []],
                 "referral": bool((so_far.get("safety") or {}).get("stop")),

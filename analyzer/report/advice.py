@@ -16,8 +16,16 @@ from analyzer.report.sections import clean, num
 #: The plain disclaimer printed at the end of every report (HTML, terminal and JSON).
 DISCLAIMER: tuple[str, ...] = (
     "The imbalance-risk index is an index, not a diagnosis and not a probability of injury. "
-    "It ranks how much your recent running dynamics differ from your own baseline and from "
-    "Garmin's reference bands, and how fast your training load is rising.",
+    "It ranks how much your recent running dynamics moved away from your own reference period "
+    "(a move toward 50/50 counts as an improvement), how they compare with Garmin's population "
+    "bands, and how fast your training load is rising. Load and population bands are contested "
+    "evidence and together can raise the index at most to 'moderate'.",
+    "What the evidence shows: raising step rate 5-10 % lowers knee and hip loading in the lab "
+    "(Heiderscheit et al. 2011); a change is flagged only when it persists against your own "
+    "reference, with a known false-alarm rate. What it does not show: that watch running "
+    "dynamics, balance shifts or load spikes predict injury in runners (Neal et al. 2024; "
+    "Nakaoka et al. 2021). A driver without enough runs, a full reference period or the same "
+    "sensor says 'not enough data' instead of a number.",
     "The link between gait asymmetry and injury is not established: the largest prospective "
     "study so far (Malisoux et al. 2024, BMJ Open Sport Exerc Med 10:e001787; 836 runners "
     "followed for six months) found that asymmetry did not raise injury risk. Treat the drivers "
@@ -85,6 +93,9 @@ def risk_section(assessment: Mapping | None, *, reason: str | None = None) -> di
                 "source": _text(_first(d, "source", "reference", "citation")),
                 "note": _text(_first(d, "note", "caveat")),
                 "flagged": bool(_first(d, "flagged", default=False)),
+                "status": clean(_first(d, "status", default="ok")),
+                "dates": clean(_first(d, "dates", default={})),
+                "contested": bool(_first(d, "contested", default=False)),
             }
         )
     drivers.sort(key=lambda d: -(d["contribution"] or 0.0))

@@ -146,7 +146,8 @@ def plan_so_far(
             from analyzer.metrics import normalise
 
             gait_df = store.gait(athlete)
-            trends_df = normalise.trends(gait_df) if len(gait_df) else gait_df
+            accepted = store.accepted_baselines(athlete)
+            trends_df = normalise.trends(gait_df, accepted=accepted) if len(gait_df) else gait_df
         if len(trends_df) and target[0] in trends_df:
             result = followup.before_after(
                 trends_df, target[0], start, reference=_reference(plan, target[0]), asof=when,

@@ -140,6 +140,30 @@ def period(runs: pd.DataFrame) -> dict:
     }
 
 
+#: A report warns when its latest run is older than this [days] (four weeks).
+STALE_DAYS = 28
+
+
+def stale(runs: pd.DataFrame, generated_at: str) -> dict | None:
+    """``stale``: a warning when the latest run is more than :data:`STALE_DAYS` days old."""
+    if runs is None or runs.empty:
+        return None
+    last = _utc(runs["start_time"]).max()
+    if pd.isna(last):
+        return None
+    days = int((pd.Timestamp(generated_at) - last) / pd.Timedelta(days=1))
+    if days <= STALE_DAYS:
+        return None
+    return {
+        "last_run": clean(last),
+        "days": days,
+        "warning": (
+            f"The latest run is from {last:%Y-%m-%d}, {days} days before this report: every "
+            "figure below describes that time, not today."
+        ),
+    }
+
+
 def balance(trends_df: pd.DataFrame) -> dict:
     """``balance``: GCT balance per week and per run, with Garmin's bands and the baseline."""
     out: dict[str, Any] = {
@@ -149,6 +173,7 @@ def balance(trends_df: pd.DataFrame) -> dict:
         "latest_pct": None,
         "latest_text": "–",
         "latest_band": None,
+        "latest_start_time": None,
         "baseline_pct": None,
         "change_pts": None,
     }
@@ -194,6 +219,7 @@ def balance(trends_df: pd.DataFrame) -> dict:
         out["latest_pct"] = last["gct_balance_left_pct"]
         out["latest_text"] = balance_text(last["gct_balance_left_pct"])
         out["latest_band"] = balance_band(last["gct_balance_left_pct"])
+        out["latest_start_time"] = last["start_time"]
         out["baseline_pct"] = last["baseline_pct"]
         out["change_pts"] = last["change_pts"]
     return out
@@ -269,18 +295,28 @@ def flags(flags_df: pd.DataFrame | None) -> list[dict]:
         n = clean(rec.get("n_runs"))
         label, unit = FLAG_LABELS.get(metric, (metric, ""))
         base = num(rec.get("baseline"), 2)
+        r0, r1 = clean(rec.get("reference_start")), clean(rec.get("reference_end"))
+        ref = f"reference {str(r0)[:10]} to {str(r1)[:10]}" if r0 and r1 else "reference"
         if metric == "gct_balance_left_pct":
-            text = f"{label}: {side} foot longer by {abs(size or 0):.1f} {unit}"
+            if rec.get("toward_even"):
+                text = f"{label} moved {abs(size or 0):.1f} {unit} back toward even, onto the {side} foot"
+            else:
+                text = f"{label} moved {abs(size or 0):.1f} {unit} further onto the {side} foot"
             if base is not None:
-                text += f" (baseline {balance_text(base)})"
+                text += (
+                    f" ({ref}: {side} foot's share {base if side == 'left' else 100 - base:.1f} %)"
+                )
         else:
             text = f"{label} {side} by {abs(size or 0):.1f} {unit}"
             if base is not None:
-                text += f" (baseline {base:.1f} {unit})"
+                text += f" ({ref}: {base:.1f} {unit})"
         if onset:
             text += f", since {str(onset)[:10]}"
         if n:
             text += f", {n} runs"
+        last = clean(rec.get("last"))
+        if last and not rec.get("ongoing", True):
+            text += f", until {str(last)[:10]}"
         rows.append(
             {
                 "metric": metric,
@@ -289,6 +325,11 @@ def flags(flags_df: pd.DataFrame | None) -> list[dict]:
                 "size": size,
                 "n_runs": n,
                 "baseline": base,
+                "last": clean(rec.get("last")),
+                "ongoing": clean(rec.get("ongoing")),
+                "reference_start": clean(rec.get("reference_start")),
+                "reference_end": clean(rec.get("reference_end")),
+                "toward_even": clean(rec.get("toward_even")),
                 "text": text,
             }
         )

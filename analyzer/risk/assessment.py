@@ -75,6 +75,14 @@ class Driver:
     source: str
     note: str
     flagged: bool
+    #: "ok", "not enough data: <what is missing>" or "building back: ..." (load after a break)
+    status: str = "ok"
+    #: Dates behind the value: ``recent`` / ``reference`` / ``weeks`` / ``chronic`` windows
+    #: (``{"start": "YYYY-MM-DD", "end": ...}``).
+    dates: dict[str, Any] = field(default_factory=dict)
+    #: True for the contested drivers (load, population bands): together they cannot lift the
+    #: index above "moderate" (``priors.json`` "contested").
+    contested: bool = False
 
 
 @dataclass
@@ -137,22 +145,27 @@ def assess_features(
     index = float(m.score_index(X)[0])
     evidence = driver_evidence(m)
     drivers = []
+    status = ctx.get("status", {})
     for row in m.explain(X.iloc[0]):
         f = row["feature"]
         info = _features.FEATURE_INFO[f]
         ev = evidence.get(f, {})
+        ok = status.get(f, "ok") == "ok"
         drivers.append(
             Driver(
                 feature=f,
                 label=info["label"],
-                value=row["value"],
+                value=row["value"] if ok else math.nan,
                 unit=info["unit"],
                 contribution=row["contribution"],
                 text=_features.describe(f, row["value"], ctx),
                 grade=str(ev.get("grade", "")),
                 source=str(ev.get("source", "")),
                 note=str(ev.get("note", "")),
-                flagged=bool(row["value"] > info["flag"] and row["contribution"] > 0),
+                flagged=bool(ok and row["value"] > info["flag"] and row["contribution"] > 0),
+                status=status.get(f, "ok"),
+                dates=ctx.get("dates", {}).get(f, {}),
+                contested=f in m.contested_features_,
             )
         )
     return Assessment(

@@ -1,40 +1,52 @@
-"""Risk features: one non-negative "badness" vector per athlete at a date.
+"""Risk features: one non-negative "badness" vector per athlete at a date, with its evidence.
 
-Input is the output of :func:`analyzer.metrics.gait.trends` for ONE athlete (one row per run) and of
-:func:`analyzer.metrics.load.weekly`. Every feature is 0 when nothing is wrong and grows as the runner's
-numbers worsen, which is what lets :class:`analyzer.risk.assessment.ImbalanceRiskModel` be monotonic. A
-feature that cannot be computed (no baseline yet, no sensor) is 0 and is listed in
-``context["missing"]``: missing data is never evidence of risk.
+Input is the output of :func:`analyzer.metrics.gait.trends` for ONE athlete (one row per run,
+with the frozen personal reference of :mod:`analyzer.metrics.change`) and of
+:func:`analyzer.metrics.load.weekly`. Every feature is 0 when nothing is wrong and grows as the
+runner's numbers worsen, which is what lets the model be monotonic.
 
-Windows: the *recent* window is the ``RECENT_DAYS`` days up to and including ``asof``; the
-*baseline* window is the ``BASELINE_DAYS`` days before it.
+**Enough evidence.** Each driver states the data it needs; below it the driver's status is
+``"not enough data: <what is missing>"`` (or ``"building back: ..."`` for the load drivers after
+a break), its value is NaN (``None`` in JSON, never a number) and it adds nothing to the index.
+Missing data is never evidence of risk. The minimums (``context["status"]`` per feature):
 
-Features (all >= 0; medians over the recent runs unless said otherwise):
+- gait drivers against the own reference: :data:`MIN_RECENT_RUNS` runs in the recent
+  :data:`RECENT_DAYS` days judged against a complete reference (at least
+  ``change.REFERENCE_MIN_RUNS`` runs over ``change.REFERENCE_DAYS`` days **of the same
+  dynamics sensor**: a change of sensor, strap to pod, is not a gait change, so the new sensor
+  first builds its own reference);
+- Garmin-band drivers: :data:`MIN_RECENT_RUNS` recent runs with the metric;
+- load drivers: a chronic base (``load.chronic_base``: runs in 4 of the 6 weeks before the
+  current one and 8 runs); after a break of 3 weeks or more they are "building back".
+
+Features (all >= 0):
 
 ``balance_shift_pts``
-    |recent GCT balance - personal baseline| [percentage points]; the baseline is
-    ``gait.trends``' rolling baseline at the first recent run (earlier weeks only), else the
-    median of the baseline window. A new, sustained change against one's own baseline is what
-    the evidence leaves defensible (Malisoux et al. 2024 [1]_).
+    The move of GCT balance **away from 50/50** against the runner's own reference: with
+    reference ``r`` and recent level ``n`` (reference + median change of the recent runs),
+    ``max(0, |n - 50| - |r - 50|)`` [percentage points]. A move toward 50/50 is 0 and is
+    reported as an improvement. A new, sustained change against one's own reference is what the
+    evidence leaves defensible (Malisoux et al. 2024 [1]_).
 ``fatigue_asymmetry_pts``
-    Mean growth of |balance - 50| from the first to the last third of the recent runs [pts]
-    (fatigue lowers hip-abductor torque, J Athl Train 2020 [2]_).
+    How much more |balance - 50| grows from the first to the last third of the recent runs than
+    it did in the reference period [pts] (fatigue lowers hip-abductor torque, [2]_).
 ``balance_beyond_band_pts``
-    |recent balance - 50| beyond Garmin's green band half-width of 0.7 [pts] [3]_.
+    |recent balance - 50| beyond Garmin's green band half-width of 0.7 [pts] [3]_; a population
+    band, contested.
 ``cadence_deficit_pct``
-    The larger of: the drop of cadence at the reference speed below the own baseline, and the
-    shortfall of the typical run's cadence below Garmin's green band (164 spm) [%]. Raising
-    step rate 5-10 % lowers knee and hip loading (Heiderscheit et al. 2011 [4]_). The Garmin part
-    ignores speed, like Garmin's bands do.
+    The drop of cadence at the reference speed below the runner's own reference [%] (raising
+    step rate 5-10 % lowers knee and hip loading, Heiderscheit et al. 2011 [4]_). Garmin's
+    population band (green from 164 spm) is context text only, never points.
 ``vertical_ratio_excess_pct``
-    Vertical ratio above the green band of the sensor (strap 8.6 %, pod 10.0 %) [pts] [3]_.
+    Vertical ratio above the green band of the sensor (strap 8.6 %, pod 10.0 %) [pts] [3]_; a
+    population band, contested.
 ``gct_excess_ms``
-    Ground contact time at the reference speed above the own baseline [ms].
+    Ground contact time at the reference speed above the runner's own reference [ms].
 ``acwr_excess`` and ``progression_excess_pct``
-    The load-spike driver, contested in runners: uncoupled ACWR above 1.3 (Gabbett 2016 [5]_,
-    whose "danger zone" starts at 1.5; Lolli et al. 2019 for uncoupling) [-], and two-week
-    distance progression above 30 % (Nielsen et al. 2014 [6]_, not significant) [%]; the
-    highest value of the week containing ``asof`` and the week before.
+    The load-spike driver, contested in runners: **uncoupled** ACWR (this week over the mean of
+    the 3 weeks before; Lolli et al. 2019, Windt & Gabbett 2019) above 1.3 (Gabbett 2016 [5]_)
+    [-], and the week's distance above 130 % of the largest of the 3 weeks before (Nielsen et al.
+    2014's 30 % [6]_) [%]; the highest value of the week containing ``asof`` and the week before.
 
 References
 ----------
@@ -55,6 +67,19 @@ import numpy as np
 import pandas as pd
 
 from analyzer.errors import NotEnoughData
+from analyzer.metrics import change, normalise
+from analyzer.risk.loadfeatures import load_drivers
+from analyzer.risk.texts import FEATURE_INFO, OK, describe, iso_day
+
+__all__ = [
+    "FEATURES",
+    "FEATURE_INFO",
+    "athlete_features",
+    "compute",
+    "describe",
+    "feature_timeline",
+    "to_utc",
+]
 
 #: Feature names, in the order the model uses them (also ``analyzer.risk.assessment.FEATURES``).
 FEATURES: tuple[str, ...] = (
@@ -70,67 +95,20 @@ FEATURES: tuple[str, ...] = (
 
 #: Length of the recent window [days].
 RECENT_DAYS = 14
-#: Length of the baseline window before the recent one [days].
-BASELINE_DAYS = 42
+#: Fewest runs in the recent window for any gait driver (one or two runs are not a pattern).
+MIN_RECENT_RUNS = 3
 
 #: Half-width of Garmin's green GCT-balance band: 49.3-50.7 % L [percentage points].
 #: Garmin Enduro 3 manual (ja-JP), running-dynamics colour gauge.
 GARMIN_BALANCE_GREEN_HALF_WIDTH_PTS = 0.7
-#: Lower edge of Garmin's green cadence band [steps/min] (below: bottom 30 % of Garmin's runners).
+#: Lower edge of Garmin's green cadence band [steps/min] (context text only, never points).
 #: Forerunner 945 manual (ja-JP), colour gauges.
 GARMIN_CADENCE_GREEN_MIN_SPM = 164.0
 #: Upper edge of Garmin's green vertical-ratio band by sensor [%]. Forerunner 945 manual (ja-JP):
 #: HRM strap 7.5-8.6 %, Running Dynamics Pod 8.4-10.0 %. Wrist and Stryd use the strap band.
 GARMIN_VR_GREEN_MAX_PCT: dict[str, float] = {"chest_strap": 8.6, "pod": 10.0}
 GARMIN_VR_GREEN_MAX_DEFAULT_PCT = 8.6
-#: Upper end of the ACWR "sweet spot" [-]; Gabbett 2016, BJSM 50:273 (>=1.5 is his "danger zone").
-GABBETT_ACWR_SWEET_SPOT_MAX = 1.3
-#: Two-week distance progression above which Nielsen et al. 2014 (JOSPT) saw HR 1.59
-#: (95 % CI 0.96-2.66, not significant) for distance-related injuries [%].
-NIELSEN_PROGRESSION_PCT = 30.0
-#: Saturation of the load features. Gabbett's curves stop near an ACWR of 2, and Nielsen's
-#: groups at ">30 %": beyond ACWR 2.3 (excess 1.0) or +130 % in two weeks the numbers say more
-#: about a near-empty chronic window (a break, a first month of records) than about risk, and
-#: a contested driver must not be able to fill the index on its own.
-ACWR_EXCESS_CAP = 1.0
-PROGRESSION_EXCESS_CAP_PCT = 100.0
-
-#: Display label, unit and the value above which a feature counts as "flagged" (drives exercises).
-FEATURE_INFO: dict[str, dict[str, Any]] = {
-    "balance_shift_pts": {
-        "label": "GCT balance shift from your baseline",
-        "unit": "pts",
-        # the green band's half-width: a shift this large moves an even runner out of green
-        "flag": GARMIN_BALANCE_GREEN_HALF_WIDTH_PTS,
-    },
-    "fatigue_asymmetry_pts": {
-        "label": "Balance asymmetry growing with fatigue",
-        "unit": "pts",
-        "flag": 0.3,
-    },
-    "balance_beyond_band_pts": {
-        "label": "GCT balance beyond Garmin's green band",
-        "unit": "pts",
-        "flag": 0.3,
-    },
-    "cadence_deficit_pct": {"label": "Low cadence / long steps", "unit": "%", "flag": 3.0},
-    "vertical_ratio_excess_pct": {
-        "label": "Vertical ratio above green",
-        "unit": "pts",
-        "flag": 0.3,
-    },
-    "gct_excess_ms": {
-        "label": "Longer ground contact at matched speed",
-        "unit": "ms",
-        "flag": 10.0,
-    },
-    "acwr_excess": {"label": "Acute:chronic load ratio above 1.3", "unit": "", "flag": 0.0},
-    "progression_excess_pct": {
-        "label": "Two-week distance progression above 30 %",
-        "unit": "%",
-        "flag": 0.0,
-    },
-}
+#: The load thresholds live with the load drivers (re-exported here).
 
 
 def to_utc(ts) -> pd.Timestamp:
@@ -145,6 +123,12 @@ def _col(df: pd.DataFrame, name: str) -> pd.Series:
     return pd.Series(np.nan, index=df.index, dtype=float)
 
 
+def _flag(df: pd.DataFrame, name: str) -> pd.Series:
+    if name in df.columns:
+        return df[name].fillna(False).astype(bool)
+    return pd.Series(False, index=df.index)
+
+
 def _median(s: pd.Series) -> float:
     s = s.dropna()
     return float(s.median()) if len(s) else math.nan
@@ -155,7 +139,141 @@ def _prepare(trends_df: pd.DataFrame) -> pd.DataFrame:
         raise NotEnoughData("no runs to compute risk features from (import some runs first)")
     df = trends_df.copy()
     df["start_time"] = pd.to_datetime(df["start_time"], utc=True)
-    return df.dropna(subset=["start_time"]).sort_values("start_time", kind="stable")
+    df = df.dropna(subset=["start_time"]).sort_values("start_time", kind="stable")
+    if "gct_balance_ref" not in df.columns:  # plain per-run values: add the reference columns
+        df = normalise.references(df)
+    return df
+
+
+def _window(rows: pd.DataFrame) -> dict[str, str | None]:
+    t = rows["start_time"]
+    return {"start": iso_day(t.min()), "end": iso_day(t.max())} if len(rows) else {}
+
+
+def _reference_window(row: pd.Series, stem: str) -> dict[str, Any]:
+    return {
+        "start": iso_day(row.get(f"{stem}_ref_start")),
+        "end": iso_day(row.get(f"{stem}_ref_end")),
+        "runs": int(row.get(f"{stem}_ref_n") or 0),
+    }
+
+
+def _missing_reference(df: pd.DataFrame, recent: pd.DataFrame, stem: str, value: str) -> str:
+    """Why the recent runs cannot be judged against a reference for ``stem``."""
+    has = recent[_col(recent, value).notna()]
+    if len(has) == 0:
+        return f"not enough data: no runs with this metric in the last {RECENT_DAYS} days"
+    judged = has[_flag(has, f"{stem}_monitored")]
+    if len(judged) >= MIN_RECENT_RUNS:
+        return OK
+    last = has.iloc[-1]
+    need = change.REFERENCE_MIN_RUNS
+    if not bool(last.get(f"{stem}_ref_ready", False)):
+        src = str(last.get("dynamics_source") or "unknown")
+        earlier = df[(df["start_time"] < has["start_time"].min()) & _flag(df, f"{stem}_ref_ready")]
+        so_far = int(last.get(f"{stem}_ref_n") or 0)
+        if len(earlier) and "dynamics_source" in df.columns:
+            old = str(earlier["dynamics_source"].iloc[-1])
+            first_new = df[df.get("dynamics_source") == src]["start_time"].min()
+            return (
+                f"not enough data: the dynamics sensor changed from {old} to {src} on "
+                f"{iso_day(first_new)}; a sensor change is not a gait change, so a new reference "
+                f"needs {need} runs with the {src} ({so_far} so far)"
+            )
+        return (
+            f"not enough data: your reference needs {need} runs over "
+            f"{change.REFERENCE_DAYS} days ({so_far} so far)"
+        )
+    if bool(last.get(f"{stem}_in_ref", False)):
+        return (
+            f"not enough data: the recent runs are part of your reference period (until "
+            f"{iso_day(last.get(f'{stem}_ref_end'))}); changes are judged after it"
+        )
+    return (
+        f"not enough data: {len(judged)} of {MIN_RECENT_RUNS} runs needed in the last "
+        f"{RECENT_DAYS} days"
+    )
+
+
+def _balance(df, recent, feats, ctx) -> None:
+    stem, value = "gct_balance", "gct_balance_left_median_pct"
+    status = _missing_reference(df, recent, stem, value)
+    judged = recent[_flag(recent, f"{stem}_monitored") & _col(recent, value).notna()]
+    ctx["status"]["balance_shift_pts"] = status
+    ctx["dates"]["balance_shift_pts"] = {"recent": _window(judged)}
+    if status == OK:
+        last = judged.iloc[-1]
+        ref = float(last[f"{stem}_ref"])
+        moved = _median(_col(judged, f"{stem}_change"))
+        now = ref + moved
+        away = abs(now - 50) - abs(ref - 50)
+        ctx.update(
+            balance_reference_pct=ref,
+            balance_baseline_pct=ref,  # the same reference, under its earlier name
+            balance_recent_pct=now,
+            balance_change_pts=moved,
+            balance_away_pts=away,
+            balance_shift_toward=None if moved == 0 else ("left" if moved > 0 else "right"),
+            balance_toward_even=bool(away < 0),
+        )
+        ctx["dates"]["balance_shift_pts"]["reference"] = _reference_window(last, stem)
+        ctx["dates"]["balance_shift_pts"]["runs"] = len(judged)
+        feats["balance_shift_pts"] = max(0.0, away)
+        # the plan's side follows the new change, and only when it moves away from 50/50
+        ctx["balance_side"] = ctx["balance_shift_toward"] if away > 0 else None
+
+    # fatigue: growth of |balance - 50| late in runs, against the same growth in the reference
+    drift = _col(recent, "drift_gct_balance_left_pts")
+    dev = _col(recent, value) - 50
+    rec_growth = _fatigue_growth(dev, drift).dropna()
+    ref_rows = df[_flag(df, f"{stem}_in_ref")]
+    if len(recent) and "dynamics_source" in df.columns and len(ref_rows):
+        src = recent["dynamics_source"].dropna()
+        if len(src):
+            ref_rows = ref_rows[ref_rows["dynamics_source"] == src.mode().iloc[0]]
+    ref_growth = _fatigue_growth(
+        _col(ref_rows, value) - 50, _col(ref_rows, "drift_gct_balance_left_pts")
+    ).dropna()
+    name = "fatigue_asymmetry_pts"
+    if len(rec_growth) < MIN_RECENT_RUNS:
+        ctx["status"][name] = (
+            f"not enough data: {len(rec_growth)} of {MIN_RECENT_RUNS} runs with a balance drift "
+            f"in the last {RECENT_DAYS} days"
+        )
+    elif len(ref_growth) < change.REFERENCE_MIN_RUNS:
+        ctx["status"][name] = (
+            f"not enough data: your reference needs {change.REFERENCE_MIN_RUNS} runs with a "
+            f"balance drift ({len(ref_growth)} so far)"
+        )
+    else:
+        ctx["status"][name] = OK
+        late = float(drift.dropna().mean())
+        ctx.update(
+            balance_growth_pts=float(rec_growth.mean()),
+            balance_growth_reference_pts=float(ref_growth.mean()),
+            fatigue_side=None if late == 0 else ("left" if late > 0 else "right"),
+            fatigue_drift_pts=late,
+        )
+        feats[name] = float(rec_growth.mean() - ref_growth.mean())
+    ctx["dates"][name] = {
+        "recent": _window(recent[drift.notna()]),
+        "reference": _window(ref_rows),
+    }
+
+    has = recent[_col(recent, value).notna()]
+    name = "balance_beyond_band_pts"
+    ctx["dates"][name] = {"recent": _window(has)}
+    if len(has) < MIN_RECENT_RUNS:
+        ctx["status"][name] = (
+            f"not enough data: {len(has)} of {MIN_RECENT_RUNS} runs with GCT balance in the "
+            f"last {RECENT_DAYS} days"
+        )
+    else:
+        ctx["status"][name] = OK
+        level = _median(_col(has, value))
+        ctx["balance_level_pct"] = level
+        feats[name] = abs(level - 50) - GARMIN_BALANCE_GREEN_HALF_WIDTH_PTS
+    ctx["balance_outside_green_share"] = _median(_col(recent, "gct_balance_outside_green_share"))
 
 
 def _fatigue_growth(dev: pd.Series, drift: pd.Series) -> pd.Series:
@@ -167,32 +285,74 @@ def _fatigue_growth(dev: pd.Series, drift: pd.Series) -> pd.Series:
     return (dev + drift / 2).abs() - (dev - drift / 2).abs()
 
 
-def _load_values(weekly_df: pd.DataFrame | None, asof: pd.Timestamp) -> tuple[float, float]:
-    """Highest ACWR (uncoupled, else coupled) and 2-week progression of this week and the last."""
-    if weekly_df is None or len(weekly_df) == 0:
-        return math.nan, math.nan
-    idx = pd.to_datetime(weekly_df.index, utc=True)
-    mask = (idx <= asof) & (idx > asof - pd.Timedelta(days=14))
-    recent = weekly_df.loc[np.asarray(mask)]
-    acwr = _col(recent, "acwr_uncoupled")
-    if acwr.isna().all():
-        acwr = _col(recent, "acwr_coupled")
-    prog = _col(recent, "progression_2wk_pct")
-    return (
-        float(acwr.max()) if acwr.notna().any() else math.nan,
-        float(prog.max()) if prog.notna().any() else math.nan,
+def _own(df, recent, feats, ctx, *, name, metric, sign) -> float:
+    """Median change of the recent runs against the own reference for a normalised metric."""
+    value = f"{metric}_at_ref"
+    status = _missing_reference(df, recent, metric, value)
+    judged = recent[_flag(recent, f"{metric}_monitored") & _col(recent, value).notna()]
+    ctx["status"][name] = status
+    ctx["dates"][name] = {"recent": _window(judged)}
+    if status != OK:
+        return math.nan
+    last = judged.iloc[-1]
+    ctx["dates"][name]["reference"] = _reference_window(last, metric)
+    ctx["dates"][name]["runs"] = len(judged)
+    ref = float(last[f"{metric}_ref"])
+    moved = _median(_col(judged, f"{metric}_change"))
+    ctx[f"{metric}_reference"] = ref
+    ctx[f"{metric}_recent"] = ref + moved
+    ctx[f"{metric}_change"] = moved
+    return sign * moved
+
+
+def _gait(df, recent, feats, ctx) -> None:
+    drop = _own(df, recent, feats, ctx, name="cadence_deficit_pct", metric="cadence_spm", sign=-1.0)
+    ref = ctx.get("cadence_spm_reference", math.nan)
+    if not math.isnan(drop):
+        feats["cadence_deficit_pct"] = drop / ref * 100 if ref > 0 else math.nan
+    ctx.update(
+        cadence_recent_spm=ctx.get("cadence_spm_recent", math.nan),
+        cadence_baseline_spm=ref,
+        cadence_recent_raw_spm=_median(_col(recent, "cadence_median_spm")),
+        ref_speed_mps=_median(_col(recent, "ref_speed_mps")),
+        cadence_green_min_spm=GARMIN_CADENCE_GREEN_MIN_SPM,
     )
+    gct = _own(df, recent, feats, ctx, name="gct_excess_ms", metric="stance_time_ms", sign=1.0)
+    feats["gct_excess_ms"] = gct
+    ctx.update(
+        gct_recent_ms=ctx.get("stance_time_ms_recent", math.nan),
+        gct_baseline_ms=ctx.get("stance_time_ms_reference", math.nan),
+    )
+
+    # vertical ratio against the sensor's green band (a population band)
+    sensor = None
+    if "dynamics_source" in recent.columns and recent["dynamics_source"].notna().any():
+        sensor = str(recent["dynamics_source"].dropna().mode().iloc[0])
+    vr_max = GARMIN_VR_GREEN_MAX_PCT.get(sensor or "", GARMIN_VR_GREEN_MAX_DEFAULT_PCT)
+    vr = _col(recent, "vertical_ratio_median_pct").dropna()
+    name = "vertical_ratio_excess_pct"
+    ctx["dates"][name] = {"recent": _window(recent.loc[vr.index])}
+    ctx.update(sensor=sensor, vr_green_max_pct=vr_max, vr_recent_pct=_median(vr))
+    if len(vr) < MIN_RECENT_RUNS:
+        ctx["status"][name] = (
+            f"not enough data: {len(vr)} of {MIN_RECENT_RUNS} runs with vertical ratio in the "
+            f"last {RECENT_DAYS} days"
+        )
+    else:
+        ctx["status"][name] = OK
+        feats[name] = ctx["vr_recent_pct"] - vr_max
 
 
 def compute(
     trends_df: pd.DataFrame, weekly_df: pd.DataFrame | None = None, *, asof=None
 ) -> tuple[pd.Series, dict[str, Any]]:
-    """Feature vector and the runner's own numbers behind it.
+    """Feature vector and the runner's own numbers, statuses and dates behind it.
 
     Parameters
     ----------
     trends_df : DataFrame
-        ``gait.trends`` rows of one athlete.
+        ``gait.trends`` rows of one athlete (plain per-run values get the reference columns
+        added by :func:`analyzer.metrics.normalise.references`).
     weekly_df : DataFrame, optional
         ``load.weekly`` output (index = week start, UTC).
     asof : Timestamp-like, optional
@@ -201,10 +361,12 @@ def compute(
     Returns
     -------
     features : Series
-        Indexed by :data:`FEATURES`, all finite and >= 0.
+        Indexed by :data:`FEATURES`, all finite and >= 0 (0 where the status is not "ok").
     context : dict
-        Values in the runner's units (balance %, cadence spm, ...), the balance side and the
-        list of features that could not be computed.
+        Values in the runner's units, ``status`` (per feature: "ok", "not enough data: ..." or
+        "building back: ..."), ``dates`` (per feature: the recent window, the reference period
+        and load weeks, ISO dates), the balance sides and ``missing`` (features without a
+        value).
 
     Raises
     ------
@@ -213,11 +375,9 @@ def compute(
     """
     df = _prepare(trends_df)
     asof = df["start_time"].iloc[-1] if asof is None else to_utc(asof)
+    df = df[df["start_time"] <= asof]
     recent_start = asof - pd.Timedelta(days=RECENT_DAYS)
-    base_start = recent_start - pd.Timedelta(days=BASELINE_DAYS)
-    t = df["start_time"]
-    recent = df[(t > recent_start) & (t <= asof)]
-    base = df[(t > base_start) & (t <= recent_start)]
+    recent = df[df["start_time"] > recent_start]
     if recent.empty:
         raise NotEnoughData(
             f"no runs in the {RECENT_DAYS} days up to {asof:%Y-%m-%d}; the index needs recent runs"
@@ -225,81 +385,21 @@ def compute(
     ctx: dict[str, Any] = {
         "asof": asof.isoformat(),
         "recent_days": RECENT_DAYS,
-        "baseline_days": BASELINE_DAYS,
+        "recent_window": {"start": iso_day(recent_start), "end": iso_day(asof)},
         "n_recent_runs": len(recent),
-        "n_baseline_runs": len(base),
+        "latest_run": iso_day(df["start_time"].iloc[-1]),
+        "balance_side": None,
+        "fatigue_side": None,
+        "status": {},
+        "dates": {},
     }
     feats = dict.fromkeys(FEATURES, math.nan)
-
-    # -- GCT balance: change against the personal baseline, fatigue growth, beyond the band
-    bal_recent = _median(_col(recent, "gct_balance_left_median_pct"))
-    # gait.trends' rolling baseline at the first recent run covers earlier weeks only; without
-    # it, fall back to the median of the baseline window
-    tb = _col(recent, "gct_balance_baseline_pct").dropna()
-    bal_base = float(tb.iloc[0]) if len(tb) else _median(_col(base, "gct_balance_left_median_pct"))
-    ctx["balance_recent_pct"] = bal_recent
-    ctx["balance_baseline_pct"] = bal_base
-    ctx["balance_side"] = (
-        None
-        if math.isnan(bal_recent) or bal_recent == 50
-        else ("left" if bal_recent > 50 else "right")
-    )
-    ctx["balance_shift_toward"] = (
-        None
-        if math.isnan(bal_recent) or math.isnan(bal_base) or bal_recent == bal_base
-        else ("left" if bal_recent > bal_base else "right")
-    )
-    feats["balance_shift_pts"] = abs(bal_recent - bal_base)
-    dev = _col(recent, "gct_balance_dev_pts")
-    dev = dev.fillna(_col(recent, "gct_balance_left_median_pct") - 50)
-    growth = _fatigue_growth(dev, _col(recent, "drift_gct_balance_left_pts")).dropna()
-    ctx["balance_growth_pts"] = float(growth.mean()) if len(growth) else math.nan
-    feats["fatigue_asymmetry_pts"] = ctx["balance_growth_pts"]
-    feats["balance_beyond_band_pts"] = abs(bal_recent - 50) - GARMIN_BALANCE_GREEN_HALF_WIDTH_PTS
-    ctx["balance_outside_green_share"] = _median(_col(recent, "gct_balance_outside_green_share"))
-
-    # -- cadence at matched speed: against the own baseline and against Garmin's green floor
-    cad_recent = _median(_col(recent, "cadence_spm_at_ref"))
-    cad_base = _median(_col(base, "cadence_spm_at_ref"))
-    cad_raw = _median(_col(recent, "cadence_median_spm"))
-    ctx.update(
-        cadence_recent_spm=cad_recent,
-        cadence_baseline_spm=cad_base,
-        cadence_recent_raw_spm=cad_raw,
-        ref_speed_mps=_median(_col(recent, "ref_speed_mps")),
-        cadence_green_min_spm=GARMIN_CADENCE_GREEN_MIN_SPM,
-    )
-    own = (cad_base - cad_recent) / cad_base * 100 if cad_base > 0 else math.nan
-    norm = (GARMIN_CADENCE_GREEN_MIN_SPM - cad_raw) / GARMIN_CADENCE_GREEN_MIN_SPM * 100
-    ctx["cadence_own_deficit_pct"] = own
-    ctx["cadence_norm_deficit_pct"] = norm
-    feats["cadence_deficit_pct"] = (
-        float(np.nanmax([own, norm])) if not (math.isnan(own) and math.isnan(norm)) else math.nan
-    )
-
-    # -- vertical ratio against the sensor's green band
-    sensor = None
-    if "dynamics_source" in recent.columns and recent["dynamics_source"].notna().any():
-        sensor = str(recent["dynamics_source"].dropna().mode().iloc[0])
-    vr_max = GARMIN_VR_GREEN_MAX_PCT.get(sensor or "", GARMIN_VR_GREEN_MAX_DEFAULT_PCT)
-    vr_recent = _median(_col(recent, "vertical_ratio_median_pct"))
-    ctx.update(sensor=sensor, vr_recent_pct=vr_recent, vr_green_max_pct=vr_max)
-    feats["vertical_ratio_excess_pct"] = vr_recent - vr_max
-
-    # -- ground contact time at matched speed against the own baseline
-    gct_recent = _median(_col(recent, "stance_time_ms_at_ref"))
-    gct_base = _median(_col(base, "stance_time_ms_at_ref"))
-    ctx.update(gct_recent_ms=gct_recent, gct_baseline_ms=gct_base)
-    feats["gct_excess_ms"] = gct_recent - gct_base
-
-    # -- training load (contested; see risk priors)
-    acwr, prog = _load_values(weekly_df, asof)
-    ctx.update(acwr=acwr, progression_pct=prog)
-    feats["acwr_excess"] = min(acwr - GABBETT_ACWR_SWEET_SPOT_MAX, ACWR_EXCESS_CAP)
-    feats["progression_excess_pct"] = min(
-        prog - NIELSEN_PROGRESSION_PCT, PROGRESSION_EXCESS_CAP_PCT
-    )
-
+    _balance(df, recent, feats, ctx)
+    _gait(df, recent, feats, ctx)
+    load_drivers(df, weekly_df, asof, feats, ctx)
+    for f in FEATURES:
+        if ctx["status"].get(f, OK) != OK:
+            feats[f] = math.nan
     ctx["missing"] = [k for k, v in feats.items() if v is None or math.isnan(v)]
     out = pd.Series(feats, index=list(FEATURES), dtype=float).fillna(0.0).clip(lower=0.0)
     out.name = asof
@@ -343,58 +443,3 @@ def feature_timeline(
         )
     cols = ["date", "asof", *FEATURES, "balance_side"]
     return pd.DataFrame(rows, columns=cols).set_index("date")
-
-
-def _fmt(x: float, spec: str = ".1f") -> str:
-    return "n/a" if x is None or (isinstance(x, float) and math.isnan(x)) else format(x, spec)
-
-
-def _bal(x: float) -> str:
-    """Balance the way the watch shows it: 51.9 % L / 50.4 % R."""
-    if x is None or math.isnan(x):
-        return "n/a"
-    return f"{x:.1f} % L" if x >= 50 else f"{100 - x:.1f} % R"
-
-
-def describe(name: str, value: float, ctx: dict[str, Any]) -> str:
-    """One sentence with the runner's own numbers behind feature ``name``."""
-    days = ctx.get("recent_days", RECENT_DAYS)
-    n = ctx.get("n_recent_runs", 0)
-    window = f"last {days} days, {n} run{'s' if n != 1 else ''}"
-    if name == "balance_shift_pts":
-        return (
-            f"GCT balance {_bal(ctx.get('balance_recent_pct'))} vs your baseline "
-            f"{_bal(ctx.get('balance_baseline_pct'))} ({window})"
-        )
-    if name == "fatigue_asymmetry_pts":
-        return (
-            f"balance moves {_fmt(ctx.get('balance_growth_pts'), '+.2f')} points further from 50/50 "
-            f"in the last third of your runs ({window})"
-        )
-    if name == "balance_beyond_band_pts":
-        return f"GCT balance {_bal(ctx.get('balance_recent_pct'))}; Garmin's green band is 49.3-50.7 % L"
-    if name == "cadence_deficit_pct":
-        return (
-            f"cadence {_fmt(ctx.get('cadence_recent_spm'), '.0f')} spm at "
-            f"{_fmt(ctx.get('ref_speed_mps'), '.2f')} m/s vs your baseline "
-            f"{_fmt(ctx.get('cadence_baseline_spm'), '.0f')} spm; typical run "
-            f"{_fmt(ctx.get('cadence_recent_raw_spm'), '.0f')} spm (Garmin green starts at 164)"
-        )
-    if name == "vertical_ratio_excess_pct":
-        return (
-            f"vertical ratio {_fmt(ctx.get('vr_recent_pct'))} % vs green up to "
-            f"{_fmt(ctx.get('vr_green_max_pct'))} % ({ctx.get('sensor') or 'unknown sensor'})"
-        )
-    if name == "gct_excess_ms":
-        return (
-            f"ground contact {_fmt(ctx.get('gct_recent_ms'), '.0f')} ms at matched speed vs your "
-            f"baseline {_fmt(ctx.get('gct_baseline_ms'), '.0f')} ms"
-        )
-    if name == "acwr_excess":
-        text = f"acute:chronic distance ratio {_fmt(ctx.get('acwr'), '.2f')} (above 1.3 counts"
-        if (ctx.get("acwr") or 0) > GABBETT_ACWR_SWEET_SPOT_MAX + ACWR_EXCESS_CAP:
-            text += f", up to {GABBETT_ACWR_SWEET_SPOT_MAX + ACWR_EXCESS_CAP:.1f}"
-        return text + ")"
-    if name == "progression_excess_pct":
-        return f"distance up {_fmt(ctx.get('progression_pct'), '.0f')} % over two weeks (above 30 % counts)"
-    return f"{name} = {_fmt(value, '.2f')}"

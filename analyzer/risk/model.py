@@ -13,6 +13,13 @@ found gait asymmetry did not raise injury risk (Malisoux et al. 2024, BMJ Open S
 Levels: ``low`` below :data:`LOW_MAX`, ``moderate`` below :data:`MODERATE_MAX`, else ``high``.
 With the priors a runner with nothing flagged sits near 5; a sustained 1.4-point balance shift
 alone reaches ``moderate``.
+
+**Contested drivers are capped.** The drivers whose evidence points both ways (load spikes,
+Garmin's population bands; ``priors.json`` "contested") together can raise the index at most to
+``max_index`` (47.5, inside "moderate"): the logit is ``max(z_own, min(z_own + z_contested,
+logit(max_index)))`` with ``z_own`` the intercept plus the runner's own-change terms. So only a
+change in the runner's own gait can make the index "high". The cap is monotone, so worsening a
+driver still never lowers the index.
 """
 
 from __future__ import annotations
@@ -171,11 +178,48 @@ class ImbalanceRiskModel(ClassifierMixin, BaseEstimator):
         self.n_iter_ = int(res.nit)
         return self
 
+    @property
+    def contested_features_(self) -> list[str]:
+        """Features whose terms are capped together (empty for unnamed arrays)."""
+        names = getattr(self, "feature_names_in_", None)
+        if names is None and getattr(self, "n_features_in_", None) == len(FEATURES):
+            names = FEATURES
+        if names is None:
+            return []
+        spec = getattr(self, "contested_", None) or _priors_raw().get("contested", {})
+        return [str(n) for n in names if n in set(spec.get("features", []))]
+
+    @property
+    def max_contested_index_(self) -> float:
+        """Highest index the contested drivers can lift a runner to [index points]."""
+        spec = getattr(self, "contested_", None) or _priors_raw().get("contested", {})
+        return float(spec.get("max_index", MODERATE_MAX - 2.5))
+
+    def _terms(self, X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Logit of the own-change part (with intercept) and the contested sum per sample."""
+        names = self.contested_features_
+        all_names = getattr(self, "feature_names_in_", None)
+        if all_names is None:
+            all_names = FEATURES if names else []
+        mask = np.array([n in names for n in all_names], dtype=bool)
+        if mask.size != X.shape[1]:
+            mask = np.zeros(X.shape[1], dtype=bool)
+        terms = X * self.coef_
+        return self.intercept_ + terms[:, ~mask].sum(axis=1), terms[:, mask].sum(axis=1)
+
+    def _combine(self, own: np.ndarray, contested: np.ndarray) -> np.ndarray:
+        if not self.contested_features_:
+            return own + contested
+        p = self.max_contested_index_ / 100.0
+        ceiling = math.log(p / (1 - p))
+        return np.maximum(own, np.minimum(own + contested, ceiling))
+
     def decision_function(self, X) -> np.ndarray:
-        """Logit of the score, shape (n_samples,)."""
+        """Logit of the score, shape (n_samples,); contested terms capped (module docstring)."""
         check_is_fitted(self, ("coef_", "intercept_"))
         X = validate_data(self, X, reset=False, dtype=np.float64)
-        return X @ self.coef_ + self.intercept_
+        own, contested = self._terms(X)
+        return self._combine(own, contested)
 
     def predict_proba(self, X) -> np.ndarray:
         """Scores on the probability scale, shape (n_samples, 2). Not a calibrated risk."""
@@ -207,7 +251,9 @@ class ImbalanceRiskModel(ClassifierMixin, BaseEstimator):
 
         The index rise above the all-zero runner, ``index(x) - index(0)``, is shared among the
         features in proportion to their logit terms ``coef_j * x_j`` (exact: the contributions
-        add up to the rise; for a logistic link this equals integrated gradients).
+        add up to the rise; for a logistic link this equals integrated gradients). With the
+        contested cap, the own-change drivers share the rise to the index they reach alone and
+        the contested drivers share what the cap lets them add on top.
 
         Parameters
         ----------
@@ -227,12 +273,23 @@ class ImbalanceRiskModel(ClassifierMixin, BaseEstimator):
             vec = np.asarray(x, dtype=float).ravel()
         terms = self.coef_ * vec
         z0 = self.intercept_
-        z = z0 + terms.sum()
-        f0, f = expit(z0) * 100, expit(z) * 100
-        if abs(z - z0) > 1e-12:
-            contrib = terms * (f - f0) / (z - z0)
-        else:
-            contrib = terms * 100 * expit(z0) * (1 - expit(z0))
+        contested = np.array([n in self.contested_features_ for n in names], dtype=bool)
+        z_own = z0 + terms[~contested].sum()
+        z = float(self._combine(np.array([z_own]), np.array([terms[contested].sum()]))[0])
+        f0, f_own, f = expit(z0) * 100, expit(z_own) * 100, expit(z) * 100
+
+        def share(part: np.ndarray, rise: float, dz: float, at: float) -> np.ndarray:
+            if abs(dz) > 1e-12:
+                return part * rise / dz
+            return part * 100 * expit(at) * (1 - expit(at))
+
+        contrib = np.zeros_like(terms)
+        contrib[~contested] = share(terms[~contested], f_own - f0, z_own - z0, z0)
+        dz_c = terms[contested].sum()
+        if dz_c > 1e-12:
+            contrib[contested] = terms[contested] * (f - f_own) / dz_c
+        elif contested.any():
+            contrib[contested] = share(terms[contested], f - f_own, z - z_own, z_own)
         rows = [
             {"feature": n, "value": float(v), "term": float(t), "contribution": float(c)}
             for n, v, t, c in zip(names, vec, terms, contrib, strict=True)
@@ -259,6 +316,7 @@ class ImbalanceRiskModel(ClassifierMixin, BaseEstimator):
             "coefficients": {n: float(c) for n, c in zip(names, self.coef_, strict=True)},
             "params": {"C": float(self.C), "max_iter": int(self.max_iter), "tol": float(self.tol)},
             "drivers": {n: drivers[n] for n in names if n in drivers},
+            "contested": getattr(self, "contested_", None) or _priors_raw().get("contested", {}),
             "training": training or {},
             "disclaimer": DISCLAIMER,
         }
@@ -339,6 +397,18 @@ class ImbalanceRiskModel(ClassifierMixin, BaseEstimator):
         model.feature_names_in_ = np.array(feats, dtype=object)
         model.drivers_ = _drivers(data.get("drivers"), name)
         model.kind_ = str(data.get("kind", "trained"))
+        contested = data.get("contested")
+        if contested is not None and not (
+            isinstance(contested, dict)
+            and isinstance(contested.get("features", []), list)
+            and isinstance(contested.get("max_index", 47.5), int | float)
+            and 0 < float(contested.get("max_index", 47.5)) < 100
+        ):
+            raise ModelFileError(
+                f"{name}: 'contested' must be an object with a 'features' list and a "
+                "'max_index' between 0 and 100"
+            )
+        model.contested_ = contested
         model.source_ = name
         return model
 

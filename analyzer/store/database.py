@@ -39,6 +39,7 @@ import pandas as pd
 
 from analyzer.errors import NotFound, StoreError
 from analyzer.store import check, duplicates
+from analyzer.store.baselines import TABLE_SQL, BaselineMixin
 from analyzer.store.frames import (
     contract_records,
     empty_records,
@@ -89,10 +90,12 @@ RUN_ID_COLUMNS = (
 GAIT_ID_COLUMNS = ("run_id", "athlete", "start_time", "dynamics_source", "distance_m", "timer_s")
 _RUNS_PER_QUERY = 64
 
-from analyzer.store.ddl import SCHEMA as _SCHEMA  # noqa: E402 - the tables, in one place
+from analyzer.store.ddl import SCHEMA  # noqa: E402 - the tables, in one place
+
+_SCHEMA = SCHEMA + TABLE_SQL
 
 
-class Store:
+class Store(BaselineMixin):
     """An analyzer database (a DuckDB file), opened read-write; use as a context manager.
 
     Parameters

@@ -160,11 +160,15 @@ def test_balanced_athlete_stays_low(world):
 
 
 def test_imbalance_athlete_gets_frontal_plane_stabilisers_on_the_left(world):
-    from analyzer.plan.exercises import BY_ID, FRONTAL_PLANE, recommend
+    from analyzer.plan.exercises import BY_ID, FRONTAL_PLANE, GROUPS, recommend
 
     plan = recommend(_assess(world, "imbalance", _onset(world) + pd.Timedelta(days=21)))
+    # The shift grows with fatigue, so the stabiliser-endurance group (which adds hip circles)
+    # may rank next to the frontal-plane group; the first two are frontal-plane stabilisers.
     top = [i.exercise for i in plan.items[:3]]
-    assert set(top) <= set(FRONTAL_PLANE), top
+    endurance = {link["exercise"] for link in GROUPS["fatigue_asymmetry"]["links"]}
+    assert set(top[:2]) <= set(FRONTAL_PLANE), top
+    assert set(top) <= set(FRONTAL_PLANE) | endurance, top
     side = _truth_side(world)
     assert plan.side == side
     extra = [i for i in plan.items if i.extra_sets]
@@ -190,7 +194,7 @@ def test_cli_risk_json_and_table(world, capsys):
     assert d["drivers"][0]["grade"] and d["drivers"][0]["text"]
     assert main(args) == 0
     out = capsys.readouterr().out
-    assert "imbalance-risk index" in out and "% L vs your baseline" in out
+    assert "imbalance-risk index" in out and "points further onto the left foot" in out
 
 
 def test_cli_recommend_json_and_table(world, capsys):

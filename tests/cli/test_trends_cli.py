@@ -141,7 +141,7 @@ def test_trends_tables(sim, capsys):
     assert main(["trends", "--store", str(store_path)]) == 0
     out = capsys.readouterr().out
     assert "drifter" in out and "reference speed" in out
-    assert "New sustained changes" in out and "right" in out
+    assert "Changes against your reference" in out and "right" in out
     assert "Weekly load" in out and "Recent runs" in out
 
 
@@ -199,8 +199,8 @@ def test_sample_data_trends_command_shows_both_athletes(sample_store, capsys):
     assert main(["trends", "--store", str(path)]) == 0
     out = capsys.readouterr().out
     assert all(name in out for name in truths)
-    assert "No new sustained changes" in out  # the balanced athlete
-    assert "New sustained changes" in out
+    assert "No changes against your reference." in out  # the balanced athlete
+    assert "Changes against your reference" in out
 
 
 def test_sample_data_drift_matches_ground_truth(sample_store):

@@ -209,10 +209,7 @@ def test_import_logs_and_lists_the_paths_not_read(hostile_folder, tmp_path, caps
     code = main(["import", str(folder), "--store", str(store), "--workers", "1"])
     out = capsys.readouterr().out
     assert code == 0
-    assert (
-        "  skipped:     8  (not activity files: CSV, JSON...; 8 not read, listed below)\n"
-        in out
-    )
+    assert "  skipped:     8  (not activity files: CSV, JSON...; 8 not read, listed below)\n" in out
     assert "Not read (links out of the folder, special files):\n" in out
     assert f"  {folder}/shadow.fit: " + NOT_READ["shadow.fit"] + "\n" in out
     assert f"  {folder}/sub/pipe.fit: not read: a FIFO (named pipe), not a file\n" in out

@@ -399,15 +399,19 @@ def test_one_noisy_run_is_not_a_shift(balanced_athlete):
     assert not gait.trends(df)["balance_shift_flag"].any()
 
 
-def test_baseline_uses_previous_weeks_only(shifted_athlete):
+def test_reference_is_the_first_weeks_and_stays_frozen(shifted_athlete):
+    """The reference is the first 28 days (>= 8 runs) and does not follow the shift: weeks after
+    onset the change is still the whole shift (a rolling baseline absorbed it in ~5 weeks)."""
     df, onset = shifted_athlete
     tr = gait.trends(df)
-    early = tr[tr["start_time"] < T0 + pd.Timedelta(weeks=1)]
-    assert early["gct_balance_baseline_pct"].isna().all()  # no previous weeks yet
-    just_after = tr[(tr["start_time"] >= onset) & (tr["start_time"] < onset + pd.Timedelta(days=7))]
-    # Baseline still reflects the balanced weeks, so the change is the shift.
-    assert (just_after["gct_balance_baseline_pct"] - 50).abs().max() < 0.3
-    assert just_after["gct_balance_change_pts"].median() == pytest.approx(1.6, abs=0.4)
+    first = tr[tr["start_time"] < T0 + pd.Timedelta(days=28)]
+    assert first["gct_balance_in_ref"].all() and len(first) >= 8
+    expected = first["gct_balance_left_median_pct"].median()
+    assert tr["gct_balance_baseline_pct"].to_numpy() == pytest.approx(expected)
+    late = tr[tr["start_time"] >= onset + pd.Timedelta(weeks=5)]
+    assert len(late) >= 8
+    assert late["gct_balance_change_pts"].median() == pytest.approx(1.6, abs=0.4)
+    assert late["balance_shift_flag"].all()  # the shift persists while it lasts
 
 
 def test_trends_on_few_runs_does_not_raise():

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import numpy as np
 import pytest
 from synth import synth_trends
 
@@ -77,7 +78,9 @@ def test_balance_shift_puts_frontal_plane_stabilisers_first_with_extra_set_on_th
     extra = [i for i in plan.items if i.extra_sets]
     assert extra and all(i.side == "left" for i in extra)
     assert all(BY_ID[i.exercise].unilateral for i in extra)
-    assert "not a finding" in plan.side_reasoning and "51." in plan.side_reasoning
+    assert "not a finding" in plan.side_reasoning
+    assert "points further onto the left foot" in plan.side_reasoning
+    assert "2026-01-01" in plan.side_reasoning  # the reference period's dates
     assert any("51." in w for w in plan.items[0].why)  # the why carries the measured numbers
 
 
@@ -89,10 +92,16 @@ def test_right_shift_gives_the_right_side():
 
 
 def test_overstriding_gets_squats_and_bridge_first_and_a_cadence_cue():
-    plan = _plan(synth_trends(40, seed=7, cadence_spm=152))
+    """A cadence drop at matched speed against the runner's own reference (172 -> 165 spm)."""
+    tr = synth_trends(60, seed=7)
+    late = np.arange(len(tr)) >= 45
+    tr.loc[late, "cadence_spm_at_ref"] -= 7.0
+    tr.loc[late, "cadence_median_spm"] -= 7.0
+    plan = _plan(tr)
     assert [i.exercise for i in plan.items[:2]] == ["squats", "bridge"]
     assert plan.side is None
-    assert any("cadence 5-10 % higher" in n for n in plan.notes)
+    note = next(n for n in plan.notes if "cadence" in n.lower())
+    assert "aim back toward about 172 spm" in note and "2026-01-01" in note
 
 
 def test_high_vertical_ratio_gets_bridge_and_quadruped():

@@ -191,6 +191,7 @@ def make_report(
             "generated_at": "2026-03-15T08:00:00Z",
             "athlete": athlete,
             "period": sections.period(runs),
+            "stale": sections.stale(runs, "2026-03-15T08:00:00Z"),
             "risk": advice.risk_section(assessment),
             "balance": sections.balance(trends),
             "trends": sections.trends(trends),
@@ -500,7 +501,8 @@ def test_terminal_prints_markup_literally():
 def test_flags_read_in_the_runners_terms(report):
     (flag,) = report["flags"]
     assert flag["side"] == "left" and flag["size"] == 1.6 and flag["baseline"] == 50.0
-    assert flag["text"].startswith("GCT balance: left foot longer by 1.6 points")
+    assert flag["text"].startswith("GCT balance moved 1.6 points further onto the left foot")
+    assert "% R" not in flag["text"]  # one side throughout
     assert "since 2026-02-10" in flag["text"]
 
 

@@ -1,0 +1,90 @@
+"""The load drivers of the risk features: uncoupled ACWR and progression, with a chronic base.
+
+No ratio without a chronic base (``load.chronic_base``); after a break of three weeks or more
+the drivers are "building back" (``load.building_back``), never a spike. See
+:mod:`analyzer.risk.features` for the feature definitions and sources.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
+
+from analyzer.metrics import load
+from analyzer.risk.texts import OK, iso_day
+
+#: Upper end of the ACWR "sweet spot" [-]; Gabbett 2016, BJSM 50:273 (>=1.5 is his "danger zone").
+GABBETT_ACWR_SWEET_SPOT_MAX = 1.3
+#: Distance progression above which Nielsen et al. 2014 (JOSPT) saw HR 1.59 (95 % CI
+#: 0.96-2.66, not significant) for distance-related injuries [%].
+NIELSEN_PROGRESSION_PCT = 30.0
+#: Saturation of the load features: beyond ACWR 2.3 (excess 1.0) or +130 % the numbers say more
+#: about a thin chronic window than about risk. The contested drivers together are also capped
+#: in the model (``priors.json`` "contested").
+ACWR_EXCESS_CAP = 1.0
+PROGRESSION_EXCESS_CAP_PCT = 100.0
+
+
+def _col(df: pd.DataFrame, name: str) -> pd.Series:
+    if name in df.columns:
+        return pd.to_numeric(df[name], errors="coerce").astype(float)
+    return pd.Series(np.nan, index=df.index, dtype=float)
+
+
+def load_drivers(df, weekly_df, asof, feats, ctx) -> None:
+    """Fill the two load features, their status and dates in ``feats`` / ``ctx``."""
+    names = ("acwr_excess", "progression_excess_pct")
+    ctx.update(acwr=math.nan, progression_pct=math.nan, building_back=None)
+    if weekly_df is None or len(weekly_df) == 0:
+        for n in names:
+            ctx["status"][n] = "not enough data: no weekly training load"
+        return
+    base = load.chronic_base(weekly_df, asof)
+    window = {"start": iso_day(base["start"]), "end": iso_day(base["end"])}
+    brk = load.building_back(df["start_time"], asof)
+    ctx["chronic_base"] = {**base, "start": window["start"], "end": window["end"]}
+    if not base["ok"]:
+        if brk is not None:
+            weeks = brk["break_days"] / 7
+            ctx["building_back"] = {
+                "break_start": iso_day(brk["break_start"]),
+                "break_end": iso_day(brk["break_end"]),
+                "break_weeks": round(weeks, 1),
+                "runs_since": brk["runs_since"],
+            }
+            status = (
+                f"building back: {brk['runs_since']} run(s) since {iso_day(brk['break_end'])} "
+                f"after a {weeks:.0f}-week break; load ratios need a chronic base again (runs in "
+                f"{load.BASE_WEEKS_WITH_RUNS} of {load.BASE_WEEKS} weeks and "
+                f"{load.BASE_MIN_RUNS} runs)"
+            )
+        else:
+            status = (
+                f"not enough data: a chronic base needs runs in {load.BASE_WEEKS_WITH_RUNS} of "
+                f"the {load.BASE_WEEKS} weeks before this one and {load.BASE_MIN_RUNS} runs "
+                f"({base['weeks_with_runs']} weeks, {base['runs']} runs from {window['start']} "
+                f"to {window['end']})"
+            )
+        for n in names:
+            ctx["status"][n] = status
+            ctx["dates"][n] = {"chronic": window}
+        return
+    idx = pd.to_datetime(weekly_df.index, utc=True)
+    mask = (idx <= asof) & (idx > asof - pd.Timedelta(days=14))
+    recent = weekly_df.loc[np.asarray(mask)]
+    acwr = _col(recent, "acwr_uncoupled")
+    prog = _col(recent, "progression_pct")
+    weeks = {"start": iso_day(idx[np.asarray(mask)].min()), "end": iso_day(asof)}
+    for n, series in zip(names, (acwr, prog), strict=True):
+        ctx["dates"][n] = {"weeks": weeks, "chronic": window}
+        ctx["status"][n] = (
+            OK if series.notna().any() else "not enough data: no ratio for the last two weeks"
+        )
+    a = float(acwr.max()) if acwr.notna().any() else math.nan
+    p = float(prog.max()) if prog.notna().any() else math.nan
+    prior = _col(weekly_df.loc[np.asarray(idx < (idx[np.asarray(mask)].min()))], "distance_km")
+    ctx.update(acwr=a, progression_pct=p, chronic_weekly_km=float(prior.tail(3).mean()))
+    feats["acwr_excess"] = min(a - GABBETT_ACWR_SWEET_SPOT_MAX, ACWR_EXCESS_CAP)
+    feats["progression_excess_pct"] = min(p - NIELSEN_PROGRESSION_PCT, PROGRESSION_EXCESS_CAP_PCT)
