@@ -27,7 +27,14 @@ RECORD, EVENT, DEVICE_INFO, ACTIVITY = 20, 21, 23, 34
 FIELD_DESCRIPTION, DEVELOPER_DATA_ID = 206, 207
 
 #: Garmin product ids (FIT profile ``garmin_product``) and device types.
-PRODUCTS = {"fr965": 4315, "hrm_pro": 3300, "hrm_pro_plus": 4130, "hrm_run": 1752}
+PRODUCTS = {
+    "fr965": 4315,
+    "fr945": 3113,
+    "fenix7": 3906,
+    "hrm_pro": 3300,
+    "hrm_pro_plus": 4130,
+    "hrm_run": 1752,
+}
 ANTPLUS_HEART_RATE = 120
 ANTPLUS_RUNNING_DYNAMICS = 30  # written by Garmin watches for the strap's dynamics channel
 ANTPLUS_STRIDE_SPEED_DISTANCE = 124

@@ -91,7 +91,9 @@ def _figure(make: Callable[[], Any], alt: str, fid: str | None = None) -> dict:
 def source_label(source: Any, sensor: Any = None) -> str:
     """What sent the dynamics, in words: the kind, and the sensor's own name when known."""
     label = SOURCE_NAMES.get(str(source), str(source)) if source is not None else NO_DATA
-    return f"{label} ({sensor})" if sensor else label
+    if not sensor or str(sensor).lower() in label.lower():
+        return label
+    return f"{label}: {sensor}"
 
 
 # ---------------------------------------------------------------------------------------------
@@ -294,7 +296,8 @@ def load(d: Mapping, u: Units) -> dict:
     intro = (
         f'Acute:chronic ratio = last 7 days / 28-day average. The {lo}–{hi} "sweet spot" and the '
         f"{ACWR_DANGER} line come from team sports (Gabbett 2016) and are contested for runners; "
-        "read them as context."
+        "read them as context. ACWR in the table is the uncoupled ratio (this week is not part of "
+        "its own 28-day base); the coupled one includes it."
     )
     overview = None
     if len(weeks) > plots.LOAD_WEEKS:
@@ -330,8 +333,8 @@ def load(d: Mapping, u: Units) -> dict:
             u.distance_unit,
             "hours",
             "runs",
-            "ACWR (uncoupled)",
-            "ACWR (coupled)",
+            "ACWR",
+            "ACWR coupled",
             "2-week change",
         ],
         "rows": rows,
