@@ -147,6 +147,10 @@ def test_plan_and_dated_balance_are_on_the_first_screen(browser, history):
     )
     assert v.page.locator("#stale-warning").count() == 0
     v.page.close()
+    # On a phone the plan starts on the first screen too (its list may run on below).
+    phone = visit(browser, history["page"], PHONE)
+    assert phone.page.locator("#this-week h3").bounding_box()["y"] < PHONE["height"]
+    phone.page.close()
 
 
 def test_stale_history_warns_on_the_first_screen(browser, history, tmp_path):
