@@ -141,9 +141,10 @@ def balance(section: Mapping | None, ax: Axes | None = None) -> Figure:
                 label="rolling baseline",
             )
     if not weeks.empty:
+        when, values = _break_gaps(_dates(weeks["week"]), weeks["gct_balance_left_pct"])
         ax.plot(
-            _dates(weeks["week"]),
-            weeks["gct_balance_left_pct"].astype(float),
+            when,
+            values,
             "-o",
             color=LINE,
             lw=2,
@@ -158,6 +159,22 @@ def balance(section: Mapping | None, ax: Axes | None = None) -> Figure:
     ax.set_title("Ground-contact balance over the weeks (Garmin colour bands)", fontsize=10)
     fig.autofmt_xdate()
     return fig
+
+
+#: A gap between two weekly points longer than this is drawn as a gap, not a line across it
+#: [days] (a break or a season without a balance sensor).
+GAP_DAYS = 28
+
+
+def _break_gaps(when: pd.Series, values: Any) -> tuple[pd.Series, pd.Series]:
+    """``when`` and ``values`` with a NaN point inserted in every gap over :data:`GAP_DAYS`."""
+    frame = pd.DataFrame({"when": when.to_numpy(), "v": pd.Series(values).astype(float).to_numpy()})
+    gaps = frame["when"].diff() > pd.Timedelta(days=GAP_DAYS)
+    if gaps.any():
+        holes = frame.loc[gaps, "when"] - pd.Timedelta(days=1)
+        frame = pd.concat([frame, pd.DataFrame({"when": holes, "v": np.nan})])
+        frame = frame.sort_values("when", kind="stable")
+    return frame["when"].reset_index(drop=True), frame["v"].reset_index(drop=True)
 
 
 def trend(metric: Mapping, ax: Axes | None = None) -> Figure:

@@ -9,6 +9,7 @@ import re
 import uuid
 from pathlib import Path
 
+import numpy as np
 import pytest
 from rich.console import Console
 
@@ -329,3 +330,48 @@ def test_saved_units_reach_report_and_flag_overrides(tmp_path, capsys, monkeypat
     assert "min/km" in out.read_text() and "min/mi" not in out.read_text()
     assert main(["trends", "--store", store, "--units", "imperial"]) == 0
     assert re.search(r"reference speed \d\.\d\d m/s \(\d+:\d\d min/mi\)", capsys.readouterr().out)
+
+
+# ---------------------------------------------------------------------------------------------
+# charts over a long history
+# ---------------------------------------------------------------------------------------------
+
+
+def test_load_chart_shows_26_weeks_and_caps_the_ratio():
+    import pandas as pd
+
+    from analyzer.report import plots
+
+    weeks = pd.date_range("2024-01-01", periods=150, freq="7D", tz="UTC")
+    section = {
+        "weeks": [
+            {
+                "week": w.isoformat(),
+                "distance_km": 30.0,
+                "acwr_uncoupled": 8.0 if i == 140 else 1.0,
+                "acwr_coupled": 1.0,
+            }
+            for i, w in enumerate(weeks)
+        ]
+    }
+    fig = plots.load(section)
+    bars, ratio = fig.axes
+    assert len(bars.patches) == plots.LOAD_WEEKS
+    assert ratio.get_ylim()[1] == plots.ACWR_AXIS_MAX
+    assert [t.get_text() for t in ratio.texts] == ["8.0"]  # the clipped value, written out
+    overview = plots.load_overview(section)
+    assert "150 weeks" in overview.axes[0].get_title()
+
+
+def test_balance_line_breaks_across_long_gaps():
+    from analyzer.report import plots
+
+    weeks = ["2024-01-01", "2024-01-08", "2025-01-06", "2025-01-13"]
+    section = {
+        "weeks": [{"week": w, "gct_balance_left_pct": 50.5} for w in weeks],
+        "runs": [],
+    }
+    fig = plots.balance(section)
+    line = next(ln for ln in fig.axes[0].lines if ln.get_label() == "weekly median")
+    y = np.asarray(line.get_ydata(), dtype=float)
+    assert len(y) == 5 and np.isnan(y[2])
