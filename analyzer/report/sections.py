@@ -149,7 +149,11 @@ def period(runs: pd.DataFrame, now: Any = None) -> dict:
             "days_since_last_run": None,
             "stale": False,
         }
-    start = _utc(runs["start_time"])
+    # First and last run among the runs with a usable date (Store flags the others).
+    undated = (
+        runs["date_unknown"].astype("boolean").fillna(False) if "date_unknown" in runs else False
+    )
+    start = _utc(runs.loc[~undated, "start_time"] if "date_unknown" in runs else runs["start_time"])
     ref = pd.Timestamp.now(tz="UTC") if now is None else pd.Timestamp(now)
     ref = ref.tz_localize("UTC") if ref.tzinfo is None else ref.tz_convert("UTC")
     last = start.max()
