@@ -318,7 +318,7 @@ def _print_table(runs, power: dict[str, float], units: str) -> None:
 
     console = Console()
     if not console.is_terminal:
-        console = Console(width=180)
+        console = Console(width=220)  # a pipe or file: room for every column
     table = Table(title=f"{len(runs)} run{'s' if len(runs) != 1 else ''}")
     for name, justify in (
         ("date (UTC)", "left"),
