@@ -42,6 +42,7 @@ from typing import Any
 import pandas as pd
 
 from analyzer.cli.common import EXIT_OK, common, json_value
+from analyzer.cli.config import resolve_units, units_arg
 from analyzer.errors import NotFound
 from analyzer.report.safe import text
 
@@ -126,6 +127,7 @@ def register(sub) -> None:
         metavar="DATE",
         help="with --accept-baseline: start the new reference at DATE (YYYY-MM-DD, UTC)",
     )
+    units_arg(p)
     p.set_defaults(func=cmd_trends)
 
 
@@ -193,9 +195,12 @@ def cmd_trends(args: argparse.Namespace) -> int:
         return EXIT_OK
     from rich.console import Console
 
+    from analyzer.report.fmt import Units
+
     console = Console()
+    units = Units(resolve_units(args))
     for item in data["athletes"]:
-        _render(item, console)
+        _render(item, console, units)
     return EXIT_OK
 
 
@@ -223,14 +228,7 @@ def _fmt(v: Any, spec: str = ".1f", signed: bool = False) -> str:
     return format(v, ("+" if signed else "") + spec)
 
 
-def _pace(speed: float | None) -> str:
-    if not speed:
-        return "–"
-    sec = 1000.0 / speed
-    return f"{int(sec // 60)}:{int(round(sec % 60)):02d} min/km"
-
-
-def _render(item: dict[str, Any], console) -> None:
+def _render(item: dict[str, Any], console, units) -> None:
     from rich import box
     from rich.table import Table
 
@@ -240,7 +238,7 @@ def _render(item: dict[str, Any], console) -> None:
         console.print("No runs yet.")
         return
     console.print(
-        f"{item['n_runs']} runs; reference speed {_fmt(ref, '.2f')} m/s ({_pace(ref)}): "
+        f"{item['n_runs']} runs; reference speed {_fmt(ref, '.2f')} m/s ({units.pace(ref, '–')}): "
         "the runner's median pace, at which every run is compared."
     )
 

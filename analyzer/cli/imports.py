@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from analyzer.cli.common import EXIT_FAILED, EXIT_OK, EXIT_USAGE, common, json_value
+from analyzer.cli.config import resolve_units, units_arg
 from analyzer.ingest.folders import NOT_READ
 from analyzer.report.safe import text, visible
 
@@ -85,6 +86,7 @@ def register(sub) -> None:
     common.athlete_arg(p, help="only this athlete's runs (default: all)")
     common.store_arg(p)
     common.json_arg(p)
+    units_arg(p)
     p.set_defaults(func=cmd_runs)
 
 
@@ -258,9 +260,11 @@ JSON_KEYS = (
 
 def cmd_runs(args: argparse.Namespace) -> int:
     """Run ``analyzer runs``; returns the exit code."""
+    units = resolve_units(args)
     with common.open_store(args) as store:
         runs = store.runs(athlete=args.athlete, include_duplicates=True)
         runs = with_gait(store, runs, athlete=args.athlete)
+        power = record_power(store, runs)
         store_path = store.path
     if args.json:
         print(json.dumps(runs_to_json(runs), indent=2, allow_nan=False))
@@ -268,8 +272,32 @@ def cmd_runs(args: argparse.Namespace) -> int:
     if runs.empty:
         print(f"No runs in {visible(store_path)}; add some with `analyzer import PATH`.")
         return EXIT_OK
-    _print_table(runs)
+    _print_table(runs, power, units)
     return EXIT_OK
+
+
+def record_power(store, runs) -> dict[str, float]:
+    """Mean running power [W] from the records of runs whose watch wrote no session power.
+
+    Files with Stryd's Connect IQ fields carry power only per record (developer field 0); the
+    session has no ``avg_power``. Only those runs are read (their activity maps a developer
+    field to ``power_w``), so a long history without such files costs nothing.
+    """
+    if runs.empty or "watch_avg_power_w" not in runs:
+        return {}
+    devf = store.developer_fields(None)
+    with_power = set(devf.loc[devf["column"] == "power_w", "activity_id"]) if len(devf) else set()
+    out = {}
+    for r in runs.to_dict("records"):
+        if _num(r["watch_avg_power_w"]) or r["activity_id"] not in with_power:
+            continue
+        recs = store.records(r["run_id"])
+        if "power_w" in recs:
+            p = recs["power_w"]
+            p = p[p > 0]
+            if len(p):
+                out[r["run_id"]] = float(p.mean())
+    return out
 
 
 def with_gait(store, runs, *, athlete: str | None = None):
@@ -300,13 +328,17 @@ def runs_to_json(runs) -> list[dict[str, Any]]:
     return out
 
 
-def _print_table(runs) -> None:
+def _print_table(runs, power: dict[str, float], units: str) -> None:
     from rich.console import Console
     from rich.table import Table
 
+    from analyzer.report.fmt import Units
+
+    u = Units(units)
+
     console = Console()
     if not console.is_terminal:
-        console = Console(width=180)
+        console = Console(width=220)  # a pipe or file: room for every column
     twice = runs["duplicate_of"].notna() if "duplicate_of" in runs else runs["run_id"].isna()
     source = dict(zip(runs["run_id"], runs["source_name"], strict=True))
     title = f"{len(runs)} run{'s' if len(runs) != 1 else ''}"
@@ -316,9 +348,9 @@ def _print_table(runs) -> None:
     for name, justify in (
         ("date (UTC)", "left"),
         ("athlete", "left"),
-        ("km", "right"),
+        (u.distance_unit, "right"),
         ("time", "right"),
-        ("pace /km", "right"),
+        (f"pace /{u.distance_unit}", "right"),
         ("device", "left"),
         ("dynamics", "left"),
         ("cadence spm", "right"),
@@ -328,6 +360,7 @@ def _print_table(runs) -> None:
         ("step mm", "right"),
         ("VR %", "right"),
         ("L/R drift pts", "right"),
+        ("power W", "right"),
         ("notes", "left"),
     ):
         table.add_column(name, justify=justify)
@@ -347,9 +380,12 @@ def _print_table(runs) -> None:
                 r["start_time"].strftime("%Y-%m-%d %H:%M") if _num_time(r["start_time"]) else "?"
             ),
             text(r["athlete"]),
-            _fmt(r["distance_m"] / 1000 if _num(r["distance_m"]) else None, "{:.2f}"),
+            _fmt(
+                u.distance_value(r["distance_m"] / 1000) if _num(r["distance_m"]) else None,
+                "{:.2f}",
+            ),
             _duration(r["timer_s"]),
-            _pace(speed),
+            u.pace(speed, "-").split(" ")[0],
             text(r["device"]) if isinstance(r["device"], str) else "-",
             text(r["dynamics_source"]) if r["has_dynamics"] else "-",
             _fmt(r["avg_cadence_spm"], "{:.0f}"),
@@ -359,6 +395,10 @@ def _print_table(runs) -> None:
             _fmt(r["avg_step_length_mm"], "{:.0f}"),
             _fmt(r["avg_vertical_ratio_pct"], "{:.1f}"),
             _fmt(r.get("drift_gct_balance_left_pts"), "{:+.1f}"),
+            _fmt(
+                r["watch_avg_power_w"] if _num(r["watch_avg_power_w"]) else power.get(r["run_id"]),
+                "{:.0f}",
+            ),
             _notes(r),
             *([_twice(r, kept_ids)] if twice.any() else []),
         )
@@ -425,10 +465,3 @@ def _duration(seconds: Any) -> str:
         return "-"
     s = int(round(seconds))
     return f"{s // 3600}:{s % 3600 // 60:02d}:{s % 60:02d}"
-
-
-def _pace(speed: Any) -> str:
-    if not _num(speed) or speed <= 0.5:  # slower than 33 min/km is not a running pace
-        return "-"
-    s = int(round(1000 / speed))
-    return f"{s // 60}:{s % 60:02d}"

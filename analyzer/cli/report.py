@@ -9,6 +9,7 @@ import webbrowser
 from pathlib import Path
 
 from analyzer.cli.common import EXIT_FAILED, EXIT_OK, common
+from analyzer.cli.config import resolve_units, units_arg
 from analyzer.report.safe import visible
 
 DEFAULT_OUT = Path("report.html")
@@ -51,6 +52,7 @@ def register(sub) -> None:
         default=None,
         help="model JSON from `analyzer train` (default: the packaged, documented priors)",
     )
+    units_arg(p)
     p.set_defaults(func=cmd_report)
 
     d = sub.add_parser(
@@ -95,27 +97,28 @@ def cmd_report(args: argparse.Namespace) -> int:
     from analyzer.report import terminal
 
     model = _load_model(args.model)
+    units = resolve_units(args)
     with common.open_store(args) as store:
         if args.all:
-            return _report_all(args, store, model)
+            return _report_all(args, store, model, units)
         data = report.build(store, args.athlete, model=model)
     out = args.out if args.out is not None or not args.json else None
     if out is None and not args.json:
         out = DEFAULT_OUT
     if out is not None:
-        report.write_athlete(data, out)
+        report.write_athlete(data, out, units=units)
     if args.json:
         json.dump(data, sys.stdout, indent=2, allow_nan=False)
         sys.stdout.write("\n")
     else:
-        terminal.render(data, _console())
+        terminal.render(data, _console(), units=units)
         print(f"Report written to {visible(out)}")
     if args.open and out is not None:
         _open(out)
     return EXIT_OK
 
 
-def _report_all(args: argparse.Namespace, store, model) -> int:
+def _report_all(args: argparse.Namespace, store, model, units: str) -> int:
     from analyzer import report
     from analyzer.report import terminal
 
@@ -126,7 +129,7 @@ def _report_all(args: argparse.Namespace, store, model) -> int:
     reports = report.build_all(store, model=model)
     out = args.out if args.out is not None else (None if args.json else DEFAULT_OUT)
     if out is not None:
-        _, team, _ = report.write_team(store, out, model=model, reports=reports)
+        _, team, _ = report.write_team(store, out, model=model, reports=reports, units=units)
     else:
         team = report.team_from_reports(reports)
     if args.json:

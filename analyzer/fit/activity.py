@@ -20,6 +20,9 @@ of :mod:`analyzer.fit.columns`. Conversions, per record:
 - ``speed_mps`` = enhanced_speed (73), else speed (6); ``altitude_m`` = enhanced_altitude (78),
   else altitude (2) (decoders apply scale 5 / offset 500).
 - ``power_w`` = power (7), else the Stryd developer field 0.
+- ``stance_time_ms`` and ``vertical_oscillation_mm`` from Stryd's Ground Time (3, ms) and
+  Vertical Oscillation (4, cm x 10) developer fields when the file has no native values for the
+  column (native first; :data:`analyzer.fit.devices.STRYD_DYNAMICS_FIELDS`), 0 -> NaN.
 - Stryd columns (:data:`analyzer.schema.STRYD_COLUMNS`) from developer fields whose application
   id is one of :data:`STRYD_APP_IDS` (or any developer field of a file written by a Stryd
   device), matched on field number only (:data:`STRYD_FIELDS`), never on names.
@@ -65,6 +68,7 @@ from analyzer.fit.columns import (
 )
 from analyzer.fit.devices import (
     STRYD_APP_IDS,
+    STRYD_DYNAMICS_FIELDS,
     STRYD_FIELDS,
     developer_fields,
     dynamics_source,
@@ -83,7 +87,7 @@ from analyzer.fit.messages import (
 )
 from analyzer.fit.names import as_int, enum_name, product_name
 from analyzer.fit.plausible import mask_implausible
-from analyzer.schema import AVERAGE_METRICS, RECORD_COLUMNS
+from analyzer.schema import AVERAGE_METRICS, DYNAMICS_COLUMNS, RECORD_COLUMNS
 
 #: Sports in which FIT cadence counts one foot (so steps/min = 2 x cadence).
 FOOT_SPORTS = frozenset({"running", "walking", "hiking"})
@@ -284,9 +288,10 @@ def _session_table(msgs: FitMessages, rec_ts: np.ndarray) -> tuple[pd.DataFrame,
 
 def _records(
     msgs: FitMessages, sessions: pd.DataFrame, starts: np.ndarray, devf: pd.DataFrame
-) -> tuple[pd.DataFrame, dict[str, int]]:
-    """The records in contract columns, and the samples masked per column
-    (:func:`~analyzer.fit.plausible.mask_implausible`)."""
+) -> tuple[pd.DataFrame, dict[str, int], bool]:
+    """The records in contract columns, the samples masked per column
+    (:func:`~analyzer.fit.plausible.mask_implausible`), and whether the file had native
+    running-dynamics values (before any Stryd developer field fills one)."""
     rec = msgs.table(RECORD)
     cols = Columns(rec)
     ts = cols(253)
@@ -315,6 +320,8 @@ def _records(
     }
     assert list(out)[: len(RECORD_COLUMNS)] == list(RECORD_COLUMNS)
     masked = mask_implausible(out, foot)
+    native = any(bool(np.isfinite(out[c]).any()) for c in DYNAMICS_COLUMNS)
+    stryd_dynamics = {column: factor for column, factor in STRYD_DYNAMICS_FIELDS.values()}
     if len(devf):
         for index, number, column in zip(
             devf["developer_data_index"].tolist(),
@@ -327,10 +334,15 @@ def _records(
             if not isinstance(column, str) or key not in rec.columns:
                 continue
             values = cols(key)
+            if column in stryd_dynamics:
+                # Native first: Stryd's copy only for a column without any native value.
+                if not np.isfinite(out[column]).any():
+                    out[column] = nonzero(values * stryd_dynamics[column])
+                continue
             # A column set twice keeps its first position (dict and DataFrame alike).
             out[column] = fill(out["power_w"], values) if column == "power_w" else values
     out["session_index"] = sidx
-    return pd.DataFrame(out, index=rec.index), masked
+    return pd.DataFrame(out, index=rec.index), masked, native
 
 
 def _laps(msgs: FitMessages, sessions: pd.DataFrame, starts: np.ndarray) -> pd.DataFrame:
@@ -405,7 +417,7 @@ def build_activity(msgs: FitMessages, *, activity_id: str, source_name: str) -> 
     sessions, starts = _session_table(msgs, rec_ts)
     stryd_device = manufacturer == "stryd"
     devf = developer_fields(msgs, stryd_device)
-    records, masked = _records(msgs, sessions, starts, devf)
+    records, masked, native = _records(msgs, sessions, starts, devf)
     laps = _laps(msgs, sessions, starts)
     apps = [
         a
@@ -413,7 +425,9 @@ def build_activity(msgs: FitMessages, *, activity_id: str, source_name: str) -> 
         if isinstance(a, str)
     ]
     stryd_apps = bool(devf["column"].notna().any()) if len(devf) else False
-    source, sensor = dynamics_source(msgs, records, manufacturer, stryd_apps, product)
+    source, sensor = dynamics_source(
+        msgs, records, manufacturer, stryd_apps, product, native=native
+    )
     dev = msgs.table(DEVICE_INFO)
     meta = {
         "time_created": fit_timestamp(fid.first(4)),

@@ -1,9 +1,23 @@
 """Which sensors and developer apps a FIT file's running data came from.
 
 Stryd developer fields are matched on the application id and the field number, never on the
-field names (those vary between app versions and collide with native names). The dynamics source
-is read from ``device_info``: Garmin's running-dynamics straps and pod by product, ANT+ device
-type 30 (running dynamics), files written by a Stryd pod, else the watch itself.
+field names (those vary between app versions and collide with native names).
+
+Where the running dynamics came from (:func:`dynamics_source`) is decided by what actually sent
+them, in this order:
+
+1. no native dynamics: Stryd, when Stryd developer fields (or a Stryd-written file) gave ground
+   time / oscillation or any other Stryd column; else none;
+2. a Garmin Running Dynamics Pod in ``device_info``: the pod;
+3. a Garmin strap that measures dynamics (HRM-Run, HRM-Tri, HRM-Pro, HRM 600...): the strap;
+4. a Stryd pod in ``device_info`` (any device type: foot pod, power, running dynamics) or a file
+   written by Stryd: Stryd (a watch records a Stryd pod's ground time and oscillation in its
+   native fields when no strap sends them);
+5. another sensor announced as ANT+ running dynamics (device type 30): a chest strap;
+6. a Garmin watch with oscillation or contact time and no sensor listed at all (fenix 2 era
+   files omit the HRM-Run from ``device_info``): a chest strap;
+7. otherwise the watch (wrist). A heart-rate-only strap (Polar, Wahoo...) never counts as the
+   source: it sends no running dynamics.
 """
 
 from __future__ import annotations
@@ -32,6 +46,16 @@ STRYD_FIELDS = {
     9: "leg_spring_stiffness_kn_m",
     11: "air_power_w",
     24: "impact_loading_rate_bw_s",
+}
+#: Stryd developer fields that copy a native running-dynamics field: number -> (contract
+#: column, factor to contract units). Ground Time is in ms and Vertical Oscillation in cm in
+#: every Stryd file of the corpus (field descriptions of FR920xt-with-Stryd.fit,
+#: 3386684871.fit, 20181108_run_garmin_fenix_3_hr.fit, mornindew-broken.fit,
+#: support-001885-rs-pronation.fit; research D.4). The watch's native field takes precedence:
+#: Stryd's copy is used only for a column the file has no native values for (as Runalyze does).
+STRYD_DYNAMICS_FIELDS = {
+    3: ("stance_time_ms", 1.0),
+    4: ("vertical_oscillation_mm", 10.0),
 }
 #: Stryd developer field carrying running power [W].
 STRYD_POWER_FIELD = 0
@@ -99,7 +123,11 @@ def developer_fields(msgs: FitMessages, stryd_device: bool) -> pd.DataFrame:
         stryd = (app in STRYD_APP_IDS) or stryd_device
         column = None
         if stryd and (native is None or native == RECORD):
-            column = STRYD_FIELDS.get(num) or ("power_w" if num == STRYD_POWER_FIELD else None)
+            column = (
+                STRYD_FIELDS.get(num)
+                or STRYD_DYNAMICS_FIELDS.get(num, (None,))[0]
+                or ("power_w" if num == STRYD_POWER_FIELD else None)
+            )
         rows.append(
             {
                 "developer_data_index": idx,
@@ -118,36 +146,70 @@ def developer_fields(msgs: FitMessages, stryd_device: bool) -> pd.DataFrame:
 
 
 def dynamics_source(
-    msgs: FitMessages, records: pd.DataFrame, manufacturer, stryd_apps: bool, product
+    msgs: FitMessages,
+    records: pd.DataFrame,
+    manufacturer,
+    stryd_apps: bool,
+    product,
+    *,
+    native: bool | None = None,
 ) -> tuple[str, str | None]:
-    """Where the running dynamics came from, and a readable sensor name."""
-    has_native = any(records[c].notna().any() for c in DYNAMICS_COLUMNS) if len(records) else False
-    if not has_native:
-        return ("stryd", "stryd") if stryd_apps else ("none", None)
+    """Where the running dynamics came from, and a readable sensor name (rules in the module doc).
+
+    Parameters
+    ----------
+    native : bool, optional
+        Whether the file has native dynamics fields; read from ``records`` when omitted (pass
+        it when Stryd developer fields have already filled contract columns).
+    """
+    has_native = (
+        native
+        if native is not None
+        else (any(records[c].notna().any() for c in DYNAMICS_COLUMNS) if len(records) else False)
+    )
     dev = msgs.table(DEVICE_INFO)
     sensors = []
-    for manufacturer_id, product_id, product_string, device_type in zip(
-        *_fields(dev, 2, 4, 27, 1), strict=True
+    external = []  # makes of sensors paired over ANT/ANT+/Bluetooth (not the watch's own parts)
+    for manufacturer_id, product_id, product_string, device_type, source_type in zip(
+        *_fields(dev, 2, 4, 27, 1, 25), strict=True
     ):
         man = enum_name("manufacturer", manufacturer_id)
         sensors.append((man, product_name(man, product_id, product_string), device_type))
+        if source_type is not None and not pd.isna(source_type) and int(source_type) in _PAIRED:
+            external.append(man)
+    stryd_pod = next((prod for man, prod, _ in sensors if man == "stryd"), None)
+    stryd_name = "stryd foot pod"
+    if not has_native:
+        if stryd_apps or stryd_pod is not None or manufacturer == "stryd":
+            listed = stryd_pod is not None or manufacturer == "stryd"
+            return "stryd", stryd_name if listed else "stryd (Connect IQ fields)"
+        return "none", None
     for man, prod, _ in sensors:
         if prod in DYNAMICS_PODS:
             return "pod", f"{man} {prod}"
     for man, prod, _ in sensors:
         if prod in DYNAMICS_STRAPS:
             return "chest_strap", f"{man} {prod}"
-    for man, prod, dtype in sensors:
-        if dtype == ANT_RUNNING_DYNAMICS and man == "stryd":
-            return "stryd", f"{man} {prod}"
+    if stryd_pod is not None:
+        return "stryd", stryd_name
     if manufacturer == "stryd":
-        return "stryd", f"stryd {product}"
+        return "stryd", stryd_name
     for man, prod, dtype in sensors:
         if dtype == ANT_RUNNING_DYNAMICS:
             return "chest_strap", None if man is None else f"{man} {prod}"
     chest_only = ("vertical_oscillation_mm", "stance_time_ms")
-    if manufacturer == "garmin" and any(records[c].notna().any() for c in chest_only):
+    if (
+        manufacturer == "garmin"
+        and not any(m not in (None, "garmin") for m in external)
+        and any(records[c].notna().any() for c in chest_only)
+    ):
         # Early Garmin files (fenix 2) do not list the HRM-Run in device_info; before wrist-based
         # dynamics, vertical oscillation and ground contact time came only from a strap or pod.
+        # A listed heart-rate strap of another make rules that out: it sends no dynamics.
         return "chest_strap", None
     return "wrist", f"{manufacturer} {product}"
+
+
+#: device_info ``source_type`` values of paired sensors (FIT profile ``source_type``: ant,
+#: antplus, bluetooth, bluetooth_low_energy); 5 = local is the watch's own parts.
+_PAIRED = frozenset({0, 1, 2, 3})

@@ -29,6 +29,7 @@ class Exercise:
     id: str
     name: str
     plane: str
+    equipment: str
     works: str
     unilateral: bool
     dose: dict[str, Any]
@@ -47,6 +48,10 @@ BY_ID: dict[str, Exercise] = {e.id: e for e in EXERCISES}
 GROUPS: dict[str, dict[str, Any]] = _DATA["groups"]
 #: The frontal-plane hip stabilisers (first choice for a left/right balance shift).
 FRONTAL_PLANE: tuple[str, ...] = tuple(link["exercise"] for link in GROUPS["balance"]["links"])
+#: Planes of movement an exercise is annotated with (``plane`` in exercises.json).
+PLANES: tuple[str, ...] = ("frontal", "sagittal", "transverse", "multi")
+#: Places at the top of a plan that :func:`vary_planes` keeps from being one kind of exercise.
+VARIED_TOP = 3
 
 #: Rank weight of a link by its position in a group's list: the first choice counts most.
 _POSITION_DECAY = 0.15
@@ -80,6 +85,7 @@ class PlanItem:
     exercise: str
     name: str
     works: str
+    plane: str
     why: list[str]
     citations: list[str]
     dose: str
@@ -220,6 +226,41 @@ def _weekly_plan(items: list[PlanItem], groups: list[str]) -> dict[str, Any]:
     }
 
 
+def vary_planes(order: list[str], top: int = VARIED_TOP) -> list[str]:
+    """Keep the ranking, but not two near-identical exercises with nothing else in the top three.
+
+    When the first two exercises share their plane of movement and their equipment (banded side
+    step and lateral band walks: both frontal, both with a band) and no exercise of another plane
+    is among the first ``top``, the best-ranked exercise of another plane moves up to place
+    ``top``; everything else keeps its order. Training the hip in more than one plane is the usual
+    advice for runners' hip programmes (the source article's eight exercises span three planes).
+
+    Parameters
+    ----------
+    order : list of str
+        Exercise ids, best first.
+    top : int
+        Places checked for variety (:data:`VARIED_TOP`).
+
+    Returns
+    -------
+    list of str
+        The same ids, at most one moved.
+    """
+    if len(order) <= top or top < 2:
+        return list(order)
+    first, second = BY_ID[order[0]], BY_ID[order[1]]
+    if (first.plane, first.equipment) != (second.plane, second.equipment):
+        return list(order)
+    if any(BY_ID[ex].plane != first.plane for ex in order[:top]):
+        return list(order)
+    other = next((ex for ex in order[top:] if BY_ID[ex].plane != first.plane), None)
+    if other is None:
+        return list(order)
+    rest = [ex for ex in order if ex != other]
+    return rest[: top - 1] + [other] + rest[top - 1 :]
+
+
 def recommend(assessment, *, max_items: int = 5) -> Plan:
     """Rank the eight exercises for an assessment.
 
@@ -267,7 +308,8 @@ def recommend(assessment, *, max_items: int = 5) -> Plan:
             )
             if link["cite"] not in cites.setdefault(ex, []):
                 cites[ex].append(link["cite"])
-    order = sorted(score, key=lambda ex: -score[ex])[: (3 if maintenance else max_items)]
+    order = vary_planes(sorted(score, key=lambda ex: -score[ex]))
+    order = order[: (3 if maintenance else max_items)]
 
     side, side_source = _side(flagged, ctx)
     wants_side = side is not None
@@ -282,6 +324,7 @@ def recommend(assessment, *, max_items: int = 5) -> Plan:
                 exercise=ex.id,
                 name=ex.name,
                 works=ex.works,
+                plane=ex.plane,
                 why=why[ex_id],
                 citations=cites[ex_id],
                 dose=dose,

@@ -16,7 +16,9 @@ timestamps are ISO-8601 strings in UTC (``"2026-03-02T07:15:00Z"``); weeks start
       "kind": "athlete_report",
       "generated_at": str,                       # when the report was built
       "athlete": str,
-      "period": {"first_run": str|null, "last_run": str|null, "n_runs": int, "distance_km": float},
+      "period": {"first_run": str|null, "last_run": str|null, "n_runs": int, "distance_km": float,
+                 "days_since_last_run": int|null,  # whole days from the last run to the report
+                 "stale": bool},                   # last run more than 28 days old
       "stale": null | {"last_run": str, "days": int,   # the latest run is older than 4 weeks
                        "warning": str},               # the sentence to show at the top
       "risk": {                                  # the imbalance-risk index (analyzer.risk.assessment)
@@ -46,6 +48,8 @@ timestamps are ISO-8601 strings in UTC (``"2026-03-02T07:15:00Z"``); weeks start
                   "outside_green_share": float|null}],
         "latest_pct": float|null, "latest_text": str, "latest_band": str|null,
         "latest_start_time": str|null,            # the date of that "latest" balance
+        "latest_date": str|null,                 # start of the run that gave latest_pct
+        "runs_since_latest": int,                # later runs without a balance reading
         "baseline_pct": float|null, "change_pts": float|null},
       "trends": {"ref_speed_mps": float|null,    # the athlete's reference speed [m/s]
                  "metrics": [{"metric": "cadence_spm"|"stance_time_ms"|
@@ -64,7 +68,8 @@ timestamps are ISO-8601 strings in UTC (``"2026-03-02T07:15:00Z"``); weeks start
                  "toward_even": bool|null}],                      # balance moved toward 50/50
       "latest_run": null | {
         "run_id": str, "start_time": str, "source_name": str, "device": str|null,
-        "dynamics_source": str, "distance_km": float, "duration_min": float,
+        "dynamics_source": str, "dynamics_sensor": str|null,   # what sent the dynamics
+        "distance_km": float, "duration_min": float,
         "gct_balance_left_pct": float|null, "gct_balance_band": str|null,
         "gct_balance_text": str,
         "drift": {"gct_balance_left_pts": float|null, "stance_time_ms": float|null,
@@ -83,6 +88,7 @@ timestamps are ISO-8601 strings in UTC (``"2026-03-02T07:15:00Z"``); weeks start
                "side": "left"|"right"|null,        # side that gets extra sets, if any
                "side_reasoning": str|null, "maintenance": bool|null,
                "items": [{"rank": int, "id": str, "name": str, "works": str|null,
+                          "plane": str|null,       # frontal, sagittal, transverse or multi
                           "why": str|null,         # the reason in measured numbers
                           "citations": [str], "dose": str|null, "side": str|null,
                           "extra_sets": int|null, "progression": str|null,
@@ -145,8 +151,11 @@ __all__ = ["SCHEMA_VERSION", "build", "team", "athlete_filename", "write_athlete
 SCHEMA_VERSION = 1
 
 
-def _now() -> str:
-    return _dt.datetime.now(_dt.UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
+def _now(now=None) -> str:
+    when = _dt.datetime.now(_dt.UTC) if now is None else now
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=_dt.UTC)
+    return when.astimezone(_dt.UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
 
 
 def choose_athlete(store, athlete: str | None) -> str:
@@ -173,7 +182,7 @@ def _developer_fields(store, athlete: str) -> list[str]:
     return sorted({str(n) for n in store.developer_fields(athlete)["name"].dropna()})
 
 
-def build(store, athlete: str | None = None, *, model=None) -> dict[str, Any]:
+def build(store, athlete: str | None = None, *, model=None, now=None) -> dict[str, Any]:
     """Everything one athlete's report shows, as a JSON-able dict (shape in the module doc).
 
     Parameters
@@ -183,6 +192,9 @@ def build(store, athlete: str | None = None, *, model=None) -> dict[str, Any]:
         Needed when the store holds more than one athlete.
     model : analyzer.risk.assessment.ImbalanceRiskModel, optional
         A trained model; the packaged default priors when omitted.
+    now : datetime, optional
+        When the report is made (default: the current time, UTC): ``generated_at``, and how
+        old the latest run is (``period.stale``).
 
     Raises
     ------
@@ -227,14 +239,14 @@ def build(store, athlete: str | None = None, *, model=None) -> dict[str, Any]:
             gait_row = match.iloc[0].to_dict() if len(match) else None
         latest = sections.latest_run(last.to_dict(), gait_row, store.records(last["run_id"]))
 
-    generated = _now()
+    generated = _now(now)
     return sections.clean(
         {
             "schema_version": SCHEMA_VERSION,
             "kind": "athlete_report",
             "generated_at": generated,
             "athlete": athlete,
-            "period": sections.period(runs),
+            "period": sections.period(runs, now),
             "stale": sections.stale(runs, generated),
             "risk": advice.risk_section(assessment, reason=reason),
             "balance": sections.balance(trends_df),
@@ -310,12 +322,12 @@ def team_from_reports(reports: dict[str, dict | str], files: dict[str, str] | No
     }
 
 
-def build_all(store, *, model=None) -> dict[str, dict | str]:
+def build_all(store, *, model=None, now=None) -> dict[str, dict | str]:
     """Report dicts for every athlete in the store (an error message where one failed)."""
     out: dict[str, dict | str] = {}
     for name in store.athletes():
         try:
-            out[name] = build(store, name, model=model)
+            out[name] = build(store, name, model=model, now=now)
         except AnalyzerError as exc:
             out[name] = str(exc)
     return out
@@ -326,20 +338,31 @@ def team(store, *, model=None) -> dict:
     return team_from_reports(build_all(store, model=model))
 
 
-def write_athlete(data: dict, path: str | Path) -> Path:
-    """Render one athlete's report dict to a self-contained HTML file; returns the path."""
+def write_athlete(
+    data: dict, path: str | Path, *, units: str = "metric", team_href: str | None = None
+) -> Path:
+    """Render one athlete's report dict to a self-contained HTML file; returns the path.
+
+    ``units`` (``"metric"`` or ``"imperial"``) sets the display units of distance and pace;
+    ``team_href`` (the team page's file name, beside this one) adds a link back to it.
+    """
     from analyzer.report import html
 
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(html.render(data), encoding="utf-8")
+    path.write_text(html.render(data, units=units, team_href=team_href), encoding="utf-8")
     return path
 
 
 def write_team(
-    store, path: str | Path, *, model=None, reports: dict[str, dict | str] | None = None
+    store,
+    path: str | Path,
+    *,
+    model=None,
+    reports: dict[str, dict | str] | None = None,
+    units: str = "metric",
 ) -> tuple[Path, dict, dict]:
-    """Write the team page at ``path`` and each athlete's report next to it.
+    """Write the team page at ``path`` and each athlete's report next to it, linked both ways.
 
     Returns
     -------
@@ -356,7 +379,7 @@ def write_team(
     for name, data in reports.items():
         if isinstance(data, dict):
             fname = athlete_filename(name)
-            write_athlete(data, path.parent / fname)
+            write_athlete(data, path.parent / fname, units=units, team_href=path.name)
             files[name] = fname
     team_data = team_from_reports(reports, files)
     path.write_text(html.render_team(team_data), encoding="utf-8")

@@ -183,6 +183,7 @@ def plan_section(plan: Mapping | None, *, reason: str | None = None) -> dict:
                 "id": clean(ex if isinstance(ex, str) else _first(it, "id", "key")),
                 "name": clean(_first(it, "name", "title")),
                 "works": _text(_first(it, "works", "targets")),
+                "plane": clean(_first(it, "plane")),
                 "why": " ".join(_list(_first(it, "why", "reasons"))) or None,
                 "citations": _list(_first(it, "citations", "sources")),
                 "dose": _text(_first(it, "dose", "dosage")),

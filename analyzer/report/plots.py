@@ -37,6 +37,8 @@ TREND_LABELS: dict[str, tuple[str, str]] = {
 LINE = "#1f4e79"
 ACCENT = "#c0392b"
 MUTED = "#7f8c8d"
+#: Colour of the weekly-distance bars (the browser tests look for it in the chart).
+LOAD_BAR = "#a9cce3"
 
 
 def _frame(data: Any) -> pd.DataFrame:
@@ -139,9 +141,10 @@ def balance(section: Mapping | None, ax: Axes | None = None) -> Figure:
                 label="rolling baseline",
             )
     if not weeks.empty:
+        when, values = _break_gaps(_dates(weeks["week"]), weeks["gct_balance_left_pct"])
         ax.plot(
-            _dates(weeks["week"]),
-            weeks["gct_balance_left_pct"].astype(float),
+            when,
+            values,
             "-o",
             color=LINE,
             lw=2,
@@ -156,6 +159,22 @@ def balance(section: Mapping | None, ax: Axes | None = None) -> Figure:
     ax.set_title("Ground-contact balance over the weeks (Garmin colour bands)", fontsize=10)
     fig.autofmt_xdate()
     return fig
+
+
+#: A gap between two weekly points longer than this is drawn as a gap, not a line across it
+#: [days] (a break or a season without a balance sensor).
+GAP_DAYS = 28
+
+
+def _break_gaps(when: pd.Series, values: Any) -> tuple[pd.Series, pd.Series]:
+    """``when`` and ``values`` with a NaN point inserted in every gap over :data:`GAP_DAYS`."""
+    frame = pd.DataFrame({"when": when.to_numpy(), "v": pd.Series(values).astype(float).to_numpy()})
+    gaps = frame["when"].diff() > pd.Timedelta(days=GAP_DAYS)
+    if gaps.any():
+        holes = frame.loc[gaps, "when"] - pd.Timedelta(days=1)
+        frame = pd.concat([frame, pd.DataFrame({"when": holes, "v": np.nan})])
+        frame = frame.sort_values("when", kind="stable")
+    return frame["when"].reset_index(drop=True), frame["v"].reset_index(drop=True)
 
 
 def trend(metric: Mapping, ax: Axes | None = None) -> Figure:
@@ -193,7 +212,7 @@ def trend(metric: Mapping, ax: Axes | None = None) -> Figure:
     return fig
 
 
-def trends(section: Mapping | None, ax: Sequence[Axes] | None = None) -> Figure:
+def trends(section: Mapping | None, ax: Sequence[Axes] | None = None, *, units=None) -> Figure:
     """A grid of speed-normalised trends (cadence, GCT, VO, vertical ratio).
 
     Parameters
@@ -202,6 +221,8 @@ def trends(section: Mapping | None, ax: Sequence[Axes] | None = None) -> Figure:
         The report's ``trends`` section (``ref_speed_mps``, ``metrics``).
     ax : sequence of matplotlib Axes, optional
         One axes per metric; a new 2 × 2 figure when omitted.
+    units : analyzer.report.fmt.Units, optional
+        Display units of the reference pace in the title (min/km by default).
     """
     section = section or {}
     metrics = list(section.get("metrics") or [])[:4]
@@ -218,11 +239,10 @@ def trends(section: Mapping | None, ax: Sequence[Axes] | None = None) -> Figure:
             _no_data(axis)
     ref = section.get("ref_speed_mps")
     if ref:
-        pace = 1000.0 / ref / 60.0
-        fig.suptitle(
-            f"Trends at your reference speed {ref:.2f} m/s ({int(pace)}:{int(round(pace % 1 * 60)):02d} min/km)",
-            fontsize=10,
-        )
+        from analyzer.report.fmt import Units
+
+        u = units or Units()
+        fig.suptitle(f"Trends at your reference speed {u.speed(ref)} ({u.pace(ref)})", fontsize=10)
     return fig
 
 
@@ -281,8 +301,28 @@ def _series_rows(series: Any) -> Any:
     return series
 
 
-def load(section: Mapping | None, ax: Axes | None = None) -> Figure:
-    """Weekly distance (bars) and the acute:chronic workload ratio (line).
+#: Weeks of load drawn in the main load chart; the whole history goes to :func:`load_overview`.
+#: Six months keep every weekly bar readable on a phone (26 bars of a few px each at 390 px) and
+#: still show two chronic (28-day) windows and a training block.
+LOAD_WEEKS = 26
+
+#: Top of the acute:chronic axis. After a break the chronic base is near zero and the ratio jumps
+#: to 5-10, which would flatten every other week into a line; ratios above are drawn at the top
+#: edge with their value written beside them.
+ACWR_AXIS_MAX = 2.5
+
+
+def _distance_scale(units) -> tuple[float, str]:
+    """Factor from km and the unit label of the load charts' distance axis."""
+    if units is not None and getattr(units, "imperial", False):
+        return 1000.0 / 1609.344, "mi"
+    return 1.0, "km"
+
+
+def load(
+    section: Mapping | None, ax: Axes | None = None, *, units=None, weeks: int | None = LOAD_WEEKS
+) -> Figure:
+    """Weekly distance (bars) and the acute:chronic workload ratio (line) of the latest weeks.
 
     Parameters
     ----------
@@ -290,28 +330,62 @@ def load(section: Mapping | None, ax: Axes | None = None) -> Figure:
         The report's ``load`` section: ``weeks`` (week, distance_km, acwr_coupled,
         acwr_uncoupled).
     ax : matplotlib Axes, optional
+    units : analyzer.report.fmt.Units, optional
+        Display units of the distance axis (km by default).
+    weeks : int or None
+        Latest weeks drawn (:data:`LOAD_WEEKS`); None draws every week.
     """
     fig, ax = _new_axes(ax)
-    weeks = _frame((section or {}).get("weeks"))
-    if weeks.empty:
+    frame = _frame((section or {}).get("weeks"))
+    if frame.empty:
         _no_data(ax)
         return fig
-    when = _dates(weeks["week"])
-    ax.bar(when, weeks["distance_km"].astype(float), width=5, color="#a9cce3", label="km / week")
-    ax.set_ylabel("distance [km/week]")
+    if weeks is not None:
+        frame = frame.iloc[-weeks:].reset_index(drop=True)
+    scale, unit = _distance_scale(units)
+    when = _dates(frame["week"])
+    ax.bar(
+        when,
+        frame["distance_km"].astype(float) * scale,
+        width=5,
+        color=LOAD_BAR,
+        label=f"{unit} / week",
+    )
+    ax.set_ylabel(f"distance [{unit}/week]")
     ax2 = ax.twinx()
     lo, hi = ACWR_SWEET_SPOT
     ax2.axhspan(lo, hi, color=BAND_COLOURS["green"], alpha=0.12, lw=0)
     ax2.axhline(ACWR_DANGER, color=ACCENT, lw=0.8, ls="--")
+    clipped = []
     for col, style, label in (
         ("acwr_uncoupled", "-o", "ACWR (uncoupled)"),
         ("acwr_coupled", ":", "ACWR (coupled)"),
     ):
-        if col in weeks and weeks[col].notna().any():
-            ax2.plot(when, weeks[col].astype(float), style, color=LINE, ms=3, lw=1.3, label=label)
+        if col in frame and frame[col].notna().any():
+            values = frame[col].astype(float)
+            ax2.plot(
+                when,
+                values.clip(upper=ACWR_AXIS_MAX),
+                style,
+                color=LINE,
+                ms=3,
+                lw=1.3,
+                label=label,
+            )
+            if col == "acwr_uncoupled":
+                clipped = [(w, v) for w, v in zip(when, values, strict=True) if v > ACWR_AXIS_MAX]
+    for w, v in clipped:
+        ax2.annotate(
+            f"{v:.1f}",
+            (w, ACWR_AXIS_MAX),
+            xytext=(0, -10),
+            textcoords="offset points",
+            ha="center",
+            fontsize=7,
+            color=ACCENT,
+        )
     ax2.set_ylabel("acute:chronic ratio")
-    top = np.nanmax([2.0, *weeks.get("acwr_uncoupled", pd.Series([0.0])).astype(float).fillna(0)])
-    ax2.set_ylim(0, max(2.0, float(top) + 0.2))
+    ax2.set_ylim(0, ACWR_AXIS_MAX)
     handles = ax.get_legend_handles_labels()
     handles2 = ax2.get_legend_handles_labels()
     ax.legend(
@@ -322,8 +396,44 @@ def load(section: Mapping | None, ax: Axes | None = None) -> Figure:
         loc="upper left",
         ncols=3,
     )
-    ax.set_title("Weekly load and acute:chronic ratio (shaded: 0.8–1.3; dashed: 1.5)", fontsize=10)
+    span = f"last {len(frame)} weeks" if weeks is not None else f"{len(frame)} weeks"
+    ax.set_title(
+        f"Weekly load, {span} (ratio shaded: {lo}–{hi}; dashed: {ACWR_DANGER}; "
+        f"capped at {ACWR_AXIS_MAX})",
+        fontsize=10,
+    )
     fig.autofmt_xdate()
+    return fig
+
+
+def load_overview(section: Mapping | None, ax: Axes | None = None, *, units=None) -> Figure:
+    """Weekly distance over the whole history, small (an area, so years of weeks stay legible).
+
+    Parameters
+    ----------
+    section : mapping
+        The report's ``load`` section.
+    ax : matplotlib Axes, optional
+    units : analyzer.report.fmt.Units, optional
+    """
+    fig, ax = _new_axes(ax, (7.5, 1.7))
+    frame = _frame((section or {}).get("weeks"))
+    if frame.empty:
+        _no_data(ax)
+        return fig
+    scale, unit = _distance_scale(units)
+    when = _dates(frame["week"])
+    dist = frame["distance_km"].astype(float).fillna(0.0) * scale
+    ax.fill_between(when, dist, step="post", color=LOAD_BAR, lw=0)
+    ax.plot(when, dist, drawstyle="steps-post", color=LINE, lw=0.6)
+    if len(frame) > LOAD_WEEKS:
+        ax.axvspan(when.iloc[-LOAD_WEEKS], when.iloc[-1], color=MUTED, alpha=0.12, lw=0)
+    ax.set_ylabel(f"[{unit}/week]", fontsize=8)
+    ax.tick_params(labelsize=7)
+    ax.set_ylim(bottom=0)
+    ax.set_title(
+        f"Whole history: {len(frame)} weeks (shaded: the weeks of the chart above)", fontsize=9
+    )
     return fig
 
 

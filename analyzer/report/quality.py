@@ -10,12 +10,13 @@ from typing import Any
 
 import pandas as pd
 
+from analyzer.report.fmt import plural
 from analyzer.report.sections import clean
 
 #: Readable names of :data:`analyzer.schema.DYNAMICS_SOURCES`.
 SOURCE_NAMES = {
-    "chest_strap": "heart-rate chest strap (HRM-Pro / HRM-Run / HRM 600)",
-    "pod": "Running Dynamics Pod",
+    "chest_strap": "heart-rate chest strap with running dynamics (Garmin HRM-Pro / HRM-Run / HRM 600)",
+    "pod": "Garmin Running Dynamics Pod",
     "wrist": "watch (wrist)",
     "stryd": "Stryd foot pod",
     "none": "no running-dynamics sensor",
@@ -103,23 +104,28 @@ def data_quality(
     notes = out["notes"]
     if out["n_without_dynamics"] and not out["n_with_dynamics"]:
         notes.append(
-            f"None of the {out['n_runs']} runs carries running dynamics (they need a chest strap, "
+            f"None of the {plural(out['n_runs'], 'run')} carries running dynamics (they need a chest strap, "
             "a Running Dynamics Pod or a Stryd pod): only training load can be judged."
         )
     elif out["n_without_dynamics"]:
         notes.append(
-            f"{out['n_without_dynamics']} of {out['n_runs']} runs carry no usable running dynamics; "
-            "balance, contact time and oscillation come from the other "
+            f"{out['n_without_dynamics']} of {plural(out['n_runs'], 'run')} carry no usable running "
+            "dynamics; balance, contact time and oscillation come from the other "
             f"{out['n_with_dynamics']}. Distance and time from every run count towards load."
         )
     else:
-        notes.append(f"All {out['n_runs']} runs carry running dynamics.")
+        notes.append(
+            "The only run carries running dynamics."
+            if out["n_runs"] == 1
+            else f"All {plural(out['n_runs'], 'run')} carry running dynamics."
+        )
     sensors = [s for s in out["dynamics_sources"] if s != "none"]
     if sensors:
         notes.append(
             "Dynamics from: "
             + "; ".join(
-                f"{SOURCE_NAMES.get(s, s)} ({out['dynamics_sources'][s]} runs)" for s in sensors
+                f"{SOURCE_NAMES.get(s, s)} ({plural(out['dynamics_sources'][s], 'run')})"
+                for s in sensors
             )
             + "."
         )

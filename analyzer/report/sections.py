@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 
 from analyzer.report.bands import GCT_BALANCE_BANDS, balance_band, balance_text
+from analyzer.report.fmt import plural
 
 #: Trend metrics shown in the report, in display order: (column stem, label, unit).
 TREND_METRICS: tuple[tuple[str, str, str], ...] = (
@@ -51,6 +52,11 @@ SERIES_POINTS = 240
 SERIES_SMOOTH_S = 30
 
 _DYNAMICS = ("stance_time_ms", "gct_balance_left_pct", "vertical_oscillation_mm")
+
+#: A report whose latest run is older than this says so on its first screen [days]. Four weeks
+#: is the chronic window of the acute:chronic load ratio (Gabbett 2016): past it, even the load
+#: figures rest on nothing recent.
+STALE_AFTER_DAYS = 28
 
 
 # ---------------------------------------------------------------------------------------------
@@ -123,20 +129,42 @@ def _col(df: pd.DataFrame, name: str) -> pd.Series:
 # ---------------------------------------------------------------------------------------------
 
 
-def period(runs: pd.DataFrame) -> dict:
-    """``period``: first and last run, number of runs and total distance."""
+def period(runs: pd.DataFrame, now: Any = None) -> dict:
+    """``period``: first and last run, number of runs, total distance, and how old the data is.
+
+    Parameters
+    ----------
+    runs : DataFrame
+        ``Store.runs()``.
+    now : datetime-like, optional
+        When the report is made (default: the current time); the latest run is "stale" when it
+        is more than :data:`STALE_AFTER_DAYS` older.
+    """
     if runs is None or runs.empty:
-        return {"first_run": None, "last_run": None, "n_runs": 0, "distance_km": 0.0}
+        return {
+            "first_run": None,
+            "last_run": None,
+            "n_runs": 0,
+            "distance_km": 0.0,
+            "days_since_last_run": None,
+            "stale": False,
+        }
     # First and last run among the runs with a usable date (Store flags the others).
     undated = (
         runs["date_unknown"].astype("boolean").fillna(False) if "date_unknown" in runs else False
     )
     start = _utc(runs.loc[~undated, "start_time"] if "date_unknown" in runs else runs["start_time"])
+    ref = pd.Timestamp.now(tz="UTC") if now is None else pd.Timestamp(now)
+    ref = ref.tz_localize("UTC") if ref.tzinfo is None else ref.tz_convert("UTC")
+    last = start.max()
+    days = None if pd.isna(last) else int((ref - last).total_seconds() // 86400)
     return {
         "first_run": clean(start.min()),
-        "last_run": clean(start.max()),
+        "last_run": clean(last),
         "n_runs": int(len(runs)),
         "distance_km": num(_col(runs, "distance_m").sum() / 1000.0, 1) or 0.0,
+        "days_since_last_run": days,
+        "stale": bool(days is not None and days > STALE_AFTER_DAYS),
     }
 
 
@@ -174,6 +202,8 @@ def balance(trends_df: pd.DataFrame) -> dict:
         "latest_text": "–",
         "latest_band": None,
         "latest_start_time": None,
+        "latest_date": None,
+        "runs_since_latest": 0,
         "baseline_pct": None,
         "change_pts": None,
     }
@@ -213,13 +243,16 @@ def balance(trends_df: pd.DataFrame) -> dict:
                 "outside_green_share": num(grp["out"].mean(), 3),
             }
         )
-    with_bal = [r for r in out["runs"] if r["gct_balance_left_pct"] is not None]
+    with_bal = [i for i, r in enumerate(out["runs"]) if r["gct_balance_left_pct"] is not None]
     if with_bal:
-        last = with_bal[-1]
+        last = out["runs"][with_bal[-1]]
         out["latest_pct"] = last["gct_balance_left_pct"]
         out["latest_text"] = balance_text(last["gct_balance_left_pct"])
         out["latest_band"] = balance_band(last["gct_balance_left_pct"])
         out["latest_start_time"] = last["start_time"]
+        out["latest_date"] = last["start_time"]
+        # Runs after the latest balance reading (from a sensor without balance, or none).
+        out["runs_since_latest"] = len(out["runs"]) - 1 - with_bal[-1]
         out["baseline_pct"] = last["baseline_pct"]
         out["change_pts"] = last["change_pts"]
     return out
@@ -313,7 +346,7 @@ def flags(flags_df: pd.DataFrame | None) -> list[dict]:
         if onset:
             text += f", since {str(onset)[:10]}"
         if n:
-            text += f", {n} runs"
+            text += f", {plural(n, 'run')}"
         last = clean(rec.get("last"))
         if last and not rec.get("ongoing", True):
             text += f", until {str(last)[:10]}"
@@ -385,6 +418,7 @@ def latest_run(
         "source_name": clean(run.get("source_name")),
         "device": clean(run.get("device")),
         "dynamics_source": clean(run.get("dynamics_source")),
+        "dynamics_sensor": clean(run.get("dynamics_sensor")),
         "distance_km": num((num(run.get("distance_m")) or 0.0) / 1000.0, 2),
         "duration_min": num((num(run.get("timer_s")) or 0.0) / 60.0, 1),
         "gct_balance_left_pct": num(gait_row.get("gct_balance_left_median_pct"), 2),

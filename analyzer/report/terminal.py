@@ -16,6 +16,7 @@ from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
 
+from analyzer.report.fmt import NO_DATA, Units, plural
 from analyzer.report.safe import text, visible
 
 #: Drivers adding fewer index points than this are not listed in the terminal summary.
@@ -53,7 +54,7 @@ def _short(text: Any, limit: int = 80) -> str | None:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
-def render(data: Mapping, console: Console | None = None) -> None:
+def render(data: Mapping, console: Console | None = None, *, units: str = "metric") -> None:
     """Print one athlete's report dict as a short summary.
 
     Parameters
@@ -62,15 +63,24 @@ def render(data: Mapping, console: Console | None = None) -> None:
         A report dict from :func:`analyzer.report.build`.
     console : rich.console.Console, optional
         Where to print (a new console on stdout when omitted).
+    units : {"metric", "imperial"}
+        Display units of distance and pace (:mod:`analyzer.report.fmt`).
     """
     console = console or Console()
+    u = Units(units)
     r, p, b = data["risk"], data["period"], data["balance"]
     head = Text()
     head.append(visible(data["athlete"]), style="bold")
     head.append(
-        f"  {p['n_runs']} runs, {(p['first_run'] or '')[:10]} to {(p['last_run'] or '')[:10]}"
-        f", {p['distance_km']:.0f} km\n"
+        f"  {plural(p['n_runs'], 'run')}, {(p['first_run'] or '')[:10]} to "
+        f"{(p['last_run'] or '')[:10]}, {u.distance(p['distance_km'], 0)}\n"
     )
+    if p.get("stale"):
+        head.append(
+            f"Latest run {plural(p.get('days_since_last_run'), 'day')} ago: the figures describe "
+            "that time, not today.\n",
+            style="bold dark_orange",
+        )
     if r["available"]:
         head.append("Imbalance-risk index ")
         head.append(f"{r['index']:.0f}/100 " if r["index"] is not None else "– ", style="bold")
@@ -79,9 +89,13 @@ def render(data: Mapping, console: Console | None = None) -> None:
         head.append("No index: ")
         head.append(visible(r["reason"]))
     head.append("\nLatest GCT balance ")
-    head.append(visible(b["latest_text"]), style=_BAND_STYLE.get(b["latest_band"] or "", ""))
-    if b["latest_band"]:
-        head.append(f" ({b['latest_band']} band)")
+    if b.get("latest_pct") is None:
+        head.append(NO_DATA)
+    else:
+        head.append(visible(b["latest_text"]), style=_BAND_STYLE.get(b["latest_band"] or "", ""))
+        if b["latest_band"]:
+            head.append(f" ({b['latest_band']} band)")
+        head.append(f" on {(b.get('latest_date') or '')[:10] or NO_DATA}")
     console.print(Panel(head, title="analyzer report", expand=False))
 
     # Drivers that add (almost) nothing are left to the HTML report.
@@ -139,7 +153,8 @@ def render(data: Mapping, console: Console | None = None) -> None:
     if lw:
         extra.append(
             Text(
-                f"Last week: {lw['distance_km'] or 0:.1f} km in {lw['n_runs']} runs; "
+                f"Last week: {u.distance(lw['distance_km'] or 0)} in "
+                f"{plural(lw['n_runs'] or 0, 'run')}; "
                 f"ACWR {_f(lw['acwr_uncoupled'], 2)} (uncoupled)"
             )
         )
@@ -148,7 +163,8 @@ def render(data: Mapping, console: Console | None = None) -> None:
         dr = lr["drift"]
         extra.append(
             Text(
-                f"Latest run {(lr['start_time'] or '')[:10]}: balance {lr['gct_balance_text']}, "
+                f"Latest run {(lr['start_time'] or '')[:10]}: balance "
+                f"{lr['gct_balance_text'] if lr['gct_balance_left_pct'] is not None else NO_DATA}, "
                 f"drift over the run {_f(dr['gct_balance_left_pts'], 2, 'pts', True)}, "
                 f"contact time {_f(dr['stance_time_ms'], 0, 'ms', True)}"
             )
@@ -162,7 +178,7 @@ def render(data: Mapping, console: Console | None = None) -> None:
 def render_team(team: Mapping, console: Console | None = None) -> None:
     """Print the team dict as one table."""
     console = console or Console()
-    t = Table(title=f"Team: {len(team['athletes'])} athletes", title_justify="left")
+    t = Table(title=f"Team: {plural(len(team['athletes']), 'athlete')}", title_justify="left")
     t.add_column("athlete")
     t.add_column("runs", justify="right")
     t.add_column("index", justify="right")

@@ -105,8 +105,9 @@ GARMIN_BALANCE_GREEN_HALF_WIDTH_PTS = 0.7
 #: Forerunner 945 manual (ja-JP), colour gauges.
 GARMIN_CADENCE_GREEN_MIN_SPM = 164.0
 #: Upper edge of Garmin's green vertical-ratio band by sensor [%]. Forerunner 945 manual (ja-JP):
-#: HRM strap 7.5-8.6 %, Running Dynamics Pod 8.4-10.0 %. Wrist and Stryd use the strap band.
-GARMIN_VR_GREEN_MAX_PCT: dict[str, float] = {"chest_strap": 8.6, "pod": 10.0}
+#: HRM strap 7.5-8.6 %, Running Dynamics Pod 8.4-10.0 %. Wrist uses the strap band; Stryd has
+#: none (Garmin publishes no band for it, as in analyzer.metrics.bands), so its runs give no value.
+GARMIN_VR_GREEN_MAX_PCT: dict[str, float] = {"chest_strap": 8.6, "pod": 10.0, "stryd": math.nan}
 GARMIN_VR_GREEN_MAX_DEFAULT_PCT = 8.6
 #: The load thresholds live with the load drivers (re-exported here).
 
