@@ -21,7 +21,7 @@ from urllib.parse import quote
 
 from markupsafe import escape
 
-from analyzer.report import views
+from analyzer.report import followup_view, views
 from analyzer.report.fmt import Units, is_missing, plural
 from analyzer.report.views import FIGURE_DPI, figure_png, source_label
 
@@ -130,6 +130,7 @@ def render(data: Mapping, *, units: str = "metric", team_href: str | None = None
         ld=views.load(data, u),
         p=views.plan(data),
         q=views.quality(data),
+        f=followup_view.plan_so_far(data),
     )
 
 
@@ -153,6 +154,7 @@ def render_team(team: Mapping) -> str:
                 views.number(a["index"], 0),
                 level,
                 views.show(a["top_exercise"]),
+                *followup_view.team_cells(a),
             ]
         )
     return _page(

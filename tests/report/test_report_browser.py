@@ -128,6 +128,34 @@ def test_demo_team_page_links_to_reports(browser, demo, tmp_path):
     v.page.close()
 
 
+def test_demo_shows_the_plan_so_far(browser, demo):
+    """The demo's diary runner: plan version and start, steps, adherence and "did it work?"."""
+    v = Visit(browser, demo.athlete_html["imbalance"])
+    v.clean()
+    section = v.page.locator("section#plan-so-far")
+    assert section.count() == 1
+    assert (
+        section.locator("h2").inner_text().startswith("Your plan so far (v1, started 2026-08-03)")
+    )
+    rows = section.locator("tbody tr")
+    assert rows.count() == 5  # every exercise of the stored plan
+    assert "moved up to step" in section.inner_text()
+    assert section.locator("#adherence").inner_text().startswith("Adherence: ")
+    work = section.locator("#did-it-work").inner_text()
+    assert work.startswith(("Changed", "No clear change", "Not enough data"))
+    assert "is not proof that the plan caused it" in section.inner_text()
+    # the section is the second on the page: right under the summary, before the index
+    order = v.page.evaluate(
+        "() => Array.from(document.querySelectorAll('main > section')).map(s => s.id)"
+    )
+    assert order.index("plan-so-far") < order.index("risk")
+    v.page.close()
+    team = Visit(browser, demo.team_html)
+    cells = team.page.locator("section#team tbody tr", has_text="imbalance").locator("td")
+    assert cells.nth(6).inner_text().endswith("%") and cells.nth(7).inner_text() == "none"
+    team.page.close()
+
+
 # ---------------------------------------------------------------------------------------------
 # a FIT file whose product, sensor and developer field names carry HTML
 # ---------------------------------------------------------------------------------------------
