@@ -156,6 +156,7 @@ def _print_summary(report, store_path: Path) -> None:
         f"Imported {report.imported} file{'s' if report.imported != 1 else ''} "
         f"({report.runs} run{'s' if report.runs != 1 else ''}, {report.records:,} records) "
         f"for athlete {report.athlete!r} into {store_path} in {report.elapsed_s:.1f} s"
+        + (f" with {report.workers} decoder processes" if report.workers > 1 else "")
     )
     out.append(f"  imported:    {report.imported}")
     out.append(f"  duplicates:  {report.duplicates}  (already in the store)")

@@ -18,7 +18,6 @@ SIGKILL, power loss) is finished by running the same command again.
 from __future__ import annotations
 
 import hashlib
-import multiprocessing
 import os
 import time
 import uuid
@@ -182,9 +181,11 @@ class _Pipeline:
 
     def _make_pool(self, workers: int) -> ProcessPoolExecutor:
         # forkserver: workers fork from a clean server process (not from this one, which holds
-        # DuckDB's threads), with the decoder already imported so each start is cheap.
-        ctx = multiprocessing.get_context("forkserver")
-        ctx.set_forkserver_preload(["analyzer.ingest.worker", "analyzer.fit.activity"])
+        # DuckDB's threads), with the decoder already imported so each start is cheap, and
+        # without re-running the caller's script (a plain script needs no __main__ guard).
+        from analyzer.ingest.context import worker_context
+
+        ctx = worker_context()
         return ProcessPoolExecutor(
             workers, mp_context=ctx, max_tasks_per_child=TASKS_PER_CHILD, initializer=quiet_worker
         )
