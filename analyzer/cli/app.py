@@ -23,8 +23,9 @@ def build_parser() -> argparse.ArgumentParser:
     # sets ``func`` to a callable ``(args) -> int``. Imported here, not at the top, so that
     # ``analyzer --version`` does not pay for them.
     from analyzer.cli import gait, imports, report, risk, simulate
+    from analyzer.cli.options import OneLineParser
 
-    parser = argparse.ArgumentParser(
+    parser = OneLineParser(
         prog="analyzer",
         description=(
             "Import running-watch exports, compute gait metrics, score left/right imbalance "

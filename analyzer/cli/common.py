@@ -8,6 +8,8 @@ import os
 from pathlib import Path
 from typing import Any
 
+from analyzer.cli import options
+
 
 def json_value(v: Any) -> Any:
     """One value as plain JSON: numpy scalars → Python, times → ISO 8601, NaN/NaT/inf → None."""
@@ -47,14 +49,14 @@ def default_store_path() -> Path:
 def _store_arg(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--store",
-        type=Path,
+        type=options.path,
         default=None,
         help=f"DuckDB file to use (default: ${STORE_ENV} or the user data directory)",
     )
 
 
 def _athlete_arg(p: argparse.ArgumentParser, *, help: str = "athlete name") -> None:
-    p.add_argument("--athlete", default=None, help=help)
+    p.add_argument("--athlete", type=options.name, default=None, help=help)
 
 
 def _json_arg(p: argparse.ArgumentParser) -> None:

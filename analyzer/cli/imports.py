@@ -9,10 +9,13 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from analyzer.cli import options
 from analyzer.cli.common import EXIT_FAILED, EXIT_OK, EXIT_USAGE, common, json_value
 
 #: Most "not a run" lines printed after an import (the import log keeps them all).
 MAX_LISTED = 20
+#: Most decoder processes ``--workers`` accepts (each holds a decoder and a payload in memory).
+MAX_WORKERS = 256
 
 
 def register(sub) -> None:
@@ -28,12 +31,18 @@ def register(sub) -> None:
             "every file was handled, 1 when any file failed (each is listed with its reason)."
         ),
     )
-    p.add_argument("paths", nargs="+", metavar="PATH", help="FIT file, .fit.gz, folder or .zip")
+    p.add_argument(
+        "paths",
+        nargs="+",
+        type=options.path,
+        metavar="PATH",
+        help="FIT file, .fit.gz, folder or .zip",
+    )
     common.athlete_arg(p, help="whose runs these are (default: 'default')")
     common.store_arg(p)
     p.add_argument(
         "--workers",
-        type=_positive_int,
+        type=options.int_range(1, MAX_WORKERS),
         default=None,
         metavar="N",
         help="decoder processes to use (default: one per CPU core; 1 = no extra processes)",
@@ -49,6 +58,7 @@ def register(sub) -> None:
     )
     p.add_argument(
         "--dask",
+        type=options.scheduler,
         default=None,
         metavar="SCHEDULER",
         help=(
@@ -76,16 +86,6 @@ def register(sub) -> None:
     p.set_defaults(func=cmd_runs)
 
 
-def _positive_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
-    return value
-
-
 # --------------------------------------------------------------------------------------------
 # import
 # --------------------------------------------------------------------------------------------
@@ -93,7 +93,7 @@ def cmd_import(args: argparse.Namespace) -> int:
     """Run ``analyzer import``; returns the exit code."""
     missing = [p for p in args.paths if not Path(p).exists()]
     if missing:
-        print(f"Error: no such file or folder: {', '.join(missing)}", file=sys.stderr)
+        print(f"Error: no such file or folder: {', '.join(map(str, missing))}", file=sys.stderr)
         return EXIT_USAGE
     from rich.console import Console
     from rich.progress import (

@@ -8,6 +8,7 @@ import sys
 import webbrowser
 from pathlib import Path
 
+from analyzer.cli import options
 from analyzer.cli.common import EXIT_FAILED, EXIT_OK, common
 
 DEFAULT_OUT = Path("report.html")
@@ -29,7 +30,7 @@ def register(sub) -> None:
     common.athlete_arg(p, help="athlete to report on (needed when the store holds several)")
     p.add_argument(
         "--out",
-        type=Path,
+        type=options.path,
         default=None,
         help=f"HTML file to write (default: {DEFAULT_OUT}; with --json, only when given)",
     )
@@ -46,7 +47,7 @@ def register(sub) -> None:
     )
     p.add_argument(
         "--model",
-        type=Path,
+        type=options.existing_file,
         default=None,
         help="model JSON from `analyzer train` (default: the packaged, documented priors)",
     )
@@ -63,7 +64,7 @@ def register(sub) -> None:
     )
     d.add_argument(
         "--out",
-        type=Path,
+        type=options.path,
         default=None,
         help="folder for the demo store and reports (default: a new temporary folder)",
     )
