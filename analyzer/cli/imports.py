@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import math
 import sys
@@ -10,10 +11,12 @@ from pathlib import Path
 from typing import Any
 
 from analyzer.cli import options
-from analyzer.cli.common import EXIT_FAILED, EXIT_OK, EXIT_USAGE, common, json_value
+from analyzer.cli.common import EXIT_FAILED, EXIT_OK, EXIT_USAGE, common, json_value, plural
 
 #: Most "not a run" lines printed after an import (the import log keeps them all).
 MAX_LISTED = 20
+#: How the importer starts the detail of a duplicate that an athlete already has.
+_OWNED = "already imported for athlete "
 #: Most decoder processes ``--workers`` accepts (each holds a decoder and a payload in memory).
 MAX_WORKERS = 256
 
@@ -84,6 +87,9 @@ def register(sub) -> None:
     common.store_arg(p)
     common.json_arg(p)
     p.set_defaults(func=cmd_runs)
+    from analyzer.cli import athletes
+
+    athletes.register_runs_delete(p)
 
 
 # --------------------------------------------------------------------------------------------
@@ -124,7 +130,9 @@ def cmd_import(args: argparse.Namespace) -> int:
         name = entry.name.rsplit("!", 1)[-1].rsplit("/", 1)[-1][-40:]
         progress.update(task, completed=report.done, total=total, name=name)
 
-    with common.open_store(args, create=True) as store, progress:
+    path = common.store_path(args)
+    absent = _absent_parts(Path(path))  # what a store created here would add to the disk
+    with common.open_store(args, create=True) as store, store.lending(), progress:
         if args.dask:
             from analyzer.ingest.scale import import_with_dask
 
@@ -146,18 +154,77 @@ def cmd_import(args: argparse.Namespace) -> int:
                 decoder=args.decoder,
             )
         store_path = store.path
+    if report.runs == 0 and report.duplicates == 0:
+        return _found_no_run(report, args.paths, store_path, absent)
     _print_summary(report, store_path)
     return EXIT_OK if report.ok else EXIT_FAILED
 
 
-def _print_summary(report, store_path: Path) -> None:
-    out = []
-    out.append(
-        f"Imported {report.imported} file{'s' if report.imported != 1 else ''} "
-        f"({report.runs} run{'s' if report.runs != 1 else ''}, {report.records:,} records) "
-        f"for athlete {report.athlete!r} into {store_path} in {report.elapsed_s:.1f} s"
-        + (f" with {report.workers} decoder processes" if report.workers > 1 else "")
+def _absent_parts(path: Path) -> list[Path]:
+    """The store file, its side files and the folders above it that do not exist yet."""
+    side = [path.with_name(path.name + suffix) for suffix in _SIDE_FILES]
+    parts = [p for p in (path, *side) if not p.exists()]
+    if path in parts:
+        folder = path.parent
+        while not folder.exists():
+            parts.append(folder)
+            folder = folder.parent
+    return parts
+
+
+#: Files DuckDB and the writer lock put beside the store.
+_SIDE_FILES = (".wal", ".lock")
+
+
+def _found_no_run(report, paths, store_path: Path, absent: list[Path]) -> int:
+    """An import that added no run and found none already there: say what was found, exit 1.
+
+    A store this import created is removed again (with the folders it made), so a mistyped
+    path leaves nothing behind; an existing store keeps the import log of what was seen.
+    """
+    created = store_path in absent
+    if created:
+        for part in absent:  # files first, then the folders from the deepest
+            with contextlib.suppress(OSError):
+                if part.is_dir():
+                    part.rmdir()  # only when empty
+                else:
+                    part.unlink()
+    found = []
+    if report.not_run:
+        n = report.not_run
+        found.append(f"{plural(n, 'FIT file')} that {'is not a run' if n == 1 else 'are not runs'}")
+    if report.failed:
+        found.append(f"{plural(report.failed, 'FIT file')} that could not be read")
+    if report.skipped:
+        found.append(f"{plural(report.skipped, 'file')} skipped (not FIT: GPX, TCX, CSV...)")
+    if found:
+        _print_summary(report, store_path, headline=False)
+    where = ", ".join(str(p) for p in paths)
+    kept = "no store was created" if created else f"no run was added to {store_path}"
+    print(
+        f"Error: no runs found in {where}: {', '.join(found) or 'no FIT files at all'}; "
+        f"{kept}. Give running activities: .fit or .fit.gz files, a folder holding them, or "
+        "a Garmin or Strava export .zip",
+        file=sys.stderr,
     )
+    return EXIT_FAILED
+
+
+def _print_summary(report, store_path: Path, *, headline: bool = True) -> None:
+    out = []
+    decoded = report.done > report.duplicates  # a pool is only started for files to decode
+    if headline:
+        out.append(
+            f"Imported {report.imported} file{'s' if report.imported != 1 else ''} "
+            f"({report.runs} run{'s' if report.runs != 1 else ''}, {report.records:,} records) "
+            f"for athlete {report.athlete!r} into {store_path} in {report.elapsed_s:.1f} s"
+            + (
+                f" with {report.workers} decoder processes"
+                if decoded and report.workers > 1
+                else ""
+            )
+        )
     out.append(f"  imported:    {report.imported}")
     out.append(f"  duplicates:  {report.duplicates}  (already in the store)")
     out.append(f"  not a run:   {report.not_run}")
@@ -170,6 +237,17 @@ def _print_summary(report, store_path: Path) -> None:
         out += [f"  {e.name}: {e.detail}" for e in not_run[:MAX_LISTED]]
         if len(not_run) > MAX_LISTED:
             out.append(f"  ... and {len(not_run) - MAX_LISTED} more (see the store's import_log)")
+    theirs = [e for e in report.entries if e.outcome == "duplicate" and e.detail.startswith(_OWNED)]
+    theirs = [e for e in theirs if not e.detail.startswith(f"{_OWNED}{report.athlete!r}")]
+    if theirs:
+        out.append("Already imported for another athlete:")
+        out += [f"  {e.name}: {e.detail}" for e in theirs[:MAX_LISTED]]
+        if len(theirs) > MAX_LISTED:
+            out.append(f"  ... and {len(theirs) - MAX_LISTED} more")
+        out.append(
+            "Imported under the wrong name? `analyzer athletes rename OLD NEW` or "
+            "`analyzer athletes merge FROM INTO` moves the runs."
+        )
     if report.failures:
         out.append("Failed:")
         out += [f"  {e.name}: {e.detail}" for e in report.failures]

@@ -98,7 +98,8 @@ def cmd_report(args: argparse.Namespace) -> int:
     with common.open_store(args) as store:
         if args.all:
             return _report_all(args, store, model)
-        data = report.build(store, args.athlete, model=model)
+        athlete = _with_runs(store, args.athlete)
+        data = report.build(store, athlete, model=model)
     out = args.out if args.out is not None or not args.json else None
     if out is None and not args.json:
         out = DEFAULT_OUT
@@ -115,14 +116,31 @@ def cmd_report(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _with_runs(store, athlete: str | None) -> str:
+    """The athlete to report on; NotEnoughData when they have no run (an empty page otherwise)."""
+    from analyzer.errors import NotEnoughData
+
+    name = store.resolve_athlete(athlete)
+    summary = store.athlete_summary().set_index("athlete")
+    if int(summary.loc[name, "runs"]) == 0:
+        raise NotEnoughData(
+            f"athlete {name!r} has no runs in {store.path}, so there is nothing to report; "
+            f"import some with `analyzer import PATH --athlete {name}`"
+        )
+    return name
+
+
 def _report_all(args: argparse.Namespace, store, model) -> int:
     from analyzer import report
     from analyzer.report import terminal
 
-    if not store.athletes():
+    if not store.athletes() or not store.athlete_summary()["runs"].any():
         from analyzer.errors import NotFound
 
-        raise NotFound("the store holds no runs yet: run `analyzer import PATH` first")
+        raise NotFound(
+            f"{store.path} holds no runs yet, so there is nothing to report: "
+            "run `analyzer import PATH` first"
+        )
     reports = report.build_all(store, model=model)
     out = args.out if args.out is not None else (None if args.json else DEFAULT_OUT)
     if out is not None:

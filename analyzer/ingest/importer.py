@@ -54,6 +54,8 @@ class Sink(Protocol):
 
     The importer is handed one and never imports the store, so the store can call the
     importer (:meth:`~analyzer.store.database.Store.import_paths`) without an import circle.
+    A sink may also offer ``activity_owners() -> {activity_id: athlete}``; a duplicate then
+    names the athlete who already has it.
     """
 
     def ensure_athlete(self, athlete: str) -> None: ...
@@ -328,8 +330,10 @@ def run_import(
     athlete = athlete or DEFAULT_ATHLETE
     report = ImportReport(import_id=uuid.uuid4().hex, athlete=athlete, workers=workers)
     started = time.perf_counter()
-    store.ensure_athlete(athlete)
     known = store.known_activities()
+    owners_of = getattr(store, "activity_owners", None)
+    owners: dict[str, str] = owners_of() if owners_of is not None else {}
+    athlete_added = False  # added with its first run: an import without runs adds no athlete
     pending_names: dict[str, str] = {}
     log_buffer: list[LogEntry] = []
 
@@ -356,7 +360,7 @@ def run_import(
     last_write = time.monotonic()
 
     def write(results: list[Decoded], *, force: bool = False) -> None:
-        nonlocal last_write
+        nonlocal last_write, athlete_added
         for dec in results:
             if dec.failed:
                 pending_names.pop(dec.activity_id, None)
@@ -373,6 +377,9 @@ def run_import(
         )
         if not batch or not due:
             return
+        if not athlete_added and any(d.runs for d in batch):
+            store.ensure_athlete(athlete)
+            athlete_added = True
         entries = store.write_batch(batch, athlete=athlete, import_id=report.import_id)
         for dec, entry in zip(batch, entries, strict=True):
             pending_names.pop(dec.activity_id, None)
@@ -396,7 +403,13 @@ def run_import(
                 aid = hashlib.sha256(item.data).hexdigest()
                 first = known.get(aid) or pending_names.get(aid)
                 if first is not None:
-                    entry = LogEntry(item.name, "duplicate", f"same file as {first}", aid)
+                    owner = owners.get(aid)
+                    detail = (
+                        f"already imported for athlete {owner!r} (as {first})"
+                        if owner is not None
+                        else f"same file as {first}"
+                    )
+                    entry = LogEntry(item.name, "duplicate", detail, aid)
                     record(entry, logged=False)
                     continue
                 pending_names[aid] = item.name

@@ -21,8 +21,12 @@ Each activity (its row, runs, records, laps, log line) is written inside ONE tra
 (:mod:`analyzer.store.writer`; a transaction may carry several whole activities): an interrupted
 import leaves whole activities or nothing, and re-running it skips what is already there.
 
-Only one process can have the file open for writing at a time (DuckDB's file lock); a second
-one gets a :class:`~analyzer.errors.StoreError` saying so.
+Only one process can have the file open for writing at a time (DuckDB's file lock and the
+writer lock of :mod:`analyzer.store.connection`); a second one gets a
+:class:`~analyzer.errors.StoreError` saying so. ``Store(path, read_only=True)`` reads beside
+other readers and beside an import, which lends the file between batches. Mistakes are fixed
+with :meth:`Store.rename_athlete`, :meth:`~Store.merge_athletes`, :meth:`~Store.delete_athlete`
+and :meth:`~Store.delete_run` (:mod:`analyzer.store.edits`), each one transaction.
 """
 
 from __future__ import annotations
@@ -30,6 +34,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -38,102 +43,74 @@ import duckdb
 import pandas as pd
 
 from analyzer.errors import NotFound, StoreError
-from analyzer.schema import RECORD_COLUMNS, STRYD_COLUMNS
-from analyzer.store.writer import AVG_COLUMNS, WATCH_COLUMNS, log_rows, number, write_batch
+from analyzer.schema import RECORD_COLUMNS
+from analyzer.store import cache, edits
+from analyzer.store.connection import (
+    LEND_EVERY_S,
+    READ_WAIT_S,
+    REOPEN_WAIT_S,
+    WriterLock,
+    connect,
+)
+from analyzer.store.tables import GAIT_ID_COLUMNS, RUN_ID_COLUMNS, SCHEMA, SCHEMA_VERSION
+from analyzer.store.writer import AVG_COLUMNS, WATCH_COLUMNS, log_rows, write_batch
 
 if TYPE_CHECKING:
     from analyzer.ingest.importer import ImportReport, LogEntry
     from analyzer.ingest.worker import Decoded
 
-SCHEMA_VERSION = "1"
-#: Columns of :meth:`Store.runs` before the averages.
-RUN_ID_COLUMNS = (
-    "run_id",
-    "activity_id",
-    "session_index",
-    "athlete",
-    "source_name",
-    "start_time",
-    "end_time",
-    "sport",
-    "sub_sport",
-    "device",
-    "manufacturer",
-    "product",
-    "dynamics_source",
-    "dynamics_sensor",
-    "has_dynamics",
-    "distance_m",
-    "timer_s",
-    "elapsed_s",
-    "n_records",
-    "decoder",
-)
-#: Identity columns that start every row of :meth:`Store.gait`.
-GAIT_ID_COLUMNS = ("run_id", "athlete", "start_time", "dynamics_source", "distance_m", "timer_s")
 _RUNS_PER_QUERY = 64
-
-_SCHEMA = f"""
-CREATE TABLE IF NOT EXISTS store_meta (key VARCHAR PRIMARY KEY, value VARCHAR);
-CREATE SEQUENCE IF NOT EXISTS run_key_seq START 1;
-CREATE TABLE IF NOT EXISTS athletes (athlete VARCHAR PRIMARY KEY, created_at TIMESTAMP);
-CREATE TABLE IF NOT EXISTS activities (
-    activity_id VARCHAR PRIMARY KEY, athlete VARCHAR NOT NULL, source_name VARCHAR,
-    size_bytes BIGINT, file_type VARCHAR, sports VARCHAR, n_runs INTEGER,
-    time_created TIMESTAMP, manufacturer VARCHAR, product VARCHAR, serial_number VARCHAR,
-    software_version VARCHAR, dynamics_source VARCHAR, dynamics_sensor VARCHAR,
-    developer_apps VARCHAR, decoder VARCHAR, meta_json VARCHAR, import_id VARCHAR,
-    imported_at TIMESTAMP);
-CREATE TABLE IF NOT EXISTS runs (
-    run_id VARCHAR PRIMARY KEY, run_key BIGINT NOT NULL, activity_id VARCHAR NOT NULL,
-    session_index INTEGER, athlete VARCHAR, source_name VARCHAR, start_time TIMESTAMP,
-    end_time TIMESTAMP, sport VARCHAR, sub_sport VARCHAR, device VARCHAR, manufacturer VARCHAR,
-    product VARCHAR, dynamics_source VARCHAR, dynamics_sensor VARCHAR, has_dynamics BOOLEAN,
-    distance_m DOUBLE, timer_s DOUBLE, elapsed_s DOUBLE, n_records INTEGER, decoder VARCHAR,
-    {", ".join(f"{c} DOUBLE" for c in AVG_COLUMNS + WATCH_COLUMNS)},
-    avg_version VARCHAR, session_json VARCHAR);
-CREATE TABLE IF NOT EXISTS records (
-    run_key BIGINT NOT NULL, record_index INTEGER NOT NULL, timestamp TIMESTAMP,
-    {", ".join(f"{c} DOUBLE" for c in list(RECORD_COLUMNS)[1:] + list(STRYD_COLUMNS))});
-CREATE TABLE IF NOT EXISTS laps (run_key BIGINT NOT NULL, lap_index INTEGER NOT NULL);
-CREATE TABLE IF NOT EXISTS import_log (
-    import_id VARCHAR, logged_at TIMESTAMP, athlete VARCHAR, source_name VARCHAR,
-    outcome VARCHAR, detail VARCHAR, activity_id VARCHAR, n_runs INTEGER);
-CREATE TABLE IF NOT EXISTS gait_cache (
-    run_id VARCHAR, metric_version INTEGER, summary_json VARCHAR, computed_at TIMESTAMP,
-    PRIMARY KEY (run_id, metric_version));
-"""
 
 
 class Store:
-    """An analyzer database (a DuckDB file), opened read-write; use as a context manager.
+    """An analyzer database (a DuckDB file); use as a context manager.
 
     Parameters
     ----------
     path : path-like
-        The DuckDB file; created (with its folder) when missing.
+        The DuckDB file; created (with its folder) when missing, unless ``read_only``.
+    read_only : bool
+        Open for reading only: several processes may read at once, and while an import runs
+        (it lends the file between batches, :mod:`analyzer.store.connection`). Nothing is
+        written, not even the gait cache (summaries missing from it are computed each time).
+    wait_s : float, optional
+        How long to wait for the file while another process holds it [s] (default: 0 for
+        read-write, fail at once; :data:`~analyzer.store.connection.READ_WAIT_S` for read-only).
 
     Raises
     ------
     StoreError
-        When the file cannot be opened: not a DuckDB file, or locked by another process.
+        When the file cannot be opened: not a DuckDB file, or held by another process.
     """
 
-    def __init__(self, path: str | os.PathLike):
+    def __init__(
+        self, path: str | os.PathLike, *, read_only: bool = False, wait_s: float | None = None
+    ):
         self.path = Path(path)
-        try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            self.con = duckdb.connect(str(self.path))
-        except duckdb.IOException as exc:
-            if "lock" in str(exc).lower():
-                raise StoreError(
-                    f"{self.path}: the store is in use by another process (an import still "
-                    "running?); try again when it has finished"
-                ) from None
-            raise StoreError(f"{self.path}: cannot open the store ({exc})") from None
-        except (duckdb.Error, OSError) as exc:
-            raise StoreError(f"{self.path}: cannot open the store ({exc})") from None
+        self.read_only = read_only
+        self._con: duckdb.DuckDBPyConnection | None = None
+        self._writer: WriterLock | None = None
+        self._lending = False
+        self._lent_at = 0.0
+        self._closed = False
         self._columns: dict[str, dict[str, str]] = {}
+        if read_only:
+            wait = READ_WAIT_S if wait_s is None else wait_s
+            self._con = connect(self.path, read_only=True, wait_s=wait)
+        else:
+            wait = 0.0 if wait_s is None else wait_s
+            try:
+                self.path.parent.mkdir(parents=True, exist_ok=True)
+            except OSError as exc:
+                raise StoreError(f"{self.path}: cannot open the store ({exc})") from None
+            # The writer lock first: a second writer queues here, not on DuckDB's lock, so it
+            # never takes the file while an import has lent it to readers.
+            self._writer = WriterLock(self.path, wait_s=wait)
+            try:
+                self._con = connect(self.path, read_only=False, wait_s=wait)
+            except StoreError:
+                self._writer.release()
+                raise
         try:
             self._init_schema()
         except StoreError:
@@ -141,20 +118,53 @@ class Store:
             raise
 
     # -- lifecycle --------------------------------------------------------------------------
-    def _init_schema(self) -> None:
-        # now() is stored as zone-less UTC; DuckDB would otherwise use the machine's zone (and
-        # without its ICU extension its clock is UTC already).
-        with contextlib.suppress(duckdb.Error):
-            self.con.execute("SET TimeZone = 'UTC'")
+    @property
+    def con(self) -> duckdb.DuckDBPyConnection:
+        """The DuckDB connection (taken back from readers after :meth:`lend`)."""
+        if self._con is None:
+            if self._closed or self.read_only:
+                raise StoreError(f"{self.path}: the store is closed")
+            self._con = connect(self.path, read_only=False, wait_s=REOPEN_WAIT_S)
+            self._set_zone()
+            self._load_columns()
+        return self._con
+
+    @contextlib.contextmanager
+    def lending(self) -> Iterator[Store]:
+        """Within this block, every write batch ends by lending the file to readers.
+
+        An import in the CLI writes this way, so ``analyzer runs`` in another terminal waits
+        at most for one batch instead of for the whole import.
+        """
+        self._lending = not self.read_only
         try:
-            self.con.execute(_SCHEMA)
-            self.con.execute(
-                "INSERT OR IGNORE INTO store_meta VALUES ('schema_version', ?)", [SCHEMA_VERSION]
-            )
-            (version,) = self.con.execute(
+            yield self
+        finally:
+            self._lending = False
+
+    def lend(self) -> None:
+        """Close the connection so that readers can open the file; the next use reopens it.
+
+        The writer lock stays held, so no other writer can take the file meanwhile.
+        """
+        if self._con is not None and not self.read_only:
+            self._con.close()
+            self._con = None
+
+    def _init_schema(self) -> None:
+        self._set_zone()
+        con = self.con
+        try:
+            if not self.read_only:
+                con.execute(SCHEMA)
+                con.execute(
+                    "INSERT OR IGNORE INTO store_meta VALUES ('schema_version', ?)",
+                    [SCHEMA_VERSION],
+                )
+            (version,) = con.execute(
                 "SELECT value FROM store_meta WHERE key = 'schema_version'"
             ).fetchone()
-        except duckdb.Error as exc:
+        except (duckdb.Error, TypeError) as exc:  # TypeError: no row to unpack
             raise StoreError(f"{self.path}: not an analyzer store ({exc})") from None
         if version != SCHEMA_VERSION:
             raise StoreError(
@@ -162,6 +172,12 @@ class Store:
                 f"{SCHEMA_VERSION}; import into a new store"
             )
         self._load_columns()
+
+    def _set_zone(self) -> None:
+        # now() is stored as zone-less UTC; DuckDB would otherwise use the machine's zone (and
+        # without its ICU extension its clock is UTC already).
+        with contextlib.suppress(duckdb.Error):
+            self._con.execute("SET TimeZone = 'UTC'")
 
     def _load_columns(self) -> None:
         """Cache the columns of the tables that grow new columns (records, laps)."""
@@ -174,10 +190,14 @@ class Store:
             self._columns[table] = {name.lower(): dtype for name, dtype in rows}
 
     def close(self) -> None:
-        """Close the connection (idempotent)."""
-        if getattr(self, "con", None) is not None:
-            self.con.close()
-            self.con = None
+        """Close the connection and let the next writer in (idempotent)."""
+        self._closed = True
+        if self._con is not None:
+            self._con.close()
+            self._con = None
+        if self._writer is not None:
+            self._writer.release()
+            self._writer = None
 
     def __enter__(self) -> Store:
         return self
@@ -216,9 +236,14 @@ class Store:
         """``{activity_id: source_name}`` of every activity in the store."""
         return dict(self.con.execute("SELECT activity_id, source_name FROM activities").fetchall())
 
+    def activity_owners(self) -> dict[str, str]:
+        """``{activity_id: athlete}`` of every activity in the store."""
+        return dict(self.con.execute("SELECT activity_id, athlete FROM activities").fetchall())
+
     def log_entries(self, entries: list[LogEntry], *, import_id: str, athlete: str) -> None:
         """Append entries (not tied to a stored activity) to the import log."""
         log_rows(self, entries, import_id=import_id, athlete=athlete)
+        self._after_write()
 
     def write_activity(self, dec: Decoded, *, athlete: str, import_id: str) -> LogEntry:
         """Write one decoded activity (its row, runs, records, laps, log line) in one transaction.
@@ -230,7 +255,45 @@ class Store:
 
     def write_batch(self, batch: list[Decoded], *, athlete: str, import_id: str) -> list[LogEntry]:
         """Write several decoded activities in one transaction; see :mod:`analyzer.store.writer`."""
-        return write_batch(self, batch, athlete=athlete, import_id=import_id)
+        entries = write_batch(self, batch, athlete=athlete, import_id=import_id)
+        self._after_write()
+        return entries
+
+    def _after_write(self) -> None:
+        # Each lend costs a checkpoint and a reopen (~0.1 s): at most one per LEND_EVERY_S.
+        if self._lending and time.monotonic() - self._lent_at >= LEND_EVERY_S:
+            self.lend()
+            self._lent_at = time.monotonic()
+
+    # -- fixing mistakes: one transaction each (analyzer.store.edits) ----------------------
+    def athlete_summary(self) -> pd.DataFrame:
+        """One row per athlete: ``athlete``, ``runs``, ``first_run``, ``last_run`` (UTC)."""
+        return edits.athlete_summary(self)
+
+    def rename_athlete(self, old: str, new: str) -> int:
+        """Rename athlete ``old`` to ``new`` (a name not in use); returns their run count.
+
+        Raises
+        ------
+        NotFound
+            No athlete ``old``.
+        StoreError
+            ``new`` is taken (merge instead) or not a name.
+        """
+        return edits.rename_athlete(self, old, new)
+
+    def merge_athletes(self, source: str, target: str) -> int:
+        """Move every run of ``source`` to ``target``, then remove ``source``; returns the
+        number of runs moved."""
+        return edits.merge_athletes(self, source, target)
+
+    def delete_athlete(self, athlete: str) -> edits.Deleted:
+        """Remove an athlete and everything of theirs (files, runs, records, cache, log)."""
+        return edits.delete_athlete(self, athlete)
+
+    def delete_run(self, run_id: str) -> edits.Deleted:
+        """Remove a run and the file it came from, so that the file can be imported again."""
+        return edits.delete_run(self, run_id)
 
     # -- queries ----------------------------------------------------------------------------
     def athletes(self) -> list[str]:
@@ -271,7 +334,7 @@ class Store:
         """
         if athlete is not None:
             self.resolve_athlete(athlete)
-        self._refresh_averages()
+        cache.refresh_averages(self)
         cols = RUN_ID_COLUMNS + AVG_COLUMNS + WATCH_COLUMNS
         where, params = ("WHERE athlete = ?", [athlete]) if athlete is not None else ("", [])
         df = self.con.execute(
@@ -337,7 +400,7 @@ class Store:
         version = int(gait.METRIC_VERSION)
         if athlete is not None:
             self.resolve_athlete(athlete)
-        self._refresh_averages()
+        cache.refresh_averages(self)
         where, params = ("WHERE athlete = ?", [athlete]) if athlete is not None else ("", [])
         means = AVG_COLUMNS + WATCH_COLUMNS
         runs = self.con.execute(
@@ -354,7 +417,7 @@ class Store:
             k for k, r in zip(runs["run_key"], runs["run_id"], strict=True) if r not in cached
         ]
         if missing:
-            self._fill_gait_cache(missing, version, cached)
+            cache.fill_gait_cache(self, missing, version, cached)
         from analyzer.ingest.worker import gait_to_json
 
         keys = list(gait_to_json(gait.summarize(_empty_records())))
@@ -362,55 +425,6 @@ class Store:
         summary = pd.DataFrame.from_records(rows, columns=keys, index=runs.index)
         out = pd.concat([runs[list(GAIT_ID_COLUMNS)], summary, runs[list(means)]], axis=1)
         return _utc(out, ("start_time",))
-
-    def _fill_gait_cache(self, keys: list[int], version: int, cached: dict) -> None:
-        from analyzer.ingest.worker import gait_to_json
-        from analyzer.metrics import gait
-
-        ids = {
-            k: (r, src)
-            for k, r, src in self.con.execute(
-                "SELECT run_key, run_id, dynamics_source FROM runs"
-            ).fetchall()
-        }
-        rows = []
-        for key, records in self._records_by_key(keys):
-            run_id, source = ids[key]
-            payload = json.dumps(gait_to_json(gait.summarize(records, dynamics_source=source)))
-            rows.append((run_id, version, payload))
-            cached[run_id] = payload
-        df = pd.DataFrame(rows, columns=["run_id", "metric_version", "summary_json"])
-        df["computed_at"] = pd.Timestamp.now(tz="UTC").tz_localize(None)
-        self._in_transaction(
-            "INSERT OR REPLACE INTO gait_cache SELECT * FROM _rows",
-            df,
-            ("DELETE FROM gait_cache WHERE metric_version <> ?", [version]),
-        )
-
-    def _refresh_averages(self) -> None:
-        """Recompute stored ``avg_*`` written by another version of :mod:`analyzer.metrics.averages`."""
-        from analyzer.ingest.worker import averages_version, compute_averages
-
-        version = averages_version()
-        stale = dict(
-            self.con.execute(
-                "SELECT run_key, session_json FROM runs WHERE avg_version IS DISTINCT FROM ?",
-                [version],
-            ).fetchall()
-        )
-        if not stale:
-            return
-        rows = []
-        for key, records in self._records_by_key(list(stale)):
-            avgs = compute_averages(records, _session_series(stale[key]))
-            rows.append([key] + [number(avgs.get(c)) for c in AVG_COLUMNS])
-        df = pd.DataFrame(rows, columns=["run_key", *AVG_COLUMNS]).astype({"run_key": "int64"})
-        df[list(AVG_COLUMNS)] = df[list(AVG_COLUMNS)].astype("float64")
-        df["avg_version"] = version
-        sets = ", ".join(f"{c} = _rows.{c}" for c in (*AVG_COLUMNS, "avg_version"))
-        self._in_transaction(
-            f"UPDATE runs SET {sets} FROM _rows WHERE runs.run_key = _rows.run_key", df
-        )
 
     def _in_transaction(self, sql: str, df: pd.DataFrame, *more: tuple[str, list]) -> None:
         """Run ``sql`` over ``df`` (registered as ``_rows``) and ``more`` in one transaction."""
@@ -465,16 +479,6 @@ def _empty_records() -> pd.DataFrame:
     df = pd.DataFrame({c: pd.Series(dtype="float64") for c in RECORD_COLUMNS})
     df["timestamp"] = pd.Series(dtype="datetime64[ns, UTC]")
     return df
-
-
-def _session_series(text: str | None) -> pd.Series:
-    data = json.loads(text) if text else {}
-    for key in ("start_time", "end_time", "timestamp"):
-        if data.get(key) is not None:
-            data[key] = pd.Timestamp(data[key])
-            if data[key].tzinfo is None:
-                data[key] = data[key].tz_localize("UTC")
-    return pd.Series(data, dtype=object)
 
 
 def _utc(df: pd.DataFrame, columns) -> pd.DataFrame:

@@ -12,15 +12,23 @@ from analyzer.cli.options import MAX_NAME
 
 
 def _commands() -> dict[str, argparse.ArgumentParser]:
-    parser = build_parser()
-    (sub,) = [a for a in parser._actions if isinstance(a, argparse._SubParsersAction)]
-    return dict(sub.choices)
+    """Every command and nested action (``"athletes rename"``) with its parser."""
+    out: dict[str, argparse.ArgumentParser] = {}
+
+    def walk(prefix: str, parser: argparse.ArgumentParser) -> None:
+        for action in parser._actions:
+            if isinstance(action, argparse._SubParsersAction):
+                for name, sub in action.choices.items():
+                    out[f"{prefix}{name}"] = sub
+                    walk(f"{prefix}{name} ", sub)
+
+    walk("", build_parser())
+    return out
 
 
 def _takes_value(action: argparse.Action) -> bool:
-    return action.nargs != 0 and not isinstance(
-        action, argparse._HelpAction | argparse._VersionAction
-    )
+    skip = argparse._HelpAction | argparse._VersionAction | argparse._SubParsersAction
+    return action.nargs != 0 and not isinstance(action, skip)
 
 
 def _kind(action: argparse.Action) -> str:
@@ -99,7 +107,9 @@ CASES = list(_cases())
 
 
 def test_every_command_is_walked():
-    assert {c.values[0] for c in CASES} >= {"import", "runs", "risk", "simulate", "train"}
+    walked = {c.values[0] for c in CASES}
+    assert walked >= {"import", "runs", "risk", "simulate", "train", "athletes rename"}
+    assert "runs delete" in walked
 
 
 @pytest.mark.parametrize(("command", "dest"), CASES)
@@ -108,7 +118,7 @@ def test_bad_values_are_one_line_usage_errors(command, dest, tmp_path, capsys):
     actions = [a for a in parser._actions if _takes_value(a)]
     action = next(a for a in actions if a.dest == dest)
     # Everything else the command requires, with valid values, so only the bad value can fail.
-    base = [command]
+    base = command.split()
     for other in actions:
         if other is not action and (other.required or not other.option_strings):
             base += _argv(other, _good_value(other, tmp_path))
