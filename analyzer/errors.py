@@ -72,6 +72,11 @@ class UnsupportedExport(AnalyzerError):
     """A path is neither a FIT file, a .fit.gz, a folder nor a zip we know how to read."""
 
 
+class InvalidActivityXml(AnalyzerError):
+    """A TCX or GPX file that cannot be used: not well-formed, unsafe XML (a DTD or entities),
+    not TCX/GPX, or without any timed point."""
+
+
 class UnsafeArchive(AnalyzerError):
     """An archive breaks a safety limit (size, compression ratio, nesting depth, member count)."""
 
@@ -90,3 +95,7 @@ class NotEnoughData(AnalyzerError):
 
 class ModelFileError(AnalyzerError):
     """A model JSON is malformed, has unknown features or the wrong format version."""
+
+
+class DiaryError(AnalyzerError):
+    """A diary entry (exercise session, pain entry, diary CSV row) breaks a rule; nothing is written."""

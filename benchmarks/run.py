@@ -14,6 +14,8 @@ whole process tree (psutil).
 
 Part 3 (``benchmarks/report_bench.py``) times report generation for a two-year history.
 
+Part 4 (``benchmarks/junk_bench.py``) imports an export of 100,000 non-FIT members.
+
 Usage: ``python benchmarks/run.py [--quick] [--skip-import] [--runs N] [--workers N]``.
 """
 
@@ -382,6 +384,9 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--workers", type=int, default=2, help="import worker processes")
     parser.add_argument("--skip-report", action="store_true", help="no report benchmark")
+    parser.add_argument(
+        "--skip-junk", action="store_true", help="no import of 100,000 non-FIT members"
+    )
     args = parser.parse_args(argv)
     if not args.skip_decode:
         if not CORPUS_FILES.is_dir():
@@ -396,6 +401,10 @@ def main(argv: list[str] | None = None) -> int:
         from report_bench import bench_report
 
         bench_report(weeks=26 if args.quick else 104, repeats=3 if args.quick else 5)
+    if not args.skip_junk:
+        from junk_bench import bench_junk_export
+
+        bench_junk_export(10_000 if args.quick else 100_000)
     return 0
 
 

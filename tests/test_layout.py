@@ -29,7 +29,9 @@ ALLOWED: dict[str, set[str]] = {
     "store": {"ingest", "metrics"},
     "risk": {"metrics"},
     "plan": {"risk"},
-    "simulate": {"fit"},
+    # the simulator writes FIT files; its evaluation harness (simulate.summaries / evaluate /
+    # figures) runs the judgement on scenario athletes as the CLI would
+    "simulate": {"fit", "metrics", "risk", "plan"},
     "report": {"plan", "risk", "metrics", "store"},
     "demo": {"report", "simulate", "store", "ingest", "plan", "risk", "metrics"},
     "cli": {"demo", "report", "plan", "risk", "metrics", "store", "ingest", "fit", "simulate"},

@@ -22,7 +22,7 @@ def build_parser() -> argparse.ArgumentParser:
     # One module per command group; each ``register(subparsers)`` adds its sub-commands and
     # sets ``func`` to a callable ``(args) -> int``. Imported here, not at the top, so that
     # ``analyzer --version`` does not pay for them.
-    from analyzer.cli import athletes, gait, imports, report, risk, simulate
+    from analyzer.cli import athletes, diary, gait, imports, report, risk, simulate
     from analyzer.cli.options import OneLineParser
 
     parser = OneLineParser(
@@ -35,7 +35,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=_version())
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     sub.required = True
-    for module in (imports, athletes, simulate, gait, risk, report):
+    for module in (imports, athletes, simulate, gait, risk, diary, report):
         module.register(sub)
     return parser
 
@@ -57,7 +57,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return int(func(args) or 0)
     except AnalyzerError as exc:
-        print(f"Error: {exc}", file=sys.stderr)
+        from analyzer.report.safe import visible
+
+        # The message names files and athletes: their control characters are shown, not sent.
+        print(f"Error: {visible(exc)}", file=sys.stderr)
         return EXIT_FAILED
     except BrokenPipeError:
         # The reader went away (``analyzer runs | head``): stop quietly, as other tools do, and

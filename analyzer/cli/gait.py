@@ -33,6 +33,7 @@ import pandas as pd
 
 from analyzer.cli.common import EXIT_OK, common, json_value
 from analyzer.errors import NotFound
+from analyzer.report.safe import text
 
 #: Runs shown in the "recent runs" table (the JSON always has all of them).
 RECENT_RUNS = 12
@@ -170,7 +171,7 @@ def _render(item: dict[str, Any], console) -> None:
     from rich.table import Table
 
     ref = item["ref_speed_mps"]
-    console.rule(f"[bold]{item['athlete']}")
+    console.rule(text(item["athlete"], "bold"))
     if not item["n_runs"]:
         console.print("No runs yet.")
         return

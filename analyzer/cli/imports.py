@@ -12,6 +12,8 @@ from typing import Any
 
 from analyzer.cli import options
 from analyzer.cli.common import EXIT_FAILED, EXIT_OK, EXIT_USAGE, common, json_value, plural
+from analyzer.ingest.folders import NOT_READ
+from analyzer.report.safe import text, visible
 
 #: Most "not a run" lines printed after an import (the import log keeps them all).
 MAX_LISTED = 20
@@ -27,8 +29,8 @@ def register(sub) -> None:
         "import",
         help="import FIT files, folders and watch-export zips into the local store",
         description=(
-            "Import running activities from any mix of .fit / .fit.gz files, folders (searched "
-            "recursively) and zips, including Garmin's 'Export your data' archive with its "
+            "Import running activities from any mix of .fit, .tcx and .gpx files (also gzipped), "
+            "folders (searched recursively) and zips, including Garmin's 'Export your data' archive with its "
             "nested zips and Strava's bulk export. Re-importing the same files adds nothing; an "
             "interrupted import is completed by running the command again. Exit status: 0 when "
             "every file was handled, 1 when any file failed (each is listed with its reason)."
@@ -39,7 +41,7 @@ def register(sub) -> None:
         nargs="+",
         type=options.path,
         metavar="PATH",
-        help="FIT file, .fit.gz, folder or .zip",
+        help="FIT/TCX/GPX file (or .gz), folder or .zip",
     )
     common.athlete_arg(p, help="whose runs these are (default: 'default')")
     common.store_arg(p)
@@ -57,6 +59,14 @@ def register(sub) -> None:
         help=(
             "FIT decoder: auto (the vectorised decoder, falling back to fitparse where it "
             "declines), fast, or fitparse (the slow reference, to cross-check a file)"
+        ),
+    )
+    p.add_argument(
+        "--strict",
+        action="store_true",
+        help=(
+            "fail a damaged file (truncated, bad CRC, undescribed developer field...) instead of "
+            "importing the part before the damage as a partial run"
         ),
     )
     p.add_argument(
@@ -99,7 +109,8 @@ def cmd_import(args: argparse.Namespace) -> int:
     """Run ``analyzer import``; returns the exit code."""
     missing = [p for p in args.paths if not Path(p).exists()]
     if missing:
-        print(f"Error: no such file or folder: {', '.join(map(str, missing))}", file=sys.stderr)
+        names = ", ".join(visible(p) for p in missing)
+        print(f"Error: no such file or folder: {names}", file=sys.stderr)
         return EXIT_USAGE
     from rich.console import Console
     from rich.progress import (
@@ -118,7 +129,8 @@ def cmd_import(args: argparse.Namespace) -> int:
         BarColumn(),
         MofNCompleteColumn(),
         TimeElapsedColumn(),
-        TextColumn("{task.fields[name]}", style="dim"),
+        # markup=False: the name is a file's; rich would otherwise parse "[/]" in it as markup
+        TextColumn("{task.fields[name]}", style="dim", markup=False),
         console=err,
         transient=True,
         disable=not err.is_terminal,
@@ -127,7 +139,7 @@ def cmd_import(args: argparse.Namespace) -> int:
 
     def on_progress(entry, report) -> None:
         total = max(report.discovered, report.done) or None
-        name = entry.name.rsplit("!", 1)[-1].rsplit("/", 1)[-1][-40:]
+        name = visible(entry.name.rsplit("!", 1)[-1].rsplit("/", 1)[-1][-40:])
         progress.update(task, completed=report.done, total=total, name=name)
 
     path = common.store_path(args)
@@ -144,6 +156,7 @@ def cmd_import(args: argparse.Namespace) -> int:
                 workers=args.workers,
                 progress=on_progress,
                 decoder=args.decoder,
+                strict=args.strict,
             )
         else:
             report = store.import_paths(
@@ -152,11 +165,18 @@ def cmd_import(args: argparse.Namespace) -> int:
                 progress=on_progress,
                 workers=args.workers,
                 decoder=args.decoder,
+                strict=args.strict,
             )
         store_path = store.path
+        if report.runs == 0 and report.duplicates == 0:
+            found = ()
+        else:
+            from analyzer.ingest.holes import import_holes
+
+            found = import_holes(report, store.runs(report.athlete)["start_time"])
     if report.runs == 0 and report.duplicates == 0:
         return _found_no_run(report, args.paths, store_path, absent)
-    _print_summary(report, store_path)
+    _print_summary(report, store_path, found)
     return EXIT_OK if report.ok else EXIT_FAILED
 
 
@@ -193,32 +213,36 @@ def _found_no_run(report, paths, store_path: Path, absent: list[Path]) -> int:
     found = []
     if report.not_run:
         n = report.not_run
-        found.append(f"{plural(n, 'FIT file')} that {'is not a run' if n == 1 else 'are not runs'}")
+        found.append(
+            f"{plural(n, 'activity file')} that {'is not a run' if n == 1 else 'are not runs'}"
+        )
     if report.failed:
-        found.append(f"{plural(report.failed, 'FIT file')} that could not be read")
+        found.append(f"{plural(report.failed, 'activity file')} that could not be read")
     if report.skipped:
-        found.append(f"{plural(report.skipped, 'file')} skipped (not FIT: GPX, TCX, CSV...)")
+        found.append(f"{plural(report.skipped, 'file')} skipped (not activity files: CSV, JSON...)")
     if found:
         _print_summary(report, store_path, headline=False)
-    where = ", ".join(str(p) for p in paths)
-    kept = "no store was created" if created else f"no run was added to {store_path}"
+    where = ", ".join(visible(p) for p in paths)
+    kept = "no store was created" if created else f"no run was added to {visible(store_path)}"
     print(
-        f"Error: no runs found in {where}: {', '.join(found) or 'no FIT files at all'}; "
-        f"{kept}. Give running activities: .fit or .fit.gz files, a folder holding them, or "
-        "a Garmin or Strava export .zip",
+        f"Error: no runs found in {where}: {', '.join(found) or 'no activity files at all'}; "
+        f"{kept}. Give running activities: .fit, .tcx or .gpx files (or .gz), a folder holding "
+        "them, or a Garmin or Strava export .zip",
         file=sys.stderr,
     )
     return EXIT_FAILED
 
 
-def _print_summary(report, store_path: Path, *, headline: bool = True) -> None:
+def _print_summary(report, store_path: Path, holes=(), *, headline: bool = True) -> None:
+    # File names, details and the athlete come from files and arguments: shown, not obeyed.
     out = []
     decoded = report.done > report.duplicates  # a pool is only started for files to decode
     if headline:
         out.append(
             f"Imported {report.imported} file{'s' if report.imported != 1 else ''} "
             f"({report.runs} run{'s' if report.runs != 1 else ''}, {report.records:,} records) "
-            f"for athlete {report.athlete!r} into {store_path} in {report.elapsed_s:.1f} s"
+            f"for athlete {visible(repr(report.athlete))} into {visible(store_path)} "
+            f"in {report.elapsed_s:.1f} s"
             + (
                 f" with {report.workers} decoder processes"
                 if decoded and report.workers > 1
@@ -229,19 +253,49 @@ def _print_summary(report, store_path: Path, *, headline: bool = True) -> None:
     out.append(f"  duplicates:  {report.duplicates}  (already in the store)")
     out.append(f"  not a run:   {report.not_run}")
     out.append(f"  failed:      {report.failed}")
+    refused = [
+        e for e in report.entries if e.outcome == "skipped" and e.detail.startswith(NOT_READ)
+    ]
     if report.skipped:
-        out.append(f"  skipped:     {report.skipped}  (not FIT files: GPX, TCX, CSV, JSON...)")
+        why = "not activity files: CSV, JSON..."
+        if refused:
+            why += f"; {len(refused)} not read, listed below"
+        out.append(f"  skipped:     {report.skipped}  ({why})")
     not_run = [e for e in report.entries if e.outcome == "not_run"]
     if not_run:
         out.append("Not a run:")
-        out += [f"  {e.name}: {e.detail}" for e in not_run[:MAX_LISTED]]
+        out += [f"  {visible(e.name)}: {visible(e.detail)}" for e in not_run[:MAX_LISTED]]
         if len(not_run) > MAX_LISTED:
             out.append(f"  ... and {len(not_run) - MAX_LISTED} more (see the store's import_log)")
+    noted = [e for e in report.entries if e.outcome == "imported" and "; " in e.detail]
+    if noted:
+        out.append("Imported with notes:")
+        out += [f"  {visible(e.name)}: {visible(e.detail)}" for e in noted[:MAX_LISTED]]
+        if len(noted) > MAX_LISTED:
+            out.append(f"  ... and {len(noted) - MAX_LISTED} more (see the store's import_log)")
+    if refused:
+        out.append("Not read (links out of the folder, special files):")
+        out += [f"  {visible(e.name)}: {visible(e.detail)}" for e in refused[:MAX_LISTED]]
+        if len(refused) > MAX_LISTED:
+            out.append(f"  ... and {len(refused) - MAX_LISTED} more (see the store's import_log)")
+    twice = report.recorded_twice
+    if twice:
+        n = len(twice)
+        out.append(
+            f"{n} run{'s' if n != 1 else ''} recorded twice (another watch or export): kept the "
+            "one with more dynamics, then more records; the other is left out of every figure:"
+        )
+        out += [
+            f"  {visible(t.source_name)}: same run as {visible(t.kept_source_name)}"
+            for t in twice[:MAX_LISTED]
+        ]
+        if n > MAX_LISTED:
+            out.append(f"  ... and {n - MAX_LISTED} more (see `analyzer runs`)")
     theirs = [e for e in report.entries if e.outcome == "duplicate" and e.detail.startswith(_OWNED)]
     theirs = [e for e in theirs if not e.detail.startswith(f"{_OWNED}{report.athlete!r}")]
     if theirs:
         out.append("Already imported for another athlete:")
-        out += [f"  {e.name}: {e.detail}" for e in theirs[:MAX_LISTED]]
+        out += [f"  {visible(e.name)}: {visible(e.detail)}" for e in theirs[:MAX_LISTED]]
         if len(theirs) > MAX_LISTED:
             out.append(f"  ... and {len(theirs) - MAX_LISTED} more")
         out.append(
@@ -250,7 +304,10 @@ def _print_summary(report, store_path: Path, *, headline: bool = True) -> None:
         )
     if report.failures:
         out.append("Failed:")
-        out += [f"  {e.name}: {e.detail}" for e in report.failures]
+        out += [f"  {visible(e.name)}: {visible(e.detail)}" for e in report.failures]
+        from analyzer.ingest.holes import hole_lines
+
+        out += hole_lines(list(holes))
         out.append("The other files were imported; fix or remove the failed ones and re-run.")
     print("\n".join(out))
 
@@ -273,19 +330,25 @@ JSON_KEYS = (
     "distance_m",
     "timer_s",
     "elapsed_s",
+    "date_unknown",
+    "date_problem",
+    "partial_reason",
+    "partial_offset",
+    "duplicate_of",
 )
 
 
 def cmd_runs(args: argparse.Namespace) -> int:
     """Run ``analyzer runs``; returns the exit code."""
     with common.open_store(args) as store:
-        runs = with_gait(store, store.runs(athlete=args.athlete), athlete=args.athlete)
+        runs = store.runs(athlete=args.athlete, include_duplicates=True)
+        runs = with_gait(store, runs, athlete=args.athlete)
         store_path = store.path
     if args.json:
         print(json.dumps(runs_to_json(runs), indent=2, allow_nan=False))
         return EXIT_OK
     if runs.empty:
-        print(f"No runs in {store_path}; add some with `analyzer import PATH`.")
+        print(f"No runs in {visible(store_path)}; add some with `analyzer import PATH`.")
         return EXIT_OK
     _print_table(runs)
     return EXIT_OK
@@ -295,7 +358,7 @@ def with_gait(store, runs, *, athlete: str | None = None):
     """``runs`` with the per-run gait summary (:func:`analyzer.metrics.gait.summarize`) joined on run_id."""
     if runs.empty:
         return runs
-    gait = store.gait(athlete)
+    gait = store.gait(athlete, undated=True, include_duplicates=True)
     extra = [c for c in gait.columns if c not in runs.columns]
     return runs.merge(gait[["run_id", *extra]], on="run_id", how="left")
 
@@ -326,7 +389,12 @@ def _print_table(runs) -> None:
     console = Console()
     if not console.is_terminal:
         console = Console(width=180)
-    table = Table(title=f"{len(runs)} run{'s' if len(runs) != 1 else ''}")
+    twice = runs["duplicate_of"].notna() if "duplicate_of" in runs else runs["run_id"].isna()
+    source = dict(zip(runs["run_id"], runs["source_name"], strict=True))
+    title = f"{len(runs)} run{'s' if len(runs) != 1 else ''}"
+    if twice.any():
+        title += f" ({int(twice.sum())} recorded twice, shown but not counted)"
+    table = Table(title=title)
     for name, justify in (
         ("date (UTC)", "left"),
         ("athlete", "left"),
@@ -342,20 +410,30 @@ def _print_table(runs) -> None:
         ("step mm", "right"),
         ("VR %", "right"),
         ("L/R drift pts", "right"),
+        ("notes", "left"),
     ):
         table.add_column(name, justify=justify)
-    for r in runs.to_dict("records"):
+    rows = runs.to_dict("records")
+    kept_ids = set(runs.loc[twice, "duplicate_of"]) if twice.any() else set()
+    if twice.any():
+        table.add_column("twice", justify="left")
+    for r in rows:
         speed = r["avg_speed_mps"]
         if not _num(speed) and _num(r["distance_m"]) and _num(r["timer_s"]) and r["timer_s"] > 0:
             speed = r["distance_m"] / r["timer_s"]
+        undated = _flag(r.get("date_unknown"))
         table.add_row(
-            r["start_time"].strftime("%Y-%m-%d %H:%M") if _num_time(r["start_time"]) else "?",
-            str(r["athlete"]),
+            "unknown"
+            if undated
+            else (
+                r["start_time"].strftime("%Y-%m-%d %H:%M") if _num_time(r["start_time"]) else "?"
+            ),
+            text(r["athlete"]),
             _fmt(r["distance_m"] / 1000 if _num(r["distance_m"]) else None, "{:.2f}"),
             _duration(r["timer_s"]),
             _pace(speed),
-            str(r["device"]) if isinstance(r["device"], str) else "-",
-            r["dynamics_source"] if r["has_dynamics"] else "-",
+            text(r["device"]) if isinstance(r["device"], str) else "-",
+            text(r["dynamics_source"]) if r["has_dynamics"] else "-",
             _fmt(r["avg_cadence_spm"], "{:.0f}"),
             _fmt(r["avg_stance_time_ms"], "{:.0f}"),
             _fmt(r["avg_gct_balance_left_pct"], "{:.1f}"),
@@ -363,8 +441,53 @@ def _print_table(runs) -> None:
             _fmt(r["avg_step_length_mm"], "{:.0f}"),
             _fmt(r["avg_vertical_ratio_pct"], "{:.1f}"),
             _fmt(r.get("drift_gct_balance_left_pts"), "{:+.1f}"),
+            _notes(r),
+            *([_twice(r, kept_ids)] if twice.any() else []),
         )
     console.print(table)
+    problems = list(
+        dict.fromkeys(r.get("date_problem") for r in rows if _flag(r.get("date_unknown")))
+    )
+    if problems:
+        from analyzer.fit.dates import date_note
+
+        for problem in problems:
+            console.print(date_note(problem), markup=False, highlight=False)
+    if twice.any():
+        console.print("Recorded twice (another watch or export); left out of every figure:")
+        for r in runs[twice].to_dict("records"):
+            console.print(
+                f"  {visible(_base(r['source_name']))}: same run as "
+                f"{visible(_base(source.get(r['duplicate_of'])))}",
+                markup=False,
+                highlight=False,
+            )
+
+
+def _flag(v: Any) -> bool:
+    """A stored boolean that may be missing (None / NaN in older rows)."""
+    return v is not None and v == v and bool(v)
+
+
+def _notes(r: dict) -> str:
+    """The ``notes`` cell of a run: unknown date, partial file (with the byte offset)."""
+    out = []
+    if _flag(r.get("date_unknown")):
+        out.append(f"date unknown ({r.get('date_problem')})")
+    if isinstance(r.get("partial_reason"), str):
+        out.append(f"partial (damage at byte {int(r['partial_offset'])})")
+    return "; ".join(out) or "-"
+
+
+def _twice(row: dict, kept_ids: set) -> str:
+    if isinstance(row.get("duplicate_of"), str):
+        return "left out"
+    return "kept" if row["run_id"] in kept_ids else ""
+
+
+def _base(name: str | None) -> str:
+    """The file name of a source (the last part of ``archive.zip!folder/file.fit``)."""
+    return (name or "?").rsplit("!", 1)[-1].rsplit("/", 1)[-1]
 
 
 def _num(v: Any) -> bool:

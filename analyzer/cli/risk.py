@@ -9,6 +9,7 @@ from pathlib import Path
 import pandas as pd
 
 from analyzer.cli import options
+from analyzer.report.safe import line, text, visible
 
 
 def _model_arg(p: argparse.ArgumentParser) -> None:
@@ -73,6 +74,15 @@ def register(sub) -> None:
         default=5,
         help="most exercises in the plan (default 5)",
     )
+    p.add_argument(
+        "--start",
+        nargs="?",
+        const="today",
+        default=None,
+        metavar="DATE",
+        help="store this plan as the athlete's current one from DATE (YYYY-MM-DD, default "
+        "today); its progress is then followed from the diary",
+    )
     p.set_defaults(func=cmd_recommend)
 
     p = sub.add_parser(
@@ -86,7 +96,12 @@ def register(sub) -> None:
     )
     common.store_arg(p)
     common.json_arg(p)
-    p.add_argument("--labels", type=options.existing_file, required=True, help="injury log CSV")
+    p.add_argument(
+        "--labels",
+        type=options.existing_file,
+        default=None,
+        help="injury log CSV (default: the training diary: pain that reduced or stopped running)",
+    )
     p.add_argument(
         "--out",
         type=options.path,
@@ -118,62 +133,96 @@ def _assessment(args):
 
 
 def cmd_risk(args) -> int:
+    from analyzer.cli.common import common
+    from analyzer.cli.diary import safety_line
+
     a = _assessment(args)
+    with common.open_store(args) as store:
+        referral = safety_line(store, a.athlete)
+    if referral and not args.json:
+        print(visible(referral))
     if args.json:
         print(json.dumps(a.to_dict(), indent=2))
         return 0
     from rich.table import Table
 
     con = _console()
+    lv = a.levels
     con.print(
-        f"[bold]{a.athlete}[/bold] as of {a.asof[:10]}: imbalance-risk index "
-        f"[bold]{a.index:.0f}[/bold] / 100 ([bold]{a.level}[/bold]; "
-        f"low < {a.levels['low_below']:.0f} <= moderate < {a.levels['moderate_below']:.0f} <= high)"
+        line(
+            (a.athlete, "bold"),
+            f" as of {a.asof[:10]}: imbalance-risk index ",
+            (f"{a.index:.0f}", "bold"),
+            " / 100 (",
+            (a.level, "bold"),
+            f"; low < {lv['low_below']:.0f} <= moderate < {lv['moderate_below']:.0f} <= high)",
+        )
     )
     t = Table(title=f"Drivers (index points above the all-clear baseline {a.baseline_index:.0f})")
     for col in ("driver", "points", "your numbers", "evidence"):
         t.add_column(col)
     for d in a.drivers:
         pts = f"{d.contribution:+.1f}" + (" *" if d.flagged else "")
-        t.add_row(d.label, pts, d.text, d.grade)
+        t.add_row(text(d.label), text(pts), text(d.text), text(d.grade))
     con.print(t)
-    con.print("* flagged. Model: " + a.model)
-    con.print(a.disclaimer)
+    con.print(text("* flagged. Model: " + a.model))
+    con.print(text(a.disclaimer))
     return 0
 
 
 def cmd_recommend(args) -> int:
+    from analyzer.cli.common import common
+    from analyzer.cli.diary import print_plan_so_far
     from analyzer.plan import exercises
+    from analyzer.report import followup
 
     a = _assessment(args)
     plan = exercises.recommend(a, max_items=args.max_items)
+    with common.open_store(args, write=bool(args.start)) as store:
+        if args.start:
+            start = None if args.start == "today" else args.start  # a date: back-filling
+            version = followup.start_plan(
+                store, a.athlete, plan.to_dict(), a.to_dict(), start=start
+            )
+        status = followup.plan_so_far(store, a.athlete)
     if args.json:
-        print(json.dumps({"assessment": a.to_dict(), "plan": plan.to_dict()}, indent=2))
+        out = {"assessment": a.to_dict(), "plan": plan.to_dict(), "plan_so_far": status}
+        print(json.dumps(out, indent=2))
         return 0
+    print_plan_so_far(status, a.athlete)
+    if args.start:
+        print(
+            visible(
+                f"Started plan v{version} for {a.athlete}; log sessions with "
+                "`analyzer log exercise`."
+            )
+        )
     from rich.table import Table
 
     con = _console()
-    con.print(f"[bold]{a.athlete}[/bold]: index {a.index:.0f} ({a.level}). Focus:")
+    con.print(line((a.athlete, "bold"), f": index {a.index:.0f} (", a.level, "). Focus:"))
     for f in plan.focus:
-        con.print(f"  - {f}")
+        con.print(text(f"  - {f}"))
     t = Table(title="Hip-exercise plan")
     for col in ("#", "exercise", "dose", "why", "next step"):
         t.add_column(col)
     for i in plan.items:
-        t.add_row(str(i.rank), i.name, i.dose, i.why[0], i.progression)
+        t.add_row(*(text(v) for v in (i.rank, i.name, i.dose, i.why[0], i.progression)))
     con.print(t)
     wp = plan.weekly_plan
     con.print(
-        f"{wp['sessions_per_week']} sessions a week ("
-        + ", ".join(s["day"] for s in wp["sessions"])
-        + f"), about {wp['minutes_per_session']} min each."
+        text(
+            f"{wp['sessions_per_week']} sessions a week ("
+            + ", ".join(s["day"] for s in wp["sessions"])
+            + f"), about {wp['minutes_per_session']} min each."
+        )
     )
     if plan.side_reasoning:
-        con.print("Side: " + plan.side_reasoning)
+        con.print(text("Side: " + plan.side_reasoning))
     for n in plan.notes:
-        con.print("Note: " + n)
-    con.print(plan.evidence_note)
-    con.print("[bold]Safety:[/bold] " + plan.safety_note)
+        con.print(text("Note: " + n))
+    con.print(text(plan.evidence_note))
+    con.print(line(("Safety:", "bold"), " ", plan.safety_note))
     return 0
 
 
@@ -181,8 +230,13 @@ def cmd_train(args) -> int:
     from analyzer.cli.common import common
     from analyzer.risk import training
 
-    labels = training.read_labels(args.labels)  # a bad labels file fails before the store opens
+    # a bad labels file fails before the store opens
+    labels = training.read_labels(args.labels) if args.labels is not None else None
     with common.open_store(args) as store:
+        if labels is None:
+            from analyzer.store.diary import Diary, injury_labels
+
+            labels = injury_labels(Diary(store))
         model, ev = training.train_from_store(
             store, args.labels, n_splits=args.folds, labels=labels
         )
@@ -204,7 +258,7 @@ def cmd_train(args) -> int:
     )
     skipped = ev.get("skipped") or {}
     if any(skipped.values()):
-        con.print("Skipped labels: " + ", ".join(f"{k} {v}" for k, v in skipped.items() if v))
+        con.print(text("Skipped labels: " + ", ".join(f"{k} {v}" for k, v in skipped.items() if v)))
     t = Table(title="Calibration (out of fold)")
     for col in ("score range", "n", "mean score", "observed rate"):
         t.add_column(col)
@@ -216,5 +270,5 @@ def cmd_train(args) -> int:
             f"{b['observed_rate']:.3f}",
         )
     con.print(t)
-    con.print(f"Model written to {args.out}; use it with --model {args.out}")
+    con.print(text(f"Model written to {args.out}; use it with --model {args.out}"))
     return 0

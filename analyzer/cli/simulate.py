@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import sys
 from pathlib import Path
 
 from analyzer.cli import options
@@ -31,8 +32,8 @@ def register(sub) -> None:
     p.add_argument(
         "--interval",
         type=_positive,
-        default=1,
-        help="recording interval in seconds (default 1 = every second)",
+        default=None,
+        help="recording interval in seconds (default 1 = every second; 2 for --scenario messy)",
     )
     p.add_argument(
         "--run-minutes",
@@ -50,6 +51,19 @@ def register(sub) -> None:
         "--no-exports",
         action="store_true",
         help="write only the athlete folders, not the Garmin/Strava export zips",
+    )
+    p.add_argument(
+        "--scenario",
+        choices=("messy", "cohort"),
+        default=None,
+        help=(
+            "instead of N runners: 'messy' writes one three-year history (three watches, one "
+            "without dynamics, strap then pod, breaks, walking stops, a run recorded twice, a "
+            "Strava .fit.gz export of the last months; --weeks and --athletes are not used, "
+            "--interval defaults to 2); 'cohort' writes the judgement-test cohort (40 athletes "
+            "with injected changes and controls, --weeks of at least 30), each athlete with "
+            "its ground_truth.json"
+        ),
     )
     p.set_defaults(func=_simulate)
 
@@ -81,11 +95,44 @@ def _report(out: Path, truths: dict) -> None:
         f"({size / 1e6:.1f} MB) to {out}"
     )
     for name, t in truths.items():
-        conds = ", ".join(c["kind"] for c in t["conditions"]) or "none"
+        conds = ", ".join(c["kind"] for c in t.get("conditions", t.get("changes", [])))
+        conds = conds or (f"none (control: {t['control']})" if t.get("control") else "none")
         print(f"  {name}: {len(t['runs'])} runs, conditions: {conds}")
 
 
+def _scenario(args: argparse.Namespace) -> int:
+    if args.scenario == "messy":
+        from analyzer.simulate.files import write_messy_history
+
+        truth = write_messy_history(args.out, args.seed, interval_s=args.interval or 2)
+        watches = ", ".join(f"{w} {n}" for w, n in truth["watches"].items())
+        print(
+            f"Wrote a {truth['weeks']}-week history, {len(truth['runs'])} runs ({watches}; "
+            f"one run also as {truth['duplicate']['copy']}; "
+            f"{truth['strava_export']['runs']} runs again in {truth['strava_export']['file']}) "
+            f"to {args.out}"
+        )
+        return 0
+    from analyzer.simulate.cohort import cohort
+    from analyzer.simulate.files import write_scenario
+
+    if args.weeks < 30:
+        print(
+            f"Error: --scenario cohort needs --weeks of at least 30 (got {args.weeks}); "
+            "add for example --weeks 52",
+            file=sys.stderr,
+        )
+        return 2
+    truths = {}
+    for sc in cohort(args.seed, weeks=args.weeks):
+        _, truths[sc.name] = write_scenario(sc, args.out, interval_s=args.interval or 1)
+    _report(args.out, truths)
+    return 0
+
+
 def _simulate(args: argparse.Namespace) -> int:
+    if args.scenario is not None:
+        return _scenario(args)
     from analyzer.simulate import write_synthetic_export
 
     truths = write_synthetic_export(
@@ -94,7 +141,7 @@ def _simulate(args: argparse.Namespace) -> int:
         weeks=args.weeks,
         seed=args.seed,
         exports=not args.no_exports,
-        interval_s=args.interval,
+        interval_s=args.interval or 1,
         run_minutes=args.run_minutes,
         runs_per_week=args.runs_per_week,
     )

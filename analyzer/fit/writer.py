@@ -207,14 +207,28 @@ def summarize(rec: dict[str, np.ndarray], interval_s: int, distance_before_m: fl
     return out
 
 
-def _mean(rec: dict, name: str, scale: int) -> float:
+def _mean(rec: dict, name: str, scale: int) -> float | None:
+    if name not in rec:  # a watch without running dynamics: the field is not written
+        return None
     return round(float(np.mean(rec[name])) * scale) / scale
+
+
+#: FIT record fields of the running dynamics and the record channel each is written from.
+_DYNAMICS_FIELDS = {
+    "vertical_oscillation": "vertical_oscillation_mm",
+    "stance_time": "stance_time_ms",
+    "stance_time_percent": "stance_time_pct",
+    "stance_time_balance": "gct_balance_left_pct",
+    "step_length": "step_length_mm",
+    "vertical_ratio": "vertical_ratio_pct",
+}
 
 
 def _record_columns(run: SimulatedRun, stryd: bool) -> tuple[dict, dict]:
     """Record fields as arrays in FIT units (the values handed to the encoder) and Stryd fields."""
     r = run.records
     spm = r["cadence_spm"].astype(np.int64)
+    dyn = {k: r.get(k, r["speed_mps"]) for k in _DYNAMICS_FIELDS.values()}  # placeholders
     cols = {
         "timestamp": r["timestamp"].astype(np.int64),
         "distance": r["distance_m"],
@@ -222,15 +236,19 @@ def _record_columns(run: SimulatedRun, stryd: bool) -> tuple[dict, dict]:
         "heart_rate": r["heart_rate_bpm"].astype(np.int64),
         "cadence": spm // 2,
         "fractional_cadence": (spm % 2) * 0.5,
-        "vertical_oscillation": r["vertical_oscillation_mm"],
-        "stance_time": r["stance_time_ms"],
-        "stance_time_percent": r["stance_time_pct"],
-        "stance_time_balance": r["gct_balance_left_pct"],
-        "step_length": r["step_length_mm"],
-        "vertical_ratio": r["vertical_ratio_pct"],
+        "vertical_oscillation": dyn["vertical_oscillation_mm"],
+        "stance_time": dyn["stance_time_ms"],
+        "stance_time_percent": dyn["stance_time_pct"],
+        "stance_time_balance": dyn["gct_balance_left_pct"],
+        "step_length": dyn["step_length_mm"],
+        "vertical_ratio": dyn["vertical_ratio_pct"],
         "enhanced_altitude": r["altitude_m"],
         "power": r["power_w"].astype(np.int64),
     }
+    # Runs recorded without running dynamics carry no dynamics channels: leave those fields out.
+    for field, channel in _DYNAMICS_FIELDS.items():
+        if channel not in r:
+            cols.pop(field)
     dev = {}
     if stryd:
         dev = {

@@ -27,7 +27,18 @@ RECORD, EVENT, DEVICE_INFO, ACTIVITY = 20, 21, 23, 34
 FIELD_DESCRIPTION, DEVELOPER_DATA_ID = 206, 207
 
 #: Garmin product ids (FIT profile ``garmin_product``) and device types.
-PRODUCTS = {"fr965": 4315, "hrm_pro": 3300, "hrm_pro_plus": 4130, "hrm_run": 1752}
+PRODUCTS = {
+    "fr965": 4315,
+    "fr235": 2431,
+    "fenix6": 3290,
+    "fr255": 3992,
+    "fr945": 3113,
+    "fr55": 3869,
+    "hrm_pro": 3300,
+    "hrm_pro_plus": 4130,
+    "hrm_run": 1752,
+    "running_dynamics_pod": 2593,
+}
 ANTPLUS_HEART_RATE = 120
 ANTPLUS_RUNNING_DYNAMICS = 30  # written by Garmin watches for the strap's dynamics channel
 ANTPLUS_STRIDE_SPEED_DISTANCE = 124
@@ -52,6 +63,9 @@ class Device:
         Serial of a Stryd foot pod; when set, Stryd developer fields are written.
     software_version : float
         Watch firmware version.
+    pod_serial : int or None
+        Serial of a Garmin Running Dynamics Pod (waist clip); when set it is listed as the
+        running-dynamics sensor (heart rate then comes from ``strap`` or the wrist).
     """
 
     watch: str = "fr965"
@@ -60,6 +74,7 @@ class Device:
     strap_serial: int = 1_234_567
     stryd_serial: int | None = None
     software_version: float = 21.19
+    pod_serial: int | None = None
 
 
 def stryd_descriptions() -> dict:
@@ -119,6 +134,21 @@ def device_messages(device: Device, t0: int) -> list[dict]:
                     "source_type": "antplus",
                 }
             )
+    if device.pod_serial is not None:
+        msgs.append(
+            {
+                "mesg_num": DEVICE_INFO,
+                "timestamp": t0,
+                "device_index": 4,
+                "device_type": ANTPLUS_RUNNING_DYNAMICS,
+                "manufacturer": "garmin",
+                "product": PRODUCTS["running_dynamics_pod"],
+                "serial_number": device.pod_serial,
+                "software_version": 3.1,
+                "ant_device_number": device.pod_serial % 65535 + 1,
+                "source_type": "antplus",
+            }
+        )
     if device.stryd_serial is not None:
         msgs.append(
             {

@@ -17,6 +17,7 @@ SIGKILL, power loss) is finished by running the same command again.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import time
@@ -26,6 +27,8 @@ from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wai
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field, replace
 from typing import Any, Protocol
+
+import pandas as pd
 
 from analyzer.ingest.sources import Limits, Payload, SourceProblem, check_paths, iter_payloads
 from analyzer.ingest.worker import Decoded, decode_job, decode_payload, quiet_worker
@@ -103,10 +106,38 @@ class ImportReport:
     discovered: int = 0
     elapsed_s: float = 0.0
     records: int = 0
+    # Running counts of ``entries`` (the progress display reads them after every file: a
+    # recount would make an import of n files O(n^2)). Brought up to date from the entries
+    # added since the last read; rebuilt when the list is replaced.
+    _tally: dict[str, int] = field(default_factory=dict, init=False, repr=False, compare=False)
+    _tallied: int = field(default=0, init=False, repr=False, compare=False)
+    _tally_of: list | None = field(default=None, init=False, repr=False, compare=False)
+
+    def _counts(self) -> dict[str, int]:
+        entries = self.entries
+        if self._tally_of is not entries or self._tallied > len(entries):
+            self._tally = dict.fromkeys((*OUTCOMES, "runs"), 0)
+            self._tallied, self._tally_of = 0, entries
+        tally = self._tally
+        for i in range(self._tallied, len(entries)):
+            e = entries[i]
+            tally[e.outcome] = tally.get(e.outcome, 0) + 1
+            if e.outcome == "imported":
+                tally["runs"] += e.n_runs
+        self._tallied = len(entries)
+        return tally
+
+    #: Runs recorded twice (another watch or export) that involve a file of this import:
+    #: :class:`analyzer.store.duplicates.Link` (run left out, the run kept).
+    recorded_twice: list = field(default_factory=list)
+    #: Every file name in the order read, and the first run's start of each imported file
+    #: (UTC): what :mod:`analyzer.ingest.holes` dates failed files by.
+    order: list[str] = field(default_factory=list)
+    starts: dict = field(default_factory=dict)
 
     def count(self, outcome: str) -> int:
-        """Number of entries with this outcome."""
-        return sum(e.outcome == outcome for e in self.entries)
+        """Number of entries with this outcome (O(1) per new entry, not a recount)."""
+        return self._counts().get(outcome, 0)
 
     @property
     def imported(self) -> int:
@@ -131,7 +162,7 @@ class ImportReport:
     @property
     def runs(self) -> int:
         """Runs added to the store (a multisport file can add more than one)."""
-        return sum(e.n_runs for e in self.entries if e.outcome == "imported")
+        return self._counts()["runs"]
 
     @property
     def done(self) -> int:
@@ -162,7 +193,9 @@ class _Pipeline:
         job: Callable[..., Decoded] | None = None,
         expected: Callable[[], int] = lambda: 0,
         min_pool: int = POOL_MIN_PAYLOADS,
+        strict: bool = False,
     ):
+        self.strict = strict
         self.workers = workers
         self.expected = expected  # FIT payloads known so far (decides whether a pool pays off)
         self.min_pool = min_pool
@@ -213,10 +246,15 @@ class _Pipeline:
         return out
 
     def _decode(self, payload: Payload, aid: str) -> Decoded:
-        return decode_payload(payload.data, payload.name, aid, self.decoder)
+        return decode_payload(payload.data, payload.name, aid, self.decoder, self.strict)
+
+    def _args(self, payload: Payload, aid: str) -> tuple:
+        # ``strict`` only when set, so a job taking the four classic arguments still fits.
+        extra = (True,) if self.strict else ()
+        return (payload.data, payload.name, aid, self.decoder, *extra)
 
     def _submit(self, payload: Payload, aid: str) -> None:
-        fut = self.pool.submit(self.job, payload.data, payload.name, aid, self.decoder)
+        fut = self.pool.submit(self.job, *self._args(payload, aid))
         self.inflight[fut] = (payload, aid)
         self.inflight_bytes += len(payload.data)
 
@@ -259,9 +297,7 @@ class _Pipeline:
         for payload, aid in pending:
             solo = self._make_pool(1)
             try:
-                out.append(
-                    solo.submit(self.job, payload.data, payload.name, aid, self.decoder).result()
-                )
+                out.append(solo.submit(self.job, *self._args(payload, aid)).result())
             except BrokenProcessPool:
                 out.append(
                     Decoded(
@@ -287,6 +323,7 @@ def run_import(
     limits: Limits | None = None,
     decoder: str = "auto",
     pipeline: Callable[[str], Any] | None = None,
+    strict: bool = False,
 ) -> ImportReport:
     """Import every FIT payload under ``paths`` into ``store``; see the module docstring.
 
@@ -307,6 +344,10 @@ def run_import(
         Archive safety limits.
     decoder : str
         Passed to :func:`analyzer.fit.activity.read_fit` (``"auto"``, ``"fast"``, ``"fitparse"``).
+    strict : bool
+        Fail a damaged file instead of importing the part before the damage as a partial run
+        (:mod:`analyzer.fit.recover`); passed to ``read_fit``. A custom ``pipeline`` must
+        pass it on itself.
     pipeline : callable, optional
         Decodes elsewhere than in the process pool: ``pipeline(decoder)`` returns a context
         manager with ``submit(payload, activity_id) -> list[Decoded]`` (the results ready so
@@ -386,17 +427,22 @@ def run_import(
             if entry.outcome != "failed":
                 known[dec.activity_id] = dec.name
                 report.records += sum(len(r.records) for r in dec.runs)
+                # (the Parquet export hands back receipts without the session)
+                session = getattr(dec.runs[0], "session", None) if dec.runs else None
+                if session and session.get("start_time") is not None:
+                    report.starts[dec.name] = pd.Timestamp(session["start_time"])
             record(entry, logged=entry.outcome != "failed")
         batch.clear()
         last_write = time.monotonic()
 
     try:
         if pipeline is None:
-            pipe_cm = _Pipeline(workers, decoder, expected=lambda: report.discovered)
+            pipe_cm = _Pipeline(workers, decoder, expected=lambda: report.discovered, strict=strict)
         else:
             pipe_cm = pipeline(decoder)
         with pipe_cm as pipe:
             for item in iter_payloads(checked, limits=limits or Limits(), on_discover=discover):
+                report.order.append(item.name)
                 if isinstance(item, SourceProblem):
                     record(LogEntry(item.name, item.outcome, item.reason), logged=False)
                     continue
@@ -416,7 +462,17 @@ def run_import(
                 write(pipe.submit(item, aid))
             write(pipe.finish(), force=True)
             report.workers = pipe.workers
-    finally:
+        link = getattr(store, "link_duplicates", None)  # the Parquet sink keeps every run
+        if link is not None:
+            report.recorded_twice = link(athlete, report.import_id)
+    except BaseException:
+        # Log what can be logged, but never let a second failure (the disk that just filled
+        # up) hide the first one.
+        with contextlib.suppress(Exception):
+            flush()
+        raise
+    else:
         flush()
+    finally:
         report.elapsed_s = time.perf_counter() - started
     return report

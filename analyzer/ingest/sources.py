@@ -1,10 +1,14 @@
-"""Find the FIT payloads in whatever a runner points at: files, folders and export archives.
+"""Find the activity payloads in whatever a runner points at: files, folders and export archives.
 
 :func:`iter_payloads` walks any mix of paths and yields, one at a time, a :class:`Payload`
-(``name`` + ``data`` bytes) for every FIT file it finds, and a :class:`SourceProblem` for every
-member it skips (not a FIT file) or cannot read (corrupt or unsafe archive). It understands:
+(``name`` + ``data`` bytes) for every FIT, TCX or GPX file it finds, and a :class:`SourceProblem`
+for every member it skips (not an activity file) or cannot read (corrupt or unsafe archive). A
+file of a format we cannot use that is named on the command line is a failure whose reason says
+what to export instead (:func:`unusable_reason`); inside folders and exports such files (CSV
+tables, JSON, Apple Health's export.xml...) are skipped with the same reason. It understands:
 
-- ``.fit`` files in any letter case and gzip-compressed ``.fit.gz`` files;
+- ``.fit``, ``.tcx`` and ``.gpx`` files in any letter case, and gzip-compressed ``.fit.gz``,
+  ``.tcx.gz`` and ``.gpx.gz`` files (:func:`payload_format` tells the worker which reader);
 - folders, walked recursively in sorted order;
 - ``.zip`` archives, including archives inside archives. This covers Garmin Connect's
   "Export your data" (``DI_CONNECT/DI-Connect-Uploaded-Files/UploadedFiles_*.zip``), Garmin's
@@ -16,7 +20,16 @@ Archive members are decompressed in memory (a nested archive larger than
 extracted under their own names, and always within :class:`Limits`: per-member and total
 uncompressed size, compression ratio, nesting depth and member count. Breaking a limit yields a
 ``SourceProblem`` whose ``error`` is an :class:`~analyzer.errors.UnsafeArchive`; the rest of the
-export is still read. Payload names show where a member came from, e.g.
+export is still read. Central-directory entries whose member bytes overlap (one stored member
+listed hundreds of times, nested: a small zip expanding to millions of payloads) are refused
+outright, and the total number of files and members and the bytes decompressed are bounded per
+import, across every archive and folder, not only per archive.
+
+Folders are walked without following symbolic links out of the folder given (a link to
+``/etc/shadow`` is listed, not read), and special files (FIFOs, devices, sockets; also a link to
+``/dev/zero``) are never opened: each such path, and each dangling link, is a skipped
+``SourceProblem`` whose reason starts with :data:`~analyzer.ingest.folders.NOT_READ`, so it is listed in the import log
+and the summary instead of vanishing. Payload names show where a member came from, e.g.
 ``export.zip!DI_CONNECT/DI-Connect-Uploaded-Files/UploadedFiles_0-_Part1.zip!123_ACTIVITY.fit``.
 """
 
@@ -25,6 +38,7 @@ from __future__ import annotations
 import gzip
 import io
 import os
+import stat
 import tempfile
 import zipfile
 import zlib
@@ -34,6 +48,7 @@ from pathlib import Path
 from typing import IO
 
 from analyzer.errors import AnalyzerError, UnsafeArchive, UnsupportedExport
+from analyzer.ingest.folders import NOT_READ, open_regular, special, walk_folder
 
 MiB = 1 << 20
 GiB = 1 << 30
@@ -42,6 +57,8 @@ GiB = 1 << 30
 MEMBER_SEP = "!"
 
 _CHUNK = 1 * MiB
+#: Size of a zip local file header before its name and extra field [bytes] (APPNOTE 4.3.7).
+_LOCAL_HEADER = 30
 
 
 @dataclass(frozen=True)
@@ -68,6 +85,9 @@ class Limits:
         inside it, and so on.
     max_members : int
         Most entries one archive may list.
+    max_import_members : int
+        Most files and archive members one import may read, counted across every folder and
+        (nested) archive; a Garmin account export of a decade holds tens of thousands.
     spool_bytes : int
         Nested archives larger than this [bytes] are decompressed into an anonymous temporary
         file instead of memory.
@@ -80,12 +100,13 @@ class Limits:
     ratio_floor_bytes: int = 1 * MiB
     max_depth: int = 4
     max_members: int = 250_000
+    max_import_members: int = 1_000_000
     spool_bytes: int = 64 * MiB
 
 
 @dataclass(frozen=True, slots=True)
 class Payload:
-    """The bytes of one FIT file and where they came from."""
+    """The bytes of one activity file (FIT, TCX or GPX) and where they came from."""
 
     name: str
     data: bytes
@@ -102,8 +123,8 @@ class SourceProblem:
     reason : str
         One line saying why.
     outcome : str
-        ``"skipped"`` (not a FIT file: GPX, TCX, JSON, CSV...) or ``"failed"`` (unreadable or
-        unsafe).
+        ``"skipped"`` (not an activity file: JSON, CSV...) or ``"failed"`` (unreadable,
+        unsafe, or a file of an unusable format named on the command line).
     error : AnalyzerError or None
         The error behind a failure (an :class:`UnsafeArchive` for limit breaches).
     """
@@ -117,19 +138,31 @@ class SourceProblem:
 Item = Payload | SourceProblem
 
 
+#: Activity formats read as they are, and gzip-compressed (Strava's bulk export gzips them).
+PLAIN_KINDS = ("fit", "tcx", "gpx")
+GZ_KINDS = tuple(f"{k}.gz" for k in PLAIN_KINDS)
+ACTIVITY_KINDS = PLAIN_KINDS + GZ_KINDS
+
+
 def classify(name: str) -> str | None:
-    """What a file name says it holds: ``"fit"``, ``"fit.gz"``, ``"zip"`` or None (skip)."""
+    """What a file name says it holds: one of :data:`ACTIVITY_KINDS`, ``"zip"`` or None."""
     lower = name.lower()
     base = lower.rsplit("/", 1)[-1]
     if base.startswith("._"):  # macOS AppleDouble metadata, not the file it shadows
         return None
-    if lower.endswith(".fit"):
-        return "fit"
-    if lower.endswith(".fit.gz"):
-        return "fit.gz"
-    if lower.endswith(".zip"):
-        return "zip"
+    for kind in ACTIVITY_KINDS + ("zip",):
+        if lower.endswith(f".{kind}"):
+            return kind
     return None
+
+
+def payload_format(name: str) -> str:
+    """The format of a payload by its name: ``"tcx"``, ``"gpx"`` or ``"fit"`` (the rest)."""
+    kind = classify(name.rsplit(MEMBER_SEP, 1)[-1]) or "fit"
+    return kind.removesuffix(".gz") if kind in ACTIVITY_KINDS else "fit"
+
+
+from analyzer.ingest.formats import APPLE_HEALTH, UNUSABLE, unusable_reason  # noqa: E402, F401
 
 
 def check_paths(paths: Iterable[str | os.PathLike]) -> list[Path]:
@@ -143,8 +176,12 @@ def check_paths(paths: Iterable[str | os.PathLike]) -> list[Path]:
     out = []
     for p in paths:
         path = Path(p)
-        if not (path.is_file() or path.is_dir()):
-            raise UnsupportedExport(f"{p}: no such file or folder")
+        try:
+            mode = path.stat().st_mode  # a path given by name: a link to a file is followed
+        except OSError:
+            raise UnsupportedExport(f"{p}: no such file or folder") from None
+        if not (stat.S_ISREG(mode) or stat.S_ISDIR(mode)):
+            raise UnsupportedExport(f"{p}: {special(mode)}, not a file or folder: not opened")
         out.append(path)
     return out
 
@@ -192,6 +229,7 @@ class _Walker:
         self.limits = limits
         self.on_discover = on_discover or (lambda n: None)
         self.total = 0
+        self.members = 0
 
     # -- budget ---------------------------------------------------------------------------
     def _spend(self, n: int, name: str) -> None:
@@ -202,16 +240,34 @@ class _Walker:
                 "decompressed in one import (total size limit)"
             )
 
+    def _count(self, n: int, name: str) -> None:
+        self.members += n
+        if self.members > self.limits.max_import_members:
+            raise _BudgetExceeded(
+                f"{name}: unsafe archive: more than {self.limits.max_import_members:,} files and "
+                "archive members in one import (total member limit)"
+            )
+
     # -- top level ------------------------------------------------------------------------
     def walk(self, paths: list[Path]) -> Iterator[Item]:
         for path in paths:
             if path.is_dir():
-                files = sorted(p for p in path.rglob("*") if p.is_file())
-                self.on_discover(sum(classify(p.name) in ("fit", "fit.gz") for p in files))
-                for f in files:
+                files = list(walk_folder(path))
+                ok = [p for p, why in files if why is None]
+                self.on_discover(sum(classify(p.name) in ACTIVITY_KINDS for p in ok))
+                for f, why in files:
+                    if why is not None:
+                        yield SourceProblem(str(f), NOT_READ + why, "skipped")
+                        continue
                     yield from self._file(f)
+                    if self.members > self.limits.max_import_members:
+                        break  # (reported once, by the file that broke the limit)
+            elif classify(path.name) is None and not path.name.startswith("._"):
+                # Named on the command line: say clearly that it cannot be used, and why.
+                reason = unusable_reason(path.name)
+                yield SourceProblem(str(path), reason, "failed", UnsupportedExport(reason))
             else:
-                if classify(path.name) in ("fit", "fit.gz"):
+                if classify(path.name) in ACTIVITY_KINDS:
                     self.on_discover(1)
                 yield from self._file(path)
 
@@ -219,19 +275,23 @@ class _Walker:
         name = str(path)
         kind = classify(path.name)
         try:
-            if kind == "fit":
-                size = path.stat().st_size
-                if size > self.limits.max_member_bytes:
+            self._count(1, name)
+            if kind in PLAIN_KINDS:
+                limit = self.limits.max_member_bytes
+                with open_regular(path) as fh:
+                    size = os.fstat(fh.fileno()).st_size
+                    data = fh.read(limit + 1) if size <= limit else b""
+                if size > limit or len(data) > limit:
                     raise UnsafeArchive(
-                        f"{name}: {_size(size)} is larger than the FIT file limit "
-                        f"({_size(self.limits.max_member_bytes)})"
+                        f"{name}: {_size(max(size, len(data)))} is larger than the FIT file limit "
+                        f"({_size(limit)})"
                     )
-                yield Payload(name, path.read_bytes())
-            elif kind == "fit.gz":
-                with path.open("rb") as fh:
-                    yield Payload(name, self._gunzip(fh, path.stat().st_size, name))
+                yield Payload(name, data)
+            elif kind in GZ_KINDS:
+                with open_regular(path) as fh:
+                    yield Payload(name, self._gunzip(fh, os.fstat(fh.fileno()).st_size, name))
             elif kind == "zip":
-                with path.open("rb") as fh:
+                with open_regular(path) as fh:
                     yield from self._zip(fh, name, depth=1)
             else:
                 yield _skip(name)
@@ -289,7 +349,9 @@ class _Walker:
                     f"{name}: unsafe archive: {len(infos)} members, more than the limit of "
                     f"{lim.max_members}"
                 )
-            self.on_discover(sum(classify(i.filename) in ("fit", "fit.gz") for i in infos))
+            _check_overlap(zf.infolist(), name)
+            self._count(len(infos), name)
+            self.on_discover(sum(classify(i.filename) in ACTIVITY_KINDS for i in infos))
             for info in infos:
                 member = f"{name}{MEMBER_SEP}{info.filename}"
                 try:
@@ -316,9 +378,9 @@ class _Walker:
                 f"{_size(limit)} per-member limit"
             )
         self._check_ratio(info.file_size, info.compress_size, member)
-        if kind == "fit":
+        if kind in PLAIN_KINDS:
             yield Payload(member, self._read(zf, info, member, limit))
-        elif kind == "fit.gz":
+        elif kind in GZ_KINDS:
             raw = self._read(zf, info, member, limit)
             yield Payload(member, self._gunzip(io.BytesIO(raw), len(raw), member))
         else:
@@ -359,12 +421,40 @@ class _Walker:
                 out.write(chunk)
 
 
+def _check_overlap(infos: list[zipfile.ZipInfo], name: str) -> None:
+    """Refuse an archive whose entries share bytes (Python's zipfile does not).
+
+    Each entry occupies at least its local header, its name and its compressed data from its
+    header offset on; in a well-formed zip these spans are disjoint. Several central-directory
+    entries pointing at one member are the trick of an amplification bomb.
+    """
+    spans = sorted(
+        (
+            (i.header_offset, i.header_offset + _LOCAL_HEADER + _name_size(i) + i.compress_size, i)
+            for i in infos
+        ),
+        key=lambda span: span[0],
+    )  # (sorted by offset; equal offsets stay in directory order)
+    for (_, end, first), (start, _, second) in zip(spans, spans[1:], strict=False):
+        if start < end:
+            raise UnsafeArchive(
+                f"{name}: unsafe archive: entries {first.filename!r} and {second.filename!r} "
+                f"overlap at byte {start} (one member listed more than once: an amplification "
+                "zip bomb); not read"
+            )
+
+
+def _name_size(info: zipfile.ZipInfo) -> int:
+    """Bytes of the member's name in its header (UTF-8 when flagged, else cp437)."""
+    encoding = "utf-8" if info.flag_bits & 0x800 else "cp437"
+    return len(info.orig_filename.encode(encoding, errors="replace"))
+
+
 def _skip(name: str) -> SourceProblem:
     base = name.rsplit(MEMBER_SEP, 1)[-1].rsplit("/", 1)[-1]
     if base.startswith("._") or "__MACOSX/" in name:
-        return SourceProblem(name, "macOS metadata (AppleDouble), not a FIT file", "skipped")
-    suffix = Path(base).suffix.lower() or "no extension"
-    return SourceProblem(name, f"not a FIT file ({suffix})", "skipped")
+        return SourceProblem(name, "macOS metadata (AppleDouble), not an activity", "skipped")
+    return SourceProblem(name, unusable_reason(name), "skipped")
 
 
 def _reason(exc: AnalyzerError, name: str) -> str:

@@ -6,6 +6,13 @@
 ``write_synthetic_export(out_dir, athletes=N, weeks=W, seed=S)`` larger synthetic exports.
 See :mod:`analyzer.simulate.model` for the gait model and :mod:`analyzer.fit.writer` for the
 FIT layout and how session averages are computed.
+
+For judging the judgement (issue 12): :mod:`~analyzer.simulate.scenarios` (scenario athletes:
+gait changes, training, kit), :mod:`~analyzer.simulate.cohort` (the seeded cohort and its ground
+truth), :mod:`~analyzer.simulate.summaries` (per-run gait rows without FIT files),
+:mod:`~analyzer.simulate.files` (scenarios and a messy three-year history as FIT files),
+:mod:`~analyzer.simulate.evaluate` and :mod:`~analyzer.simulate.figures` (the harness and the
+acceptance figures). They are not imported here, so ``import analyzer.simulate`` stays light.
 """
 
 from __future__ import annotations

@@ -252,16 +252,21 @@ def ground_truth(profile: AthleteProfile, runs: list[SimulatedRun]) -> dict:
         "gait": {k: round(v, 4) for k, v in asdict(gait).items()},
         "baseline_balance_left_pct": round(50.0 + gait.balance_bias_pts, 3),
         "conditions": conditions,
-        "runs": [
-            {
-                "file": r.name,
-                "start_time": r.plan.start_time.isoformat().replace("+00:00", "Z"),
-                "week": r.plan.week,
-                "kind": r.plan.kind,
-                "timer_s": r.n_records * r.interval_s,
-                "distance_m": round(float(r.records["distance_m"][-1]), 2),
-                **r.truth,
-            }
-            for r in runs
-        ],
+        "runs": run_entries(runs),
     }
+
+
+def run_entries(runs: list[SimulatedRun]) -> list[dict]:
+    """One ground-truth entry per run: file, start, week, kind, moving time, distance, truth."""
+    return [
+        {
+            "file": r.name,
+            "start_time": r.plan.start_time.isoformat().replace("+00:00", "Z"),
+            "week": r.plan.week,
+            "kind": r.plan.kind,
+            "timer_s": r.n_records * r.interval_s,
+            "distance_m": round(float(r.records["distance_m"][-1]), 2),
+            **r.truth,
+        }
+        for r in runs
+    ]

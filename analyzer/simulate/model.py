@@ -16,8 +16,9 @@ run-level offset drawn once per run, ``noise`` = slow AR(1) wander + white sampl
     GCT% [%]       = GCT * cadence / 1200                 (GCT as a share of the stride time)
     balance [% L]  = 50 + bias + day + shift(f) + noise
 
-Speed follows the plan (warm-up ramp; a tempo block on tempo runs), slows on uphills of a rolling
-route (three sines over distance), wanders slowly and carries GPS noise. Heart rate follows
+Speed follows the plan (warm-up ramp; a tempo block on tempo runs, repeats on interval runs),
+slows on uphills of a rolling route (three sines over distance), wanders slowly and carries GPS
+noise. Heart rate follows
 effort with a 40-s lag and a slow cardiac drift. Pauses (0-2 per run, 15-90 s) stop the timer:
 no records are written while stopped.
 
@@ -84,6 +85,14 @@ POWER_PER_KG_MPS = 1.04
 FORM_POWER_SHARE = 0.24
 #: Gravity [m/s^2].
 G = 9.81
+#: Interval sessions (``kind="intervals"``): warm-up, repeat, recovery jog and cool-down [s] and
+#: the recovery jog's speed as a share of easy speed (a common "5-6 x 5 min" session with 1-min
+#: jogs; 60 % of the moving time is at repeat pace; assumption).
+INTERVAL_WARM_S = 480.0
+INTERVAL_WORK_S = 300.0
+INTERVAL_REST_S = 60.0
+INTERVAL_COOL_S = 300.0
+INTERVAL_REST_SPEED = 0.8
 
 
 @dataclass(frozen=True)
@@ -113,7 +122,8 @@ class RunPlan:
     start_time : datetime
         UTC start (timer start).
     kind : str
-        ``"easy"``, ``"long"`` or ``"tempo"``.
+        ``"easy"``, ``"long"``, ``"tempo"`` or ``"intervals"`` (repeats at ``speed_mps``); any
+        other name (``"race"``, ``"recovery"``) runs at a steady ``speed_mps``.
     timer_s : int
         Planned moving time [s].
     speed_mps : float
@@ -193,6 +203,14 @@ def _ar1(rng: np.random.Generator, n: int, sd: float, tau_samples: float) -> np.
 def _speed_profile(plan: RunPlan, t: np.ndarray, easy_mps: float) -> np.ndarray:
     """Target speed by moving time ``t`` [s]: warm-up ramp, and a tempo block for tempo runs."""
     v = np.full(t.shape, plan.speed_mps)
+    if plan.kind == "intervals":
+        # Warm-up and cool-down jogs at easy pace around repeats of INTERVAL_WORK_S at the planned
+        # speed with INTERVAL_REST_S recovery jogs in between.
+        cycle = INTERVAL_WORK_S + INTERVAL_REST_S
+        main = (t >= INTERVAL_WARM_S) & (t < plan.timer_s - INTERVAL_COOL_S)
+        work = main & (((t - INTERVAL_WARM_S) % cycle) < INTERVAL_WORK_S)
+        rest_speed = INTERVAL_REST_SPEED * easy_mps
+        v = np.where(work, plan.speed_mps, np.where(main, rest_speed, easy_mps))
     if plan.kind == "tempo":
         block_start, block_end = 480.0, plan.timer_s - 360.0
         ramp = np.clip((t - block_start) / 60.0, 0, 1) * np.clip((block_end - t) / 60.0, 0, 1)

@@ -10,7 +10,9 @@ from typing import Any
 
 import pandas as pd
 
-from analyzer.store.writer import AVG_COLUMNS, number
+from analyzer.store import check
+from analyzer.store.frames import session_series
+from analyzer.store.writer import AVG_COLUMNS, SOURCE_COLUMNS, number
 
 #: What these functions use of :class:`analyzer.store.database.Store` (which calls them).
 Store = Any
@@ -34,7 +36,7 @@ def fill_gait_cache(store: Store, keys: list[int], version: int, cached: dict) -
         payload = json.dumps(gait_to_json(gait.summarize(records, dynamics_source=source)))
         rows.append((run_id, version, payload))
         cached[run_id] = payload
-    if store.read_only:  # computed for this reader only; the next import's writer caches
+    if store.read_only:  # computed for this reader only; a writer caches them
         return
     df = pd.DataFrame(rows, columns=["run_id", "metric_version", "summary_json"])
     df["computed_at"] = pd.Timestamp.now(tz="UTC").tz_localize(None)
@@ -52,7 +54,8 @@ def refresh_averages(store: Store) -> None:
     version = averages_version()
     stale = dict(
         store.con.execute(
-            "SELECT run_key, session_json FROM runs WHERE avg_version IS DISTINCT FROM ?",
+            "SELECT run_key, [session_json, manufacturer, product] FROM runs "
+            "WHERE avg_version IS DISTINCT FROM ?",
             [version],
         ).fetchall()
     )
@@ -60,30 +63,27 @@ def refresh_averages(store: Store) -> None:
         return
     rows = []
     for key, records in store._records_by_key(list(stale)):
-        avgs = compute_averages(records, _session_series(stale[key]))
-        rows.append([key] + [number(avgs.get(c)) for c in AVG_COLUMNS])
-    df = pd.DataFrame(rows, columns=["run_key", *AVG_COLUMNS]).astype({"run_key": "int64"})
-    df[list(AVG_COLUMNS)] = df[list(AVG_COLUMNS)].astype("float64")
+        session_json, manufacturer, product = stale[key]
+        session = check.loads(session_json, store.path, "runs.session_json")
+        avgs = compute_averages(records, session_series(session), manufacturer, product)
+        rows.append(
+            [key]
+            + [number(avgs.get(c)) for c in AVG_COLUMNS]
+            + [avgs.get(c) for c in SOURCE_COLUMNS]
+        )
+    df = pd.DataFrame(rows, columns=["run_key", *AVG_COLUMNS, *SOURCE_COLUMNS])
+    df = df.astype({"run_key": "int64", **dict.fromkeys(AVG_COLUMNS, "float64")})
+    df[list(SOURCE_COLUMNS)] = df[list(SOURCE_COLUMNS)].astype(object)
     df["avg_version"] = version
     if store.read_only:
         # Nothing may be written: a temporary copy of the runs table, which DuckDB resolves
         # before the stored one, carries the fresh averages for this connection only.
         (db,) = store.con.execute("SELECT current_database()").fetchone()
         store.con.execute(f"CREATE TEMP TABLE runs AS SELECT * FROM {_ident(db)}.main.runs")
-    sets = ", ".join(f"{c} = _rows.{c}" for c in (*AVG_COLUMNS, "avg_version"))
+    sets = ", ".join(f"{c} = _rows.{c}" for c in (*AVG_COLUMNS, *SOURCE_COLUMNS, "avg_version"))
     store._in_transaction(
         f"UPDATE runs SET {sets} FROM _rows WHERE runs.run_key = _rows.run_key", df
     )
-
-
-def _session_series(text: str | None) -> pd.Series:
-    data = json.loads(text) if text else {}
-    for key in ("start_time", "end_time", "timestamp"):
-        if data.get(key) is not None:
-            data[key] = pd.Timestamp(data[key])
-            if data[key].tzinfo is None:
-                data[key] = data[key].tz_localize("UTC")
-    return pd.Series(data, dtype=object)
 
 
 def _ident(name: str) -> str:

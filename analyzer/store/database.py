@@ -21,12 +21,8 @@ Each activity (its row, runs, records, laps, log line) is written inside ONE tra
 (:mod:`analyzer.store.writer`; a transaction may carry several whole activities): an interrupted
 import leaves whole activities or nothing, and re-running it skips what is already there.
 
-Only one process can have the file open for writing at a time (DuckDB's file lock and the
-writer lock of :mod:`analyzer.store.connection`); a second one gets a
-:class:`~analyzer.errors.StoreError` saying so. ``Store(path, read_only=True)`` reads beside
-other readers and beside an import, which lends the file between batches. Mistakes are fixed
-with :meth:`Store.rename_athlete`, :meth:`~Store.merge_athletes`, :meth:`~Store.delete_athlete`
-and :meth:`~Store.delete_run` (:mod:`analyzer.store.edits`), each one transaction.
+One process writes at a time, any number read beside it (:mod:`analyzer.store.connection`);
+mistakes are fixed by rename/merge/delete methods, one transaction each (:mod:`~.edits`).
 """
 
 from __future__ import annotations
@@ -43,8 +39,7 @@ import duckdb
 import pandas as pd
 
 from analyzer.errors import NotFound, StoreError
-from analyzer.schema import RECORD_COLUMNS
-from analyzer.store import cache, edits
+from analyzer.store import cache, check, duplicates, edits
 from analyzer.store.connection import (
     LEND_EVERY_S,
     READ_WAIT_S,
@@ -52,8 +47,21 @@ from analyzer.store.connection import (
     WriterLock,
     connect,
 )
-from analyzer.store.tables import GAIT_ID_COLUMNS, RUN_ID_COLUMNS, SCHEMA, SCHEMA_VERSION
-from analyzer.store.writer import AVG_COLUMNS, WATCH_COLUMNS, log_rows, write_batch
+from analyzer.store.ddl import GAIT_ID_COLUMNS, RUN_ID_COLUMNS, SCHEMA_VERSION
+from analyzer.store.ddl import SCHEMA as _SCHEMA
+from analyzer.store.frames import (
+    contract_records,
+    empty_records,
+    utc,
+    where_runs,
+)
+from analyzer.store.writer import (
+    AVG_COLUMNS,
+    SOURCE_COLUMNS,
+    WATCH_COLUMNS,
+    log_rows,
+    write_batch,
+)
 
 if TYPE_CHECKING:
     from analyzer.ingest.importer import ImportReport, LogEntry
@@ -70,12 +78,10 @@ class Store:
     path : path-like
         The DuckDB file; created (with its folder) when missing, unless ``read_only``.
     read_only : bool
-        Open for reading only: several processes may read at once, and while an import runs
-        (it lends the file between batches, :mod:`analyzer.store.connection`). Nothing is
-        written, not even the gait cache (summaries missing from it are computed each time).
+        Read beside other readers and an import; nothing is written, not even the gait cache.
     wait_s : float, optional
-        How long to wait for the file while another process holds it [s] (default: 0 for
-        read-write, fail at once; :data:`~analyzer.store.connection.READ_WAIT_S` for read-only).
+        How long to wait while another process holds the file [s] (default: 0 read-write,
+        ``READ_WAIT_S`` read-only).
 
     Raises
     ------
@@ -94,6 +100,7 @@ class Store:
         self._lent_at = 0.0
         self._closed = False
         self._columns: dict[str, dict[str, str]] = {}
+        had_wal = check.wal_path(self.path).exists()
         if read_only:
             wait = READ_WAIT_S if wait_s is None else wait_s
             self._con = connect(self.path, read_only=True, wait_s=wait)
@@ -112,6 +119,7 @@ class Store:
                 self._writer.release()
                 raise
         try:
+            check.check_replayed(self.con, self.path, had_wal)
             self._init_schema()
         except StoreError:
             self.close()
@@ -131,11 +139,8 @@ class Store:
 
     @contextlib.contextmanager
     def lending(self) -> Iterator[Store]:
-        """Within this block, every write batch ends by lending the file to readers.
-
-        An import in the CLI writes this way, so ``analyzer runs`` in another terminal waits
-        at most for one batch instead of for the whole import.
-        """
+        """Within this block, write batches end by lending the file to readers (at most once
+        every ``LEND_EVERY_S``): how the CLI imports, so that readers wait for one batch."""
         self._lending = not self.read_only
         try:
             yield self
@@ -143,20 +148,35 @@ class Store:
             self._lending = False
 
     def lend(self) -> None:
-        """Close the connection so that readers can open the file; the next use reopens it.
-
-        The writer lock stays held, so no other writer can take the file meanwhile.
-        """
+        """Close the connection so that readers can open the file (the writer lock stays
+        held, so no other writer can); the next use reopens it."""
         if self._con is not None and not self.read_only:
             self._con.close()
             self._con = None
+
+    def _after_write(self) -> None:
+        # Each lend costs a checkpoint and a reopen (~0.1 s): at most one per LEND_EVERY_S.
+        if self._lending and time.monotonic() - self._lent_at >= LEND_EVERY_S:
+            self.lend()
+            self._lent_at = time.monotonic()
+
+    def _set_zone(self) -> None:
+        # now() is stored as zone-less UTC; DuckDB would otherwise use the machine's zone (and
+        # without its ICU extension its clock is UTC already).
+        with contextlib.suppress(duckdb.Error):
+            self._con.execute("SET TimeZone = 'UTC'")
 
     def _init_schema(self) -> None:
         self._set_zone()
         con = self.con
         try:
+            check.check_existing(con, self.path)
             if not self.read_only:
-                con.execute(SCHEMA)
+                con.execute(_SCHEMA)
+                # Columns added since the first stores were made (duplicates, average sources).
+                added = {**duplicates.RUN_COLUMNS, **dict.fromkeys(SOURCE_COLUMNS, "VARCHAR")}
+                for name, sql_type in added.items():
+                    con.execute(f"ALTER TABLE runs ADD COLUMN IF NOT EXISTS {name} {sql_type}")
                 con.execute(
                     "INSERT OR IGNORE INTO store_meta VALUES ('schema_version', ?)",
                     [SCHEMA_VERSION],
@@ -171,13 +191,8 @@ class Store:
                 f"{self.path}: store schema version {version}, this analyzer reads version "
                 f"{SCHEMA_VERSION}; import into a new store"
             )
+        check.check_columns(con, self.path, _SCHEMA)
         self._load_columns()
-
-    def _set_zone(self) -> None:
-        # now() is stored as zone-less UTC; DuckDB would otherwise use the machine's zone (and
-        # without its ICU extension its clock is UTC already).
-        with contextlib.suppress(duckdb.Error):
-            self._con.execute("SET TimeZone = 'UTC'")
 
     def _load_columns(self) -> None:
         """Cache the columns of the tables that grow new columns (records, laps)."""
@@ -220,7 +235,8 @@ class Store:
     ) -> ImportReport:
         """Import files, folders and export archives; see :func:`analyzer.ingest.importer.run_import`.
 
-        ``options`` may hold ``limits`` (:class:`analyzer.ingest.sources.Limits`) and ``decoder``.
+        ``options`` may hold ``limits`` (:class:`analyzer.ingest.sources.Limits`), ``decoder``
+        and ``strict`` (fail damaged files instead of importing them as partial runs).
         """
         from analyzer.ingest.importer import run_import
 
@@ -259,11 +275,11 @@ class Store:
         self._after_write()
         return entries
 
-    def _after_write(self) -> None:
-        # Each lend costs a checkpoint and a reopen (~0.1 s): at most one per LEND_EVERY_S.
-        if self._lending and time.monotonic() - self._lent_at >= LEND_EVERY_S:
-            self.lend()
-            self._lent_at = time.monotonic()
+    def link_duplicates(self, athlete: str, import_id: str) -> list[duplicates.Link]:
+        """Relink ``athlete``'s runs recorded twice (:func:`analyzer.store.duplicates.link`);
+        returns the links that involve a run of import ``import_id``."""
+        duplicates.link(self.con, athlete)
+        return duplicates.links_of_import(self.con, athlete, import_id)
 
     # -- fixing mistakes: one transaction each (analyzer.store.edits) ----------------------
     def athlete_summary(self) -> pd.DataFrame:
@@ -271,24 +287,15 @@ class Store:
         return edits.athlete_summary(self)
 
     def rename_athlete(self, old: str, new: str) -> int:
-        """Rename athlete ``old`` to ``new`` (a name not in use); returns their run count.
-
-        Raises
-        ------
-        NotFound
-            No athlete ``old``.
-        StoreError
-            ``new`` is taken (merge instead) or not a name.
-        """
+        """Rename athlete ``old`` to ``new`` (a name not in use); returns their run count."""
         return edits.rename_athlete(self, old, new)
 
     def merge_athletes(self, source: str, target: str) -> int:
-        """Move every run of ``source`` to ``target``, then remove ``source``; returns the
-        number of runs moved."""
+        """Move every run of ``source`` to ``target``, remove ``source``; returns runs moved."""
         return edits.merge_athletes(self, source, target)
 
     def delete_athlete(self, athlete: str) -> edits.Deleted:
-        """Remove an athlete and everything of theirs (files, runs, records, cache, log)."""
+        """Remove an athlete and everything of theirs (files, runs, records, cache, log, diary)."""
         return edits.delete_athlete(self, athlete)
 
     def delete_run(self, run_id: str) -> edits.Deleted:
@@ -324,8 +331,12 @@ class Store:
             f"{self.path} holds several athletes ({', '.join(names)}); pick one with --athlete"
         )
 
-    def runs(self, athlete: str | None = None) -> pd.DataFrame:
-        """One row per run, oldest first: identity, totals, ``avg_*`` and ``watch_avg_*``.
+    def runs(self, athlete: str | None = None, *, include_duplicates: bool = False) -> pd.DataFrame:
+        """One row per run, oldest first: identity, totals, ``avg_*`` (with ``avg_*_source``:
+        "records" or "watch") and ``watch_avg_*``.
+
+        Runs recorded twice (:mod:`analyzer.store.duplicates`) appear once: the others carry
+        ``duplicate_of`` (the kept run's id) and are left out unless ``include_duplicates``.
 
         Raises
         ------
@@ -335,12 +346,12 @@ class Store:
         if athlete is not None:
             self.resolve_athlete(athlete)
         cache.refresh_averages(self)
-        cols = RUN_ID_COLUMNS + AVG_COLUMNS + WATCH_COLUMNS
-        where, params = ("WHERE athlete = ?", [athlete]) if athlete is not None else ("", [])
+        cols = RUN_ID_COLUMNS + AVG_COLUMNS + SOURCE_COLUMNS + WATCH_COLUMNS
+        where, params = where_runs(athlete, include_duplicates=include_duplicates)
         df = self.con.execute(
             f"SELECT {', '.join(cols)} FROM runs {where} ORDER BY start_time, run_id", params
         ).df()
-        return _utc(df, ("start_time", "end_time"))
+        return utc(df, ("start_time", "end_time"))
 
     def records(self, run_id: str) -> pd.DataFrame:
         """The records of one run in contract columns (UTC ``timestamp``), in file order.
@@ -358,7 +369,7 @@ class Store:
         key = self._run_key(run_id)
         df = self.con.execute("SELECT * FROM laps WHERE run_key = ? ORDER BY lap_index", [key]).df()
         df = df.drop(columns=["run_key", "lap_index"]).dropna(axis=1, how="all")
-        return _utc(df, [c for c in df.columns if pd.api.types.is_datetime64_any_dtype(df[c])])
+        return utc(df, [c for c in df.columns if pd.api.types.is_datetime64_any_dtype(df[c])])
 
     def developer_fields(self, athlete: str | None = None) -> pd.DataFrame:
         """Developer (third-party) fields seen in the imported activities, one row per
@@ -376,24 +387,43 @@ class Store:
         out = [
             {"activity_id": aid, **field}
             for aid, meta in rows
-            for field in (json.loads(meta or "{}").get("developer_fields") or [])
+            for field in (
+                check.loads(meta, self.path, "activities.meta_json").get("developer_fields") or []
+            )
         ]
         return pd.DataFrame(out, columns=cols)
+
+    def masked_samples(self, athlete: str | None = None) -> dict[str, int]:
+        """Record values set aside as implausible at import, per column, summed over the
+        activities (:mod:`analyzer.fit.plausible`; ``meta["masked_samples"]`` of each)."""
+        if athlete is not None:
+            self.resolve_athlete(athlete)
+        where, params = ("WHERE athlete = ?", [athlete]) if athlete is not None else ("", [])
+        rows = self.con.execute(f"SELECT meta_json FROM activities {where}", params).fetchall()
+        total: dict[str, int] = {}
+        for (meta,) in rows:
+            masked = check.loads(meta, self.path, "activities.meta_json").get("masked_samples")
+            for column, n in (masked or {}).items():
+                total[column] = total.get(column, 0) + int(n)
+        return dict(sorted(total.items()))
 
     def import_log(self, import_id: str | None = None) -> pd.DataFrame:
         """The import log (every payload's outcome and reason), oldest first."""
         where, params = ("WHERE import_id = ?", [import_id]) if import_id else ("", [])
         df = self.con.execute(f"SELECT * FROM import_log {where} ORDER BY logged_at", params).df()
-        return _utc(df, ("logged_at",))
+        return utc(df, ("logged_at",))
 
-    def gait(self, athlete: str | None = None) -> pd.DataFrame:
+    def gait(
+        self, athlete: str | None = None, *, undated: bool = False, include_duplicates: bool = False
+    ) -> pd.DataFrame:
         """One row per run: :data:`GAIT_ID_COLUMNS`, :func:`analyzer.metrics.gait.summarize`, then the
         watch-style means (``avg_*``, :func:`analyzer.metrics.averages.run_averages`) beside the watch's
         own session averages (``watch_avg_*``), so one frame holds the robust medians and the
         numbers that can be checked against the device.
 
-        Summaries are cached per (run_id, ``gait.METRIC_VERSION``) and recomputed when the
-        version changes.
+        Runs flagged ``date_unknown`` are left out unless ``undated`` (this feeds load and
+        baselines), and runs recorded twice unless ``include_duplicates``. Summaries are cached
+        per (run_id, ``gait.METRIC_VERSION``) and recomputed when the version changes.
         """
         from analyzer.metrics import gait
 
@@ -401,18 +431,21 @@ class Store:
         if athlete is not None:
             self.resolve_athlete(athlete)
         cache.refresh_averages(self)
-        where, params = ("WHERE athlete = ?", [athlete]) if athlete is not None else ("", [])
+        # The one place where runs without a usable date leave load, trends and baselines.
+        where, params = where_runs(athlete, include_duplicates=include_duplicates, undated=undated)
         means = AVG_COLUMNS + WATCH_COLUMNS
         runs = self.con.execute(
             f"SELECT run_key, {', '.join((*GAIT_ID_COLUMNS, *means))} FROM runs {where} "
             "ORDER BY start_time, run_id",
             params,
         ).df()
-        cached = dict(
-            self.con.execute(
+        cached = {  # (a row that does not parse is recomputed: the cache derives from records)
+            run_id: text
+            for run_id, text in self.con.execute(
                 "SELECT run_id, summary_json FROM gait_cache WHERE metric_version = ?", [version]
             ).fetchall()
-        )
+            if check.is_json_object(text)
+        }
         missing = [
             k for k, r in zip(runs["run_key"], runs["run_id"], strict=True) if r not in cached
         ]
@@ -420,11 +453,11 @@ class Store:
             cache.fill_gait_cache(self, missing, version, cached)
         from analyzer.ingest.worker import gait_to_json
 
-        keys = list(gait_to_json(gait.summarize(_empty_records())))
+        keys = list(gait_to_json(gait.summarize(empty_records())))
         rows = [json.loads(cached[r]) for r in runs["run_id"]]
         summary = pd.DataFrame.from_records(rows, columns=keys, index=runs.index)
         out = pd.concat([runs[list(GAIT_ID_COLUMNS)], summary, runs[list(means)]], axis=1)
-        return _utc(out, ("start_time",))
+        return utc(out, ("start_time",))
 
     def _in_transaction(self, sql: str, df: pd.DataFrame, *more: tuple[str, list]) -> None:
         """Run ``sql`` over ``df`` (registered as ``_rows``) and ``more`` in one transaction."""
@@ -461,31 +494,4 @@ class Store:
             groups = dict(tuple(df.groupby("run_key", sort=False))) if len(df) else {}
             for key in chunk:
                 part = groups.get(key, df.iloc[0:0])
-                yield key, _contract_records(part)
-
-
-# --------------------------------------------------------------------------------------------
-# helpers
-# --------------------------------------------------------------------------------------------
-def _contract_records(df: pd.DataFrame) -> pd.DataFrame:
-    df = df.drop(columns=["run_key", "record_index"]).reset_index(drop=True)
-    base = list(RECORD_COLUMNS)
-    extra = [c for c in df.columns if c not in RECORD_COLUMNS and df[c].notna().any()]
-    df = df[base + extra]
-    return _utc(df, ("timestamp",))
-
-
-def _empty_records() -> pd.DataFrame:
-    df = pd.DataFrame({c: pd.Series(dtype="float64") for c in RECORD_COLUMNS})
-    df["timestamp"] = pd.Series(dtype="datetime64[ns, UTC]")
-    return df
-
-
-def _utc(df: pd.DataFrame, columns) -> pd.DataFrame:
-    for col in columns:
-        if col in df and pd.api.types.is_datetime64_any_dtype(df[col]):
-            if getattr(df[col].dt, "tz", None) is None:
-                df[col] = df[col].dt.tz_localize("UTC")
-            else:
-                df[col] = df[col].dt.tz_convert("UTC")
-    return df
+                yield key, contract_records(part)

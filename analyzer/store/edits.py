@@ -17,11 +17,14 @@ from typing import Any
 import pandas as pd
 
 from analyzer.errors import NotFound, StoreError
+from analyzer.store import check
 
 #: What these functions use of :class:`analyzer.store.database.Store` (which calls them).
 Store = Any
 #: Tables with an ``athlete`` column, rewritten by a rename or a merge.
 _ATHLETE_TABLES = ("activities", "runs", "import_log")
+#: Training-diary tables (:mod:`analyzer.store.diary`, created on first use) with an athlete.
+_DIARY_TABLES = ("diary_exercise", "diary_pain")
 
 
 @dataclass(frozen=True)
@@ -67,6 +70,7 @@ def rename_athlete(store: Store, old: str, new: str) -> int:
             "INSERT INTO athletes SELECT ?, created_at FROM athletes WHERE athlete = ?", [new, old]
         )
         _move(con, old, new)
+        _move_plans(con, old, new)
         con.execute("DELETE FROM athletes WHERE athlete = ?", [old])
     return _run_count(store, new)
 
@@ -80,6 +84,7 @@ def merge_athletes(store: Store, source: str, target: str) -> int:
     moved = _run_count(store, source)
     with _transaction(store) as con:
         _move(con, source, target)
+        _move_plans(con, source, target)
         con.execute("DELETE FROM athletes WHERE athlete = ?", [source])
     return moved
 
@@ -96,6 +101,9 @@ def delete_athlete(store: Store, athlete: str) -> Deleted:
     with _transaction(store) as con:
         deleted = _delete_activities(con, ids)
         con.execute("DELETE FROM import_log WHERE athlete = ?", [athlete])
+        for table in _DIARY_TABLES + ("plans",):
+            if table in check.tables(con):
+                con.execute(f"DELETE FROM {table} WHERE athlete = ?", [athlete])
         con.execute("DELETE FROM athletes WHERE athlete = ?", [athlete])
     return deleted
 
@@ -132,8 +140,24 @@ def _run_count(store: Store, athlete: str) -> int:
 
 
 def _move(con, source: str, target: str) -> None:
-    for table in _ATHLETE_TABLES:
+    present = check.tables(con)
+    for table in _ATHLETE_TABLES + tuple(t for t in _DIARY_TABLES if t in present):
         con.execute(f"UPDATE {table} SET athlete = ? WHERE athlete = ?", [target, source])
+
+
+def _move_plans(con, source: str, target: str) -> None:
+    """Stored plans keyed (athlete, version): ``source``'s follow ``target``'s in version."""
+    if "plans" not in check.tables(con):
+        return
+    (top,) = con.execute(
+        "SELECT coalesce(max(version), 0) FROM plans WHERE athlete = ?", [target]
+    ).fetchone()
+    con.execute(
+        "INSERT INTO plans SELECT ?, version + ?, start_date, plan_json, created_at FROM plans "
+        "WHERE athlete = ?",
+        [target, top, source],
+    )
+    con.execute("DELETE FROM plans WHERE athlete = ?", [source])
 
 
 def _delete_activities(con, activity_ids: list[str]) -> Deleted:

@@ -78,11 +78,12 @@ def store(tmp_path) -> Path:
 
 
 def test_zip_mixing_good_and_broken_files(tmp_path, store, data, all_broken, capsys):
+    """With --strict every damaged file fails with one line naming it; the rest is imported."""
     mixed = tmp_path / "mixed.zip"
-    members = {**{n: data[n] for n in GOOD}, **all_broken, "route.gpx": b"<gpx/>"}
+    members = {**{n: data[n] for n in GOOD}, **all_broken, "notes.json": b"{}"}
     mixed.write_bytes(_zip(members))
     code, out, _ = _run(
-        capsys, "import", mixed, "--store", store, "--workers", "1", "--athlete", "ana"
+        capsys, "import", mixed, "--store", store, "--workers", "1", "--athlete", "ana", "--strict"
     )
     assert code == 1
     assert "  imported:    3" in out and "  skipped:     1" in out
@@ -101,7 +102,7 @@ def test_garmin_and_strava_exports_in_one_command(tmp_path, store, data, capsys)
     part1 = _zip(
         {
             "user_1.fit": data["garmin-fenix-5-run.fit"],
-            "user_2.tcx": b"<tcx/>",
+            "user_2.tcx": b"<TrainingCenterDatabase/>",
             "4242.zip": _zip({"4242_ACTIVITY.fit": data["FR630-with-lth.fit"]}),
         }
     )
@@ -135,13 +136,14 @@ def test_garmin_and_strava_exports_in_one_command(tmp_path, store, data, capsys)
             f"{strava}!activities/9.fit.gz",
         ]
     )
-    assert "skipped:     4" in out  # tcx, json, csv, gpx
+    assert "skipped:     2" in out  # json, csv
+    assert "not a run:   2" in out  # a TCX and a GPX without timed points (course, route)
 
-    # The same exports again: nothing new, every FIT file a duplicate, still exit 0.
+    # The same exports again: nothing new, every activity file a duplicate, still exit 0.
     code, out, _ = _run(capsys, "import", garmin, strava, "--store", store, "--workers", "1")
     assert code == 0
     assert out.startswith("Imported 0 files (0 runs, 0 records)")
-    assert "  duplicates:  3" in out
+    assert "  duplicates:  5" in out
     assert len(_runs_json(capsys, store)) == 3
 
 

@@ -15,7 +15,16 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from analyzer.errors import UnsafeArchive, UnsupportedExport
-from analyzer.ingest.sources import Limits, Payload, SourceProblem, classify, iter_payloads
+from analyzer.ingest.sources import (
+    APPLE_HEALTH,
+    UNUSABLE,
+    Limits,
+    Payload,
+    SourceProblem,
+    classify,
+    iter_payloads,
+    payload_format,
+)
 
 RUN = "garmin-fenix-5-run.fit"
 WALK = "garmin-fenix-5-walk.fit"
@@ -51,8 +60,12 @@ def test_classify_by_name():
     assert classify("a/b/RUN.FIT") == "fit"
     assert classify("x.Fit.Gz") == "fit.gz"
     assert classify("export.ZIP") == "zip"
-    assert classify("track.gpx") is None
-    assert classify("a.tcx.gz") is None
+    assert classify("track.GPX") == "gpx"
+    assert classify("a.tcx.gz") == "tcx.gz"
+    assert classify("notes.json") is None
+    assert payload_format("e.zip!activities/3.tcx.gz") == "tcx"
+    assert payload_format("a.gpx") == "gpx"
+    assert payload_format("a.fit.gz") == payload_format("odd.name") == "fit"
     assert classify("__x/._run.fit") is None  # AppleDouble shadow file
 
 
@@ -73,17 +86,19 @@ def test_folder_is_walked_recursively_and_non_fit_files_are_skipped(tmp_path, fi
     (tmp_path / "top.fit").write_bytes(fit[BIKE])
     (tmp_path / "a" / "notes.gpx").write_text("<gpx/>")
     (tmp_path / "a" / "summary.json").write_text("{}")
+    (tmp_path / "a" / "export.xml").write_text("<HealthData/>")
     found = []
     payloads, problems = _split(iter_payloads([tmp_path], on_discover=found.append))
     assert payloads == {
         str(tmp_path / "a/b/deep.fit"): fit[RUN],
+        str(tmp_path / "a/notes.gpx"): b"<gpx/>",
         str(tmp_path / "top.fit"): fit[BIKE],
     }
     assert sorted((Path(p.name).name, p.outcome, p.reason) for p in problems) == [
-        ("notes.gpx", "skipped", "not a FIT file (.gpx)"),
-        ("summary.json", "skipped", "not a FIT file (.json)"),
+        ("export.xml", "skipped", APPLE_HEALTH),
+        ("summary.json", "skipped", UNUSABLE[".json"]),
     ]
-    assert sum(found) == 2
+    assert sum(found) == 3
 
 
 def test_garmin_export_your_data_layout(tmp_path, fit):
@@ -116,10 +131,11 @@ def test_garmin_export_your_data_layout(tmp_path, fit):
         f"{part}!user_111.fit": fit[RUN],
         f"{part}!user_112.FIT": fit[WALK],
         f"{part}!987654.zip!987654_ACTIVITY.fit": fit[BIKE],
+        f"{part}!user_113.tcx": b"<tcx/>",
     }
     assert {p.outcome for p in problems} == {"skipped"}
-    assert len(problems) == 3  # tcx + two json
-    assert sum(found) == 3
+    assert len(problems) == 2  # two json
+    assert sum(found) == 4
 
 
 def test_strava_bulk_export_layout(tmp_path, fit):
@@ -141,11 +157,11 @@ def test_strava_bulk_export_layout(tmp_path, fit):
     assert payloads == {
         f"{export}!activities/1.fit.gz": fit[RUN],
         f"{export}!activities/4.fit": fit[WALK],
+        f"{export}!activities/2.gpx": b"<gpx/>",
+        f"{export}!activities/3.tcx.gz": b"<tcx/>",
     }
     assert sorted(p.name.split("!")[1] for p in problems) == [
         "activities.csv",
-        "activities/2.gpx",
-        "activities/3.tcx.gz",
         "media/photo.jpg",
         "profile.csv",
     ]
@@ -353,7 +369,7 @@ def test_large_nested_archive_is_spooled_not_held(tmp_path):
 _leaf = st.one_of(
     st.tuples(st.just("fit"), st.binary(min_size=0, max_size=64)),
     st.tuples(st.just("fit.gz"), st.binary(min_size=0, max_size=64)),
-    st.tuples(st.sampled_from(["gpx", "json", "csv", "tcx.gz"]), st.binary(max_size=16)),
+    st.tuples(st.sampled_from(["json", "csv", "pwx"]), st.binary(max_size=16)),
 )
 _tree = st.recursive(
     st.lists(_leaf, max_size=4),

@@ -1,12 +1,47 @@
-"""The store's tables: the DDL and the column lists shared by its readers and writers.
-
-The meaning of each table is described in :mod:`analyzer.store.database`.
-"""
+"""The store's tables as DuckDB DDL (created when missing; see :mod:`analyzer.store.database`)."""
 
 from __future__ import annotations
 
 from analyzer.schema import RECORD_COLUMNS, STRYD_COLUMNS
-from analyzer.store.writer import AVG_COLUMNS, WATCH_COLUMNS
+from analyzer.store.writer import (
+    ADDED_COLUMNS,
+    AVG_COLUMNS,
+    FLAG_COLUMNS,
+    SOURCE_COLUMNS,
+    WATCH_COLUMNS,
+)
+
+SCHEMA = f"""
+CREATE TABLE IF NOT EXISTS store_meta (key VARCHAR PRIMARY KEY, value VARCHAR);
+CREATE SEQUENCE IF NOT EXISTS run_key_seq START 1;
+CREATE TABLE IF NOT EXISTS athletes (athlete VARCHAR PRIMARY KEY, created_at TIMESTAMP);
+CREATE TABLE IF NOT EXISTS activities (
+    activity_id VARCHAR PRIMARY KEY, athlete VARCHAR NOT NULL, source_name VARCHAR,
+    size_bytes BIGINT, file_type VARCHAR, sports VARCHAR, n_runs INTEGER,
+    time_created TIMESTAMP, manufacturer VARCHAR, product VARCHAR, serial_number VARCHAR,
+    software_version VARCHAR, dynamics_source VARCHAR, dynamics_sensor VARCHAR,
+    developer_apps VARCHAR, decoder VARCHAR, meta_json VARCHAR, import_id VARCHAR,
+    imported_at TIMESTAMP);
+CREATE TABLE IF NOT EXISTS runs (
+    run_id VARCHAR PRIMARY KEY, run_key BIGINT NOT NULL, activity_id VARCHAR NOT NULL,
+    session_index INTEGER, athlete VARCHAR, source_name VARCHAR, start_time TIMESTAMP,
+    end_time TIMESTAMP, sport VARCHAR, sub_sport VARCHAR, device VARCHAR, manufacturer VARCHAR,
+    product VARCHAR, dynamics_source VARCHAR, dynamics_sensor VARCHAR, has_dynamics BOOLEAN,
+    distance_m DOUBLE, timer_s DOUBLE, elapsed_s DOUBLE, n_records INTEGER, decoder VARCHAR,
+    {", ".join(f"{c} DOUBLE" for c in AVG_COLUMNS + WATCH_COLUMNS)},
+    {", ".join(f"{c} VARCHAR" for c in SOURCE_COLUMNS)},
+    avg_version VARCHAR, session_json VARCHAR);
+CREATE TABLE IF NOT EXISTS records (
+    run_key BIGINT NOT NULL, record_index INTEGER NOT NULL, timestamp TIMESTAMP,
+    {", ".join(f"{c} DOUBLE" for c in list(RECORD_COLUMNS)[1:] + list(STRYD_COLUMNS))});
+CREATE TABLE IF NOT EXISTS laps (run_key BIGINT NOT NULL, lap_index INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS import_log (
+    import_id VARCHAR, logged_at TIMESTAMP, athlete VARCHAR, source_name VARCHAR,
+    outcome VARCHAR, detail VARCHAR, activity_id VARCHAR, n_runs INTEGER);
+CREATE TABLE IF NOT EXISTS gait_cache (
+    run_id VARCHAR, metric_version INTEGER, summary_json VARCHAR, computed_at TIMESTAMP,
+    PRIMARY KEY (run_id, metric_version));
+{ADDED_COLUMNS}"""
 
 SCHEMA_VERSION = "1"
 #: Columns of :meth:`Store.runs` before the averages.
@@ -31,37 +66,7 @@ RUN_ID_COLUMNS = (
     "elapsed_s",
     "n_records",
     "decoder",
-)
+    "duplicate_of",
+) + FLAG_COLUMNS
 #: Identity columns that start every row of :meth:`Store.gait`.
 GAIT_ID_COLUMNS = ("run_id", "athlete", "start_time", "dynamics_source", "distance_m", "timer_s")
-#: Creates every table (idempotent).
-SCHEMA = f"""
-CREATE TABLE IF NOT EXISTS store_meta (key VARCHAR PRIMARY KEY, value VARCHAR);
-CREATE SEQUENCE IF NOT EXISTS run_key_seq START 1;
-CREATE TABLE IF NOT EXISTS athletes (athlete VARCHAR PRIMARY KEY, created_at TIMESTAMP);
-CREATE TABLE IF NOT EXISTS activities (
-    activity_id VARCHAR PRIMARY KEY, athlete VARCHAR NOT NULL, source_name VARCHAR,
-    size_bytes BIGINT, file_type VARCHAR, sports VARCHAR, n_runs INTEGER,
-    time_created TIMESTAMP, manufacturer VARCHAR, product VARCHAR, serial_number VARCHAR,
-    software_version VARCHAR, dynamics_source VARCHAR, dynamics_sensor VARCHAR,
-    developer_apps VARCHAR, decoder VARCHAR, meta_json VARCHAR, import_id VARCHAR,
-    imported_at TIMESTAMP);
-CREATE TABLE IF NOT EXISTS runs (
-    run_id VARCHAR PRIMARY KEY, run_key BIGINT NOT NULL, activity_id VARCHAR NOT NULL,
-    session_index INTEGER, athlete VARCHAR, source_name VARCHAR, start_time TIMESTAMP,
-    end_time TIMESTAMP, sport VARCHAR, sub_sport VARCHAR, device VARCHAR, manufacturer VARCHAR,
-    product VARCHAR, dynamics_source VARCHAR, dynamics_sensor VARCHAR, has_dynamics BOOLEAN,
-    distance_m DOUBLE, timer_s DOUBLE, elapsed_s DOUBLE, n_records INTEGER, decoder VARCHAR,
-    {", ".join(f"{c} DOUBLE" for c in AVG_COLUMNS + WATCH_COLUMNS)},
-    avg_version VARCHAR, session_json VARCHAR);
-CREATE TABLE IF NOT EXISTS records (
-    run_key BIGINT NOT NULL, record_index INTEGER NOT NULL, timestamp TIMESTAMP,
-    {", ".join(f"{c} DOUBLE" for c in list(RECORD_COLUMNS)[1:] + list(STRYD_COLUMNS))});
-CREATE TABLE IF NOT EXISTS laps (run_key BIGINT NOT NULL, lap_index INTEGER NOT NULL);
-CREATE TABLE IF NOT EXISTS import_log (
-    import_id VARCHAR, logged_at TIMESTAMP, athlete VARCHAR, source_name VARCHAR,
-    outcome VARCHAR, detail VARCHAR, activity_id VARCHAR, n_runs INTEGER);
-CREATE TABLE IF NOT EXISTS gait_cache (
-    run_id VARCHAR, metric_version INTEGER, summary_json VARCHAR, computed_at TIMESTAMP,
-    PRIMARY KEY (run_id, metric_version));
-"""

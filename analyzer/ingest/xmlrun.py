@@ -1,0 +1,191 @@
+"""What the TCX and GPX readers share: safe XML parsing and building an :class:`Activity`.
+
+Both formats come from untrusted files, so XML is only ever parsed through defusedxml with DTDs
+forbidden (TCX and GPX never need one; a DTD is what entity-expansion bombs and external
+entities need). :func:`build_activity` turns per-point arrays into the same
+:class:`analyzer.fit.activity.Activity` the FIT decoder makes (contract columns and units of
+:mod:`analyzer.schema`), so the worker, the averages, the gait summary and the store treat a
+TCX or GPX run like a FIT run without running dynamics.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+import xml.etree.ElementTree as ET  # only for the ParseError type; parsing goes through defusedxml
+
+import numpy as np
+import pandas as pd
+
+from analyzer.errors import InvalidActivityXml
+from analyzer.fit.activity import Activity
+from analyzer.schema import AVERAGE_METRICS, RECORD_COLUMNS
+
+#: Gaps between points longer than this are pauses (auto-pause, timer stopped) [s]; the same
+#: rule as :data:`analyzer.metrics.averages.PAUSE_GAP_S` for files without a timer total.
+PAUSE_GAP_S = 10.0
+#: Points on each side of a point in the central difference that gives speed from distance.
+SPEED_HALF_WINDOW = 2
+#: Per-foot running cadence stays under this [strides/min]; larger values are already
+#: steps/min (a few apps write them so, against the TCX/Garmin convention of one foot).
+MAX_STRIDES_PER_MIN = 125.0
+
+
+def parse_xml(data: bytes, name: str, what: str):
+    """The root element of ``data``, parsed with defusedxml (no DTD, no entities).
+
+    Raises
+    ------
+    InvalidActivityXml
+        Not well-formed XML, or XML with a DTD / entity declarations.
+    """
+    import defusedxml.ElementTree as SafeET
+    from defusedxml import DefusedXmlException
+
+    # Strava's TCX files start with spaces before the XML declaration, which XML forbids.
+    text = data.lstrip(b" \t\r\n\xef\xbb\xbf")
+    try:
+        return SafeET.fromstring(text, forbid_dtd=True)
+    except DefusedXmlException as exc:
+        raise InvalidActivityXml(
+            f"{name}: unsafe {what} file: {type(exc).__name__} (DTDs and entities are refused)"
+        ) from None
+    except (ET.ParseError, ValueError) as exc:
+        raise InvalidActivityXml(f"{name}: not a readable {what} file ({exc})") from None
+
+
+def local(tag: str) -> str:
+    """An element's tag without its namespace (``{ns}Trackpoint`` -> ``Trackpoint``)."""
+    return tag.rsplit("}", 1)[-1] if isinstance(tag, str) else ""
+
+
+def number(text: str | None) -> float:
+    """``text`` as a float; NaN when missing or not a number."""
+    try:
+        value = float(text) if text is not None else math.nan
+    except ValueError:
+        return math.nan
+    return value if math.isfinite(value) else math.nan
+
+
+def steps_per_min(cadence: np.ndarray) -> np.ndarray:
+    """Running cadence as steps/min from per-foot values (x 2), unless already steps/min."""
+    finite = cadence[np.isfinite(cadence) & (cadence > 0)]
+    if finite.size and np.median(finite) > MAX_STRIDES_PER_MIN:
+        return cadence
+    return 2.0 * cadence
+
+
+def moving_seconds(ts: pd.Series) -> float:
+    """Seconds between points, gaps over :data:`PAUSE_GAP_S` left out [s]."""
+    dt = ts.diff().dt.total_seconds().to_numpy()[1:]
+    return float(dt[(dt > 0) & (dt <= PAUSE_GAP_S)].sum())
+
+
+def speed_from_distance(ts: pd.Series, dist: np.ndarray) -> np.ndarray:
+    """Speed [m/s] as a central difference of distance over ±:data:`SPEED_HALF_WINDOW` points."""
+    n = len(dist)
+    if n < 2:
+        return np.full(n, np.nan)
+    t = (ts - ts.iloc[0]).dt.total_seconds().to_numpy()
+    k = SPEED_HALF_WINDOW
+    hi = np.minimum(np.arange(n) + k, n - 1)
+    lo = np.maximum(np.arange(n) - k, 0)
+    dt = t[hi] - t[lo]
+    with np.errstate(invalid="ignore", divide="ignore"):
+        v = (dist[hi] - dist[lo]) / dt
+    return np.where((dt > 0) & (dt <= 2 * k * PAUSE_GAP_S), v, np.nan)
+
+
+def build_activity(
+    *,
+    data: bytes,
+    name: str,
+    file_format: str,
+    sessions: list[dict],
+    meta: dict,
+    file_type: str = "activity",
+) -> Activity:
+    """An :class:`Activity` from parsed sessions.
+
+    Parameters
+    ----------
+    data : bytes
+        The file's bytes (the activity id is their sha256).
+    name : str
+        Where the file came from.
+    file_format : str
+        ``"tcx"`` or ``"gpx"`` (kept as the activity's decoder).
+    sessions : list of dict
+        One per activity/track: ``sport``, ``points`` (DataFrame with ``timestamp`` (UTC) and
+        any of distance_m, speed_mps, heart_rate_bpm, cadence_spm, power_w, altitude_m), and
+        optional ``timer_s``, ``distance_m``, ``laps`` (list of dicts: start_time, timer_s,
+        distance_m) and ``watch`` (``{metric: value}`` of the file's own summary).
+    meta : dict
+        manufacturer / product (the app or device the file names), time_created.
+    file_type : str
+        What the file is (``"activity"``; for a file without timed points, e.g. ``"route"``:
+        then there is no session and the import logs it as not an activity).
+    """
+    rec_parts, sess_rows, lap_rows = [], [], []
+    for i, sess in enumerate(sessions):
+        pts = sess["points"].sort_values("timestamp", kind="stable").reset_index(drop=True)
+        rec = pd.DataFrame({"timestamp": pts["timestamp"]})
+        for col in list(RECORD_COLUMNS)[1:]:
+            rec[col] = pts[col].astype("float64") if col in pts else np.nan
+        if rec["speed_mps"].isna().all() and rec["distance_m"].notna().sum() >= 2:
+            rec["speed_mps"] = speed_from_distance(rec["timestamp"], rec["distance_m"].to_numpy())
+        rec["session_index"] = i
+        rec_parts.append(rec)
+        start, end = rec["timestamp"].iloc[0], rec["timestamp"].iloc[-1]
+        timer = sess.get("timer_s")
+        timer = moving_seconds(rec["timestamp"]) if timer is None or math.isnan(timer) else timer
+        dist = sess.get("distance_m")
+        if dist is None or math.isnan(dist):
+            dist = float(rec["distance_m"].max()) if rec["distance_m"].notna().any() else math.nan
+        row = {
+            "session_index": i,
+            "sport": sess["sport"],
+            "sub_sport": None,
+            "start_time": start,
+            "end_time": end,
+            "total_elapsed_s": (end - start).total_seconds(),
+            "total_timer_s": timer,
+            "total_distance_m": dist,
+        }
+        watch = sess.get("watch") or {}
+        for m in AVERAGE_METRICS:
+            row[f"watch_avg_{m}"] = watch.get(m, math.nan)
+        row["watch_avg_power_w"] = watch.get("power_w", math.nan)
+        row["watch_avg_heart_rate_bpm"] = watch.get("heart_rate_bpm", math.nan)
+        sess_rows.append(row)
+        for lap in sess.get("laps") or []:
+            lap_rows.append({"lap_index": len(lap_rows), "session_index": i, **lap})
+    if not rec_parts:
+        empty = {c: pd.Series(dtype="float64") for c in RECORD_COLUMNS}
+        empty["timestamp"] = pd.Series(dtype="datetime64[ns, UTC]")
+        rec_parts = [pd.DataFrame({**empty, "session_index": pd.Series(dtype="int64")})]
+    records = pd.concat(rec_parts, ignore_index=True)
+    records["elapsed_s"] = (records["timestamp"] - records["timestamp"].min()).dt.total_seconds()
+    laps = pd.DataFrame(lap_rows, columns=None if lap_rows else ["lap_index", "session_index"])
+    full_meta = {
+        "time_created": meta.get("time_created"),
+        "manufacturer": meta.get("manufacturer"),
+        "product": meta.get("product"),
+        "serial_number": None,
+        "software_version": None,
+        "dynamics_source": "none",
+        "dynamics_sensor": None,
+        "developer_apps": [],
+        "format": file_format,
+    }
+    return Activity(
+        activity_id=hashlib.sha256(data).hexdigest(),
+        source_name=name,
+        file_type=file_type,
+        meta=full_meta,
+        sessions=pd.DataFrame(sess_rows),
+        laps=laps,
+        records=records,
+        decoder=file_format,
+    )

@@ -1,0 +1,57 @@
+"""DataFrame helpers of the store: stored rows back into contract frames (UTC times)."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from analyzer.schema import RECORD_COLUMNS
+
+
+def contract_records(df: pd.DataFrame) -> pd.DataFrame:
+    df = df.drop(columns=["run_key", "record_index"]).reset_index(drop=True)
+    base = list(RECORD_COLUMNS)
+    extra = [c for c in df.columns if c not in RECORD_COLUMNS and df[c].notna().any()]
+    df = df[base + extra]
+    return utc(df, ("timestamp",))
+
+
+def empty_records() -> pd.DataFrame:
+    df = pd.DataFrame({c: pd.Series(dtype="float64") for c in RECORD_COLUMNS})
+    df["timestamp"] = pd.Series(dtype="datetime64[ns, UTC]")
+    return df
+
+
+def session_series(data: dict) -> pd.Series:
+    for key in ("start_time", "end_time", "timestamp"):
+        if data.get(key) is not None:
+            data[key] = pd.Timestamp(data[key])
+            if data[key].tzinfo is None:
+                data[key] = data[key].tz_localize("UTC")
+    return pd.Series(data, dtype=object)
+
+
+def utc(df: pd.DataFrame, columns) -> pd.DataFrame:
+    for col in columns:
+        if col in df and pd.api.types.is_datetime64_any_dtype(df[col]):
+            if getattr(df[col].dt, "tz", None) is None:
+                df[col] = df[col].dt.tz_localize("UTC")
+            else:
+                df[col] = df[col].dt.tz_convert("UTC")
+    return df
+
+
+def where_runs(
+    athlete: str | None, *, include_duplicates: bool = False, undated: bool = True
+) -> tuple[str, list]:
+    """The WHERE clause (and parameters) of a runs query: one athlete (all when None), runs
+    recorded twice left out unless ``include_duplicates``, runs without a usable date left out
+    unless ``undated``."""
+    parts, params = [], []
+    if athlete is not None:
+        parts.append("athlete = ?")
+        params.append(athlete)
+    if not include_duplicates:
+        parts.append("duplicate_of IS NULL")
+    if not undated:
+        parts.append("NOT coalesce(date_unknown, false)")
+    return ("WHERE " + " AND ".join(parts) if parts else ""), params
