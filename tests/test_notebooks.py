@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import os
+import re
 import sys
 from pathlib import Path
 
@@ -69,3 +71,12 @@ def test_notebook_executes(name, kernel_name, tmp_path):
     images = [o for o in outputs if "image/png" in o.get("data", {})]
     if name.startswith("01"):
         assert len(images) >= 3  # the figures are displayed inline
+        # Each sample folder holds more than POOL_MIN_PAYLOADS files, so the kernel decoded them
+        # in a pool of worker processes (which must not re-run the kernel's __main__).
+        text = "".join(o.get("text", "") for o in outputs if o.output_type == "stream")
+        cores = os.cpu_count() or 1
+        lines = re.findall(
+            r"^(\w+): (\d+) files imported, 0 failed, decoded in (\d+) processes$", text, re.M
+        )
+        assert sorted(n for n, _, _ in lines) == ["balanced", "imbalance"], text
+        assert all(int(k) > 16 and int(w) == cores for _, k, w in lines), text

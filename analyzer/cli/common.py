@@ -8,6 +8,8 @@ import os
 from pathlib import Path
 from typing import Any
 
+from analyzer.cli import options
+
 
 def json_value(v: Any) -> Any:
     """One value as plain JSON: numpy scalars → Python, times → ISO 8601, NaN/NaT/inf → None."""
@@ -24,6 +26,11 @@ def json_value(v: Any) -> Any:
     except TypeError:  # pandas.NA refuses to be a bool: it is missing too
         missing = True
     return None if missing else v
+
+
+def plural(n: int, noun: str) -> str:
+    """``"1 run"``, ``"2 runs"``."""
+    return f"{n} {noun}{'s' if n != 1 else ''}"
 
 
 EXIT_OK = 0
@@ -47,35 +54,49 @@ def default_store_path() -> Path:
 def _store_arg(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--store",
-        type=Path,
+        type=options.path,
         default=None,
         help=f"DuckDB file to use (default: ${STORE_ENV} or the user data directory)",
     )
 
 
 def _athlete_arg(p: argparse.ArgumentParser, *, help: str = "athlete name") -> None:
-    p.add_argument("--athlete", default=None, help=help)
+    p.add_argument("--athlete", type=options.name, default=None, help=help)
 
 
 def _json_arg(p: argparse.ArgumentParser) -> None:
     p.add_argument("--json", action="store_true", help="print JSON instead of tables")
 
 
-def open_store(args: argparse.Namespace, *, create: bool = False):
+def store_path(args: argparse.Namespace) -> Path:
+    """The store named by ``--store`` / ``$ANALYZER_STORE`` / the default."""
+    return args.store if getattr(args, "store", None) is not None else default_store_path()
+
+
+def open_store(args: argparse.Namespace, *, create: bool = False, write: bool = False):
     """Open the store named by ``--store`` / ``$ANALYZER_STORE`` / the default.
 
     Only ``import`` creates a store (``create=True``); every other command refuses a path that
-    does not exist instead of leaving an empty database behind a typo.
+    does not exist instead of leaving an empty database behind a typo. Commands that only read
+    open it read-only, so they run beside an import (which lends the file between batches) and
+    beside each other; commands that write (``write=True``) wait a while for other writers.
     """
     from analyzer.errors import NotFound
+    from analyzer.store.connection import WRITE_WAIT_S
     from analyzer.store.database import Store
 
-    path = args.store if getattr(args, "store", None) is not None else default_store_path()
+    path = store_path(args)
     if not create and not Path(path).exists():
         raise NotFound(f"no store at {path}; run `analyzer import PATH` first (or pass --store)")
-    return Store(path)
+    if create or write:
+        return Store(path, wait_s=WRITE_WAIT_S)
+    return Store(path, read_only=True)
 
 
 common = argparse.Namespace(
-    store_arg=_store_arg, athlete_arg=_athlete_arg, json_arg=_json_arg, open_store=open_store
+    store_arg=_store_arg,
+    athlete_arg=_athlete_arg,
+    json_arg=_json_arg,
+    open_store=open_store,
+    store_path=store_path,
 )

@@ -140,7 +140,7 @@ def cmd_log_exercise(args) -> int:
     from analyzer.store.diary import Diary, today
 
     entries = [parse_exercise(t) for t in args.exercises]  # before the store opens
-    with common.open_store(args) as store:
+    with common.open_store(args, write=True) as store:
         athlete = _athlete(store, args.athlete)
         rows = [
             {**e, "athlete": athlete, "date": args.date or today(), "feel": args.feel,
@@ -159,7 +159,7 @@ def cmd_log_exercise(args) -> int:
 def cmd_log_pain(args) -> int:
     from analyzer.store.diary import Diary, today
 
-    with common.open_store(args) as store:
+    with common.open_store(args, write=True) as store:
         athlete = _athlete(store, args.athlete)
         entry = {
             "athlete": athlete, "date": args.date or today(), "body_part": args.body_part,
@@ -175,7 +175,7 @@ def cmd_log_pain(args) -> int:
 def cmd_resolve(args) -> int:
     from analyzer.store.diary import Diary, today
 
-    with common.open_store(args) as store:
+    with common.open_store(args, write=True) as store:
         Diary(store).resolve_pain(args.entry_id, args.date or today())
     _say(f"Pain entry {args.entry_id} marked resolved.")
     return EXIT_OK
@@ -264,7 +264,7 @@ def print_plan_so_far(status: dict | None, athlete: str) -> None:
 def cmd_diary_import(args) -> int:
     from analyzer.store.diary import Diary
 
-    with common.open_store(args) as store:
+    with common.open_store(args, write=True) as store:
         added = Diary(store).import_csv(args.file, athlete=args.athlete)
     _say(f"Imported {added} diary entries from {args.file.name}.")
     return EXIT_OK

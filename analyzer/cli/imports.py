@@ -3,19 +3,25 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import math
 import sys
 from pathlib import Path
 from typing import Any
 
-from analyzer.cli.common import EXIT_FAILED, EXIT_OK, EXIT_USAGE, common, json_value
+from analyzer.cli import options
+from analyzer.cli.common import EXIT_FAILED, EXIT_OK, EXIT_USAGE, common, json_value, plural
 from analyzer.cli.config import resolve_units, units_arg
 from analyzer.ingest.folders import NOT_READ
 from analyzer.report.safe import text, visible
 
 #: Most "not a run" lines printed after an import (the import log keeps them all).
 MAX_LISTED = 20
+#: How the importer starts the detail of a duplicate that an athlete already has.
+_OWNED = "already imported for athlete "
+#: Most decoder processes ``--workers`` accepts (each holds a decoder and a payload in memory).
+MAX_WORKERS = 256
 
 
 def register(sub) -> None:
@@ -32,13 +38,17 @@ def register(sub) -> None:
         ),
     )
     p.add_argument(
-        "paths", nargs="+", metavar="PATH", help="FIT/TCX/GPX file (or .gz), folder or .zip"
+        "paths",
+        nargs="+",
+        type=options.path,
+        metavar="PATH",
+        help="FIT/TCX/GPX file (or .gz), folder or .zip",
     )
     common.athlete_arg(p, help="whose runs these are (default: 'default')")
     common.store_arg(p)
     p.add_argument(
         "--workers",
-        type=_positive_int,
+        type=options.int_range(1, MAX_WORKERS),
         default=None,
         metavar="N",
         help="decoder processes to use (default: one per CPU core; 1 = no extra processes)",
@@ -62,6 +72,7 @@ def register(sub) -> None:
     )
     p.add_argument(
         "--dask",
+        type=options.scheduler,
         default=None,
         metavar="SCHEDULER",
         help=(
@@ -88,16 +99,9 @@ def register(sub) -> None:
     common.json_arg(p)
     units_arg(p)
     p.set_defaults(func=cmd_runs)
+    from analyzer.cli import athletes
 
-
-def _positive_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
-    return value
+    athletes.register_runs_delete(p)
 
 
 # --------------------------------------------------------------------------------------------
@@ -140,7 +144,9 @@ def cmd_import(args: argparse.Namespace) -> int:
         name = visible(entry.name.rsplit("!", 1)[-1].rsplit("/", 1)[-1][-40:])
         progress.update(task, completed=report.done, total=total, name=name)
 
-    with common.open_store(args, create=True) as store, progress:
+    path = common.store_path(args)
+    absent = _absent_parts(Path(path))  # what a store created here would add to the disk
+    with common.open_store(args, create=True) as store, store.lending(), progress:
         if args.dask:
             from analyzer.ingest.scale import import_with_dask
 
@@ -164,22 +170,87 @@ def cmd_import(args: argparse.Namespace) -> int:
                 strict=args.strict,
             )
         store_path = store.path
-        from analyzer.ingest.holes import import_holes
+        if report.runs == 0 and report.duplicates == 0:
+            found = ()
+        else:
+            from analyzer.ingest.holes import import_holes
 
-        found = import_holes(report, store.runs(report.athlete)["start_time"])
+            found = import_holes(report, store.runs(report.athlete)["start_time"])
+    if report.runs == 0 and report.duplicates == 0:
+        return _found_no_run(report, args.paths, store_path, absent)
     _print_summary(report, store_path, found)
     return EXIT_OK if report.ok else EXIT_FAILED
 
 
-def _print_summary(report, store_path: Path, holes=()) -> None:
+def _absent_parts(path: Path) -> list[Path]:
+    """The store file, its side files and the folders above it that do not exist yet."""
+    side = [path.with_name(path.name + suffix) for suffix in _SIDE_FILES]
+    parts = [p for p in (path, *side) if not p.exists()]
+    if path in parts:
+        folder = path.parent
+        while not folder.exists():
+            parts.append(folder)
+            folder = folder.parent
+    return parts
+
+
+#: Files DuckDB and the writer lock put beside the store.
+_SIDE_FILES = (".wal", ".lock")
+
+
+def _found_no_run(report, paths, store_path: Path, absent: list[Path]) -> int:
+    """An import that added no run and found none already there: say what was found, exit 1.
+
+    A store this import created is removed again (with the folders it made), so a mistyped
+    path leaves nothing behind; an existing store keeps the import log of what was seen.
+    """
+    created = store_path in absent
+    if created:
+        for part in absent:  # files first, then the folders from the deepest
+            with contextlib.suppress(OSError):
+                if part.is_dir():
+                    part.rmdir()  # only when empty
+                else:
+                    part.unlink()
+    found = []
+    if report.not_run:
+        n = report.not_run
+        found.append(
+            f"{plural(n, 'activity file')} that {'is not a run' if n == 1 else 'are not runs'}"
+        )
+    if report.failed:
+        found.append(f"{plural(report.failed, 'activity file')} that could not be read")
+    if report.skipped:
+        found.append(f"{plural(report.skipped, 'file')} skipped (not activity files: CSV, JSON...)")
+    if found:
+        _print_summary(report, store_path, headline=False)
+    where = ", ".join(visible(p) for p in paths)
+    kept = "no store was created" if created else f"no run was added to {visible(store_path)}"
+    print(
+        f"Error: no runs found in {where}: {', '.join(found) or 'no activity files at all'}; "
+        f"{kept}. Give running activities: .fit, .tcx or .gpx files (or .gz), a folder holding "
+        "them, or a Garmin or Strava export .zip",
+        file=sys.stderr,
+    )
+    return EXIT_FAILED
+
+
+def _print_summary(report, store_path: Path, holes=(), *, headline: bool = True) -> None:
     # File names, details and the athlete come from files and arguments: shown, not obeyed.
     out = []
-    out.append(
-        f"Imported {report.imported} file{'s' if report.imported != 1 else ''} "
-        f"({report.runs} run{'s' if report.runs != 1 else ''}, {report.records:,} records) "
-        f"for athlete {visible(repr(report.athlete))} into {visible(store_path)} "
-        f"in {report.elapsed_s:.1f} s"
-    )
+    decoded = report.done > report.duplicates  # a pool is only started for files to decode
+    if headline:
+        out.append(
+            f"Imported {report.imported} file{'s' if report.imported != 1 else ''} "
+            f"({report.runs} run{'s' if report.runs != 1 else ''}, {report.records:,} records) "
+            f"for athlete {visible(repr(report.athlete))} into {visible(store_path)} "
+            f"in {report.elapsed_s:.1f} s"
+            + (
+                f" with {report.workers} decoder processes"
+                if decoded and report.workers > 1
+                else ""
+            )
+        )
     out.append(f"  imported:    {report.imported}")
     out.append(f"  duplicates:  {report.duplicates}  (already in the store)")
     out.append(f"  not a run:   {report.not_run}")
@@ -222,6 +293,17 @@ def _print_summary(report, store_path: Path, holes=()) -> None:
         ]
         if n > MAX_LISTED:
             out.append(f"  ... and {n - MAX_LISTED} more (see `analyzer runs`)")
+    theirs = [e for e in report.entries if e.outcome == "duplicate" and e.detail.startswith(_OWNED)]
+    theirs = [e for e in theirs if not e.detail.startswith(f"{_OWNED}{report.athlete!r}")]
+    if theirs:
+        out.append("Already imported for another athlete:")
+        out += [f"  {visible(e.name)}: {visible(e.detail)}" for e in theirs[:MAX_LISTED]]
+        if len(theirs) > MAX_LISTED:
+            out.append(f"  ... and {len(theirs) - MAX_LISTED} more")
+        out.append(
+            "Imported under the wrong name? `analyzer athletes rename OLD NEW` or "
+            "`analyzer athletes merge FROM INTO` moves the runs."
+        )
     if report.failures:
         out.append("Failed:")
         out += [f"  {visible(e.name)}: {visible(e.detail)}" for e in report.failures]

@@ -8,6 +8,7 @@ import sys
 import webbrowser
 from pathlib import Path
 
+from analyzer.cli import options
 from analyzer.cli.common import EXIT_FAILED, EXIT_OK, common
 from analyzer.cli.config import resolve_units, units_arg
 from analyzer.report.safe import visible
@@ -31,7 +32,7 @@ def register(sub) -> None:
     common.athlete_arg(p, help="athlete to report on (needed when the store holds several)")
     p.add_argument(
         "--out",
-        type=Path,
+        type=options.path,
         default=None,
         help=f"HTML file to write (default: {DEFAULT_OUT}; with --json, only when given)",
     )
@@ -48,7 +49,7 @@ def register(sub) -> None:
     )
     p.add_argument(
         "--model",
-        type=Path,
+        type=options.existing_file,
         default=None,
         help="model JSON from `analyzer train` (default: the packaged, documented priors)",
     )
@@ -66,7 +67,7 @@ def register(sub) -> None:
     )
     d.add_argument(
         "--out",
-        type=Path,
+        type=options.path,
         default=None,
         help="folder for the demo store and reports (default: a new temporary folder)",
     )
@@ -101,7 +102,8 @@ def cmd_report(args: argparse.Namespace) -> int:
     with common.open_store(args) as store:
         if args.all:
             return _report_all(args, store, model, units)
-        data = report.build(store, args.athlete, model=model)
+        athlete = _with_runs(store, args.athlete)
+        data = report.build(store, athlete, model=model)
     out = args.out if args.out is not None or not args.json else None
     if out is None and not args.json:
         out = DEFAULT_OUT
@@ -118,14 +120,31 @@ def cmd_report(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _with_runs(store, athlete: str | None) -> str:
+    """The athlete to report on; NotEnoughData when they have no run (an empty page otherwise)."""
+    from analyzer.errors import NotEnoughData
+
+    name = store.resolve_athlete(athlete)
+    summary = store.athlete_summary().set_index("athlete")
+    if int(summary.loc[name, "runs"]) == 0:
+        raise NotEnoughData(
+            f"athlete {name!r} has no runs in {store.path}, so there is nothing to report; "
+            f"import some with `analyzer import PATH --athlete {name}`"
+        )
+    return name
+
+
 def _report_all(args: argparse.Namespace, store, model, units: str) -> int:
     from analyzer import report
     from analyzer.report import terminal
 
-    if not store.athletes():
+    if not store.athletes() or not store.athlete_summary()["runs"].any():
         from analyzer.errors import NotFound
 
-        raise NotFound("the store holds no runs yet: run `analyzer import PATH` first")
+        raise NotFound(
+            f"{store.path} holds no runs yet, so there is nothing to report: "
+            "run `analyzer import PATH` first"
+        )
     reports = report.build_all(store, model=model)
     out = args.out if args.out is not None else (None if args.json else DEFAULT_OUT)
     if out is not None:

@@ -8,13 +8,14 @@ from pathlib import Path
 
 import pandas as pd
 
+from analyzer.cli import options
 from analyzer.report.safe import line, text, visible
 
 
 def _model_arg(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--model",
-        type=Path,
+        type=options.existing_file,
         default=None,
         help="model JSON written by `analyzer train` (default: the documented priors)",
     )
@@ -23,31 +24,17 @@ def _model_arg(p: argparse.ArgumentParser) -> None:
 def _asof_arg(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--asof",
+        type=options.iso_date,
         default=None,
         help="score as of this date (YYYY-MM-DD, whole day included; default: the last run)",
     )
 
 
-def _int_at_least(low: int):
-    def parse(text: str) -> int:
-        try:
-            value = int(text)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"expected an integer, got {text!r}") from None
-        if value < low:
-            raise argparse.ArgumentTypeError(f"must be at least {low}, got {value}")
-        return value
-
-    return parse
-
-
-def _asof(value: str | None):
-    if value is None:
+def _asof(day) -> pd.Timestamp | None:
+    """The end of ``day`` (a :class:`datetime.date` from ``--asof``): that whole day is included."""
+    if day is None:
         return None
-    ts = pd.Timestamp(value)
-    if ts == ts.normalize() and len(value.strip()) <= 10:  # a bare date: include that whole day
-        ts = ts + pd.Timedelta(days=1) - pd.Timedelta(1, "us")
-    return ts
+    return pd.Timestamp(day) + pd.Timedelta(days=1) - pd.Timedelta(1, "us")
 
 
 def register(sub) -> None:
@@ -83,7 +70,7 @@ def register(sub) -> None:
     _asof_arg(p)
     p.add_argument(
         "--max-items",
-        type=_int_at_least(1),
+        type=options.int_range(1),
         default=5,
         help="most exercises in the plan (default 5)",
     )
@@ -111,18 +98,21 @@ def register(sub) -> None:
     common.json_arg(p)
     p.add_argument(
         "--labels",
-        type=Path,
+        type=options.existing_file,
         default=None,
         help="injury log CSV (default: the training diary: pain that reduced or stopped running)",
     )
     p.add_argument(
         "--out",
-        type=Path,
+        type=options.path,
         default=Path("model.json"),
         help="where to write the model (default model.json)",
     )
     p.add_argument(
-        "--folds", type=_int_at_least(2), default=5, help="GroupKFold splits by athlete (default 5)"
+        "--folds",
+        type=options.int_range(2),
+        default=5,
+        help="GroupKFold splits by athlete (default 5)",
     )
     p.set_defaults(func=cmd_train)
 
@@ -188,7 +178,7 @@ def cmd_recommend(args) -> int:
 
     a = _assessment(args)
     plan = exercises.recommend(a, max_items=args.max_items)
-    with common.open_store(args) as store:
+    with common.open_store(args, write=bool(args.start)) as store:
         if args.start:
             start = None if args.start == "today" else args.start  # a date: back-filling
             version = followup.start_plan(

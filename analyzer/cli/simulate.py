@@ -6,26 +6,9 @@ import argparse
 import sys
 from pathlib import Path
 
+from analyzer.cli import options
 
-def _positive(text: str) -> int:
-    value = int(text)
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
-    return value
-
-
-def _positive_float(text: str) -> float:
-    value = float(text)
-    if not 0 < value < float("inf"):
-        raise argparse.ArgumentTypeError(f"must be a positive number, got {text}")
-    return value
-
-
-def _runs_per_week(text: str) -> int:
-    value = int(text)
-    if not 2 <= value <= 6:
-        raise argparse.ArgumentTypeError(f"must be 2-6, got {value}")
-    return value
+_positive = options.int_range(1)
 
 
 def register(sub) -> None:
@@ -42,8 +25,10 @@ def register(sub) -> None:
     )
     p.add_argument("--athletes", type=_positive, default=3, help="number of runners (default 3)")
     p.add_argument("--weeks", type=_positive, default=12, help="weeks of training (default 12)")
-    p.add_argument("--out", type=Path, required=True, help="output folder (created if missing)")
-    p.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+    p.add_argument(
+        "--out", type=options.path, required=True, help="output folder (created if missing)"
+    )
+    p.add_argument("--seed", type=options.int_range(0), default=0, help="random seed (default 0)")
     p.add_argument(
         "--interval",
         type=_positive,
@@ -52,13 +37,13 @@ def register(sub) -> None:
     )
     p.add_argument(
         "--run-minutes",
-        type=_positive_float,
+        type=options.positive_float,
         default=None,
         help="every run lasts this many minutes of moving time (default: planned lengths)",
     )
     p.add_argument(
         "--runs-per-week",
-        type=_runs_per_week,
+        type=options.int_range(2, 6),
         default=None,
         help="exactly this many runs a week, 2-6 (default: 3-5; a load-spike week adds one)",
     )
@@ -93,7 +78,10 @@ def register(sub) -> None:
         ),
     )
     q.add_argument(
-        "--out", type=Path, default=Path("sample_data"), help="output folder (default: sample_data)"
+        "--out",
+        type=options.path,
+        default=Path("sample_data"),
+        help="output folder (default: sample_data)",
     )
     q.set_defaults(func=_sample_data)
 

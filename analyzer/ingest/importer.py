@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
-import multiprocessing
 import os
 import time
 import uuid
@@ -58,6 +57,8 @@ class Sink(Protocol):
 
     The importer is handed one and never imports the store, so the store can call the
     importer (:meth:`~analyzer.store.database.Store.import_paths`) without an import circle.
+    A sink may also offer ``activity_owners() -> {activity_id: athlete}``; a duplicate then
+    names the athlete who already has it.
     """
 
     def ensure_athlete(self, athlete: str) -> None: ...
@@ -215,9 +216,11 @@ class _Pipeline:
 
     def _make_pool(self, workers: int) -> ProcessPoolExecutor:
         # forkserver: workers fork from a clean server process (not from this one, which holds
-        # DuckDB's threads), with the decoder already imported so each start is cheap.
-        ctx = multiprocessing.get_context("forkserver")
-        ctx.set_forkserver_preload(["analyzer.ingest.worker", "analyzer.fit.activity"])
+        # DuckDB's threads), with the decoder already imported so each start is cheap, and
+        # without re-running the caller's script (a plain script needs no __main__ guard).
+        from analyzer.ingest.context import worker_context
+
+        ctx = worker_context()
         return ProcessPoolExecutor(
             workers, mp_context=ctx, max_tasks_per_child=TASKS_PER_CHILD, initializer=quiet_worker
         )
@@ -368,8 +371,10 @@ def run_import(
     athlete = athlete or DEFAULT_ATHLETE
     report = ImportReport(import_id=uuid.uuid4().hex, athlete=athlete, workers=workers)
     started = time.perf_counter()
-    store.ensure_athlete(athlete)
     known = store.known_activities()
+    owners_of = getattr(store, "activity_owners", None)
+    owners: dict[str, str] = owners_of() if owners_of is not None else {}
+    athlete_added = False  # added with its first run: an import without runs adds no athlete
     pending_names: dict[str, str] = {}
     log_buffer: list[LogEntry] = []
 
@@ -396,7 +401,7 @@ def run_import(
     last_write = time.monotonic()
 
     def write(results: list[Decoded], *, force: bool = False) -> None:
-        nonlocal last_write
+        nonlocal last_write, athlete_added
         for dec in results:
             if dec.failed:
                 pending_names.pop(dec.activity_id, None)
@@ -413,6 +418,9 @@ def run_import(
         )
         if not batch or not due:
             return
+        if not athlete_added and any(d.runs for d in batch):
+            store.ensure_athlete(athlete)
+            athlete_added = True
         entries = store.write_batch(batch, athlete=athlete, import_id=report.import_id)
         for dec, entry in zip(batch, entries, strict=True):
             pending_names.pop(dec.activity_id, None)
@@ -441,7 +449,13 @@ def run_import(
                 aid = hashlib.sha256(item.data).hexdigest()
                 first = known.get(aid) or pending_names.get(aid)
                 if first is not None:
-                    entry = LogEntry(item.name, "duplicate", f"same file as {first}", aid)
+                    owner = owners.get(aid)
+                    detail = (
+                        f"already imported for athlete {owner!r} (as {first})"
+                        if owner is not None
+                        else f"same file as {first}"
+                    )
+                    entry = LogEntry(item.name, "duplicate", detail, aid)
                     record(entry, logged=False)
                     continue
                 pending_names[aid] = item.name

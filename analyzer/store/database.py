@@ -21,8 +21,8 @@ Each activity (its row, runs, records, laps, log line) is written inside ONE tra
 (:mod:`analyzer.store.writer`; a transaction may carry several whole activities): an interrupted
 import leaves whole activities or nothing, and re-running it skips what is already there.
 
-Only one process can have the file open for writing at a time (DuckDB's file lock); a second
-one gets a :class:`~analyzer.errors.StoreError` saying so.
+One process writes at a time, any number read beside it (:mod:`analyzer.store.connection`);
+mistakes are fixed by rename/merge/delete methods, one transaction each (:mod:`~.edits`).
 """
 
 from __future__ import annotations
@@ -30,6 +30,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -38,22 +39,27 @@ import duckdb
 import pandas as pd
 
 from analyzer.errors import NotFound, StoreError
-from analyzer.store import check, duplicates
+from analyzer.store import cache, check, duplicates, edits
 from analyzer.store.baselines import TABLE_SQL, BaselineMixin
+from analyzer.store.connection import (
+    LEND_EVERY_S,
+    READ_WAIT_S,
+    REOPEN_WAIT_S,
+    WriterLock,
+    connect,
+)
+from analyzer.store.ddl import GAIT_ID_COLUMNS, RUN_ID_COLUMNS, SCHEMA, SCHEMA_VERSION
 from analyzer.store.frames import (
     contract_records,
     empty_records,
-    session_series,
     utc,
     where_runs,
 )
 from analyzer.store.writer import (
     AVG_COLUMNS,
-    FLAG_COLUMNS,
     SOURCE_COLUMNS,
     WATCH_COLUMNS,
     log_rows,
-    number,
     write_batch,
 )
 
@@ -61,72 +67,60 @@ if TYPE_CHECKING:
     from analyzer.ingest.importer import ImportReport, LogEntry
     from analyzer.ingest.worker import Decoded
 
-SCHEMA_VERSION = "1"
-#: Columns of :meth:`Store.runs` before the averages.
-RUN_ID_COLUMNS = (
-    "run_id",
-    "activity_id",
-    "session_index",
-    "athlete",
-    "source_name",
-    "start_time",
-    "end_time",
-    "sport",
-    "sub_sport",
-    "device",
-    "manufacturer",
-    "product",
-    "dynamics_source",
-    "dynamics_sensor",
-    "has_dynamics",
-    "distance_m",
-    "timer_s",
-    "elapsed_s",
-    "n_records",
-    "decoder",
-    "duplicate_of",
-) + FLAG_COLUMNS
-#: Identity columns that start every row of :meth:`Store.gait`.
-GAIT_ID_COLUMNS = ("run_id", "athlete", "start_time", "dynamics_source", "distance_m", "timer_s")
 _RUNS_PER_QUERY = 64
 
-from analyzer.store.ddl import SCHEMA  # noqa: E402 - the tables, in one place
-
+#: The tables, in one place (analyzer.store.ddl), and the accepted baselines (store.baselines).
 _SCHEMA = SCHEMA + TABLE_SQL
 
 
 class Store(BaselineMixin):
-    """An analyzer database (a DuckDB file), opened read-write; use as a context manager.
+    """An analyzer database (a DuckDB file); use as a context manager.
 
     Parameters
     ----------
     path : path-like
-        The DuckDB file; created (with its folder) when missing.
+        The DuckDB file; created (with its folder) when missing, unless ``read_only``.
+    read_only : bool
+        Read beside other readers and an import; nothing is written, not even the gait cache.
+    wait_s : float, optional
+        How long to wait while another process holds the file [s] (default: 0 read-write,
+        ``READ_WAIT_S`` read-only).
 
     Raises
     ------
     StoreError
-        When the file cannot be opened: not a DuckDB file, or locked by another process.
+        When the file cannot be opened: not a DuckDB file, or held by another process.
     """
 
-    def __init__(self, path: str | os.PathLike):
+    def __init__(
+        self, path: str | os.PathLike, *, read_only: bool = False, wait_s: float | None = None
+    ):
         self.path = Path(path)
-        had_wal = check.wal_path(self.path).exists()
-        try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            self.con = duckdb.connect(str(self.path))
-        except duckdb.IOException as exc:
-            if "lock" in str(exc).lower():
-                raise StoreError(
-                    f"{self.path}: the store is in use by another process (an import still "
-                    "running?); try again when it has finished"
-                ) from None
-            raise StoreError(f"{self.path}: cannot open the store ({exc})") from None
-        except (duckdb.Error, OSError) as exc:
-            if "replaying WAL" in str(exc):
-                raise check.damaged(self.path, f"its write-ahead log is corrupt ({exc})") from None
-            raise StoreError(f"{self.path}: cannot open the store ({exc})") from None
+        self.read_only = read_only
+        self._con: duckdb.DuckDBPyConnection | None = None
+        self._writer: WriterLock | None = None
+        self._lending = False
+        self._lent_at = 0.0
+        self._closed = False
         self._columns: dict[str, dict[str, str]] = {}
+        had_wal = check.wal_path(self.path).exists()
+        if read_only:
+            wait = READ_WAIT_S if wait_s is None else wait_s
+            self._con = connect(self.path, read_only=True, wait_s=wait)
+        else:
+            wait = 0.0 if wait_s is None else wait_s
+            try:
+                self.path.parent.mkdir(parents=True, exist_ok=True)
+            except OSError as exc:
+                raise StoreError(f"{self.path}: cannot open the store ({exc})") from None
+            # The writer lock first: a second writer queues here, not on DuckDB's lock, so it
+            # never takes the file while an import has lent it to readers.
+            self._writer = WriterLock(self.path, wait_s=wait)
+            try:
+                self._con = connect(self.path, read_only=False, wait_s=wait)
+            except StoreError:
+                self._writer.release()
+                raise
         try:
             check.check_replayed(self.con, self.path, had_wal)
             self._init_schema()
@@ -135,32 +129,72 @@ class Store(BaselineMixin):
             raise
 
     # -- lifecycle --------------------------------------------------------------------------
-    def _init_schema(self) -> None:
+    @property
+    def con(self) -> duckdb.DuckDBPyConnection:
+        """The DuckDB connection (taken back from readers after :meth:`lend`)."""
+        if self._con is None:
+            if self._closed or self.read_only:
+                raise StoreError(f"{self.path}: the store is closed")
+            self._con = connect(self.path, read_only=False, wait_s=REOPEN_WAIT_S)
+            self._set_zone()
+            self._load_columns()
+        return self._con
+
+    @contextlib.contextmanager
+    def lending(self) -> Iterator[Store]:
+        """Within this block, write batches end by lending the file to readers (at most once
+        every ``LEND_EVERY_S``): how the CLI imports, so that readers wait for one batch."""
+        self._lending = not self.read_only
+        try:
+            yield self
+        finally:
+            self._lending = False
+
+    def lend(self) -> None:
+        """Close the connection so that readers can open the file (the writer lock stays
+        held, so no other writer can); the next use reopens it."""
+        if self._con is not None and not self.read_only:
+            self._con.close()
+            self._con = None
+
+    def _after_write(self) -> None:
+        # Each lend costs a checkpoint and a reopen (~0.1 s): at most one per LEND_EVERY_S.
+        if self._lending and time.monotonic() - self._lent_at >= LEND_EVERY_S:
+            self.lend()
+            self._lent_at = time.monotonic()
+
+    def _set_zone(self) -> None:
         # now() is stored as zone-less UTC; DuckDB would otherwise use the machine's zone (and
         # without its ICU extension its clock is UTC already).
         with contextlib.suppress(duckdb.Error):
-            self.con.execute("SET TimeZone = 'UTC'")
+            self._con.execute("SET TimeZone = 'UTC'")
+
+    def _init_schema(self) -> None:
+        self._set_zone()
+        con = self.con
         try:
-            check.check_existing(self.con, self.path)
-            self.con.execute(_SCHEMA)
-            # Columns added since the first stores were made (duplicates, average sources).
-            added = {**duplicates.RUN_COLUMNS, **dict.fromkeys(SOURCE_COLUMNS, "VARCHAR")}
-            for name, sql_type in added.items():
-                self.con.execute(f"ALTER TABLE runs ADD COLUMN IF NOT EXISTS {name} {sql_type}")
-            self.con.execute(
-                "INSERT OR IGNORE INTO store_meta VALUES ('schema_version', ?)", [SCHEMA_VERSION]
-            )
-            (version,) = self.con.execute(
+            check.check_existing(con, self.path)
+            if not self.read_only:
+                con.execute(_SCHEMA)
+                # Columns added since the first stores were made (duplicates, average sources).
+                added = {**duplicates.RUN_COLUMNS, **dict.fromkeys(SOURCE_COLUMNS, "VARCHAR")}
+                for name, sql_type in added.items():
+                    con.execute(f"ALTER TABLE runs ADD COLUMN IF NOT EXISTS {name} {sql_type}")
+                con.execute(
+                    "INSERT OR IGNORE INTO store_meta VALUES ('schema_version', ?)",
+                    [SCHEMA_VERSION],
+                )
+            (version,) = con.execute(
                 "SELECT value FROM store_meta WHERE key = 'schema_version'"
             ).fetchone()
-        except duckdb.Error as exc:
+        except (duckdb.Error, TypeError) as exc:  # TypeError: no row to unpack
             raise StoreError(f"{self.path}: not an analyzer store ({exc})") from None
         if version != SCHEMA_VERSION:
             raise StoreError(
                 f"{self.path}: store schema version {version}, this analyzer reads version "
                 f"{SCHEMA_VERSION}; import into a new store"
             )
-        check.check_columns(self.con, self.path, _SCHEMA)
+        check.check_columns(con, self.path, _SCHEMA)
         self._load_columns()
 
     def _load_columns(self) -> None:
@@ -174,10 +208,14 @@ class Store(BaselineMixin):
             self._columns[table] = {name.lower(): dtype for name, dtype in rows}
 
     def close(self) -> None:
-        """Close the connection (idempotent)."""
-        if getattr(self, "con", None) is not None:
-            self.con.close()
-            self.con = None
+        """Close the connection and let the next writer in (idempotent)."""
+        self._closed = True
+        if self._con is not None:
+            self._con.close()
+            self._con = None
+        if self._writer is not None:
+            self._writer.release()
+            self._writer = None
 
     def __enter__(self) -> Store:
         return self
@@ -217,9 +255,14 @@ class Store(BaselineMixin):
         """``{activity_id: source_name}`` of every activity in the store."""
         return dict(self.con.execute("SELECT activity_id, source_name FROM activities").fetchall())
 
+    def activity_owners(self) -> dict[str, str]:
+        """``{activity_id: athlete}`` of every activity in the store."""
+        return dict(self.con.execute("SELECT activity_id, athlete FROM activities").fetchall())
+
     def log_entries(self, entries: list[LogEntry], *, import_id: str, athlete: str) -> None:
         """Append entries (not tied to a stored activity) to the import log."""
         log_rows(self, entries, import_id=import_id, athlete=athlete)
+        self._after_write()
 
     def write_activity(self, dec: Decoded, *, athlete: str, import_id: str) -> LogEntry:
         """Write one decoded activity (its row, runs, records, laps, log line) in one transaction.
@@ -231,13 +274,36 @@ class Store(BaselineMixin):
 
     def write_batch(self, batch: list[Decoded], *, athlete: str, import_id: str) -> list[LogEntry]:
         """Write several decoded activities in one transaction; see :mod:`analyzer.store.writer`."""
-        return write_batch(self, batch, athlete=athlete, import_id=import_id)
+        entries = write_batch(self, batch, athlete=athlete, import_id=import_id)
+        self._after_write()
+        return entries
 
     def link_duplicates(self, athlete: str, import_id: str) -> list[duplicates.Link]:
         """Relink ``athlete``'s runs recorded twice (:func:`analyzer.store.duplicates.link`);
         returns the links that involve a run of import ``import_id``."""
         duplicates.link(self.con, athlete)
         return duplicates.links_of_import(self.con, athlete, import_id)
+
+    # -- fixing mistakes: one transaction each (analyzer.store.edits) ----------------------
+    def athlete_summary(self) -> pd.DataFrame:
+        """One row per athlete: ``athlete``, ``runs``, ``first_run``, ``last_run`` (UTC)."""
+        return edits.athlete_summary(self)
+
+    def rename_athlete(self, old: str, new: str) -> int:
+        """Rename athlete ``old`` to ``new`` (a name not in use); returns their run count."""
+        return edits.rename_athlete(self, old, new)
+
+    def merge_athletes(self, source: str, target: str) -> int:
+        """Move every run of ``source`` to ``target``, remove ``source``; returns runs moved."""
+        return edits.merge_athletes(self, source, target)
+
+    def delete_athlete(self, athlete: str) -> edits.Deleted:
+        """Remove an athlete and everything of theirs (files, runs, records, cache, log, diary)."""
+        return edits.delete_athlete(self, athlete)
+
+    def delete_run(self, run_id: str) -> edits.Deleted:
+        """Remove a run and the file it came from, so that the file can be imported again."""
+        return edits.delete_run(self, run_id)
 
     # -- queries ----------------------------------------------------------------------------
     def athletes(self) -> list[str]:
@@ -282,7 +348,7 @@ class Store(BaselineMixin):
         """
         if athlete is not None:
             self.resolve_athlete(athlete)
-        self._refresh_averages()
+        cache.refresh_averages(self)
         cols = RUN_ID_COLUMNS + AVG_COLUMNS + SOURCE_COLUMNS + WATCH_COLUMNS
         where, params = where_runs(athlete, include_duplicates=include_duplicates)
         df = self.con.execute(
@@ -367,7 +433,7 @@ class Store(BaselineMixin):
         version = int(gait.METRIC_VERSION)
         if athlete is not None:
             self.resolve_athlete(athlete)
-        self._refresh_averages()
+        cache.refresh_averages(self)
         # The one place where runs without a usable date leave load, trends and baselines.
         where, params = where_runs(athlete, include_duplicates=include_duplicates, undated=undated)
         means = AVG_COLUMNS + WATCH_COLUMNS
@@ -387,7 +453,7 @@ class Store(BaselineMixin):
             k for k, r in zip(runs["run_key"], runs["run_id"], strict=True) if r not in cached
         ]
         if missing:
-            self._fill_gait_cache(missing, version, cached)
+            cache.fill_gait_cache(self, missing, version, cached)
         from analyzer.ingest.worker import gait_to_json
 
         keys = list(gait_to_json(gait.summarize(empty_records())))
@@ -395,63 +461,6 @@ class Store(BaselineMixin):
         summary = pd.DataFrame.from_records(rows, columns=keys, index=runs.index)
         out = pd.concat([runs[list(GAIT_ID_COLUMNS)], summary, runs[list(means)]], axis=1)
         return utc(out, ("start_time",))
-
-    def _fill_gait_cache(self, keys: list[int], version: int, cached: dict) -> None:
-        from analyzer.ingest.worker import gait_to_json
-        from analyzer.metrics import gait
-
-        ids = {
-            k: (r, src)
-            for k, r, src in self.con.execute(
-                "SELECT run_key, run_id, dynamics_source FROM runs"
-            ).fetchall()
-        }
-        rows = []
-        for key, records in self._records_by_key(keys):
-            run_id, source = ids[key]
-            payload = json.dumps(gait_to_json(gait.summarize(records, dynamics_source=source)))
-            rows.append((run_id, version, payload))
-            cached[run_id] = payload
-        df = pd.DataFrame(rows, columns=["run_id", "metric_version", "summary_json"])
-        df["computed_at"] = pd.Timestamp.now(tz="UTC").tz_localize(None)
-        self._in_transaction(
-            "INSERT OR REPLACE INTO gait_cache SELECT * FROM _rows",
-            df,
-            ("DELETE FROM gait_cache WHERE metric_version <> ?", [version]),
-        )
-
-    def _refresh_averages(self) -> None:
-        """Recompute stored ``avg_*`` written by another version of :mod:`analyzer.metrics.averages`."""
-        from analyzer.ingest.worker import averages_version, compute_averages
-
-        version = averages_version()
-        stale = dict(
-            self.con.execute(
-                "SELECT run_key, [session_json, manufacturer, product] FROM runs "
-                "WHERE avg_version IS DISTINCT FROM ?",
-                [version],
-            ).fetchall()
-        )
-        if not stale:
-            return
-        rows = []
-        for key, records in self._records_by_key(list(stale)):
-            session_json, manufacturer, product = stale[key]
-            session = check.loads(session_json, self.path, "runs.session_json")
-            avgs = compute_averages(records, session_series(session), manufacturer, product)
-            rows.append(
-                [key]
-                + [number(avgs.get(c)) for c in AVG_COLUMNS]
-                + [avgs.get(c) for c in SOURCE_COLUMNS]
-            )
-        df = pd.DataFrame(rows, columns=["run_key", *AVG_COLUMNS, *SOURCE_COLUMNS])
-        df = df.astype({"run_key": "int64", **dict.fromkeys(AVG_COLUMNS, "float64")})
-        df[list(SOURCE_COLUMNS)] = df[list(SOURCE_COLUMNS)].astype(object)
-        df["avg_version"] = version
-        sets = ", ".join(f"{c} = _rows.{c}" for c in (*AVG_COLUMNS, *SOURCE_COLUMNS, "avg_version"))
-        self._in_transaction(
-            f"UPDATE runs SET {sets} FROM _rows WHERE runs.run_key = _rows.run_key", df
-        )
 
     def _in_transaction(self, sql: str, df: pd.DataFrame, *more: tuple[str, list]) -> None:
         """Run ``sql`` over ``df`` (registered as ``_rows``) and ``more`` in one transaction."""

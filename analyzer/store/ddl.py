@@ -3,7 +3,13 @@
 from __future__ import annotations
 
 from analyzer.schema import RECORD_COLUMNS, STRYD_COLUMNS
-from analyzer.store.writer import ADDED_COLUMNS, AVG_COLUMNS, SOURCE_COLUMNS, WATCH_COLUMNS
+from analyzer.store.writer import (
+    ADDED_COLUMNS,
+    AVG_COLUMNS,
+    FLAG_COLUMNS,
+    SOURCE_COLUMNS,
+    WATCH_COLUMNS,
+)
 
 SCHEMA = f"""
 CREATE TABLE IF NOT EXISTS store_meta (key VARCHAR PRIMARY KEY, value VARCHAR);
@@ -36,3 +42,31 @@ CREATE TABLE IF NOT EXISTS gait_cache (
     run_id VARCHAR, metric_version INTEGER, summary_json VARCHAR, computed_at TIMESTAMP,
     PRIMARY KEY (run_id, metric_version));
 {ADDED_COLUMNS}"""
+
+SCHEMA_VERSION = "1"
+#: Columns of :meth:`Store.runs` before the averages.
+RUN_ID_COLUMNS = (
+    "run_id",
+    "activity_id",
+    "session_index",
+    "athlete",
+    "source_name",
+    "start_time",
+    "end_time",
+    "sport",
+    "sub_sport",
+    "device",
+    "manufacturer",
+    "product",
+    "dynamics_source",
+    "dynamics_sensor",
+    "has_dynamics",
+    "distance_m",
+    "timer_s",
+    "elapsed_s",
+    "n_records",
+    "decoder",
+    "duplicate_of",
+) + FLAG_COLUMNS
+#: Identity columns that start every row of :meth:`Store.gait`.
+GAIT_ID_COLUMNS = ("run_id", "athlete", "start_time", "dynamics_source", "distance_m", "timer_s")

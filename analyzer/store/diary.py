@@ -210,7 +210,18 @@ class Diary:
     def __init__(self, store: Any):
         self.store = store
         self.con: duckdb.DuckDBPyConnection = store.con
-        self.con.execute(_SCHEMA)
+        if not getattr(store, "read_only", False):
+            self.con.execute(_SCHEMA)
+            return
+        # A read-only store cannot create the tables: stand in empty temporary ones for those
+        # the file does not have yet (a diary nobody has written to).
+        from analyzer.store.check import tables
+
+        present = tables(self.con)
+        for statement in filter(str.strip, _SCHEMA.split(";")):
+            name = statement.split("EXISTS", 1)[1].split("(", 1)[0].strip()
+            if name not in present:
+                self.con.execute(statement.replace("CREATE TABLE", "CREATE TEMP TABLE", 1))
 
     # writing
     def log_exercises(self, entries: Iterable[Mapping[str, Any]]) -> int:

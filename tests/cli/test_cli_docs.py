@@ -76,3 +76,20 @@ def test_help_exits_zero(capsys):
 def test_unknown_command_is_a_usage_error(capsys):
     assert main(["no-such-command"]) == 2
     assert "invalid choice" in capsys.readouterr().err
+
+
+def test_every_action_of_a_command_is_documented():
+    """Nested actions (``athletes rename``, ``runs delete``...) have help and a README row."""
+    for name, sub in _subcommands().items():
+        for action in sub._actions:
+            if not isinstance(action, argparse._SubParsersAction):
+                continue
+            helps = {a.dest: a.help for a in action._choices_actions}
+            for verb, parser in action.choices.items():
+                assert helps.get(verb, "").strip(), f"`analyzer {name} {verb}` has no help"
+                assert f"analyzer {name} {verb}" in README, (
+                    f"`analyzer {name} {verb}` is not in README.md"
+                )
+                for opt in parser._actions:
+                    if opt.dest != "help" and _public(opt):
+                        assert (opt.help or "").strip(), f"`analyzer {name} {verb}` {opt.dest}"

@@ -43,8 +43,11 @@ def test_train_with_missing_labels_file(tmp_path, capsys):
     code = main(
         ["train", "--store", str(tmp_path / "s.duckdb"), "--labels", str(tmp_path / "x.csv")]
     )
-    assert code == 1
-    assert "labels file not found" in capsys.readouterr().err
+    assert code == 2  # a file named on the command line that is not there: a usage error
+    assert capsys.readouterr().err == (
+        f"Error: analyzer train: argument --labels: no such file: {tmp_path / 'x.csv'} "
+        "(see `analyzer train --help`)\n"
+    )
 
 
 def test_train_without_labels_needs_a_store_for_the_diary(tmp_path, capsys):

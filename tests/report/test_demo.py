@@ -150,19 +150,20 @@ def test_report_terminal_summary_by_default(demo, tmp_path, capsys, monkeypatch)
 
 
 @pytest.mark.parametrize(
-    "argv,message",
+    "argv,message,expected",
     [
-        ([], "--athlete"),
-        (["--athlete", "nobody"], "nobody"),
-        (["--athlete", "balanced", "--model", "missing-model.json"], "missing-model.json"),
+        ([], "--athlete", 1),
+        (["--athlete", "nobody"], "nobody", 1),
+        # a file named on the command line that is not there: a usage error
+        (["--athlete", "balanced", "--model", "missing-model.json"], "missing-model.json", 2),
     ],
 )
-def test_report_errors_are_one_line(demo, tmp_path, capsys, argv, message):
+def test_report_errors_are_one_line(demo, tmp_path, capsys, argv, message, expected):
     code = main(
         ["report", "--store", str(demo.store_path), "--out", str(tmp_path / "x.html"), *argv]
     )
     err = capsys.readouterr().err
-    assert code == 1
+    assert code == expected
     assert re.fullmatch(r"Error: .+\n", err) and message in err
     assert not (tmp_path / "x.html").exists()
 

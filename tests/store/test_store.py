@@ -181,7 +181,8 @@ def test_reimport_adds_nothing(imported, folder):
     assert again.failed == 1  # the broken file is still reported
     assert _counts(store) == before
     dup = _by_file(again)["FR630-with-lth.fit"]
-    assert dup.outcome == "duplicate" and dup.detail.startswith("same file as ")
+    assert dup.outcome == "duplicate"
+    assert dup.detail == f"already imported for athlete 'ana' (as {folder / 'FR630-with-lth.fit'})"
 
 
 def test_same_bytes_twice_in_one_import(corpus_dir, tmp_path):
