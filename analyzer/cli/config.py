@@ -17,6 +17,7 @@ import json
 import os
 from pathlib import Path
 
+from analyzer.cli import options  # noqa: E402
 from analyzer.cli.common import EXIT_OK, EXIT_USAGE
 from analyzer.errors import AnalyzerError
 
@@ -118,7 +119,9 @@ def register(sub) -> None:
         ),
     )
     p.add_argument("key", nargs="?", choices=sorted(SETTINGS), help="the setting")
-    p.add_argument("value", nargs="?", help="the new value (omit to show the current one)")
+    p.add_argument(
+        "value", nargs="?", type=options.label, help="the new value (omit to show the current one)"
+    )
     p.set_defaults(func=cmd_config)
 
 

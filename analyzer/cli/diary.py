@@ -16,11 +16,13 @@ from __future__ import annotations
 import argparse
 import json
 import re
-from pathlib import Path
 from typing import Any
 
+from analyzer.cli import options
 from analyzer.cli.common import EXIT_OK, common, json_value
 from analyzer.report.safe import visible
+from analyzer.schema import FEELS, RUNNING_AFFECTED
+from analyzer.store.diary import SIDES
 
 _DOSE = re.compile(
     r"^(?P<name>[^=:]+)(=(?:(?P<sets>\d+)x(?P<reps>\d+)|(?P<sec>\d+)s))?(:(?P<side>\w+))?$"
@@ -46,10 +48,18 @@ def register(sub) -> None:
         ),
     )
     _common(p)
-    p.add_argument("exercises", nargs="+", metavar="EXERCISE", help="e.g. clamshell=3x10:left")
-    p.add_argument("--feel", required=True, help="easy, right or hard")
-    p.add_argument("--pain", default=None, help="pain during the session, 0-10")
-    p.add_argument("--note", default=None, help="free text")
+    p.add_argument(
+        "exercises",
+        nargs="+",
+        type=options.label,
+        metavar="EXERCISE",
+        help="e.g. clamshell=3x10:left",
+    )
+    p.add_argument("--feel", required=True, choices=FEELS, help="easy, right or hard")
+    p.add_argument(
+        "--pain", default=None, type=options.int_range(0, 10), help="pain during the session, 0-10"
+    )
+    p.add_argument("--note", default=None, type=options.label, help="free text")
     p.set_defaults(func=cmd_log_exercise)
 
     p = what.add_parser(
@@ -58,12 +68,26 @@ def register(sub) -> None:
         description="Log a pain or injury entry (it stays open until `analyzer log resolve`).",
     )
     _common(p)
-    p.add_argument("--body-part", required=True, help="e.g. knee, hip, achilles, shin")
-    p.add_argument("--side", default="both", help="left, right or both (default both)")
-    p.add_argument("--pain", required=True, help="0-10")
-    p.add_argument("--running", default="none", help="none, reduced or stopped (default none)")
-    p.add_argument("--resolved", default=None, help="date it resolved, if it has (YYYY-MM-DD)")
-    p.add_argument("--note", default=None, help="free text")
+    p.add_argument(
+        "--body-part", required=True, type=options.label, help="e.g. knee, hip, achilles, shin"
+    )
+    p.add_argument(
+        "--side", default="both", choices=SIDES, help="left, right or both (default both)"
+    )
+    p.add_argument("--pain", required=True, type=options.int_range(0, 10), help="0-10")
+    p.add_argument(
+        "--running",
+        default="none",
+        choices=RUNNING_AFFECTED,
+        help="none, reduced or stopped (default none)",
+    )
+    p.add_argument(
+        "--resolved",
+        default=None,
+        type=options.iso_date,
+        help="date it resolved, if it has (YYYY-MM-DD)",
+    )
+    p.add_argument("--note", default=None, type=options.label, help="free text")
     p.set_defaults(func=cmd_log_pain)
 
     p = what.add_parser(
@@ -72,8 +96,15 @@ def register(sub) -> None:
         description="Mark a pain entry as resolved on a date (default today).",
     )
     common.store_arg(p)
-    p.add_argument("entry_id", help="the pain entry's id (from `analyzer diary`)")
-    p.add_argument("--date", default=None, help="date it resolved (YYYY-MM-DD, default today)")
+    p.add_argument(
+        "entry_id", type=options.label, help="the pain entry's id (from `analyzer diary`)"
+    )
+    p.add_argument(
+        "--date",
+        default=None,
+        type=options.iso_date,
+        help="date it resolved (YYYY-MM-DD, default today)",
+    )
     p.set_defaults(func=cmd_resolve)
 
     p = sub.add_parser(
@@ -99,22 +130,26 @@ def register(sub) -> None:
         "seconds, side, feel, pain, body_part, running, resolved, note.",
     )
     common.store_arg(q)
-    q.add_argument("file", type=Path, help="the CSV file")
-    q.add_argument("--athlete", default=None, help="athlete for rows that name none")
+    q.add_argument("file", type=options.existing_file, help="the CSV file")
+    q.add_argument(
+        "--athlete", default=None, type=options.name, help="athlete for rows that name none"
+    )
     q.set_defaults(func=cmd_diary_import)
     q = act.add_parser(
         "export", help="write the diary as CSV", description="Write the diary as CSV."
     )
     common.store_arg(q)
-    q.add_argument("file", type=Path, help="where to write the CSV")
-    q.add_argument("--athlete", default=None, help="only this athlete")
+    q.add_argument("file", type=options.path, help="where to write the CSV")
+    q.add_argument("--athlete", default=None, type=options.name, help="only this athlete")
     q.set_defaults(func=cmd_diary_export)
 
 
 def _common(p: argparse.ArgumentParser) -> None:
     common.store_arg(p)
     common.athlete_arg(p, help="athlete (needed when the store holds several)")
-    p.add_argument("--date", default=None, help="date (YYYY-MM-DD, default today)")
+    p.add_argument(
+        "--date", default=None, type=options.iso_date, help="date (YYYY-MM-DD, default today)"
+    )
 
 
 def parse_exercise(text: str) -> dict[str, Any]:

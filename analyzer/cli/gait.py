@@ -41,6 +41,7 @@ from typing import Any
 
 import pandas as pd
 
+from analyzer.cli import options
 from analyzer.cli.common import EXIT_OK, common, json_value
 from analyzer.cli.config import resolve_units, units_arg
 from analyzer.errors import NotFound
@@ -112,6 +113,15 @@ def register(sub) -> None:
         const="all",
         default=None,
         metavar="METRIC",
+        choices=(
+            "all",
+            "gct_balance_left_pct",
+            "cadence_spm",
+            "stance_time_ms",
+            "vertical_oscillation_mm",
+            "step_length_mm",
+            "vertical_ratio_pct",
+        ),  # fmt: skip
         help=(
             "accept the current level as the new personal reference, for METRIC (one of "
             "gct_balance_left_pct, cadence_spm, stance_time_ms, vertical_oscillation_mm, "
@@ -131,11 +141,10 @@ def register(sub) -> None:
     p.set_defaults(func=cmd_trends)
 
 
+@options._described("date")
 def _date(text: str) -> pd.Timestamp:
-    try:
-        return pd.Timestamp(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a date; use YYYY-MM-DD") from None
+    """An ISO date (:func:`analyzer.cli.options.iso_date`) as a UTC timestamp."""
+    return pd.Timestamp(options.iso_date(text), tz="UTC")
 
 
 def athlete_trends(gait_df: pd.DataFrame, athlete: str, accepted=None) -> dict[str, Any]:

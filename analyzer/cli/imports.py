@@ -5,16 +5,15 @@ from __future__ import annotations
 import argparse
 import contextlib
 import json
-import math
 import sys
 from pathlib import Path
-from typing import Any
 
 from analyzer.cli import options
-from analyzer.cli.common import EXIT_FAILED, EXIT_OK, EXIT_USAGE, common, json_value, plural
+from analyzer.cli.common import EXIT_FAILED, EXIT_OK, EXIT_USAGE, common, plural
 from analyzer.cli.config import resolve_units, units_arg
+from analyzer.cli.runs_table import _print_table, record_power, runs_to_json, with_gait
 from analyzer.ingest.folders import NOT_READ
-from analyzer.report.safe import text, visible
+from analyzer.report.safe import visible
 
 #: Most "not a run" lines printed after an import (the import log keeps them all).
 MAX_LISTED = 20
@@ -318,26 +317,6 @@ def _print_summary(report, store_path: Path, holes=(), *, headline: bool = True)
 # runs
 # --------------------------------------------------------------------------------------------
 #: Keys of every object printed by ``analyzer runs --json``.
-JSON_KEYS = (
-    "run_id",
-    "activity_id",
-    "athlete",
-    "source_name",
-    "start_time",
-    "sport",
-    "sub_sport",
-    "device",
-    "dynamics_source",
-    "has_dynamics",
-    "distance_m",
-    "timer_s",
-    "elapsed_s",
-    "date_unknown",
-    "date_problem",
-    "partial_reason",
-    "partial_offset",
-    "duplicate_of",
-)
 
 
 def cmd_runs(args: argparse.Namespace) -> int:
@@ -356,194 +335,3 @@ def cmd_runs(args: argparse.Namespace) -> int:
         return EXIT_OK
     _print_table(runs, power, units)
     return EXIT_OK
-
-
-def record_power(store, runs) -> dict[str, float]:
-    """Mean running power [W] from the records of runs whose watch wrote no session power.
-
-    Files with Stryd's Connect IQ fields carry power only per record (developer field 0); the
-    session has no ``avg_power``. Only those runs are read (their activity maps a developer
-    field to ``power_w``), so a long history without such files costs nothing.
-    """
-    if runs.empty or "watch_avg_power_w" not in runs:
-        return {}
-    devf = store.developer_fields(None)
-    with_power = set(devf.loc[devf["column"] == "power_w", "activity_id"]) if len(devf) else set()
-    out = {}
-    for r in runs.to_dict("records"):
-        if _num(r["watch_avg_power_w"]) or r["activity_id"] not in with_power:
-            continue
-        recs = store.records(r["run_id"])
-        if "power_w" in recs:
-            p = recs["power_w"]
-            p = p[p > 0]
-            if len(p):
-                out[r["run_id"]] = float(p.mean())
-    return out
-
-
-def with_gait(store, runs, *, athlete: str | None = None):
-    """``runs`` with the per-run gait summary (:func:`analyzer.metrics.gait.summarize`) joined on run_id."""
-    if runs.empty:
-        return runs
-    gait = store.gait(athlete, undated=True, include_duplicates=True)
-    extra = [c for c in gait.columns if c not in runs.columns]
-    return runs.merge(gait[["run_id", *extra]], on="run_id", how="left")
-
-
-def runs_to_json(runs) -> list[dict[str, Any]]:
-    """The rows of :meth:`Store.runs` as JSON-able dicts (NaN → None, times in ISO 8601).
-
-    Each object has :data:`JSON_KEYS`, the computed ``avg_*`` and the watch's ``watch_avg_*``
-    averages, and, when the runs were joined with :func:`with_gait`, every field of the gait
-    summary (medians, IQRs, GCT-balance deviation and bands, fatigue drift, variability).
-    """
-    avg_cols = [c for c in runs.columns if c.startswith(("avg_", "watch_avg_"))]
-    gait_cols = [c for c in runs.columns if c not in JSON_KEYS and c not in avg_cols]
-    gait_cols = [c for c in gait_cols if c not in ("run_key", "athlete_id")]
-    out = []
-    for row in runs.to_dict("records"):
-        obj = {k: json_value(row.get(k)) for k in JSON_KEYS}
-        obj.update({k: json_value(row[k]) for k in avg_cols})
-        obj.update({k: json_value(row[k]) for k in gait_cols})
-        out.append(obj)
-    return out
-
-
-def _print_table(runs, power: dict[str, float], units: str) -> None:
-    from rich.console import Console
-    from rich.table import Table
-
-    from analyzer.report.fmt import Units
-
-    u = Units(units)
-
-    console = Console()
-    if not console.is_terminal:
-        console = Console(width=220)  # a pipe or file: room for every column
-    twice = runs["duplicate_of"].notna() if "duplicate_of" in runs else runs["run_id"].isna()
-    source = dict(zip(runs["run_id"], runs["source_name"], strict=True))
-    title = f"{len(runs)} run{'s' if len(runs) != 1 else ''}"
-    if twice.any():
-        title += f" ({int(twice.sum())} recorded twice, shown but not counted)"
-    table = Table(title=title)
-    for name, justify in (
-        ("date (UTC)", "left"),
-        ("athlete", "left"),
-        (u.distance_unit, "right"),
-        ("time", "right"),
-        (f"pace /{u.distance_unit}", "right"),
-        ("device", "left"),
-        ("dynamics", "left"),
-        ("cadence spm", "right"),
-        ("GCT ms", "right"),
-        ("balance L %", "right"),
-        ("VO mm", "right"),
-        ("step mm", "right"),
-        ("VR %", "right"),
-        ("L/R drift pts", "right"),
-        ("power W", "right"),
-        ("notes", "left"),
-    ):
-        table.add_column(name, justify=justify)
-    rows = runs.to_dict("records")
-    kept_ids = set(runs.loc[twice, "duplicate_of"]) if twice.any() else set()
-    if twice.any():
-        table.add_column("twice", justify="left")
-    for r in rows:
-        speed = r["avg_speed_mps"]
-        if not _num(speed) and _num(r["distance_m"]) and _num(r["timer_s"]) and r["timer_s"] > 0:
-            speed = r["distance_m"] / r["timer_s"]
-        undated = _flag(r.get("date_unknown"))
-        table.add_row(
-            "unknown"
-            if undated
-            else (
-                r["start_time"].strftime("%Y-%m-%d %H:%M") if _num_time(r["start_time"]) else "?"
-            ),
-            text(r["athlete"]),
-            _fmt(
-                u.distance_value(r["distance_m"] / 1000) if _num(r["distance_m"]) else None,
-                "{:.2f}",
-            ),
-            _duration(r["timer_s"]),
-            u.pace(speed, "-").split(" ")[0],
-            text(r["device"]) if isinstance(r["device"], str) else "-",
-            text(r["dynamics_source"]) if r["has_dynamics"] else "-",
-            _fmt(r["avg_cadence_spm"], "{:.0f}"),
-            _fmt(r["avg_stance_time_ms"], "{:.0f}"),
-            _fmt(r["avg_gct_balance_left_pct"], "{:.1f}"),
-            _fmt(r["avg_vertical_oscillation_mm"], "{:.0f}"),
-            _fmt(r["avg_step_length_mm"], "{:.0f}"),
-            _fmt(r["avg_vertical_ratio_pct"], "{:.1f}"),
-            _fmt(r.get("drift_gct_balance_left_pts"), "{:+.1f}"),
-            _fmt(
-                r["watch_avg_power_w"] if _num(r["watch_avg_power_w"]) else power.get(r["run_id"]),
-                "{:.0f}",
-            ),
-            _notes(r),
-            *([_twice(r, kept_ids)] if twice.any() else []),
-        )
-    console.print(table)
-    problems = list(
-        dict.fromkeys(r.get("date_problem") for r in rows if _flag(r.get("date_unknown")))
-    )
-    if problems:
-        from analyzer.fit.dates import date_note
-
-        for problem in problems:
-            console.print(date_note(problem), markup=False, highlight=False)
-    if twice.any():
-        console.print("Recorded twice (another watch or export); left out of every figure:")
-        for r in runs[twice].to_dict("records"):
-            console.print(
-                f"  {visible(_base(r['source_name']))}: same run as "
-                f"{visible(_base(source.get(r['duplicate_of'])))}",
-                markup=False,
-                highlight=False,
-            )
-
-
-def _flag(v: Any) -> bool:
-    """A stored boolean that may be missing (None / NaN in older rows)."""
-    return v is not None and v == v and bool(v)
-
-
-def _notes(r: dict) -> str:
-    """The ``notes`` cell of a run: unknown date, partial file (with the byte offset)."""
-    out = []
-    if _flag(r.get("date_unknown")):
-        out.append(f"date unknown ({r.get('date_problem')})")
-    if isinstance(r.get("partial_reason"), str):
-        out.append(f"partial (damage at byte {int(r['partial_offset'])})")
-    return "; ".join(out) or "-"
-
-
-def _twice(row: dict, kept_ids: set) -> str:
-    if isinstance(row.get("duplicate_of"), str):
-        return "left out"
-    return "kept" if row["run_id"] in kept_ids else ""
-
-
-def _base(name: str | None) -> str:
-    """The file name of a source (the last part of ``archive.zip!folder/file.fit``)."""
-    return (name or "?").rsplit("!", 1)[-1].rsplit("/", 1)[-1]
-
-
-def _num(v: Any) -> bool:
-    return v is not None and isinstance(v, int | float) and math.isfinite(v)
-
-
-def _num_time(v: Any) -> bool:
-    return v is not None and v == v
-
-
-def _fmt(v: Any, spec: str) -> str:
-    return spec.format(v) if _num(v) else "-"
-
-
-def _duration(seconds: Any) -> str:
-    if not _num(seconds):
-        return "-"
-    s = int(round(seconds))
-    return f"{s // 3600}:{s % 3600 // 60:02d}:{s % 60:02d}"

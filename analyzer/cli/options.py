@@ -134,6 +134,23 @@ def name(text: str) -> str:
     return value
 
 
+#: Longest free text an option takes (a note, a body part, an exercise with its dose).
+MAX_LABEL = 200
+
+
+@_described("label")
+def label(text: str) -> str:
+    """Short free text: not blank, at most :data:`MAX_LABEL` characters, no control characters."""
+    value = text.strip()
+    if not value:
+        raise argparse.ArgumentTypeError("this value cannot be empty")
+    if len(value) > MAX_LABEL:
+        raise argparse.ArgumentTypeError(f"at most {MAX_LABEL} characters, got {len(value)}")
+    if not value.isprintable():
+        raise argparse.ArgumentTypeError(f"{value!r} holds control characters")
+    return value
+
+
 @_described("scheduler")
 def scheduler(text: str) -> str:
     """``local`` or a Dask scheduler address (``tcp://host:8786``, ``host:8786``)."""

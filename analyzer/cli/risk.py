@@ -79,6 +79,7 @@ def register(sub) -> None:
         nargs="?",
         const="today",
         default=None,
+        type=options.iso_date,
         metavar="DATE",
         help="store this plan as the athlete's current one from DATE (YYYY-MM-DD, default "
         "today); its progress is then followed from the diary",

@@ -247,7 +247,7 @@ def build(store, athlete: str | None = None, *, model=None, now=None) -> dict[st
             "generated_at": generated,
             "athlete": athlete,
             "period": sections.period(runs, now),
-            "stale": sections.stale(runs, generated),
+            "stale": advice.stale(runs, generated),
             "risk": advice.risk_section(assessment, reason=reason),
             "balance": sections.balance(trends_df),
             "trends": sections.trends(trends_df),

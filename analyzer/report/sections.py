@@ -168,30 +168,6 @@ def period(runs: pd.DataFrame, now: Any = None) -> dict:
     }
 
 
-#: A report warns when its latest run is older than this [days] (four weeks).
-STALE_DAYS = 28
-
-
-def stale(runs: pd.DataFrame, generated_at: str) -> dict | None:
-    """``stale``: a warning when the latest run is more than :data:`STALE_DAYS` days old."""
-    if runs is None or runs.empty:
-        return None
-    last = _utc(runs["start_time"]).max()
-    if pd.isna(last):
-        return None
-    days = int((pd.Timestamp(generated_at) - last) / pd.Timedelta(days=1))
-    if days <= STALE_DAYS:
-        return None
-    return {
-        "last_run": clean(last),
-        "days": days,
-        "warning": (
-            f"The latest run is from {last:%Y-%m-%d}, {days} days before this report: every "
-            "figure below describes that time, not today."
-        ),
-    }
-
-
 def balance(trends_df: pd.DataFrame) -> dict:
     """``balance``: GCT balance per week and per run, with Garmin's bands and the baseline."""
     out: dict[str, Any] = {

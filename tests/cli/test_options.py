@@ -70,6 +70,8 @@ def _bad_values(action: argparse.Action, tmp_path) -> list[str]:
         return ["", "  ", "a\x1bb", "a\nb", "x" * (MAX_NAME + 1)]
     if kind == "scheduler":
         return ["", "tcp host", "host-without-port"]
+    if kind == "label":
+        return ["", "  ", "a\x1bb", "x" * 201]
     raise AssertionError(f"no bad values known for kind {kind!r}")
 
 
@@ -87,6 +89,7 @@ def _good_value(action: argparse.Action, tmp_path) -> str:
         "path": lambda: str(tmp_path / "given"),
         "name": lambda: "me",
         "scheduler": lambda: "local",
+        "label": lambda: "knee",
     }[kind]()
 
 
@@ -152,10 +155,10 @@ def test_asof_messages(command, value, reason, capsys):
 
 
 def test_missing_required_option_is_one_line(capsys):
-    assert main(["train"]) == 2
+    assert main(["log", "exercise", "bridge"]) == 2
     assert capsys.readouterr().err == (
-        "Error: analyzer train: the following arguments are required: --labels "
-        "(see `analyzer train --help`)\n"
+        "Error: analyzer log exercise: the following arguments are required: --feel "
+        "(see `analyzer log exercise --help`)\n"
     )
 
 

@@ -191,7 +191,7 @@ def make_report(
             "generated_at": "2026-03-15T08:00:00Z",
             "athlete": athlete,
             "period": sections.period(runs),
-            "stale": sections.stale(runs, "2026-03-15T08:00:00Z"),
+            "stale": advice.stale(runs, "2026-03-15T08:00:00Z"),
             "risk": advice.risk_section(assessment),
             "balance": sections.balance(trends),
             "trends": sections.trends(trends),
