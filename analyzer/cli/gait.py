@@ -185,7 +185,7 @@ def athlete_trends(gait_df: pd.DataFrame, athlete: str, accepted=None) -> dict[s
 
 def cmd_trends(args: argparse.Namespace) -> int:
     """Run ``analyzer trends``; returns the exit code."""
-    with common.open_store(args) as store:
+    with common.open_store(args, write=args.accept_baseline is not None) as store:
         if args.accept_baseline is not None:
             return _accept(store, args)
         if args.athlete is not None:

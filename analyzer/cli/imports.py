@@ -169,7 +169,7 @@ def cmd_import(args: argparse.Namespace) -> int:
                 strict=args.strict,
             )
         store_path = store.path
-        if report.runs == 0 and report.duplicates == 0:
+        if report.runs == 0:  # nothing new (or only files already in the store): no holes
             found = ()
         else:
             from analyzer.ingest.holes import import_holes

@@ -463,7 +463,7 @@ def run_import(
             write(pipe.finish(), force=True)
             report.workers = pipe.workers
         link = getattr(store, "link_duplicates", None)  # the Parquet sink keeps every run
-        if link is not None:
+        if link is not None and report.imported:  # nothing new: nothing to relink
             report.recorded_twice = link(athlete, report.import_id)
     except BaseException:
         # Log what can be logged, but never let a second failure (the disk that just filled

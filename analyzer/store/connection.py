@@ -80,6 +80,10 @@ def connect(path: Path, *, read_only: bool, wait_s: float) -> duckdb.DuckDBPyCon
             if time.monotonic() >= deadline:
                 raise _busy(path, time.monotonic() - started) from None
         except (duckdb.Error, OSError) as exc:
+            if "checksum" in str(exc).lower():  # a write-ahead log damaged on disk
+                from analyzer.store.check import damaged
+
+                raise damaged(path, f"its write-ahead log is corrupt ({exc})") from None
             raise StoreError(f"{path}: cannot open the store ({exc})") from None
         time.sleep(POLL_S)
 

@@ -13,7 +13,7 @@ from analyzer.store.database import Store
 
 SAMPLE = Path(__file__).resolve().parents[2] / "sample_data"
 ADVICE = (
-    "Give running activities: .fit or .fit.gz files, a folder holding them, or a Garmin or "
+    "Give running activities: .fit, .tcx or .gpx files (or .gz), a folder holding them, or a Garmin or "
     "Strava export .zip"
 )
 
@@ -45,7 +45,7 @@ def test_empty_folder_creates_no_store(tmp_path, capsys):
     code, out, err = _run(capsys, "import", empty, "--store", store)
     assert code == 1 and out == ""
     assert err == (
-        f"Error: no runs found in {empty}: no FIT files at all; no store was created. {ADVICE}\n"
+        f"Error: no runs found in {empty}: no activity files at all; no store was created. {ADVICE}\n"
     )
     assert sorted(p.name for p in tmp_path.iterdir()) == ["empty"]  # not even the folders
 
@@ -64,14 +64,14 @@ def test_only_non_runs(tmp_path, corpus_dir, capsys):
         "  duplicates:  0  (already in the store)",
         "  not a run:   2",
         "  failed:      0",
-        "  skipped:     1  (not FIT files: GPX, TCX, CSV, JSON...)",
+        "  skipped:     1  (not activity files: CSV, JSON...)",
         "Not a run:",
         f"  {folder / 'bike.fit'}: not a run (cycling)",
         f"  {folder / 'walk.fit'}: not a run (walking)",
     ]
     assert err == (
-        f"Error: no runs found in {folder}: 2 FIT files that are not runs, 1 file skipped "
-        f"(not FIT: GPX, TCX, CSV...); no store was created. {ADVICE}\n"
+        f"Error: no runs found in {folder}: 2 activity files that are not runs, 1 file skipped "
+        f"(not activity files: CSV, JSON...); no store was created. {ADVICE}\n"
     )
     assert sorted(p.name for p in tmp_path.iterdir()) == ["other"]
 
@@ -83,7 +83,7 @@ def test_no_runs_into_an_existing_store_keeps_it(tmp_path, corpus_dir, capsys):
     code, _, err = _run(capsys, "import", walk, "--store", store, "--athlete", "eve")
     assert code == 1
     assert err == (
-        f"Error: no runs found in {walk}: 1 FIT file that is not a run; no run was added to "
+        f"Error: no runs found in {walk}: 1 activity file that is not a run; no run was added to "
         f"{store}. {ADVICE}\n"
     )
     with Store(store, read_only=True) as s:

@@ -150,8 +150,10 @@ def test_only_running_activities_become_runs(tmp_path, capsys):
     (tmp_path / "walk.gpx").write_text(gpx_text(speed / 2, hr, strides, kind="walking"))
     (tmp_path / "untyped.gpx").write_text(gpx_text(speed, hr, strides, kind=None))
     (tmp_path / "route.gpx").write_text('<gpx version="1.1" creator="x"><rte/></gpx>')
+    (tmp_path / "run.tcx").write_text(tcx_text(speed, hr, strides))  # the one run
     code, out = _import(capsys, tmp_path / "s.duckdb", tmp_path)
     assert code == 0
+    assert "  imported:    1" in out
     assert "  not a run:   4" in out
     assert f"  {tmp_path / 'ride.tcx'}: not a run (cycling)" in out
     assert f"  {tmp_path / 'walk.gpx'}: not a run (walking)" in out
@@ -213,9 +215,11 @@ def test_unusable_format_named_on_the_command_line(name, content, reason, tmp_pa
     path = tmp_path / "export" / name
     path.write_text(content)
     code, out = _import(capsys, tmp_path / "s.duckdb", path)
-    assert code == 1
+    assert code == 1  # found no run: the summary says why, and the command fails
     assert f"Failed:\n  {path}: {reason}\n" in out
     # Inside a folder (an export) the same file is skipped with the same reason, not failed.
+    speed, hr, strides = _channels(120)
+    (tmp_path / "export" / "run.tcx").write_text(tcx_text(speed, hr, strides))
     code, out = _import(capsys, tmp_path / "s2.duckdb", tmp_path / "export")
     assert code == 0 and "  skipped:     1" in out and "  failed:      0" in out
     with Store(tmp_path / "s2.duckdb") as s:

@@ -171,7 +171,7 @@ def test_accept_baseline_through_the_store_and_the_cli(tmp_path, capsys):
         "build the new reference, and earlier changes are no longer reported.\n"
     )
     assert (
-        main(["trends", "--store", str(db), "--athlete", "ann", "--accept-baseline", "shoes"]) == 1
+        main(["trends", "--store", str(db), "--athlete", "ann", "--accept-baseline", "shoes"]) == 2
     )
     assert "unknown metric 'shoes'" in capsys.readouterr().err
     with Store(db) as store:
