@@ -194,6 +194,9 @@ def _start_from_diary(store, athlete: str, path: Path) -> str:
     if entries.empty:
         return f"{added} entries, no exercise sessions"
     start = pd.Timestamp(entries["date"].min())
+    current = diary.current_plan(athlete)
+    if current is not None and current["start_date"] == start:  # the demo run again
+        return f"{added} new entries; the plan started on {start.date()}"
     assessment = assess(store, athlete, asof=start - pd.Timedelta(1, "us"))
     start_plan(store, athlete, recommend(assessment).to_dict(), assessment.to_dict(),
                start=start.date())  # fmt: skip

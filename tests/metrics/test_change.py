@@ -173,6 +173,6 @@ def test_accept_baseline_through_the_store_and_the_cli(tmp_path, capsys):
     assert (
         main(["trends", "--store", str(db), "--athlete", "ann", "--accept-baseline", "shoes"]) == 2
     )
-    assert "unknown metric 'shoes'" in capsys.readouterr().err
+    assert "invalid choice: 'shoes'" in capsys.readouterr().err
     with Store(db) as store:
         assert len(store.accepted_baselines("ann")) == 2

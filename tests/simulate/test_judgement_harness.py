@@ -22,8 +22,6 @@ pytestmark = pytest.mark.xdist_group("judgement")
 #: Seeds never used while building the scenarios or the harness.
 UNTUNED_SEED = 2027
 
-IN_PROGRESS = pytest.mark.xfail(strict=False, reason="judgement rewrite (issue 12) in progress")
-
 
 @pytest.fixture(scope="module")
 def data():
@@ -47,7 +45,7 @@ def _check(figures: dict, name: str) -> None:
         assert f["value"] == target, format_figures({name: f})
 
 
-@pytest.mark.parametrize("name", [pytest.param(n, marks=IN_PROGRESS) for n in TARGETS])
+@pytest.mark.parametrize("name", list(TARGETS))
 def test_acceptance_figure(evaluation, name):
     _check(evaluation["figures"], name)
 
