@@ -27,12 +27,13 @@ from __future__ import annotations
 import argparse
 import json
 import math
-from typing import Any
-
-import pandas as pd
+from typing import TYPE_CHECKING, Any
 
 from analyzer.cli.common import EXIT_OK, common, json_value
 from analyzer.errors import NotFound
+
+if TYPE_CHECKING:  # pandas is imported by the commands that need it (start-up time)
+    import pandas as pd
 
 #: Runs shown in the "recent runs" table (the JSON always has all of them).
 RECENT_RUNS = 12
@@ -107,6 +108,8 @@ def athlete_trends(gait_df: pd.DataFrame, athlete: str) -> dict[str, Any]:
     athlete : str
         The athlete's name.
     """
+    import pandas as pd
+
     from analyzer.metrics import gait, load
     from analyzer.metrics.normalise import current_vs_baseline
 

@@ -6,8 +6,6 @@ import argparse
 import json
 from pathlib import Path
 
-import pandas as pd
-
 
 def _model_arg(p: argparse.ArgumentParser) -> None:
     p.add_argument(
@@ -42,6 +40,8 @@ def _int_at_least(low: int):
 def _asof(value: str | None):
     if value is None:
         return None
+    import pandas as pd  # here, not at the top: `analyzer --help` should not pay for pandas
+
     ts = pd.Timestamp(value)
     if ts == ts.normalize() and len(value.strip()) <= 10:  # a bare date: include that whole day
         ts = ts + pd.Timedelta(days=1) - pd.Timedelta(1, "us")
