@@ -21,6 +21,7 @@ import pandas as pd
 from analyzer.schema import AVERAGE_METRICS, DYNAMICS_COLUMNS
 
 if TYPE_CHECKING:
+    from analyzer.ingest.blocks import Block
     from analyzer.ingest.importer import LogEntry
     from analyzer.ingest.worker import Decoded
 
@@ -197,7 +198,7 @@ def activity_row(dec: Decoded, athlete: str, import_id: str) -> dict:
 def run_row(dec: Decoded, run, athlete: str, key: int) -> dict:
     """The ``runs`` row of one run of a decoded payload, keyed by ``run_key`` ``key``."""
     s, meta, records = run.session, dec.meta, run.records
-    has = any(c in records and records[c].notna().any() for c in DYNAMICS_COLUMNS)
+    has = records.any_values(DYNAMICS_COLUMNS)
     row = {
         "run_id": run.run_id,
         "run_key": key,
@@ -230,31 +231,16 @@ def run_row(dec: Decoded, run, athlete: str, key: int) -> dict:
     return row
 
 
-#: Columns of a run's records / laps that the store does not keep (run_key replaces them).
-_DROPPED = frozenset({"session_index", "run_key"})
-
-
-def arrays(df: pd.DataFrame | None, key: int, index_col: str) -> dict[str, np.ndarray]:
-    """A run's records or laps as numpy columns DuckDB can scan, keyed by ``run_key``.
-
-    Zoned datetimes become naive UTC; objects become text (JSON for lists); columns without a
-    string name are dropped (a decoder bug naming one NaN must not add a "nan" column).
-    """
-    if df is None or len(df) == 0:
+def arrays(block: Block, key: int, index_col: str) -> dict[str, np.ndarray]:
+    """A run's records or laps block keyed by ``run_key`` ``key``, with its row index."""
+    if not len(block):
         return {}
-    n = len(df)
-    out = {"run_key": np.full(n, key, dtype=np.int64), index_col: np.arange(n, dtype=np.int32)}
-    for col in df.columns:
-        if not isinstance(col, str) or not col or col in _DROPPED or col == index_col:
-            continue
-        s = df[col]
-        if isinstance(s.dtype, pd.DatetimeTZDtype):
-            out[col] = s.dt.tz_convert(None).to_numpy()
-        elif s.dtype == object or isinstance(s.dtype, pd.StringDtype):
-            out[col] = np.array([_object_value(v) for v in s], dtype=object)
-        else:
-            out[col] = s.to_numpy()
-    return out
+    n = len(block)
+    return {
+        "run_key": np.full(n, key, dtype=np.int64),
+        index_col: np.arange(n, dtype=np.int32),
+        **block.columns,
+    }
 
 
 def stack(parts: list[dict[str, np.ndarray]]) -> pd.DataFrame:
@@ -276,18 +262,6 @@ def _missing(like: np.ndarray, n: int) -> np.ndarray:
     if like.dtype.kind in "biuf":
         return np.full(n, np.nan)
     return np.full(n, None, dtype=object)
-
-
-def _object_value(v: Any) -> Any:
-    if v is None or isinstance(v, str):
-        return v
-    if isinstance(v, float) and np.isnan(v):
-        return None
-    if isinstance(v, pd.Timestamp):
-        return v.isoformat()
-    if isinstance(v, list | tuple | dict):
-        return json.dumps(v, default=str)
-    return str(v)
 
 
 def _sql_type(s: pd.Series) -> str:
