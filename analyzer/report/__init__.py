@@ -115,6 +115,7 @@ from __future__ import annotations
 
 import datetime as _dt
 import hashlib
+import os
 import re
 from pathlib import Path
 from typing import Any
@@ -302,6 +303,27 @@ def write_athlete(data: dict, path: str | Path) -> Path:
     return path
 
 
+def write_athletes(jobs: list[tuple[dict, Path]], *, workers: int | None = None) -> None:
+    """Render several athletes' reports (``(data, path)`` pairs) in parallel processes.
+
+    Rendering (charts above all) is the slow part of ``report --all`` and each athlete's is
+    independent, so they go to a process pool, one per core (``workers``); one report, or one
+    core, renders here. The report dicts are plain JSON-able data, cheap to send.
+    """
+    workers = min(workers or os.cpu_count() or 1, len(jobs))
+    if workers < 2:
+        for data, target in jobs:
+            write_athlete(data, target)
+        return
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    # forkserver: the workers do not inherit this process's DuckDB threads and open store
+    ctx = multiprocessing.get_context("forkserver")
+    with ProcessPoolExecutor(workers, mp_context=ctx) as pool:
+        list(pool.map(write_athlete, *zip(*jobs, strict=True)))
+
+
 def write_team(
     store, path: str | Path, *, model=None, reports: dict[str, dict | str] | None = None
 ) -> tuple[Path, dict, dict]:
@@ -319,11 +341,13 @@ def write_team(
     path.parent.mkdir(parents=True, exist_ok=True)
     reports = reports if reports is not None else build_all(store, model=model)
     files: dict[str, str] = {}
+    jobs = []
     for name, data in reports.items():
         if isinstance(data, dict):
             fname = athlete_filename(name)
-            write_athlete(data, path.parent / fname)
+            jobs.append((data, path.parent / fname))
             files[name] = fname
+    write_athletes(jobs)
     team_data = team_from_reports(reports, files)
     path.write_text(html.render_team(team_data), encoding="utf-8")
     return path, team_data, reports

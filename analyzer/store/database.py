@@ -39,7 +39,14 @@ import pandas as pd
 
 from analyzer.errors import NotFound, StoreError
 from analyzer.schema import RECORD_COLUMNS, STRYD_COLUMNS
-from analyzer.store.writer import AVG_COLUMNS, WATCH_COLUMNS, log_rows, number, write_batch
+from analyzer.store.writer import (
+    AVG_COLUMNS,
+    WATCH_COLUMNS,
+    bounded_memory,
+    log_rows,
+    number,
+    write_batch,
+)
 
 if TYPE_CHECKING:
     from analyzer.ingest.importer import ImportReport, LogEntry
@@ -72,9 +79,6 @@ RUN_ID_COLUMNS = (
 #: Identity columns that start every row of :meth:`Store.gait`.
 GAIT_ID_COLUMNS = ("run_id", "athlete", "start_time", "dynamics_source", "distance_m", "timer_s")
 _RUNS_PER_QUERY = 64
-#: DuckDB's memory limit while importing: enough for a write batch (a few hundred thousand
-#: records) and its indexes, small enough that the writer does not grow with the store.
-IMPORT_MEMORY_LIMIT = "128MB"
 
 _SCHEMA = f"""
 CREATE TABLE IF NOT EXISTS store_meta (key VARCHAR PRIMARY KEY, value VARCHAR);
@@ -207,26 +211,10 @@ class Store:
         """
         from analyzer.ingest.importer import run_import
 
-        with self._bounded_memory():
+        with bounded_memory(self.con):
             return run_import(
                 self, paths, athlete=athlete, progress=progress, workers=workers, **options
             )
-
-    @contextlib.contextmanager
-    def _bounded_memory(self) -> Iterator[None]:
-        """Cap DuckDB's buffer pool while importing (:data:`IMPORT_MEMORY_LIMIT`).
-
-        DuckDB keeps the blocks it writes cached up to its memory limit (80 % of RAM by
-        default), so without a cap the writer grows with everything imported so far; capped,
-        it evicts written blocks (they are on disk already) and stays flat.
-        """
-        (old,) = self.con.execute("SELECT current_setting('memory_limit')").fetchone()
-        self.con.execute(f"SET memory_limit = '{IMPORT_MEMORY_LIMIT}'")
-        try:
-            yield
-        finally:
-            if self.con is not None:
-                self.con.execute(f"SET memory_limit = '{old}'")
 
     def ensure_athlete(self, athlete: str) -> None:
         """Add ``athlete`` to the athletes table when new."""

@@ -11,7 +11,9 @@ only the offending activity fails.
 
 from __future__ import annotations
 
+import contextlib
 import json
+from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any, Protocol
 
 import duckdb
@@ -41,6 +43,26 @@ WATCH_COLUMNS = tuple(f"watch_avg_{m}" for m in AVERAGE_METRICS) + (
     "watch_avg_heart_rate_bpm",
 )
 _ERRORS = (duckdb.Error, ValueError, TypeError)
+#: DuckDB's memory limit while importing: enough for a write batch (a few hundred thousand
+#: records) and its indexes, small enough that the writer does not grow with the store.
+IMPORT_MEMORY_LIMIT = "128MB"
+
+
+@contextlib.contextmanager
+def bounded_memory(con: duckdb.DuckDBPyConnection) -> Iterator[None]:
+    """Cap DuckDB's buffer pool at :data:`IMPORT_MEMORY_LIMIT` while importing.
+
+    DuckDB keeps the blocks it writes cached up to its memory limit (80 % of RAM by default),
+    so without a cap the writer grows ~120 MB per 1,000 one-hour runs written; capped, it
+    evicts written blocks (they are on disk already) and stays flat.
+    """
+    (old,) = con.execute("SELECT current_setting('memory_limit')").fetchone()
+    con.execute(f"SET memory_limit = '{IMPORT_MEMORY_LIMIT}'")
+    try:
+        yield
+    finally:
+        with contextlib.suppress(duckdb.Error):  # the connection may be closed by now
+            con.execute(f"SET memory_limit = '{old}'")
 
 
 def write_batch(
