@@ -397,6 +397,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--skip-report", action="store_true", help="no report benchmark")
     parser.add_argument("--skip-dask", action="store_true", help="no Dask scaling benchmark")
     parser.add_argument(
+        "--skip-legacy",
+        action="store_true",
+        help="no fitparse/fitdecode/garmin-fit-sdk table (issue 7; slow on a loaded machine)",
+    )
+    parser.add_argument(
         "--cohort",
         type=int,
         default=None,
@@ -409,10 +414,11 @@ def main(argv: list[str] | None = None) -> int:
         if not CORPUS_FILES.is_dir():
             print("../shared/fit-corpus is absent: decoder benchmark skipped")
         else:
-            print("Decoding the corpus's larger files ...")
-            print_decoder_table(bench_decoders(args.quick))
             issue15.bench_end_to_end(args.quick)
-            bench_startup(3 if args.quick else 5)
+            if not args.skip_legacy:
+                print("\nDecoding the corpus's larger files ...")
+                print_decoder_table(bench_decoders(args.quick))
+                bench_startup(3 if args.quick else 5)
     store = None
     runs = args.runs or (100 if args.quick else 1000)
     if not args.skip_import:

@@ -175,13 +175,27 @@ def export_cohort(
             while nxt not in results:  # receipts are taken in input order
                 fut = next(ac)
                 idx = next(i for i, f in futures.items() if f is fut)
-                results[idx] = fut.result()
                 futures.pop(idx)
+                try:
+                    results[idx] = fut.result()
+                except Exception as exc:  # noqa: BLE001 - a lost task fails its files, not all
+                    results[idx] = _lost(tasks[idx][1], exc)
             done = results.pop(nxt)
             _take(done, tasks[nxt][0], out, claimed, report, progress)
             nxt += 1
     report.elapsed_s = time.perf_counter() - started
     return report
+
+
+def _lost(paths: list[str], exc: BaseException) -> dict:
+    """The receipts of a task the cluster lost (worker killed, connection gone): every input
+    path fails with the reason; running the export again retries them."""
+    name = type(exc).__name__
+    if name == "KilledWorker":
+        reason = "the Dask worker reading this file died (KilledWorker)"
+    else:
+        reason = f"the Dask task failed ({name}: {exc})"
+    return {"receipts": [("problem", LogEntry(p, "failed", reason)) for p in paths], "part": None}
 
 
 def _take(result: dict, athlete: str, out: Path, claimed: dict, report: ImportReport, progress):

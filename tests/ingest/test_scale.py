@@ -442,3 +442,19 @@ def test_cohort_risk_on_the_cluster_equals_the_store(client, tmp_path):
             assert row.index == pytest.approx(a.index) and row.level == a.level
             assert row.n_runs == len(store.runs(row.athlete))
     assert table.set_index("athlete").loc["imbalance", "level"] != "low"
+
+
+def test_a_lost_cohort_task_fails_its_files_and_a_rerun_finishes(
+    extra, client, tmp_path, monkeypatch
+):
+    from analyzer.store import cohort
+
+    out = tmp_path / "cohort"
+    # a builtin that raises TypeError on the worker with these arguments: every task is lost
+    monkeypatch.setattr(cohort, "export_paths", operator.truediv)
+    lost = cohort.export_cohort({ATHLETE: [extra]}, out, client=client, batch=3)
+    assert lost.imported == 0 and lost.failed == len(lost.entries) > 0
+    assert all("Dask task failed (TypeError" in e.detail for e in lost.failures)
+    monkeypatch.undo()
+    again = cohort.export_cohort({ATHLETE: [extra]}, out, client=client, batch=3)
+    assert again.imported == 3 and again.failed == 1  # the broken corpus file
