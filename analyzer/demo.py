@@ -19,6 +19,8 @@ from analyzer.errors import NotFound
 #: Where the committed sample data sits in a source checkout (next to the package).
 SAMPLE_DATA = Path(__file__).resolve().parents[1] / "sample_data"
 
+#: A sample athlete's training diary (imported, and its plan started, by the demo).
+DIARY_FILE = "diary.csv"
 #: Sub-folder of sample_data/ with account-export zips of the same runs (not an athlete).
 EXPORTS_DIR = "exports"
 
@@ -158,6 +160,8 @@ def run_demo(
         for name, folder in folders.items():
             rep = store.import_paths([folder], athlete=name, workers=workers)
             say(f"imported {name}: {_import_text(rep)}")
+            if (folder / DIARY_FILE).is_file():
+                say(f"{name}'s diary: {_start_from_diary(store, name, folder / DIARY_FILE)}")
         t1 = time.perf_counter()
         team_path, team, reports = report.write_team(store, out / TEAM_PAGE)
     t2 = time.perf_counter()
@@ -173,6 +177,27 @@ def run_demo(
         import_seconds=t1 - t0,
         report_seconds=t2 - t1,
     )
+
+
+def _start_from_diary(store, athlete: str, path: Path) -> str:
+    """Import a sample diary and start the plan it follows on its first day (the loop)."""
+    import pandas as pd
+
+    from analyzer.plan.exercises import recommend
+    from analyzer.report.followup import start_plan
+    from analyzer.risk.assessment import assess
+    from analyzer.store.diary import Diary
+
+    diary = Diary(store)
+    added = diary.import_csv(path, athlete=athlete)
+    entries = diary.exercises(athlete)
+    if entries.empty:
+        return f"{added} entries, no exercise sessions"
+    start = pd.Timestamp(entries["date"].min())
+    assessment = assess(store, athlete, asof=start - pd.Timedelta(1, "us"))
+    start_plan(store, athlete, recommend(assessment).to_dict(), assessment.to_dict(),
+               start=start.date())  # fmt: skip
+    return f"{added} entries; the plan started on {start.date()}"
 
 
 def _import_text(rep) -> str:

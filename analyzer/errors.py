@@ -90,3 +90,7 @@ class NotEnoughData(AnalyzerError):
 
 class ModelFileError(AnalyzerError):
     """A model JSON is malformed, has unknown features or the wrong format version."""
+
+
+class DiaryError(AnalyzerError):
+    """A diary entry (exercise session, pain entry, diary CSV row) breaks a rule; nothing is written."""

@@ -55,3 +55,21 @@ AVERAGE_METRICS: tuple[str, ...] = (
     "step_length_mm",
     "vertical_ratio_pct",
 )
+
+#: The eight hip exercises, by id (the plan's vocabulary, also what a training diary may log).
+EXERCISE_IDS: tuple[str, ...] = (
+    "bridge",
+    "hip_circles",
+    "clamshell",
+    "side_leg_raises",
+    "lateral_band_walks",
+    "squats",
+    "banded_side_step",
+    "quadruped_hip_extension",
+)
+
+#: How an exercise session felt, as a runner logs it.
+FEELS: tuple[str, ...] = ("easy", "right", "hard")
+
+#: How a pain entry affected running.
+RUNNING_AFFECTED: tuple[str, ...] = ("none", "reduced", "stopped")

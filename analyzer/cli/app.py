@@ -22,7 +22,7 @@ def build_parser() -> argparse.ArgumentParser:
     # One module per command group; each ``register(subparsers)`` adds its sub-commands and
     # sets ``func`` to a callable ``(args) -> int``. Imported here, not at the top, so that
     # ``analyzer --version`` does not pay for them.
-    from analyzer.cli import gait, imports, report, risk, simulate
+    from analyzer.cli import diary, gait, imports, report, risk, simulate
 
     parser = argparse.ArgumentParser(
         prog="analyzer",
@@ -34,7 +34,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=_version())
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     sub.required = True
-    for module in (imports, simulate, gait, risk, report):
+    for module in (imports, simulate, gait, risk, diary, report):
         module.register(sub)
     return parser
 

@@ -85,6 +85,15 @@ def register(sub) -> None:
         default=5,
         help="most exercises in the plan (default 5)",
     )
+    p.add_argument(
+        "--start",
+        nargs="?",
+        const="today",
+        default=None,
+        metavar="DATE",
+        help="store this plan as the athlete's current one from DATE (YYYY-MM-DD, default "
+        "today); its progress is then followed from the diary",
+    )
     p.set_defaults(func=cmd_recommend)
 
     p = sub.add_parser(
@@ -98,7 +107,12 @@ def register(sub) -> None:
     )
     common.store_arg(p)
     common.json_arg(p)
-    p.add_argument("--labels", type=Path, required=True, help="injury log CSV")
+    p.add_argument(
+        "--labels",
+        type=Path,
+        default=None,
+        help="injury log CSV (default: the training diary: pain that reduced or stopped running)",
+    )
     p.add_argument(
         "--out",
         type=Path,
@@ -127,7 +141,14 @@ def _assessment(args):
 
 
 def cmd_risk(args) -> int:
+    from analyzer.cli.common import common
+    from analyzer.cli.diary import safety_line
+
     a = _assessment(args)
+    with common.open_store(args) as store:
+        referral = safety_line(store, a.athlete)
+    if referral and not args.json:
+        print(referral)
     if args.json:
         print(json.dumps(a.to_dict(), indent=2))
         return 0
@@ -152,13 +173,29 @@ def cmd_risk(args) -> int:
 
 
 def cmd_recommend(args) -> int:
+    from analyzer.cli.common import common
+    from analyzer.cli.diary import print_plan_so_far
     from analyzer.plan import exercises
+    from analyzer.report import followup
 
     a = _assessment(args)
     plan = exercises.recommend(a, max_items=args.max_items)
+    with common.open_store(args) as store:
+        if args.start:
+            start = None if args.start == "today" else args.start  # a date: back-filling
+            version = followup.start_plan(
+                store, a.athlete, plan.to_dict(), a.to_dict(), start=start
+            )
+        status = followup.plan_so_far(store, a.athlete)
     if args.json:
-        print(json.dumps({"assessment": a.to_dict(), "plan": plan.to_dict()}, indent=2))
+        out = {"assessment": a.to_dict(), "plan": plan.to_dict(), "plan_so_far": status}
+        print(json.dumps(out, indent=2))
         return 0
+    print_plan_so_far(status, a.athlete)
+    if args.start:
+        print(
+            f"Started plan v{version} for {a.athlete}; log sessions with `analyzer log exercise`."
+        )
     from rich.table import Table
 
     con = _console()
@@ -190,8 +227,13 @@ def cmd_train(args) -> int:
     from analyzer.cli.common import common
     from analyzer.risk import training
 
-    labels = training.read_labels(args.labels)  # a bad labels file fails before the store opens
+    # a bad labels file fails before the store opens
+    labels = training.read_labels(args.labels) if args.labels is not None else None
     with common.open_store(args) as store:
+        if labels is None:
+            from analyzer.store.diary import Diary, injury_labels
+
+            labels = injury_labels(Diary(store))
         model, ev = training.train_from_store(
             store, args.labels, n_splits=args.folds, labels=labels
         )

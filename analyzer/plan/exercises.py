@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import json
 import math
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from importlib import resources
 from typing import Any
 
@@ -107,6 +107,7 @@ class Plan:
     weekly_plan: dict[str, Any]
     notes: list[str]
     maintenance: bool
+    groups: list[str] = field(default_factory=list)  # the driver groups behind ``focus``
     safety_note: str = SAFETY_NOTE
     evidence_note: str = EVIDENCE_NOTE
 
@@ -268,4 +269,5 @@ def recommend(assessment, *, max_items: int = 5) -> Plan:
         weekly_plan=_weekly_plan(items, [] if maintenance else groups),
         notes=notes,
         maintenance=maintenance,
+        groups=list(groups),
     )

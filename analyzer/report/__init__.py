@@ -89,6 +89,8 @@ timestamps are ISO-8601 strings in UTC (``"2026-03-02T07:15:00Z"``); weeks start
                        "runs_without_dynamics": [{"run_id", "start_time", "source_name",
                                                   "device"}],
                        "developer_fields": [str], "notes": [str]},
+      "plan_so_far": null | <analyzer.report.followup.plan_so_far: the stored plan, each
+                     exercise's step, adherence, the safety stop, "did it work?">,
       "disclaimer": [str]
     }
 
@@ -101,7 +103,10 @@ JSON shape of the team page (``kind`` ``"team_report"``)
      "athletes": [{"athlete": str, "n_runs": int, "last_run": str|null,
                    "index": float|null, "level": str|null, "top_exercise": str|null,
                    "file": str|null,            # the athlete's HTML file, relative to the page
-                   "error": str|null}],         # why there is no score for this athlete
+                   "error": str|null,           # why there is no score for this athlete
+                   "adherence": float|null,     # share of planned sessions done (stored plan)
+                   "open_pain": [str],          # unresolved pain entries, as text
+                   "referral": bool}],          # the safety stop applies: see a physio
      "disclaimer": [str]}
 
 ``analyzer report --all --json`` prints the team dict with one more key, ``"reports"``: each
@@ -121,7 +126,7 @@ from pathlib import Path
 from typing import Any
 
 from analyzer.errors import AnalyzerError, NotEnoughData
-from analyzer.report import advice, quality, sections
+from analyzer.report import advice, followup, quality, sections
 
 __all__ = ["SCHEMA_VERSION", "build", "team", "athlete_filename", "write_athlete", "write_team"]
 
@@ -223,6 +228,7 @@ def build(store, athlete: str | None = None, *, model=None) -> dict[str, Any]:
             "load": sections.load_section(weekly),
             "plan": advice.plan_section(plan, reason=reason),
             "data_quality": quality.data_quality(runs, gait_df, _developer_fields(store, athlete)),
+            "plan_so_far": followup.plan_so_far(store, athlete, trends_df=trends_df),
             "disclaimer": list(advice.DISCLAIMER),
         }
     )
@@ -252,10 +258,14 @@ def team_from_reports(reports: dict[str, dict | str], files: dict[str, str] | No
                     "top_exercise": None,
                     "file": files.get(name),
                     "error": data,
+                    "adherence": None,
+                    "open_pain": [],
+                    "referral": False,
                 }
             )
             continue
         items = data["plan"]["items"]
+        so_far = data.get("plan_so_far") or {}
         rows.append(
             {
                 "athlete": name,
@@ -266,6 +276,9 @@ def team_from_reports(reports: dict[str, dict | str], files: dict[str, str] | No
                 "top_exercise": items[0]["name"] if items else None,
                 "file": files.get(name),
                 "error": data["risk"]["reason"],
+                "adherence": (so_far.get("adherence") or {}).get("share"),
+                "open_pain": [p["text"] for p in so_far.get("open_pain") or []],
+                "referral": bool((so_far.get("safety") or {}).get("stop")),
             }
         )
     return {

@@ -236,7 +236,7 @@ def train_from_store(
             raise NotEnoughData(f"{exc} (labels dropped: {dropped})") from exc
         raise
     evaluation["skipped"] = skipped
-    evaluation["labels"] = Path(labels_path).name
+    evaluation["labels"] = Path(labels_path).name if labels_path is not None else "diary"
     return model, evaluation
 
 

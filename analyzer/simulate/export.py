@@ -14,9 +14,11 @@ import json
 import zipfile
 from collections.abc import Iterable
 from dataclasses import replace
+from datetime import datetime
 from pathlib import Path
 
 from analyzer.fit.writer import Device, encode_run
+from analyzer.simulate import followup
 from analyzer.simulate.history import (
     AthleteProfile,
     BalanceShift,
@@ -246,6 +248,11 @@ def _write_all(profiles: Iterable[AthleteProfile], out: Path, exports: bool) -> 
     return truths
 
 
+#: Sample athletes who keep a training diary: (plan week, share of planned sessions logged).
+#: The demo imports it and starts the plan on the diary's first day (the "plan so far" loop).
+SAMPLE_DIARIES: dict[str, tuple[int, float]] = {"imbalance": (10, 0.8)}
+
+
 def write_sample_data(out_dir: str | Path) -> dict:
     """Write the bundled sample data (two athletes, 12 weeks) into ``out_dir``; byte-reproducible.
 
@@ -256,6 +263,14 @@ def write_sample_data(out_dir: str | Path) -> dict:
     """
     out = Path(out_dir)
     truths = _write_all(SAMPLE_ATHLETES, out, exports=True)
+    by_name = {p.name: p for p in SAMPLE_ATHLETES}
+    for name, (plan_week, adherence) in SAMPLE_DIARIES.items():
+        fp = followup.FollowUpProfile(by_name[name], plan_week, adherence, fade_weeks=None)
+        last = datetime.fromisoformat(truths[name]["runs"][-1]["start_time"].replace("Z", "+00:00"))
+        rows = followup.diary_rows(fp, last)
+        (out / name / "diary.csv").write_bytes(followup.diary_csv(rows))
+        truths[name]["diary"] = {"plan_start": fp.plan_start.date().isoformat(),
+                                 "adherence": adherence, "entries": len(rows)}  # fmt: skip
     (out / "README.md").write_text(_readme(truths), encoding="utf-8")
     return truths
 
@@ -327,7 +342,9 @@ def _readme(truths: dict) -> str:
         '  data" archive (FIT files in the nested',
         "  `DI_CONNECT/DI-Connect-Uploaded-Files/UploadedFiles_0-_Part1.zip`, plus JSON);",
         "- `exports/<athlete>_strava_export.zip` - an athlete's runs as a Strava bulk export",
-        "  (`activities/*.fit.gz` + `activities.csv` + `profile.csv`).",
+        "  (`activities/*.fit.gz` + `activities.csv` + `profile.csv`);",
+        "- `<athlete>/diary.csv` - a training diary (exercise sessions from the plan's start),",
+        "  for the athletes that keep one; `analyzer diary import` reads it.",
         "",
         "Each athlete has one export (the first Strava, the second Garmin), holding exactly the",
         "runs of their folder (the same bytes, so importing both imports each run once).",
@@ -349,6 +366,12 @@ def _readme(truths: dict) -> str:
         extra = (
             "; also Stryd developer fields (Form Power, Leg Spring Stiffness)" if t["stryd"] else ""
         )
+        diary = t.get("diary")
+        if diary:
+            extra += (
+                f"; a diary of {diary['entries']} entries from the plan's start on "
+                f"{diary['plan_start']} (about {diary['adherence']:.0%} of sessions logged)"
+            )
         lines.append(
             f"- `{name}`: {t['weeks']} weeks, {n} runs, {what}{extra}; "
             f"export `{t.get('export', '-')}`."

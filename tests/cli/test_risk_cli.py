@@ -47,8 +47,12 @@ def test_train_with_missing_labels_file(tmp_path, capsys):
     assert "labels file not found" in capsys.readouterr().err
 
 
-def test_train_requires_labels(capsys):
-    assert main(["train"]) == 2
+def test_train_without_labels_needs_a_store_for_the_diary(tmp_path, capsys):
+    # without --labels the labels come from the diary (tests/cli/test_diary_cli.py), so a
+    # missing store is the error, named with the fix
+    assert main(["train", "--store", str(tmp_path / "none.duckdb")]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith(f"Error: no store at {tmp_path / 'none.duckdb'}; run `analyzer import")
 
 
 # ---- a real store with simulated athletes ------------------------------------------------------

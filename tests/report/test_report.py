@@ -201,6 +201,7 @@ def make_report(
             "load": sections.load_section(weekly),
             "plan": advice.plan_section(plan),
             "data_quality": quality.data_quality(runs, gait, list(dev_fields)),
+            "plan_so_far": None,  # no diary (tests/report/test_followup_report.py has one)
             "disclaimer": list(advice.DISCLAIMER),
         }
     )

@@ -1,0 +1,427 @@
+"""The training diary: exercise sessions, pain entries and the stored plans, in the store's file.
+
+Tables (created on first use; dates are calendar dates in the runner's own reckoning):
+
+- ``diary_exercise``: one row per exercise done in a session: ``athlete``, ``date``,
+  ``exercise`` (one of :data:`analyzer.schema.EXERCISE_IDS`), ``sets``, ``reps`` *or*
+  ``seconds`` (per side for one-sided exercises), ``side`` (left / right / both), ``feel``
+  (:data:`analyzer.schema.FEELS`) and an optional ``pain`` 0-10 felt during it.
+- ``diary_pain``: ``athlete``, ``date``, ``body_part``, ``side``, ``pain`` 0-10, ``running``
+  (:data:`analyzer.schema.RUNNING_AFFECTED`) and a ``resolved`` date once it has gone.
+- ``plans``: every plan a runner started, ``(athlete, version)`` with its ``start_date`` and the
+  plan as JSON (:meth:`analyzer.plan.exercises.Plan.to_dict`).
+
+Every entry is checked before anything is written (:func:`check_exercise`, :func:`check_pain`);
+a CSV import writes all of its rows in one transaction or none. An entry's id is a hash of its
+content, so importing the same diary CSV twice adds nothing.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import hashlib
+import io
+import json
+import os
+import unicodedata
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pandas as pd
+
+from analyzer.errors import DiaryError, NotFound
+from analyzer.schema import EXERCISE_IDS, FEELS, RUNNING_AFFECTED
+
+#: Sides an entry can name.
+SIDES: tuple[str, ...] = ("left", "right", "both")
+#: Pain is logged on the 0-10 numeric rating scale (NRS), 0 = no pain.
+PAIN_MAX = 10
+#: Most sets, repetitions and seconds one exercise entry may carry (a typo guard).
+MAX_SETS, MAX_REPS, MAX_SECONDS = 20, 200, 3600
+#: Longest body-part and note text.
+MAX_TEXT = 200
+#: The columns of a diary CSV, in order (``kind`` is ``exercise`` or ``pain``).
+CSV_COLUMNS: tuple[str, ...] = (
+    "kind",
+    "athlete",
+    "date",
+    "exercise",
+    "sets",
+    "reps",
+    "seconds",
+    "side",
+    "feel",
+    "pain",
+    "body_part",
+    "running",
+    "resolved",
+    "note",
+)
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS diary_exercise (
+    entry_id VARCHAR PRIMARY KEY, athlete VARCHAR NOT NULL, date DATE NOT NULL,
+    exercise VARCHAR NOT NULL, sets INTEGER, reps INTEGER, seconds DOUBLE, side VARCHAR,
+    feel VARCHAR NOT NULL, pain INTEGER, note VARCHAR, logged_at TIMESTAMP);
+CREATE TABLE IF NOT EXISTS diary_pain (
+    entry_id VARCHAR PRIMARY KEY, athlete VARCHAR NOT NULL, date DATE NOT NULL,
+    body_part VARCHAR NOT NULL, side VARCHAR, pain INTEGER NOT NULL, running VARCHAR NOT NULL,
+    resolved DATE, note VARCHAR, logged_at TIMESTAMP);
+CREATE TABLE IF NOT EXISTS plans (
+    athlete VARCHAR NOT NULL, version INTEGER NOT NULL, start_date DATE NOT NULL,
+    plan_json VARCHAR NOT NULL, created_at TIMESTAMP, PRIMARY KEY (athlete, version));
+"""
+
+_EXERCISE_FIELDS = ("athlete", "date", "exercise", "sets", "reps", "seconds", "side", "feel")
+_PAIN_FIELDS = ("athlete", "date", "body_part", "side", "pain", "running", "resolved")
+
+
+# -- checks (pure) ---------------------------------------------------------------------------
+def today() -> dt.date:
+    """Today's date (UTC); entries may not be dated after it."""
+    return dt.datetime.now(dt.UTC).date()
+
+
+def _blank(value: Any) -> bool:
+    """None, NaN, NaT, pandas' NA or empty text."""
+    if value is None or str(value).strip() == "":
+        return True
+    try:
+        return bool(pd.isna(value))
+    except (TypeError, ValueError):
+        return False
+
+
+def parse_date(value: Any, what: str = "date", *, latest: dt.date | None = None) -> dt.date:
+    """An ISO date (YYYY-MM-DD) that is not after ``latest`` (default: today)."""
+    if isinstance(value, dt.datetime):
+        value = value.date()
+    if not isinstance(value, dt.date):
+        text = str(value).strip()
+        try:
+            if len(text) != 10:
+                raise ValueError
+            value = dt.date.fromisoformat(text)
+        except ValueError:
+            raise DiaryError(f"{what} {text!r} is not a date; use YYYY-MM-DD") from None
+    latest = latest or today()
+    if value > latest:
+        raise DiaryError(f"{what} {value.isoformat()} is in the future (today is {latest})")
+    return value
+
+
+def _choice(value: Any, allowed: tuple[str, ...], what: str, default: str | None = None) -> str:
+    if _blank(value):
+        if default is None:
+            raise DiaryError(f"{what} is missing; use one of {', '.join(allowed)}")
+        return default
+    text = str(value).strip().lower().replace(" ", "_").replace("-", "_")
+    if text not in allowed:
+        raise DiaryError(f"{what} {str(value).strip()!r} is not one of {', '.join(allowed)}")
+    return text
+
+
+def _int(value: Any, what: str, lo: int, hi: int, *, required: bool = False) -> int | None:
+    if _blank(value):
+        if required:
+            raise DiaryError(f"{what} is missing (a whole number from {lo} to {hi})")
+        return None
+    try:
+        number = float(str(value).strip())
+    except ValueError:
+        raise DiaryError(f"{what} {str(value).strip()!r} is not a number") from None
+    if number != int(number) or not lo <= number <= hi:
+        raise DiaryError(f"{what} {str(value).strip()} is not a whole number from {lo} to {hi}")
+    return int(number)
+
+
+def _text(value: Any, what: str, *, required: bool = False) -> str | None:
+    if _blank(value):
+        if required:
+            raise DiaryError(f"{what} is missing")
+        return None
+    text = " ".join(str(value).split())
+    if len(text) > MAX_TEXT or any(unicodedata.category(c) == "Cc" for c in text):
+        raise DiaryError(f"{what} must be plain text of at most {MAX_TEXT} characters")
+    return text
+
+
+def exercise_id(value: Any) -> str:
+    """One of the eight exercises, by id or by name (``"Side leg raises"`` → ``side_leg_raises``)."""
+    return _choice(value, EXERCISE_IDS, "exercise")
+
+
+def check_exercise(entry: Mapping[str, Any], *, latest: dt.date | None = None) -> dict[str, Any]:
+    """Validate one exercise entry; returns it normalised, or raises :class:`DiaryError`."""
+    out = {
+        "athlete": _text(entry.get("athlete"), "athlete", required=True),
+        "date": parse_date(entry.get("date"), latest=latest),
+        "exercise": exercise_id(entry.get("exercise")),
+        "sets": _int(entry.get("sets"), "sets", 1, MAX_SETS),
+        "reps": _int(entry.get("reps"), "reps", 1, MAX_REPS),
+        "seconds": _int(entry.get("seconds"), "seconds", 1, MAX_SECONDS),
+        "side": _choice(entry.get("side"), SIDES, "side", default="both"),
+        "feel": _choice(entry.get("feel"), FEELS, "feel"),
+        "pain": _int(entry.get("pain"), "pain", 0, PAIN_MAX),
+        "note": _text(entry.get("note"), "note"),
+    }
+    if out["reps"] is None and out["seconds"] is None:
+        raise DiaryError(f"{out['exercise']}: give reps or seconds")
+    return out
+
+
+def check_pain(entry: Mapping[str, Any], *, latest: dt.date | None = None) -> dict[str, Any]:
+    """Validate one pain entry; returns it normalised, or raises :class:`DiaryError`."""
+    out = {
+        "athlete": _text(entry.get("athlete"), "athlete", required=True),
+        "date": parse_date(entry.get("date"), latest=latest),
+        "body_part": (_text(entry.get("body_part"), "body part", required=True) or "").lower(),
+        "side": _choice(entry.get("side"), SIDES, "side", default="both"),
+        "pain": _int(entry.get("pain"), "pain", 0, PAIN_MAX, required=True),
+        "running": _choice(entry.get("running"), RUNNING_AFFECTED, "running", default="none"),
+        "resolved": None,
+        "note": _text(entry.get("note"), "note"),
+    }
+    if not _blank(entry.get("resolved")):
+        out["resolved"] = parse_date(entry.get("resolved"), "resolved date", latest=latest)
+        if out["resolved"] < out["date"]:
+            raise DiaryError(f"resolved date {out['resolved']} is before the entry ({out['date']})")
+    return out
+
+
+def _entry_id(kind: str, row: Mapping[str, Any], fields: Iterable[str]) -> str:
+    key = "|".join([kind, *(str(row.get(f)) for f in fields)])
+    return hashlib.sha256(key.encode("utf-8")).hexdigest()[:16]
+
+
+# -- the diary on a store ----------------------------------------------------------------------
+class Diary:
+    """The diary tables of an open :class:`~analyzer.store.Store` (created on first use).
+
+    Parameters
+    ----------
+    store : analyzer.store.Store
+        An open store; the diary writes through its connection.
+    """
+
+    def __init__(self, store: Any):
+        self.store = store
+        self.con: duckdb.DuckDBPyConnection = store.con
+        self.con.execute(_SCHEMA)
+
+    # writing
+    def log_exercises(self, entries: Iterable[Mapping[str, Any]]) -> int:
+        """Check every entry, then write them all in one transaction; returns how many are new."""
+        rows = [check_exercise(e) for e in entries]
+        return self._write(exercise=rows, pain=[])
+
+    def log_pain(self, entry: Mapping[str, Any]) -> str:
+        """Check and write one pain entry; returns its id (for :meth:`resolve_pain`)."""
+        row = check_pain(entry)
+        self._write(exercise=[], pain=[row])
+        return _entry_id("pain", row, _PAIN_FIELDS)
+
+    def resolve_pain(self, entry_id: str, resolved: Any) -> None:
+        """Mark a pain entry resolved on a date (not before the entry, not in the future)."""
+        found = self.con.execute(
+            "SELECT date FROM diary_pain WHERE entry_id = ?", [entry_id]
+        ).fetchone()
+        if found is None:
+            raise NotFound(f"no pain entry {entry_id!r}; `analyzer diary` lists them")
+        day = parse_date(resolved, "resolved date")
+        if day < found[0]:
+            raise DiaryError(f"resolved date {day} is before the entry ({found[0]})")
+        self.con.execute("UPDATE diary_pain SET resolved = ? WHERE entry_id = ?", [day, entry_id])
+
+    def _write(self, *, exercise: list[dict], pain: list[dict]) -> int:
+        now = dt.datetime.now(dt.UTC).replace(tzinfo=None)
+        before = self._count()
+        self.con.execute("BEGIN TRANSACTION")
+        try:
+            for r in exercise:
+                self.con.execute(
+                    "INSERT OR IGNORE INTO diary_exercise VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
+                    [_entry_id("exercise", r, _EXERCISE_FIELDS), r["athlete"], r["date"],
+                     r["exercise"], r["sets"], r["reps"], r["seconds"], r["side"], r["feel"],
+                     r["pain"], r["note"], now],
+                )  # fmt: skip
+            for r in pain:
+                self.con.execute(
+                    "INSERT OR IGNORE INTO diary_pain VALUES (?,?,?,?,?,?,?,?,?,?)",
+                    [_entry_id("pain", r, _PAIN_FIELDS), r["athlete"], r["date"], r["body_part"],
+                     r["side"], r["pain"], r["running"], r["resolved"], r["note"], now],
+                )  # fmt: skip
+            self.con.execute("COMMIT")
+        except BaseException:
+            self.con.execute("ROLLBACK")
+            raise
+        return self._count() - before
+
+    def _count(self) -> int:
+        (n,) = self.con.execute(
+            "SELECT (SELECT count(*) FROM diary_exercise) + (SELECT count(*) FROM diary_pain)"
+        ).fetchone()
+        return int(n)
+
+    # reading
+    def exercises(self, athlete: str | None = None) -> pd.DataFrame:
+        """Exercise entries, oldest first (``date`` as a datetime64 at midnight)."""
+        return self._read("diary_exercise", athlete)
+
+    def pain(self, athlete: str | None = None) -> pd.DataFrame:
+        """Pain entries, oldest first."""
+        return self._read("diary_pain", athlete)
+
+    def _read(self, table: str, athlete: str | None) -> pd.DataFrame:
+        where, args = ("WHERE athlete = ?", [athlete]) if athlete is not None else ("", [])
+        df = self.con.execute(
+            f"SELECT * EXCLUDE (logged_at) FROM {table} {where} ORDER BY date, entry_id", args
+        ).df()
+        for col in ("date", "resolved"):
+            if col in df:
+                df[col] = pd.to_datetime(df[col])
+        return df
+
+    def athletes(self) -> list[str]:
+        rows = self.con.execute(
+            "SELECT athlete FROM diary_exercise UNION SELECT athlete FROM diary_pain "
+            "UNION SELECT athlete FROM plans ORDER BY 1"
+        ).fetchall()
+        return [r[0] for r in rows]
+
+    # plans
+    def save_plan(self, athlete: str, plan: Mapping[str, Any], start: Any = None) -> int:
+        """Store a plan as the athlete's current one; returns its version (1, 2, ...)."""
+        start_date = parse_date(start if start is not None else today(), "plan start")
+        (last,) = self.con.execute(
+            "SELECT coalesce(max(version), 0) FROM plans WHERE athlete = ?", [athlete]
+        ).fetchone()
+        version = int(last) + 1
+        self.con.execute(
+            "INSERT INTO plans VALUES (?, ?, ?, ?, ?)",
+            [athlete, version, start_date, json.dumps(plan, default=str),
+             dt.datetime.now(dt.UTC).replace(tzinfo=None)],
+        )  # fmt: skip
+        return version
+
+    def current_plan(self, athlete: str) -> dict[str, Any] | None:
+        """The latest stored plan: ``{"version", "start_date", "plan"}``, or None."""
+        row = self.con.execute(
+            "SELECT version, start_date, plan_json FROM plans WHERE athlete = ? "
+            "ORDER BY version DESC LIMIT 1",
+            [athlete],
+        ).fetchone()
+        if row is None:
+            return None
+        try:
+            plan = json.loads(row[2])
+        except ValueError:
+            raise DiaryError(
+                f"{self.store.path}: stored plan {row[0]} of {athlete!r} is damaged; "
+                "start a new one with `analyzer recommend --start`"
+            ) from None
+        return {"version": int(row[0]), "start_date": pd.Timestamp(row[1]), "plan": plan}
+
+    # CSV
+    def import_csv(self, path: str | os.PathLike, *, athlete: str | None = None) -> int:
+        """Import a diary CSV (:data:`CSV_COLUMNS`); all rows or none. Returns rows added.
+
+        ``athlete`` fills rows whose ``athlete`` column is empty (or absent).
+        """
+        path = Path(path)
+        try:
+            text = path.read_text(encoding="utf-8-sig")
+        except (OSError, UnicodeDecodeError) as exc:
+            raise DiaryError(f"{path}: cannot read the diary ({exc})") from None
+        reader = csv.DictReader(io.StringIO(text))
+        header = [h.strip().lower() for h in (reader.fieldnames or [])]
+        if "kind" not in header or "date" not in header:
+            raise DiaryError(
+                f"{path}: not a diary CSV (needs the columns {', '.join(CSV_COLUMNS)})"
+            )
+        if len(set(header)) != len(header):
+            raise DiaryError(f"{path}: a column appears twice in the header")
+        unknown = sorted(set(header) - set(CSV_COLUMNS))
+        if unknown:
+            raise DiaryError(f"{path}: unknown column(s) {', '.join(unknown)}")
+        reader.fieldnames = header
+        exercise, pain = [], []
+        for n, raw in enumerate(reader, start=2):  # line 1 is the header
+            row = {k: v for k, v in raw.items() if k is not None}
+            if _blank(row.get("athlete")):
+                row["athlete"] = athlete
+            kind = str(row.get("kind") or "").strip().lower()
+            try:
+                if kind == "exercise":
+                    exercise.append(check_exercise(row))
+                elif kind == "pain":
+                    pain.append(check_pain(row))
+                else:
+                    raise DiaryError(f"kind {kind!r} is not 'exercise' or 'pain'")
+            except DiaryError as exc:
+                raise DiaryError(f"{path}, line {n}: {exc}; nothing was imported") from None
+        return self._write(exercise=exercise, pain=pain)
+
+    def export_csv(self, path: str | os.PathLike, *, athlete: str | None = None) -> int:
+        """Write the diary (or one athlete's) as CSV; returns the number of rows."""
+        rows = []
+        for _, r in self.exercises(athlete).iterrows():
+            rows.append({"kind": "exercise", **{k: r[k] for k in _EXERCISE_FIELDS}, "pain": r["pain"],
+                         "note": r["note"]})  # fmt: skip
+        for _, r in self.pain(athlete).iterrows():
+            rows.append({"kind": "pain", **{k: r[k] for k in _PAIN_FIELDS}, "note": r["note"]})
+        rows.sort(key=lambda r: (str(r["athlete"]), r["date"], r["kind"]))
+        with open(path, "w", encoding="utf-8", newline="") as fh:
+            writer = csv.DictWriter(fh, fieldnames=CSV_COLUMNS)
+            writer.writeheader()
+            for r in rows:
+                writer.writerow({k: _csv_value(r.get(k)) for k in CSV_COLUMNS})
+        return len(rows)
+
+
+#: Days around a pain entry that no uninjured label may fall in, and the spacing of those labels.
+LABEL_CLEAR_DAYS = 28
+
+
+def injury_labels(diary: Diary) -> pd.DataFrame:
+    """Training labels from the diary, in the columns of :func:`analyzer.risk.training.read_labels`.
+
+    An injury is a pain entry that reduced or stopped running: the consensus definition of a
+    running-related injury is pain that restricts or stops running (Yamato et al. 2015, JOSPT
+    45:375). Uninjured labels are taken every :data:`LABEL_CLEAR_DAYS` days over the run history
+    of each athlete who keeps a diary, except within that many days of any pain entry (an
+    athlete without a diary has no known injury status and gives no labels).
+    """
+    pain = diary.pain()
+    rows = []
+    for r in pain[pain["running"] != "none"].itertuples(index=False):
+        rows.append((r.athlete, pd.Timestamp(r.date), 1, r.side, r.body_part))
+    gap = pd.Timedelta(days=LABEL_CLEAR_DAYS)
+    for athlete in diary.athletes():
+        runs = diary.store.runs(athlete) if athlete in diary.store.athletes() else None
+        if runs is None or runs.empty:
+            continue
+        times = pd.to_datetime(runs["start_time"], utc=True).dt.tz_localize(None)
+        painful = pd.to_datetime(pain.loc[pain["athlete"] == athlete, "date"])
+        day = times.min().normalize() + gap
+        while day <= times.max().normalize():
+            if not ((painful - day).abs() <= gap).any():
+                rows.append((athlete, day, 0, "", ""))
+            day += gap
+    out = pd.DataFrame(rows, columns=["athlete", "date", "injured", "side", "body_part"])
+    out["date"] = pd.to_datetime(out["date"]).dt.tz_localize("UTC").dt.floor("D")
+    out["injured"] = out["injured"].astype(int)
+    return out.sort_values(["athlete", "date"]).reset_index(drop=True)
+
+
+def _csv_value(value: Any) -> str:
+    if _blank(value):
+        return ""
+    if isinstance(value, pd.Timestamp | dt.date):
+        return value.strftime("%Y-%m-%d")
+    if isinstance(value, float) and value == int(value):
+        return str(int(value))
+    return str(value)
