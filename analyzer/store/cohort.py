@@ -242,7 +242,8 @@ def _drop_activities(out: Path, rel: str, ids: list[str]) -> None:
                 continue
             key = "activity_id" if table in ("activities", "runs") else "split_part(run_id, ':', 1)"
             df = con.execute(
-                f"SELECT * FROM read_parquet({sql_text(path)}) WHERE NOT list_contains(?, {key})",
+                f"SELECT * FROM read_parquet({sql_text(path)}, hive_partitioning = false) "
+                f"WHERE NOT list_contains(?, {key})",
                 [ids],
             ).df()
             write_parquet(df, path)
