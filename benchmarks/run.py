@@ -14,13 +14,15 @@ whole process tree (psutil).
 
 Part 3 (``benchmarks/report_bench.py``) times report generation for a two-year history.
 
-Part 4 (``benchmarks/issue15.py``): ``read_fit`` end to end against the Rust-backed fitfast and
+Part 4 (``benchmarks/junk_bench.py``) imports an export of 100,000 non-FIT members.
+
+Part 5 (``benchmarks/issue15.py``): ``read_fit`` end to end against the Rust-backed fitfast and
 pyroparse, CLI start-up (``--help``, ``risk`` and ``recommend`` on the 1,000-run store), parallel
 ``report --all`` rendering, Dask scaling (1 vs 2 workers) and a simulated cohort; every figure
 with the load average at the time.
 
 Usage: ``python benchmarks/run.py [--quick] [--skip-import] [--runs N] [--workers N]
-[--skip-dask] [--cohort N]``.
+[--skip-dask] [--skip-legacy] [--skip-junk] [--cohort N]``.
 """
 
 from __future__ import annotations
@@ -407,6 +409,9 @@ def main(argv: list[str] | None = None) -> int:
         default=None,
         help="athletes of the cohort run (default 2000; 0: none)",
     )
+    parser.add_argument(
+        "--skip-junk", action="store_true", help="no import of 100,000 non-FIT members"
+    )
     args = parser.parse_args(argv)
     import issue15
 
@@ -439,6 +444,10 @@ def main(argv: list[str] | None = None) -> int:
         from report_bench import bench_report
 
         bench_report(weeks=26 if args.quick else 104, repeats=3 if args.quick else 5)
+    if not args.skip_junk:
+        from junk_bench import bench_junk_export
+
+        bench_junk_export(10_000 if args.quick else 100_000)
     return 0
 
 

@@ -56,7 +56,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return int(func(args) or 0)
     except AnalyzerError as exc:
-        print(f"Error: {exc}", file=sys.stderr)
+        from analyzer.report.safe import visible
+
+        # The message names files and athletes: their control characters are shown, not sent.
+        print(f"Error: {visible(exc)}", file=sys.stderr)
         return EXIT_FAILED
     except BrokenPipeError:
         # The reader went away (``analyzer runs | head``): stop quietly, as other tools do, and

@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from analyzer.cli.common import EXIT_OK, common, json_value
+from analyzer.report.safe import visible
 
 _DOSE = re.compile(
     r"^(?P<name>[^=:]+)(=(?:(?P<sets>\d+)x(?P<reps>\d+)|(?P<sec>\d+)s))?(:(?P<side>\w+))?$"
@@ -148,9 +149,9 @@ def cmd_log_exercise(args) -> int:
         ]  # fmt: skip
         added = Diary(store).log_exercises(rows)
         names = ", ".join(e["exercise"] for e in entries)
-        print(f"Logged {names} for {athlete} on {rows[0]['date']} ({args.feel}).")
+        _say(f"Logged {names} for {athlete} on {rows[0]['date']} ({args.feel}).")
         if added < len(rows):
-            print(f"{len(rows) - added} of them were already in the diary.")
+            _say(f"{len(rows) - added} of them were already in the diary.")
         _print_safety(store, athlete)
     return EXIT_OK
 
@@ -166,7 +167,7 @@ def cmd_log_pain(args) -> int:
             "resolved": args.resolved, "note": args.note,
         }  # fmt: skip
         entry_id = Diary(store).log_pain(entry)
-        print(f"Logged pain entry {entry_id} for {athlete}.")
+        _say(f"Logged pain entry {entry_id} for {athlete}.")
         _print_safety(store, athlete)
     return EXIT_OK
 
@@ -176,7 +177,7 @@ def cmd_resolve(args) -> int:
 
     with common.open_store(args) as store:
         Diary(store).resolve_pain(args.entry_id, args.date or today())
-    print(f"Pain entry {args.entry_id} marked resolved.")
+    _say(f"Pain entry {args.entry_id} marked resolved.")
     return EXIT_OK
 
 
@@ -185,7 +186,7 @@ def _print_safety(store, athlete: str) -> None:
 
     status = plan_so_far(store, athlete)
     if status and status["safety"]["stop"]:
-        print(status["safety"]["message"])
+        _say(status["safety"]["message"])
 
 
 def safety_line(store, athlete: str) -> str | None:
@@ -217,20 +218,20 @@ def cmd_diary(args) -> int:
         return EXIT_OK
     print_plan_so_far(status, athlete)
     if ex.empty and pain.empty:
-        print(f"The diary of {athlete} is empty: `analyzer log exercise ...` adds to it.")
+        _say(f"The diary of {athlete} is empty: `analyzer log exercise ...` adds to it.")
         return EXIT_OK
-    print(f"Exercise sessions of {athlete} ({len(ex)} entries):")
+    _say(f"Exercise sessions of {athlete} ({len(ex)} entries):")
     for r in ex.itertuples(index=False):
         dose = "" if pd.isna(r.sets) or pd.isna(r.reps) else f"{int(r.sets)}x{int(r.reps)}"
         dose = dose or ("" if pd.isna(r.seconds) else f"{int(r.seconds)} s")
         pain_txt = "" if pd.isna(r.pain) else f", pain {int(r.pain)}/10"
         side = "" if r.side == "both" else f" {r.side}"
-        print(f"  {r.date.date()}  {r.exercise} {dose}{side}: {r.feel}{pain_txt}")
+        _say(f"  {r.date.date()}  {r.exercise} {dose}{side}: {r.feel}{pain_txt}")
     if len(pain):
-        print(f"Pain entries of {athlete}:")
+        _say(f"Pain entries of {athlete}:")
         for r in pain.itertuples(index=False):
             state = "open" if pd.isna(r.resolved) else f"resolved {r.resolved.date()}"
-            print(f"  {r.entry_id}  {r.date.date()} {r.body_part} ({r.side}) {int(r.pain)}/10, "
+            _say(f"  {r.entry_id}  {r.date.date()} {r.body_part} ({r.side}) {int(r.pain)}/10, "
                   f"running {r.running}; {state}")  # fmt: skip
     return EXIT_OK
 
@@ -241,23 +242,23 @@ def print_plan_so_far(status: dict | None, athlete: str) -> None:
         return
     safety = status["safety"]
     if safety["stop"]:
-        print(safety["message"])
+        _say(safety["message"])
     if not status["available"]:
-        print(f"{athlete}: {status['reason']}.")
+        _say(f"{athlete}: {status['reason']}.")
         return
-    print(f"Plan v{status['version']} of {athlete}, started {status['start_date']}:")
+    _say(f"Plan v{status['version']} of {athlete}, started {status['start_date']}:")
     for e in status["exercises"]:
-        print(f"  {e['name']}: step {e['step']} ({e['dose']}); {e['why']}")
+        _say(f"  {e['name']}: step {e['step']} ({e['dose']}); {e['why']}")
     adh = status["adherence"] or {}
     if adh.get("share") is not None:
-        print(f"  Adherence: {adh['share']:.0%} of planned sessions "
+        _say(f"  Adherence: {adh['share']:.0%} of planned sessions "
               f"({adh['sessions_per_week']} a week).")  # fmt: skip
     work = status.get("did_it_work")
     if work:
-        print("  Did it work? " + work["text"])
-        print("  " + work["caveat"])
+        _say("  Did it work? " + work["text"])
+        _say("  " + work["caveat"])
     if status.get("maintenance"):
-        print("  " + status["maintenance"]["text"])
+        _say("  " + status["maintenance"]["text"])
 
 
 def cmd_diary_import(args) -> int:
@@ -265,7 +266,7 @@ def cmd_diary_import(args) -> int:
 
     with common.open_store(args) as store:
         added = Diary(store).import_csv(args.file, athlete=args.athlete)
-    print(f"Imported {added} diary entries from {args.file.name}.")
+    _say(f"Imported {added} diary entries from {args.file.name}.")
     return EXIT_OK
 
 
@@ -274,5 +275,10 @@ def cmd_diary_export(args) -> int:
 
     with common.open_store(args) as store:
         n = Diary(store).export_csv(args.file, athlete=args.athlete)
-    print(f"Wrote {n} diary entries to {args.file}.")
+    _say(f"Wrote {n} diary entries to {args.file}.")
     return EXIT_OK
+
+
+def _say(message: str) -> None:
+    """Print one line; names and notes from the diary are shown, not obeyed, by a terminal."""
+    print(visible(message))

@@ -31,6 +31,7 @@ from typing import TYPE_CHECKING, Any
 
 from analyzer.cli.common import EXIT_OK, common, json_value
 from analyzer.errors import NotFound
+from analyzer.report.safe import text
 
 if TYPE_CHECKING:  # pandas is imported by the commands that need it (start-up time)
     import pandas as pd
@@ -173,7 +174,7 @@ def _render(item: dict[str, Any], console) -> None:
     from rich.table import Table
 
     ref = item["ref_speed_mps"]
-    console.rule(f"[bold]{item['athlete']}")
+    console.rule(text(item["athlete"], "bold"))
     if not item["n_runs"]:
         console.print("No runs yet.")
         return

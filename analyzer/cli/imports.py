@@ -10,6 +10,8 @@ from pathlib import Path
 from typing import Any
 
 from analyzer.cli.common import EXIT_FAILED, EXIT_OK, EXIT_USAGE, common, json_value
+from analyzer.ingest.folders import NOT_READ
+from analyzer.report.safe import text, visible
 
 #: Most "not a run" lines printed after an import (the import log keeps them all).
 MAX_LISTED = 20
@@ -45,6 +47,14 @@ def register(sub) -> None:
         help=(
             "FIT decoder: auto (the vectorised decoder, falling back to fitparse where it "
             "declines), fast, or fitparse (the slow reference, to cross-check a file)"
+        ),
+    )
+    p.add_argument(
+        "--strict",
+        action="store_true",
+        help=(
+            "fail a damaged file (truncated, bad CRC, undescribed developer field...) instead of "
+            "importing the part before the damage as a partial run"
         ),
     )
     p.add_argument(
@@ -93,7 +103,8 @@ def cmd_import(args: argparse.Namespace) -> int:
     """Run ``analyzer import``; returns the exit code."""
     missing = [p for p in args.paths if not Path(p).exists()]
     if missing:
-        print(f"Error: no such file or folder: {', '.join(missing)}", file=sys.stderr)
+        names = ", ".join(visible(p) for p in missing)
+        print(f"Error: no such file or folder: {names}", file=sys.stderr)
         return EXIT_USAGE
     from rich.console import Console
     from rich.progress import (
@@ -112,7 +123,8 @@ def cmd_import(args: argparse.Namespace) -> int:
         BarColumn(),
         MofNCompleteColumn(),
         TimeElapsedColumn(),
-        TextColumn("{task.fields[name]}", style="dim"),
+        # markup=False: the name is a file's; rich would otherwise parse "[/]" in it as markup
+        TextColumn("{task.fields[name]}", style="dim", markup=False),
         console=err,
         transient=True,
         disable=not err.is_terminal,
@@ -121,7 +133,7 @@ def cmd_import(args: argparse.Namespace) -> int:
 
     def on_progress(entry, report) -> None:
         total = max(report.discovered, report.done) or None
-        name = entry.name.rsplit("!", 1)[-1].rsplit("/", 1)[-1][-40:]
+        name = visible(entry.name.rsplit("!", 1)[-1].rsplit("/", 1)[-1][-40:])
         progress.update(task, completed=report.done, total=total, name=name)
 
     with common.open_store(args, create=True) as store, progress:
@@ -136,6 +148,7 @@ def cmd_import(args: argparse.Namespace) -> int:
                 workers=args.workers,
                 progress=on_progress,
                 decoder=args.decoder,
+                strict=args.strict,
             )
         else:
             report = store.import_paths(
@@ -144,6 +157,7 @@ def cmd_import(args: argparse.Namespace) -> int:
                 progress=on_progress,
                 workers=args.workers,
                 decoder=args.decoder,
+                strict=args.strict,
             )
         store_path = store.path
     _print_summary(report, store_path)
@@ -151,27 +165,49 @@ def cmd_import(args: argparse.Namespace) -> int:
 
 
 def _print_summary(report, store_path: Path) -> None:
+    # File names, details and the athlete come from files and arguments: shown, not obeyed.
     out = []
     out.append(
         f"Imported {report.imported} file{'s' if report.imported != 1 else ''} "
         f"({report.runs} run{'s' if report.runs != 1 else ''}, {report.records:,} records) "
-        f"for athlete {report.athlete!r} into {store_path} in {report.elapsed_s:.1f} s"
+        f"for athlete {visible(repr(report.athlete))} into {visible(store_path)} "
+        f"in {report.elapsed_s:.1f} s"
     )
     out.append(f"  imported:    {report.imported}")
     out.append(f"  duplicates:  {report.duplicates}  (already in the store)")
     out.append(f"  not a run:   {report.not_run}")
     out.append(f"  failed:      {report.failed}")
+    refused = [
+        e for e in report.entries if e.outcome == "skipped" and e.detail.startswith(NOT_READ)
+    ]
     if report.skipped:
-        out.append(f"  skipped:     {report.skipped}  (not FIT files: GPX, TCX, CSV, JSON...)")
+        why = "not FIT files: GPX, TCX, CSV, JSON..."
+        if refused:
+            why += f"; {len(refused)} not read, listed below"
+        out.append(f"  skipped:     {report.skipped}  ({why})")
     not_run = [e for e in report.entries if e.outcome == "not_run"]
     if not_run:
         out.append("Not a run:")
-        out += [f"  {e.name}: {e.detail}" for e in not_run[:MAX_LISTED]]
+        out += [f"  {visible(e.name)}: {visible(e.detail)}" for e in not_run[:MAX_LISTED]]
         if len(not_run) > MAX_LISTED:
             out.append(f"  ... and {len(not_run) - MAX_LISTED} more (see the store's import_log)")
+    noted = [e for e in report.entries if e.outcome == "imported" and "; " in e.detail]
+    if noted:
+        out.append("Imported with notes:")
+        out += [f"  {visible(e.name)}: {visible(e.detail)}" for e in noted[:MAX_LISTED]]
+        if len(noted) > MAX_LISTED:
+            out.append(f"  ... and {len(noted) - MAX_LISTED} more (see the store's import_log)")
+    refused = [
+        e for e in report.entries if e.outcome == "skipped" and e.detail.startswith(NOT_READ)
+    ]
+    if refused:
+        out.append("Not read (links out of the folder, special files):")
+        out += [f"  {visible(e.name)}: {visible(e.detail)}" for e in refused[:MAX_LISTED]]
+        if len(refused) > MAX_LISTED:
+            out.append(f"  ... and {len(refused) - MAX_LISTED} more (see the store's import_log)")
     if report.failures:
         out.append("Failed:")
-        out += [f"  {e.name}: {e.detail}" for e in report.failures]
+        out += [f"  {visible(e.name)}: {visible(e.detail)}" for e in report.failures]
         out.append("The other files were imported; fix or remove the failed ones and re-run.")
     print("\n".join(out))
 
@@ -194,6 +230,10 @@ JSON_KEYS = (
     "distance_m",
     "timer_s",
     "elapsed_s",
+    "date_unknown",
+    "date_problem",
+    "partial_reason",
+    "partial_offset",
 )
 
 
@@ -206,7 +246,7 @@ def cmd_runs(args: argparse.Namespace) -> int:
         print(json.dumps(runs_to_json(runs), indent=2, allow_nan=False))
         return EXIT_OK
     if runs.empty:
-        print(f"No runs in {store_path}; add some with `analyzer import PATH`.")
+        print(f"No runs in {visible(store_path)}; add some with `analyzer import PATH`.")
         return EXIT_OK
     _print_table(runs)
     return EXIT_OK
@@ -216,7 +256,7 @@ def with_gait(store, runs, *, athlete: str | None = None):
     """``runs`` with the per-run gait summary (:func:`analyzer.metrics.gait.summarize`) joined on run_id."""
     if runs.empty:
         return runs
-    gait = store.gait(athlete)
+    gait = store.gait(athlete, undated=True)
     extra = [c for c in gait.columns if c not in runs.columns]
     return runs.merge(gait[["run_id", *extra]], on="run_id", how="left")
 
@@ -263,20 +303,27 @@ def _print_table(runs) -> None:
         ("step mm", "right"),
         ("VR %", "right"),
         ("L/R drift pts", "right"),
+        ("notes", "left"),
     ):
         table.add_column(name, justify=justify)
-    for r in runs.to_dict("records"):
+    rows = runs.to_dict("records")
+    for r in rows:
         speed = r["avg_speed_mps"]
         if not _num(speed) and _num(r["distance_m"]) and _num(r["timer_s"]) and r["timer_s"] > 0:
             speed = r["distance_m"] / r["timer_s"]
+        undated = _flag(r.get("date_unknown"))
         table.add_row(
-            r["start_time"].strftime("%Y-%m-%d %H:%M") if _num_time(r["start_time"]) else "?",
-            str(r["athlete"]),
+            "unknown"
+            if undated
+            else (
+                r["start_time"].strftime("%Y-%m-%d %H:%M") if _num_time(r["start_time"]) else "?"
+            ),
+            text(r["athlete"]),
             _fmt(r["distance_m"] / 1000 if _num(r["distance_m"]) else None, "{:.2f}"),
             _duration(r["timer_s"]),
             _pace(speed),
-            str(r["device"]) if isinstance(r["device"], str) else "-",
-            r["dynamics_source"] if r["has_dynamics"] else "-",
+            text(r["device"]) if isinstance(r["device"], str) else "-",
+            text(r["dynamics_source"]) if r["has_dynamics"] else "-",
             _fmt(r["avg_cadence_spm"], "{:.0f}"),
             _fmt(r["avg_stance_time_ms"], "{:.0f}"),
             _fmt(r["avg_gct_balance_left_pct"], "{:.1f}"),
@@ -284,8 +331,32 @@ def _print_table(runs) -> None:
             _fmt(r["avg_step_length_mm"], "{:.0f}"),
             _fmt(r["avg_vertical_ratio_pct"], "{:.1f}"),
             _fmt(r.get("drift_gct_balance_left_pts"), "{:+.1f}"),
+            _notes(r),
         )
     console.print(table)
+    problems = list(
+        dict.fromkeys(r.get("date_problem") for r in rows if _flag(r.get("date_unknown")))
+    )
+    if problems:
+        from analyzer.fit.dates import date_note
+
+        for problem in problems:
+            console.print(date_note(problem), markup=False, highlight=False)
+
+
+def _flag(v: Any) -> bool:
+    """A stored boolean that may be missing (None / NaN in older rows)."""
+    return v is not None and v == v and bool(v)
+
+
+def _notes(r: dict) -> str:
+    """The ``notes`` cell of a run: unknown date, partial file (with the byte offset)."""
+    out = []
+    if _flag(r.get("date_unknown")):
+        out.append(f"date unknown ({r.get('date_problem')})")
+    if isinstance(r.get("partial_reason"), str):
+        out.append(f"partial (damage at byte {int(r['partial_offset'])})")
+    return "; ".join(out) or "-"
 
 
 def _num(v: Any) -> bool:

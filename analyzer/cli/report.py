@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 from analyzer.cli.common import EXIT_FAILED, EXIT_OK, common
+from analyzer.report.safe import visible
 
 DEFAULT_OUT = Path("report.html")
 
@@ -109,7 +110,7 @@ def cmd_report(args: argparse.Namespace) -> int:
         sys.stdout.write("\n")
     else:
         terminal.render(data, _console())
-        print(f"Report written to {out}")
+        print(f"Report written to {visible(out)}")
     if args.open and out is not None:
         _open(out)
     return EXIT_OK
@@ -136,7 +137,7 @@ def _report_all(args: argparse.Namespace, store, model) -> int:
         sys.stdout.write("\n")
     else:
         terminal.render_team(team, _console())
-        print(f"Team page written to {out} (one report per athlete beside it)")
+        print(f"Team page written to {visible(out)} (one report per athlete beside it)")
     if args.open and out is not None:
         _open(out)
     ok = any(isinstance(v, dict) for v in reports.values())

@@ -6,6 +6,8 @@ import argparse
 import json
 from pathlib import Path
 
+from analyzer.report.safe import line, text, visible
+
 
 def _model_arg(p: argparse.ArgumentParser) -> None:
     p.add_argument(
@@ -148,27 +150,33 @@ def cmd_risk(args) -> int:
     with common.open_store(args) as store:
         referral = safety_line(store, a.athlete)
     if referral and not args.json:
-        print(referral)
+        print(visible(referral))
     if args.json:
         print(json.dumps(a.to_dict(), indent=2))
         return 0
     from rich.table import Table
 
     con = _console()
+    lv = a.levels
     con.print(
-        f"[bold]{a.athlete}[/bold] as of {a.asof[:10]}: imbalance-risk index "
-        f"[bold]{a.index:.0f}[/bold] / 100 ([bold]{a.level}[/bold]; "
-        f"low < {a.levels['low_below']:.0f} <= moderate < {a.levels['moderate_below']:.0f} <= high)"
+        line(
+            (a.athlete, "bold"),
+            f" as of {a.asof[:10]}: imbalance-risk index ",
+            (f"{a.index:.0f}", "bold"),
+            " / 100 (",
+            (a.level, "bold"),
+            f"; low < {lv['low_below']:.0f} <= moderate < {lv['moderate_below']:.0f} <= high)",
+        )
     )
     t = Table(title=f"Drivers (index points above the all-clear baseline {a.baseline_index:.0f})")
     for col in ("driver", "points", "your numbers", "evidence"):
         t.add_column(col)
     for d in a.drivers:
         pts = f"{d.contribution:+.1f}" + (" *" if d.flagged else "")
-        t.add_row(d.label, pts, d.text, d.grade)
+        t.add_row(text(d.label), text(pts), text(d.text), text(d.grade))
     con.print(t)
-    con.print("* flagged. Model: " + a.model)
-    con.print(a.disclaimer)
+    con.print(text("* flagged. Model: " + a.model))
+    con.print(text(a.disclaimer))
     return 0
 
 
@@ -194,32 +202,37 @@ def cmd_recommend(args) -> int:
     print_plan_so_far(status, a.athlete)
     if args.start:
         print(
-            f"Started plan v{version} for {a.athlete}; log sessions with `analyzer log exercise`."
+            visible(
+                f"Started plan v{version} for {a.athlete}; log sessions with "
+                "`analyzer log exercise`."
+            )
         )
     from rich.table import Table
 
     con = _console()
-    con.print(f"[bold]{a.athlete}[/bold]: index {a.index:.0f} ({a.level}). Focus:")
+    con.print(line((a.athlete, "bold"), f": index {a.index:.0f} (", a.level, "). Focus:"))
     for f in plan.focus:
-        con.print(f"  - {f}")
+        con.print(text(f"  - {f}"))
     t = Table(title="Hip-exercise plan")
     for col in ("#", "exercise", "dose", "why", "next step"):
         t.add_column(col)
     for i in plan.items:
-        t.add_row(str(i.rank), i.name, i.dose, i.why[0], i.progression)
+        t.add_row(*(text(v) for v in (i.rank, i.name, i.dose, i.why[0], i.progression)))
     con.print(t)
     wp = plan.weekly_plan
     con.print(
-        f"{wp['sessions_per_week']} sessions a week ("
-        + ", ".join(s["day"] for s in wp["sessions"])
-        + f"), about {wp['minutes_per_session']} min each."
+        text(
+            f"{wp['sessions_per_week']} sessions a week ("
+            + ", ".join(s["day"] for s in wp["sessions"])
+            + f"), about {wp['minutes_per_session']} min each."
+        )
     )
     if plan.side_reasoning:
-        con.print("Side: " + plan.side_reasoning)
+        con.print(text("Side: " + plan.side_reasoning))
     for n in plan.notes:
-        con.print("Note: " + n)
-    con.print(plan.evidence_note)
-    con.print("[bold]Safety:[/bold] " + plan.safety_note)
+        con.print(text("Note: " + n))
+    con.print(text(plan.evidence_note))
+    con.print(line(("Safety:", "bold"), " ", plan.safety_note))
     return 0
 
 
@@ -255,7 +268,7 @@ def cmd_train(args) -> int:
     )
     skipped = ev.get("skipped") or {}
     if any(skipped.values()):
-        con.print("Skipped labels: " + ", ".join(f"{k} {v}" for k, v in skipped.items() if v))
+        con.print(text("Skipped labels: " + ", ".join(f"{k} {v}" for k, v in skipped.items() if v)))
     t = Table(title="Calibration (out of fold)")
     for col in ("score range", "n", "mean score", "observed rate"):
         t.add_column(col)
@@ -267,5 +280,5 @@ def cmd_train(args) -> int:
             f"{b['observed_rate']:.3f}",
         )
     con.print(t)
-    con.print(f"Model written to {args.out}; use it with --model {args.out}")
+    con.print(text(f"Model written to {args.out}; use it with --model {args.out}"))
     return 0

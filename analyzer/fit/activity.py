@@ -24,6 +24,10 @@ of :mod:`analyzer.fit.columns`. Conversions, per record:
   id is one of :data:`STRYD_APP_IDS` (or any developer field of a file written by a Stryd
   device), matched on field number only (:data:`STRYD_FIELDS`), never on names.
 
+Record values outside the physiological ranges of :mod:`analyzer.fit.plausible` (a running
+speed of 65 m/s, a cadence of 508 steps/min) are set to NaN and counted in
+``meta["masked_samples"]``.
+
 Timestamps are FIT seconds counted from the FIT epoch (1989-12-31 UTC), also for the
 device-relative times (< 0x10000000) of old ANT-FS devices (FR70): those land in 1990 and only
 their differences mean anything.
@@ -75,8 +79,10 @@ from analyzer.fit.messages import (
     SESSION,
     SPORT,
     FitMessages,
+    Partial,
 )
-from analyzer.fit.names import enum_name, product_name
+from analyzer.fit.names import as_int, enum_name, product_name
+from analyzer.fit.plausible import mask_implausible
 from analyzer.schema import AVERAGE_METRICS, RECORD_COLUMNS
 
 #: Sports in which FIT cadence counts one foot (so steps/min = 2 x cadence).
@@ -139,7 +145,9 @@ class Activity:
     meta : dict
         time_created, manufacturer, product (names where the profile knows them), serial_number,
         software_version, dynamics_source (one of :data:`analyzer.schema.DYNAMICS_SOURCES`),
-        dynamics_sensor (a readable sensor name), developer_apps (list of application ids).
+        dynamics_sensor (a readable sensor name), developer_apps (list of application ids),
+        masked_samples (``{column: n}`` record values outside the physiological ranges of
+        :mod:`analyzer.fit.plausible`, set to NaN; empty when none).
     sessions : pandas.DataFrame
         One row per session: session_index, sport, sub_sport, start_time, end_time,
         total_elapsed_s, total_timer_s, total_distance_m, and the watch's own averages as
@@ -155,6 +163,10 @@ class Activity:
         and ``column`` (the contract column it maps to, or None).
     decoder : str
         Which decoder produced it (``"fitparse"`` or ``"fast"``).
+    notes : list of str
+        Fields read otherwise than the file declares (:attr:`FitMessages.notes`).
+    partial : Partial or None
+        Where and why a damaged file was read only in part (None for a whole file).
     """
 
     activity_id: str
@@ -166,6 +178,8 @@ class Activity:
     records: pd.DataFrame
     developer_fields: pd.DataFrame = field(default_factory=pd.DataFrame)
     decoder: str = "fitparse"
+    notes: list[str] = field(default_factory=list)
+    partial: Partial | None = None
 
     def runs(self) -> list[Run]:
         """The running sessions, each with its own records and laps."""
@@ -270,7 +284,9 @@ def _session_table(msgs: FitMessages, rec_ts: np.ndarray) -> tuple[pd.DataFrame,
 
 def _records(
     msgs: FitMessages, sessions: pd.DataFrame, starts: np.ndarray, devf: pd.DataFrame
-) -> pd.DataFrame:
+) -> tuple[pd.DataFrame, dict[str, int]]:
+    """The records in contract columns, and the samples masked per column
+    (:func:`~analyzer.fit.plausible.mask_implausible`)."""
     rec = msgs.table(RECORD)
     cols = Columns(rec)
     ts = cols(253)
@@ -298,6 +314,7 @@ def _records(
         "altitude_m": fill(cols(78), cols(2)),
     }
     assert list(out)[: len(RECORD_COLUMNS)] == list(RECORD_COLUMNS)
+    masked = mask_implausible(out, foot)
     if len(devf):
         for index, number, column in zip(
             devf["developer_data_index"].tolist(),
@@ -313,7 +330,7 @@ def _records(
             # A column set twice keeps its first position (dict and DataFrame alike).
             out[column] = fill(out["power_w"], values) if column == "power_w" else values
     out["session_index"] = sidx
-    return pd.DataFrame(out, index=rec.index)
+    return pd.DataFrame(out, index=rec.index), masked
 
 
 def _laps(msgs: FitMessages, sessions: pd.DataFrame, starts: np.ndarray) -> pd.DataFrame:
@@ -344,7 +361,7 @@ def _laps(msgs: FitMessages, sessions: pd.DataFrame, starts: np.ndarray) -> pd.D
 # ----------------------------------------------------------------------------- public API
 
 
-def decode(data: bytes, name: str, *, decoder: str = "auto") -> FitMessages:
+def decode(data: bytes, name: str, *, decoder: str = "auto", strict: bool = False) -> FitMessages:
     """Decode a FIT payload with the chosen decoder.
 
     Parameters
@@ -356,22 +373,26 @@ def decode(data: bytes, name: str, *, decoder: str = "auto") -> FitMessages:
     decoder : {"auto", "fitparse", "fast"}
         ``"auto"`` tries :mod:`analyzer.fit.fast` and falls back to fitparse when the fast decoder
         declines the file (or is not installed); the other two force one decoder.
+    strict : bool
+        Refuse a damaged payload instead of keeping what precedes the damage (the policy of
+        :mod:`analyzer.fit.recover`).
     """
     from analyzer.errors import DecoderDeclined
     from analyzer.fit import reference as fitparse_decoder
+    from analyzer.fit.recover import decode_with
 
     if decoder == "fitparse":
-        return fitparse_decoder.decode(data, name)
+        return decode_with(fitparse_decoder.decode, data, name, strict=strict)
     if decoder not in ("auto", "fast"):
         raise ValueError(f"unknown decoder {decoder!r}")
     from analyzer.fit.fast import decode as fast_decode
 
     if decoder == "fast":
-        return fast_decode(data, name)
+        return decode_with(fast_decode, data, name, strict=strict)
     try:
-        return fast_decode(data, name)
+        return decode_with(fast_decode, data, name, strict=strict)
     except DecoderDeclined:
-        return fitparse_decoder.decode(data, name)
+        return decode_with(fitparse_decoder.decode, data, name, strict=strict)
 
 
 def build_activity(msgs: FitMessages, *, activity_id: str, source_name: str) -> Activity:
@@ -384,7 +405,7 @@ def build_activity(msgs: FitMessages, *, activity_id: str, source_name: str) -> 
     sessions, starts = _session_table(msgs, rec_ts)
     stryd_device = manufacturer == "stryd"
     devf = developer_fields(msgs, stryd_device)
-    records = _records(msgs, sessions, starts, devf)
+    records, masked = _records(msgs, sessions, starts, devf)
     laps = _laps(msgs, sessions, starts)
     apps = [
         a
@@ -394,17 +415,16 @@ def build_activity(msgs: FitMessages, *, activity_id: str, source_name: str) -> 
     stryd_apps = bool(devf["column"].notna().any()) if len(devf) else False
     source, sensor = dynamics_source(msgs, records, manufacturer, stryd_apps, product)
     dev = msgs.table(DEVICE_INFO)
-    created = fid.first(4)
-    serial = fid.first(3)
     meta = {
-        "time_created": None if created is None else fit_timestamp(created),
+        "time_created": fit_timestamp(fid.first(4)),
         "manufacturer": manufacturer,
         "product": product,
-        "serial_number": None if serial is None else int(serial),
+        "serial_number": as_int(fid.first(3)),
         "software_version": first_value(dev, 5, col(dev, 0) == 0),
         "dynamics_source": source,
         "dynamics_sensor": sensor,
         "developer_apps": list(dict.fromkeys(apps)),
+        "masked_samples": masked,
     }
     return Activity(
         activity_id=activity_id,
@@ -416,15 +436,23 @@ def build_activity(msgs: FitMessages, *, activity_id: str, source_name: str) -> 
         records=records,
         developer_fields=devf,
         decoder=msgs.decoder,
+        notes=list(msgs.notes),
+        partial=msgs.partial,
     )
 
 
 def read_fit(
-    source: str | Path | bytes, *, name: str | None = None, decoder: str = "auto"
+    source: str | Path | bytes,
+    *,
+    name: str | None = None,
+    decoder: str = "auto",
+    strict: bool = False,
 ) -> Activity:
     """Decode a FIT file (path or bytes; ``.fit.gz`` paths are decompressed) into an Activity.
 
-    The activity id is the sha256 of the (decompressed) FIT bytes.
+    The activity id is the sha256 of the (decompressed) FIT bytes. A damaged file is read in
+    part (:attr:`Activity.partial` says where and why, :mod:`analyzer.fit.recover`); with
+    ``strict=True`` it raises the damage's :class:`~analyzer.errors.InvalidFitFile` instead.
     """
     if isinstance(source, (bytes, bytearray, memoryview)):
         data = bytes(source)
@@ -435,7 +463,7 @@ def read_fit(
         name = name or str(path)
     if data[:2] == b"\x1f\x8b":
         data = gzip.decompress(data)
-    msgs = decode(data, name, decoder=decoder)
+    msgs = decode(data, name, decoder=decoder, strict=strict)
     return build_activity(msgs, activity_id=hashlib.sha256(data).hexdigest(), source_name=name)
 
 

@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 
 from analyzer.fit.messages import FIT_EPOCH_S
-from analyzer.fit.names import enum_name
+from analyzer.fit.names import as_int, enum_name
 
 #: Whole FIT seconds (plus the epoch offset) below this magnitude fit int64 microseconds.
 _MAX_WHOLE_S = 9.0e12
@@ -131,17 +131,25 @@ def times(seconds: np.ndarray, unix: np.ndarray | None = None):
     if unix is None:
         unix = whole_seconds(seconds)
     if unix is None:
-        return pd.to_datetime(pd.Series(seconds + FIT_EPOCH_S), unit="s", utc=True).array
+        # (coerce: a value beyond pandas' range, e.g. a float64 timestamp of 1e30, is NaT)
+        return pd.to_datetime(
+            pd.Series(seconds + FIT_EPOCH_S), unit="s", utc=True, errors="coerce"
+        ).array
     us = unix * 1_000_000
     us[np.isnan(seconds)] = _NAT
     return pd.DatetimeIndex(us.view("M8[us]"), tz="UTC").array
 
 
-def fit_timestamp(value) -> pd.Timestamp:
-    """One FIT seconds value (``file_id.time_created``) as a UTC timestamp."""
-    if isinstance(value, float):
-        return times(np.array([value], dtype="float64"))[0]
-    return pd.to_datetime(pd.Series([value]) + FIT_EPOCH_S, unit="s", utc=True).iloc[0]
+def fit_timestamp(value) -> pd.Timestamp | None:
+    """One FIT seconds value (``file_id.time_created``) as a UTC timestamp.
+
+    None when absent or not a FIT ``date_time`` (a uint32 count of seconds): a field written
+    with another base type (a string, a float 1e30) counts as absent.
+    """
+    seconds = as_int(value)
+    if seconds is None:
+        return None
+    return times(np.array([seconds], dtype="float64"))[0]
 
 
 def elapsed_seconds(ts: pd.Series) -> np.ndarray:

@@ -17,7 +17,7 @@ from analyzer.fit.messages import (
     RECORD,
     FitMessages,
 )
-from analyzer.fit.names import enum_name, product_name
+from analyzer.fit.names import as_int, enum_name, product_name
 from analyzer.schema import DYNAMICS_COLUMNS
 
 #: Stryd Connect IQ application ids (legacy Stryd app; "Stryd Zones / Power Zone" data field),
@@ -86,25 +86,27 @@ def developer_fields(msgs: FitMessages, stryd_device: bool) -> pd.DataFrame:
     ids = msgs.table(DEVELOPER_DATA_ID)
     apps: dict[int, str | None] = {}
     for idx, app in zip(*_fields(ids, 3, 1), strict=True):
-        if idx is not None and not pd.isna(idx):
-            apps[int(idx)] = app
+        idx = as_int(idx)
+        if idx is not None:
+            apps[idx] = app if isinstance(app, str) else None
     rows = []
     for idx, num, native, name, units in zip(*_fields(desc, 0, 1, 14, 3, 8), strict=True):
-        if idx is None or num is None or pd.isna(idx) or pd.isna(num):
+        # (as_int: a field with a damaged base type counts as absent, as NaN does)
+        idx, num, native = as_int(idx), as_int(num), as_int(native)
+        if idx is None or num is None:
             continue
-        idx, num = int(idx), int(num)
         app = apps.get(idx)
         stryd = (app in STRYD_APP_IDS) or stryd_device
         column = None
-        if stryd and (native is None or pd.isna(native) or int(native) == RECORD):
+        if stryd and (native is None or native == RECORD):
             column = STRYD_FIELDS.get(num) or ("power_w" if num == STRYD_POWER_FIELD else None)
         rows.append(
             {
                 "developer_data_index": idx,
                 "application_id": app,
                 "field_number": num,
-                "name": name,
-                "units": units,
+                "name": name if isinstance(name, str) else None,
+                "units": units if isinstance(units, str) else None,
                 "column": column,
             }
         )

@@ -46,11 +46,17 @@ decoders are compared table by table, column by column):
   and offset (206/7, 0 when invalid) applied as ``raw / scale - offset`` (float64); strings as
   ``str``; multi-element values omitted. A developer field used before any description of it is
   a :class:`~analyzer.errors.FitFormatError`.
+- A native field whose size is not a multiple of its base type's size (COROS writes a 1-byte
+  ``event.data``, a uint32) is read as a ``byte`` field of that size, as garmin-fit-sdk (which
+  reads it as uint8 elements) and fitdecode (``BASE_TYPE_BYTE``) do, so it is omitted like every
+  byte field; the message and all its other fields are kept and :func:`misaligned_note` goes
+  into :attr:`FitMessages.notes`.
 - Errors: empty payload or < 12 bytes or no ``.FIT`` signature (also of a chained file's
   header) -> FitHeaderError; header/file CRC mismatch -> FitCRCError; payload ends early ->
   FitTruncatedError; anything else that breaks the protocol (undefined local message type,
-  field size not a multiple of its base type size) -> FitFormatError. A header CRC of 0 is
-  accepted (not checked).
+  developer field without description) -> FitFormatError. A header CRC of 0 is accepted (not
+  checked). Decoders raise these; :mod:`analyzer.fit.recover` decides what of a damaged
+  payload is kept (:attr:`FitMessages.partial`).
 """
 
 from __future__ import annotations
@@ -80,6 +86,39 @@ WANTED_MESSAGES: frozenset[int] = frozenset(
 FIT_EPOCH_S = 631065600
 
 
+@dataclass(frozen=True)
+class Partial:
+    """Where and why a damaged payload was read only in part.
+
+    Attributes
+    ----------
+    reason : str
+        What is wrong, as the decoder's error says it (``"file ends inside a data message"``).
+    offset : int
+        Byte offset of the damage in the payload [bytes].
+    kind : str
+        The error kind (:attr:`analyzer.errors.InvalidFitFile.kind`: truncated, crc, format...).
+    consequence : str
+        What was kept, e.g. ``"the messages before it were kept"``.
+    """
+
+    reason: str
+    offset: int
+    kind: str
+    consequence: str
+
+    def __str__(self) -> str:
+        return f"{self.reason} at byte {self.offset}; {self.consequence}"
+
+
+def misaligned_note(num: int, mesg_num: int, size: int, base_name: str) -> str:
+    """The note of a native field read as bytes because its size does not fit its base type."""
+    return (
+        f"field {num} of message {mesg_num} read as bytes "
+        f"(size {size} is not a multiple of {base_name})"
+    )
+
+
 @dataclass
 class FitMessages:
     """Decoded messages of one payload, before the data contract (see the module docstring)."""
@@ -87,6 +126,10 @@ class FitMessages:
     name: str
     tables: dict[int, pd.DataFrame] = field(default_factory=dict)
     decoder: str = "fitparse"
+    #: What was read otherwise than the file declares (one line each, e.g. a misaligned field).
+    notes: list[str] = field(default_factory=list)
+    #: The damage when only part of the payload could be read (see :mod:`analyzer.fit.recover`).
+    partial: Partial | None = None
 
     def table(self, mesg_num: int) -> pd.DataFrame:
         """The messages of one type; an empty frame when the file has none."""

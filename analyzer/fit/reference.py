@@ -295,8 +295,32 @@ def decode(data: bytes, name: str) -> FitMessages:
             AttributeError,
         ) as exc:
             offset = buf.tell() if not buf.closed else None
-            raise _translate(exc, name, offset) from None
+            error = _translate(exc, name, offset)
+            if not str(exc).startswith("Invalid field size"):
+                raise error from None
+        else:
+            error = None
         finally:
             fr.DEV_TYPES.clear()
+    if error is not None:
+        return _misaligned(data, name, error)
     tables = {num: _frame(r) for num, r in rows.items()}
     return FitMessages(name=name, tables=tables, decoder="fitparse")
+
+
+def _misaligned(data: bytes, name: str, error: InvalidFitFile) -> FitMessages:
+    """fitparse 1.2 refuses a field whose size is not a multiple of its base type; the FIT SDK
+    and fitdecode read it as bytes (see :mod:`analyzer.fit.messages`). The payload is rewritten
+    with those base types set to ``byte`` (same layout, CRCs recomputed) and read again, so
+    fitparse is used through its public API only. Other damage raises its error here, as the
+    fast decoder does; :mod:`analyzer.fit.recover` decides what to keep of it."""
+    from analyzer.fit.recover import scan
+
+    rep = scan(data, name)
+    if rep.damage:
+        raise rep.damage[0][0] from None
+    if not rep.notes or not rep.changed:
+        raise error
+    msgs = decode(rep.data, name)
+    msgs.notes = list(rep.notes)
+    return msgs

@@ -17,6 +17,7 @@ SIGKILL, power loss) is finished by running the same command again.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import multiprocessing
 import os
@@ -102,10 +103,30 @@ class ImportReport:
     discovered: int = 0
     elapsed_s: float = 0.0
     records: int = 0
+    # Running counts of ``entries`` (the progress display reads them after every file: a
+    # recount would make an import of n files O(n^2)). Brought up to date from the entries
+    # added since the last read; rebuilt when the list is replaced.
+    _tally: dict[str, int] = field(default_factory=dict, init=False, repr=False, compare=False)
+    _tallied: int = field(default=0, init=False, repr=False, compare=False)
+    _tally_of: list | None = field(default=None, init=False, repr=False, compare=False)
+
+    def _counts(self) -> dict[str, int]:
+        entries = self.entries
+        if self._tally_of is not entries or self._tallied > len(entries):
+            self._tally = dict.fromkeys((*OUTCOMES, "runs"), 0)
+            self._tallied, self._tally_of = 0, entries
+        tally = self._tally
+        for i in range(self._tallied, len(entries)):
+            e = entries[i]
+            tally[e.outcome] = tally.get(e.outcome, 0) + 1
+            if e.outcome == "imported":
+                tally["runs"] += e.n_runs
+        self._tallied = len(entries)
+        return tally
 
     def count(self, outcome: str) -> int:
-        """Number of entries with this outcome."""
-        return sum(e.outcome == outcome for e in self.entries)
+        """Number of entries with this outcome (O(1) per new entry, not a recount)."""
+        return self._counts().get(outcome, 0)
 
     @property
     def imported(self) -> int:
@@ -130,7 +151,7 @@ class ImportReport:
     @property
     def runs(self) -> int:
         """Runs added to the store (a multisport file can add more than one)."""
-        return sum(e.n_runs for e in self.entries if e.outcome == "imported")
+        return self._counts()["runs"]
 
     @property
     def done(self) -> int:
@@ -161,7 +182,9 @@ class _Pipeline:
         job: Callable[..., Decoded] | None = None,
         expected: Callable[[], int] = lambda: 0,
         min_pool: int = POOL_MIN_PAYLOADS,
+        strict: bool = False,
     ):
+        self.strict = strict
         self.workers = workers
         self.expected = expected  # FIT payloads known so far (decides whether a pool pays off)
         self.min_pool = min_pool
@@ -210,10 +233,15 @@ class _Pipeline:
         return out
 
     def _decode(self, payload: Payload, aid: str) -> Decoded:
-        return decode_payload(payload.data, payload.name, aid, self.decoder)
+        return decode_payload(payload.data, payload.name, aid, self.decoder, self.strict)
+
+    def _args(self, payload: Payload, aid: str) -> tuple:
+        # ``strict`` only when set, so a job taking the four classic arguments still fits.
+        extra = (True,) if self.strict else ()
+        return (payload.data, payload.name, aid, self.decoder, *extra)
 
     def _submit(self, payload: Payload, aid: str) -> None:
-        fut = self.pool.submit(self.job, payload.data, payload.name, aid, self.decoder)
+        fut = self.pool.submit(self.job, *self._args(payload, aid))
         self.inflight[fut] = (payload, aid)
         self.inflight_bytes += len(payload.data)
 
@@ -256,9 +284,7 @@ class _Pipeline:
         for payload, aid in pending:
             solo = self._make_pool(1)
             try:
-                out.append(
-                    solo.submit(self.job, payload.data, payload.name, aid, self.decoder).result()
-                )
+                out.append(solo.submit(self.job, *self._args(payload, aid)).result())
             except BrokenProcessPool:
                 out.append(
                     Decoded(
@@ -284,6 +310,7 @@ def run_import(
     limits: Limits | None = None,
     decoder: str = "auto",
     pipeline: Callable[[str], Any] | None = None,
+    strict: bool = False,
 ) -> ImportReport:
     """Import every FIT payload under ``paths`` into ``store``; see the module docstring.
 
@@ -304,6 +331,10 @@ def run_import(
         Archive safety limits.
     decoder : str
         Passed to :func:`analyzer.fit.activity.read_fit` (``"auto"``, ``"fast"``, ``"fitparse"``).
+    strict : bool
+        Fail a damaged file instead of importing the part before the damage as a partial run
+        (:mod:`analyzer.fit.recover`); passed to ``read_fit``. A custom ``pipeline`` must
+        pass it on itself.
     pipeline : callable, optional
         Decodes elsewhere than in the process pool: ``pipeline(decoder)`` returns a context
         manager with ``submit(payload, activity_id) -> list[Decoded]`` (the results ready so
@@ -384,7 +415,7 @@ def run_import(
 
     try:
         if pipeline is None:
-            pipe_cm = _Pipeline(workers, decoder, expected=lambda: report.discovered)
+            pipe_cm = _Pipeline(workers, decoder, expected=lambda: report.discovered, strict=strict)
         else:
             pipe_cm = pipeline(decoder)
         with pipe_cm as pipe:
@@ -402,7 +433,14 @@ def run_import(
                 write(pipe.submit(item, aid))
             write(pipe.finish(), force=True)
             report.workers = pipe.workers
-    finally:
+    except BaseException:
+        # Log what can be logged, but never let a second failure (the disk that just filled
+        # up) hide the first one.
+        with contextlib.suppress(Exception):
+            flush()
+        raise
+    else:
         flush()
+    finally:
         report.elapsed_s = time.perf_counter() - started
     return report

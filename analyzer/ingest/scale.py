@@ -61,9 +61,11 @@ def _distributed() -> Any:
 
 
 # -- Worker side (module-level functions: pickled by name, so the workers need analyzer) -------
-def decode_many(items: list[tuple[bytes, str, str]], decoder: str) -> list[Decoded]:
+def decode_many(
+    items: list[tuple[bytes, str, str]], decoder: str, strict: bool = False
+) -> list[Decoded]:
     """Decode ``(data, name, activity_id)`` payloads on a worker; never raises for a bad file."""
-    return [decode_payload(data, name, aid, decoder) for data, name, aid in items]
+    return [decode_payload(data, name, aid, decoder, strict) for data, name, aid in items]
 
 
 def worker_check() -> str:
@@ -272,6 +274,7 @@ def import_with_dask(
     progress: Callable[[LogEntry, ImportReport], None] | None = None,
     limits: Limits | None = None,
     decoder: str = "auto",
+    strict: bool = False,
 ) -> ImportReport:
     """Import files, folders and archives like :meth:`Store.import_paths`, decoding on Dask.
 
@@ -281,7 +284,7 @@ def import_with_dask(
         An open store; this process is its only writer.
     paths : iterable of path-like
         Read by this process (the workers only see payload bytes).
-    athlete, progress, limits, decoder
+    athlete, progress, limits, decoder, strict
         As for :func:`analyzer.ingest.importer.run_import`.
     client : distributed.Client or str, optional
         A client, a scheduler address or ``"local"``; see :func:`dask_client`.
@@ -311,5 +314,7 @@ def import_with_dask(
             progress=progress,
             limits=limits,
             decoder=decoder,
-            pipeline=lambda dec: DaskPipeline(cl, dec, batch=batch, window=window),
+            pipeline=lambda dec: DaskPipeline(
+                cl, dec, batch=batch, window=window, task_args=(strict,)
+            ),
         )

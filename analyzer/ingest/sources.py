@@ -16,7 +16,16 @@ Archive members are decompressed in memory (a nested archive larger than
 extracted under their own names, and always within :class:`Limits`: per-member and total
 uncompressed size, compression ratio, nesting depth and member count. Breaking a limit yields a
 ``SourceProblem`` whose ``error`` is an :class:`~analyzer.errors.UnsafeArchive`; the rest of the
-export is still read. Payload names show where a member came from, e.g.
+export is still read. Central-directory entries whose member bytes overlap (one stored member
+listed hundreds of times, nested: a small zip expanding to millions of payloads) are refused
+outright, and the total number of files and members and the bytes decompressed are bounded per
+import, across every archive and folder, not only per archive.
+
+Folders are walked without following symbolic links out of the folder given (a link to
+``/etc/shadow`` is listed, not read), and special files (FIFOs, devices, sockets; also a link to
+``/dev/zero``) are never opened: each such path, and each dangling link, is a skipped
+``SourceProblem`` whose reason starts with :data:`~analyzer.ingest.folders.NOT_READ`, so it is listed in the import log
+and the summary instead of vanishing. Payload names show where a member came from, e.g.
 ``export.zip!DI_CONNECT/DI-Connect-Uploaded-Files/UploadedFiles_0-_Part1.zip!123_ACTIVITY.fit``.
 """
 
@@ -25,6 +34,7 @@ from __future__ import annotations
 import gzip
 import io
 import os
+import stat
 import tempfile
 import zipfile
 import zlib
@@ -34,6 +44,7 @@ from pathlib import Path
 from typing import IO
 
 from analyzer.errors import AnalyzerError, UnsafeArchive, UnsupportedExport
+from analyzer.ingest.folders import NOT_READ, open_regular, special, walk_folder
 
 MiB = 1 << 20
 GiB = 1 << 30
@@ -42,6 +53,8 @@ GiB = 1 << 30
 MEMBER_SEP = "!"
 
 _CHUNK = 1 * MiB
+#: Size of a zip local file header before its name and extra field [bytes] (APPNOTE 4.3.7).
+_LOCAL_HEADER = 30
 
 
 @dataclass(frozen=True)
@@ -68,6 +81,9 @@ class Limits:
         inside it, and so on.
     max_members : int
         Most entries one archive may list.
+    max_import_members : int
+        Most files and archive members one import may read, counted across every folder and
+        (nested) archive; a Garmin account export of a decade holds tens of thousands.
     spool_bytes : int
         Nested archives larger than this [bytes] are decompressed into an anonymous temporary
         file instead of memory.
@@ -80,6 +96,7 @@ class Limits:
     ratio_floor_bytes: int = 1 * MiB
     max_depth: int = 4
     max_members: int = 250_000
+    max_import_members: int = 1_000_000
     spool_bytes: int = 64 * MiB
 
 
@@ -143,8 +160,12 @@ def check_paths(paths: Iterable[str | os.PathLike]) -> list[Path]:
     out = []
     for p in paths:
         path = Path(p)
-        if not (path.is_file() or path.is_dir()):
-            raise UnsupportedExport(f"{p}: no such file or folder")
+        try:
+            mode = path.stat().st_mode  # a path given by name: a link to a file is followed
+        except OSError:
+            raise UnsupportedExport(f"{p}: no such file or folder") from None
+        if not (stat.S_ISREG(mode) or stat.S_ISDIR(mode)):
+            raise UnsupportedExport(f"{p}: {special(mode)}, not a file or folder: not opened")
         out.append(path)
     return out
 
@@ -192,6 +213,7 @@ class _Walker:
         self.limits = limits
         self.on_discover = on_discover or (lambda n: None)
         self.total = 0
+        self.members = 0
 
     # -- budget ---------------------------------------------------------------------------
     def _spend(self, n: int, name: str) -> None:
@@ -202,14 +224,28 @@ class _Walker:
                 "decompressed in one import (total size limit)"
             )
 
+    def _count(self, n: int, name: str) -> None:
+        self.members += n
+        if self.members > self.limits.max_import_members:
+            raise _BudgetExceeded(
+                f"{name}: unsafe archive: more than {self.limits.max_import_members:,} files and "
+                "archive members in one import (total member limit)"
+            )
+
     # -- top level ------------------------------------------------------------------------
     def walk(self, paths: list[Path]) -> Iterator[Item]:
         for path in paths:
             if path.is_dir():
-                files = sorted(p for p in path.rglob("*") if p.is_file())
-                self.on_discover(sum(classify(p.name) in ("fit", "fit.gz") for p in files))
-                for f in files:
+                files = list(walk_folder(path))
+                ok = [p for p, why in files if why is None]
+                self.on_discover(sum(classify(p.name) in ("fit", "fit.gz") for p in ok))
+                for f, why in files:
+                    if why is not None:
+                        yield SourceProblem(str(f), NOT_READ + why, "skipped")
+                        continue
                     yield from self._file(f)
+                    if self.members > self.limits.max_import_members:
+                        break  # (reported once, by the file that broke the limit)
             else:
                 if classify(path.name) in ("fit", "fit.gz"):
                     self.on_discover(1)
@@ -219,19 +255,23 @@ class _Walker:
         name = str(path)
         kind = classify(path.name)
         try:
+            self._count(1, name)
             if kind == "fit":
-                size = path.stat().st_size
-                if size > self.limits.max_member_bytes:
+                limit = self.limits.max_member_bytes
+                with open_regular(path) as fh:
+                    size = os.fstat(fh.fileno()).st_size
+                    data = fh.read(limit + 1) if size <= limit else b""
+                if size > limit or len(data) > limit:
                     raise UnsafeArchive(
-                        f"{name}: {_size(size)} is larger than the FIT file limit "
-                        f"({_size(self.limits.max_member_bytes)})"
+                        f"{name}: {_size(max(size, len(data)))} is larger than the FIT file limit "
+                        f"({_size(limit)})"
                     )
-                yield Payload(name, path.read_bytes())
+                yield Payload(name, data)
             elif kind == "fit.gz":
-                with path.open("rb") as fh:
-                    yield Payload(name, self._gunzip(fh, path.stat().st_size, name))
+                with open_regular(path) as fh:
+                    yield Payload(name, self._gunzip(fh, os.fstat(fh.fileno()).st_size, name))
             elif kind == "zip":
-                with path.open("rb") as fh:
+                with open_regular(path) as fh:
                     yield from self._zip(fh, name, depth=1)
             else:
                 yield _skip(name)
@@ -289,6 +329,8 @@ class _Walker:
                     f"{name}: unsafe archive: {len(infos)} members, more than the limit of "
                     f"{lim.max_members}"
                 )
+            _check_overlap(zf.infolist(), name)
+            self._count(len(infos), name)
             self.on_discover(sum(classify(i.filename) in ("fit", "fit.gz") for i in infos))
             for info in infos:
                 member = f"{name}{MEMBER_SEP}{info.filename}"
@@ -357,6 +399,35 @@ class _Walker:
                     raise UnsafeArchive(f"{member}: unsafe archive: larger than {_size(limit)}")
                 self._check_ratio(n, info.compress_size, member)
                 out.write(chunk)
+
+
+def _check_overlap(infos: list[zipfile.ZipInfo], name: str) -> None:
+    """Refuse an archive whose entries share bytes (Python's zipfile does not).
+
+    Each entry occupies at least its local header, its name and its compressed data from its
+    header offset on; in a well-formed zip these spans are disjoint. Several central-directory
+    entries pointing at one member are the trick of an amplification bomb.
+    """
+    spans = sorted(
+        (
+            (i.header_offset, i.header_offset + _LOCAL_HEADER + _name_size(i) + i.compress_size, i)
+            for i in infos
+        ),
+        key=lambda span: span[0],
+    )  # (sorted by offset; equal offsets stay in directory order)
+    for (_, end, first), (start, _, second) in zip(spans, spans[1:], strict=False):
+        if start < end:
+            raise UnsafeArchive(
+                f"{name}: unsafe archive: entries {first.filename!r} and {second.filename!r} "
+                f"overlap at byte {start} (one member listed more than once: an amplification "
+                "zip bomb); not read"
+            )
+
+
+def _name_size(info: zipfile.ZipInfo) -> int:
+    """Bytes of the member's name in its header (UTF-8 when flagged, else cp437)."""
+    encoding = "utf-8" if info.flag_bits & 0x800 else "cp437"
+    return len(info.orig_filename.encode(encoding, errors="replace"))
 
 
 def _skip(name: str) -> SourceProblem:

@@ -36,6 +36,8 @@ class DecodedRun:
     avg_version: str | None
     gait: dict | None = None
     gait_version: int | None = None
+    #: Why the start time is not a usable date (:func:`analyzer.fit.dates.date_problem`).
+    date_problem: str | None = None
 
 
 @dataclass
@@ -51,6 +53,13 @@ class Decoded:
     meta: dict = field(default_factory=dict)
     decoder: str | None = None
     runs: list[DecodedRun] = field(default_factory=list)
+    #: Fields read otherwise than declared (:attr:`analyzer.fit.activity.Activity.notes`).
+    notes: list[str] = field(default_factory=list)
+    #: A damaged file read in part: ``str(Partial)`` and the damage's byte offset.
+    partial_reason: str | None = None
+    partial_offset: int | None = None
+    #: What the import log adds after the outcome (:meth:`log_notes_of`).
+    log_notes: list[str] = field(default_factory=list)
 
     @property
     def failed(self) -> bool:
@@ -103,17 +112,24 @@ def _plain(value: Any) -> Any:
     return value
 
 
-def decode_payload(data: bytes, name: str, activity_id: str, decoder: str = "auto") -> Decoded:
+def decode_payload(
+    data: bytes, name: str, activity_id: str, decoder: str = "auto", strict: bool = False
+) -> Decoded:
     """Decode one payload into a :class:`Decoded` (never raises for a bad file).
 
-    Runs in a worker process. Failures of the file (bad header, CRC, truncation) and failures
-    of our own code alike come back as a reason, so that one file never stops the others.
+    Runs in a worker process. Failures of the file (bad header, CRC, truncation; with
+    ``strict``, any damage) and failures of our own code alike come back as a reason, so that
+    one file never stops the others. A damaged file read in part carries ``partial_*``.
     """
     out = Decoded(name=name, activity_id=activity_id, size=len(data))
     try:
         from analyzer.fit.activity import read_fit
+        from analyzer.fit.dates import date_problem
 
-        act = read_fit(data, name=name, decoder=decoder)
+        act = read_fit(data, name=name, decoder=decoder, strict=strict)
+        out.notes = list(act.notes)
+        if act.partial is not None:
+            out.partial_reason, out.partial_offset = str(act.partial), act.partial.offset
         out.file_type = act.file_type
         out.meta = dict(act.meta)
         out.meta["developer_fields"] = _developer_fields(act.developer_fields)
@@ -134,6 +150,7 @@ def decode_payload(data: bytes, name: str, activity_id: str, decoder: str = "aut
                 laps=Block.from_frame(run.laps, skip=("lap_index",)),
                 averages={},
                 avg_version=None,
+                date_problem=date_problem(run.session.get("start_time")),
             )
             try:
                 dec.averages, dec.avg_version = compute_averages(records, run.session), version
@@ -153,7 +170,20 @@ def decode_payload(data: bytes, name: str, activity_id: str, decoder: str = "aut
         out.reason = f"could not be decoded ({type(exc).__name__}: {exc})"
     if out.failed:
         out.runs = []
+    else:
+        out.log_notes = log_notes_of(out)
     return out
+
+
+def log_notes_of(dec: Decoded) -> list[str]:
+    """The import-log notes of a decoded payload: the partial read, fields read as bytes, and
+    the runs whose date is unknown (:func:`analyzer.fit.dates.date_note`)."""
+    from analyzer.fit.dates import date_note
+
+    notes = [f"partial: {dec.partial_reason}"] if dec.partial_reason else []
+    notes += dec.notes
+    problems = dict.fromkeys(r.date_problem for r in dec.runs if r.date_problem)
+    return notes + [date_note(p) for p in problems]
 
 
 def quiet_worker() -> None:
@@ -162,9 +192,11 @@ def quiet_worker() -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
-def decode_job(data: bytes, name: str, activity_id: str, decoder: str) -> Decoded:
+def decode_job(
+    data: bytes, name: str, activity_id: str, decoder: str, strict: bool = False
+) -> Decoded:
     """The function the pool runs (positional arguments only, pickled by name)."""
-    return decode_payload(data, name, activity_id, decoder)
+    return decode_payload(data, name, activity_id, decoder, strict)
 
 
 def strip_name(message: str, name: str) -> str:

@@ -88,7 +88,9 @@ timestamps are ISO-8601 strings in UTC (``"2026-03-02T07:15:00Z"``); weeks start
                        "sensors": [{"sensor": str, "n_runs": int}],    # dynamics sensor name
                        "runs_without_dynamics": [{"run_id", "start_time", "source_name",
                                                   "device"}],
-                       "developer_fields": [str], "notes": [str]},
+                       "developer_fields": [str],
+                       "masked_samples": {column: n},  # implausible values left out
+                       "notes": [str]},
       "plan_so_far": null | <analyzer.report.followup.plan_so_far: the stored plan, each
                      exercise's step, adherence, the safety stop, "did it work?">,
       "disclaimer": [str]
@@ -186,7 +188,8 @@ def build(store, athlete: str | None = None, *, model=None) -> dict[str, Any]:
     gait_df = store.gait(athlete)
     trends_df = gait.trends(gait_df) if len(gait_df) else gait_df
     flags_df = gait.flag_changes(trends_df) if len(trends_df) else None
-    weekly = load.weekly(runs) if len(runs) else None
+    # From the gait frame, which leaves out runs whose date is unknown (Store.gait).
+    weekly = load.weekly(gait_df) if len(gait_df) else None
 
     reason = None
     assessment = plan = None
@@ -227,7 +230,9 @@ def build(store, athlete: str | None = None, *, model=None) -> dict[str, Any]:
             "latest_run": latest,
             "load": sections.load_section(weekly),
             "plan": advice.plan_section(plan, reason=reason),
-            "data_quality": quality.data_quality(runs, gait_df, _developer_fields(store, athlete)),
+            "data_quality": quality.data_quality(
+                runs, gait_df, _developer_fields(store, athlete), store.masked_samples(athlete)
+            ),
             "plan_so_far": followup.plan_so_far(store, athlete, trends_df=trends_df),
             "disclaimer": list(advice.DISCLAIMER),
         }

@@ -22,12 +22,29 @@ SOURCE_NAMES = {
 }
 
 
+#: Readable names of the columns :mod:`analyzer.fit.plausible` checks.
+MASKED_LABELS = {
+    "speed_mps": "speed",
+    "cadence_spm": "cadence",
+    "stance_time_ms": "ground contact time",
+    "stance_time_pct": "stance %",
+    "gct_balance_left_pct": "GCT balance",
+    "vertical_oscillation_mm": "vertical oscillation",
+    "vertical_ratio_pct": "vertical ratio",
+    "step_length_mm": "step length",
+    "heart_rate_bpm": "heart rate",
+}
+
+
 def data_quality(
     runs: pd.DataFrame | None,
     gait_df: pd.DataFrame | None = None,
     developer_fields: list[str] | None = None,
+    masked_samples: dict[str, int] | None = None,
 ) -> dict:
-    """``data_quality``: runs without dynamics, which sensors and devices produced the data."""
+    """``data_quality``: runs without dynamics, which sensors and devices produced the data,
+    and the record values masked as implausible at import (``masked_samples``, per column:
+    :meth:`analyzer.store.database.Store.masked_samples`)."""
     out: dict[str, Any] = {
         "n_runs": 0,
         "n_with_dynamics": 0,
@@ -37,6 +54,7 @@ def data_quality(
         "sensors": [],
         "runs_without_dynamics": [],
         "developer_fields": sorted({str(f) for f in developer_fields or []}),
+        "masked_samples": {str(k): int(v) for k, v in (masked_samples or {}).items() if v},
         "notes": [],
     }
     if runs is None or runs.empty:
@@ -115,5 +133,15 @@ def data_quality(
     if out["developer_fields"]:
         notes.append(
             "Developer (third-party) fields seen: " + ", ".join(out["developer_fields"]) + "."
+        )
+    masked = out["masked_samples"]
+    if masked:
+        total = sum(masked.values())
+        notes.append(
+            f"{total} record value{'s' if total != 1 else ''} outside physiological ranges "
+            "(e.g. faster than the sprint world record, a cadence above 300 steps/min) "
+            "were left out: "
+            + ", ".join(f"{MASKED_LABELS.get(c, c)} {n}" for c, n in masked.items())
+            + "."
         )
     return out

@@ -127,7 +127,11 @@ def period(runs: pd.DataFrame) -> dict:
     """``period``: first and last run, number of runs and total distance."""
     if runs is None or runs.empty:
         return {"first_run": None, "last_run": None, "n_runs": 0, "distance_km": 0.0}
-    start = _utc(runs["start_time"])
+    # First and last run among the runs with a usable date (Store flags the others).
+    undated = (
+        runs["date_unknown"].astype("boolean").fillna(False) if "date_unknown" in runs else False
+    )
+    start = _utc(runs.loc[~undated, "start_time"] if "date_unknown" in runs else runs["start_time"])
     return {
         "first_run": clean(start.min()),
         "last_run": clean(start.max()),

@@ -1,7 +1,8 @@
 """Terminal summary of a report dict, drawn with rich.
 
-Strings from the data are wrapped in :class:`rich.text.Text` (never parsed as console markup), so
-a device called ``[bold red]x[/]`` prints literally.
+Strings from the data go through :func:`analyzer.report.safe.text` (a :class:`rich.text.Text`,
+never parsed as console markup, with control characters shown instead of sent), so a device
+called ``[bold red]x[/]`` prints literally and an athlete named ``\x1b[2J`` clears no screen.
 """
 
 from __future__ import annotations
@@ -14,6 +15,8 @@ from rich.console import Console, Group
 from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
+
+from analyzer.report.safe import text, visible
 
 #: Drivers adding fewer index points than this are not listed in the terminal summary.
 MIN_DRIVER_POINTS = 0.5
@@ -29,7 +32,7 @@ _BAND_STYLE = {
 
 
 def _t(value: Any, style: str = "") -> Text:
-    return Text("–" if value is None else str(value), style=style)
+    return Text("–", style=style) if value is None else text(value, style)
 
 
 def _f(value: Any, digits: int = 1, unit: str = "", signed: bool = False) -> Text:
@@ -63,7 +66,7 @@ def render(data: Mapping, console: Console | None = None) -> None:
     console = console or Console()
     r, p, b = data["risk"], data["period"], data["balance"]
     head = Text()
-    head.append(str(data["athlete"]), style="bold")
+    head.append(visible(data["athlete"]), style="bold")
     head.append(
         f"  {p['n_runs']} runs, {(p['first_run'] or '')[:10]} to {(p['last_run'] or '')[:10]}"
         f", {p['distance_km']:.0f} km\n"
@@ -71,12 +74,12 @@ def render(data: Mapping, console: Console | None = None) -> None:
     if r["available"]:
         head.append("Imbalance-risk index ")
         head.append(f"{r['index']:.0f}/100 " if r["index"] is not None else "– ", style="bold")
-        head.append(str(r["level"]), style=_LEVEL_STYLE.get(r["level"], "bold"))
+        head.append(visible(r["level"]), style=_LEVEL_STYLE.get(r["level"], "bold"))
     else:
         head.append("No index: ")
-        head.append(str(r["reason"]))
+        head.append(visible(r["reason"]))
     head.append("\nLatest GCT balance ")
-    head.append(b["latest_text"], style=_BAND_STYLE.get(b["latest_band"] or "", ""))
+    head.append(visible(b["latest_text"]), style=_BAND_STYLE.get(b["latest_band"] or "", ""))
     if b["latest_band"]:
         head.append(f" ({b['latest_band']} band)")
     console.print(Panel(head, title="analyzer report", expand=False))
@@ -115,9 +118,9 @@ def render(data: Mapping, console: Console | None = None) -> None:
             )
         console.print(t)
         for focus in data["plan"]["focus"]:
-            console.print(Text("Focus: " + str(focus)))
+            console.print(text("Focus: " + str(focus)))
     elif not data["plan"]["available"]:
-        console.print(Text("No exercise plan: " + str(data["plan"]["reason"])))
+        console.print(text("No exercise plan: " + str(data["plan"]["reason"])))
 
     t = Table(title="Trends at reference speed", title_justify="left")
     t.add_column("metric")
@@ -152,8 +155,8 @@ def render(data: Mapping, console: Console | None = None) -> None:
         )
     console.print(Group(t, *extra))
     for note in data["data_quality"]["notes"]:
-        console.print(Text("• " + str(note), style="dim"))
-    console.print(Text(data["disclaimer"][0], style="italic"))
+        console.print(text("• " + str(note), style="dim"))
+    console.print(text(data["disclaimer"][0], style="italic"))
 
 
 def render_team(team: Mapping, console: Console | None = None) -> None:

@@ -218,11 +218,18 @@ class LinearIndex:
             raise ModelFileError(f"{name}: duplicate features in {feats}")
         if not isinstance(coefs, dict) or set(coefs) != set(feats):
             raise ModelFileError(f"{name}: 'coefficients' must give one number per feature")
-        try:
-            coef = np.array([float(coefs[f]) for f in feats])
-            intercept = float(data.get("intercept"))
-        except (TypeError, ValueError) as exc:
-            raise ModelFileError(f"{name}: coefficients and intercept must be numbers") from exc
+        values = [coefs[f] for f in feats] + [data.get("intercept")]
+        if not all(_is_number(v) for v in values):
+            # (float() would take "0.5" and True: a model must say what it means)
+            bad = [
+                f for f, v in zip([*feats, "intercept"], values, strict=True) if not _is_number(v)
+            ]
+            raise ModelFileError(
+                f"{name}: coefficients and intercept must be numbers (not text or true/false); "
+                f"check {bad}"
+            )
+        coef = np.array([float(v) for v in values[:-1]])
+        intercept = float(values[-1])
         if not (np.isfinite(coef).all() and math.isfinite(intercept)):
             raise ModelFileError(f"{name}: coefficients and intercept must be finite")
         if (coef < 0).any():
@@ -233,6 +240,17 @@ class LinearIndex:
         params = data.get("params") or {}
         if not isinstance(params, dict):
             raise ModelFileError(f"{name}: 'params' must be an object")
+        unknown = sorted(set(params) - set(_PARAMS))
+        if unknown:
+            raise ModelFileError(
+                f"{name}: unknown params {unknown}; a model has only {list(_PARAMS)}"
+            )
+        for key, kind in _PARAMS.items():
+            if key in params and not _is_number(params[key], integer=kind is int):
+                raise ModelFileError(
+                    f"{name}: params.{key} must be {'a whole number' if kind is int else 'a number'}, "
+                    f"got {params[key]!r}"
+                )
         try:
             model = cls(**{k: params[k] for k in ("C", "max_iter", "tol") if k in params})
             model._check_params()
@@ -243,11 +261,47 @@ class LinearIndex:
         model.classes_ = np.array([0, 1])
         model.n_features_in_ = len(feats)
         model.feature_names_in_ = np.array(feats, dtype=object)
-        drivers = data.get("drivers")
-        model.drivers_ = drivers if isinstance(drivers, dict) else None
+        model.drivers_ = _drivers(data.get("drivers"), name)
         model.kind_ = str(data.get("kind", "trained"))
         model.source_ = name
         return model
+
+
+#: Hyper-parameters a model file may set, and their type.
+_PARAMS = {"C": float, "max_iter": int, "tol": float}
+#: Evidence fields of a driver entry (each a string when present).
+_DRIVER_FIELDS = ("source", "grade", "note")
+
+
+def _is_number(value: Any, *, integer: bool = False) -> bool:
+    """A JSON number (int or float, not a boolean, not a string); whole when ``integer``."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return False
+    if integer:
+        return isinstance(value, int) or value.is_integer()
+    return True
+
+
+def _drivers(drivers: Any, name: str) -> dict[str, dict[str, str]] | None:
+    """The ``drivers`` evidence of a model file, checked: ``{feature: {source, grade, note}}``."""
+    if drivers is None:
+        return None
+    if not isinstance(drivers, dict):
+        raise ModelFileError(f"{name}: 'drivers' must be an object of feature: evidence")
+    for feature, entry in drivers.items():
+        if feature not in FEATURES:
+            raise ModelFileError(
+                f"{name}: drivers: unknown feature {feature!r}; this analyzer knows "
+                f"{list(FEATURES)}"
+            )
+        if not isinstance(entry, dict) or not all(
+            isinstance(entry.get(k), str) for k in _DRIVER_FIELDS if k in entry
+        ):
+            raise ModelFileError(
+                f"{name}: drivers.{feature} must be an object with text fields "
+                f"{list(_DRIVER_FIELDS)}, got {json.dumps(entry)[:60]}"
+            )
+    return drivers
 
 
 def priors() -> dict[str, Any]:
@@ -280,6 +334,11 @@ def load_model(path) -> LinearIndex:
         raise ModelFileError(f"{path.name}: cannot read model file: {exc}") from exc
     try:
         data = json.loads(text)
+    except RecursionError:
+        raise ModelFileError(
+            f"{path.name}: not a model file: JSON nested too deeply to be one (a model is two "
+            "levels deep); use a model written by `analyzer train`"
+        ) from None
     except json.JSONDecodeError as exc:
         raise ModelFileError(
             f"{path.name}: not valid JSON (line {exc.lineno}, column {exc.colno}): {exc.msg}"

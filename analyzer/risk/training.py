@@ -57,7 +57,13 @@ def read_labels(path) -> pd.DataFrame:
         df = pd.read_csv(path, dtype=str, keep_default_na=False)
     except (pd.errors.ParserError, UnicodeDecodeError, pd.errors.EmptyDataError) as exc:
         raise AnalyzerError(f"{path.name}: cannot read labels CSV: {exc}") from exc
-    df.columns = [c.strip().lower() for c in df.columns]
+    df.columns = [c.strip().lower() for c in _header(path, df)]
+    dup = sorted({c for c in df.columns if list(df.columns).count(c) > 1})
+    if dup:
+        raise AnalyzerError(
+            f"{path.name}: duplicate column(s) {dup} (letter case and spaces ignored); keep one "
+            f"of each: {', '.join(LABEL_COLUMNS)}"
+        )
     missing = [c for c in ("athlete", "date", "injured") if c not in df.columns]
     if missing:
         raise AnalyzerError(
@@ -84,6 +90,15 @@ def read_labels(path) -> pd.DataFrame:
         }
     )
     return out.reset_index(drop=True)
+
+
+def _header(path: Path, df: pd.DataFrame) -> list[str]:
+    """The header row as written (pandas renames a repeated ``date`` to ``date.1``)."""
+    import csv
+
+    with path.open(newline="", encoding="utf-8-sig", errors="replace") as fh:
+        row = next(csv.reader(fh), [])
+    return row if len(row) == len(df.columns) else list(df.columns)
 
 
 def check_enough(y, groups) -> None:

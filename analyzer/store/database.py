@@ -39,8 +39,12 @@ import pandas as pd
 
 from analyzer.errors import NotFound, StoreError
 from analyzer.schema import RECORD_COLUMNS, STRYD_COLUMNS
+from analyzer.store import check
+from analyzer.store.frames import contract_records, empty_records, session_series, utc
 from analyzer.store.writer import (
+    ADDED_COLUMNS,
     AVG_COLUMNS,
+    FLAG_COLUMNS,
     WATCH_COLUMNS,
     bounded_memory,
     log_rows,
@@ -75,7 +79,7 @@ RUN_ID_COLUMNS = (
     "elapsed_s",
     "n_records",
     "decoder",
-)
+) + FLAG_COLUMNS
 #: Identity columns that start every row of :meth:`Store.gait`.
 GAIT_ID_COLUMNS = ("run_id", "athlete", "start_time", "dynamics_source", "distance_m", "timer_s")
 _RUNS_PER_QUERY = 64
@@ -109,7 +113,7 @@ CREATE TABLE IF NOT EXISTS import_log (
 CREATE TABLE IF NOT EXISTS gait_cache (
     run_id VARCHAR, metric_version INTEGER, summary_json VARCHAR, computed_at TIMESTAMP,
     PRIMARY KEY (run_id, metric_version));
-"""
+{ADDED_COLUMNS}"""
 
 
 class Store:
@@ -128,6 +132,7 @@ class Store:
 
     def __init__(self, path: str | os.PathLike):
         self.path = Path(path)
+        had_wal = check.wal_path(self.path).exists()
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             self.con = duckdb.connect(str(self.path))
@@ -139,9 +144,12 @@ class Store:
                 ) from None
             raise StoreError(f"{self.path}: cannot open the store ({exc})") from None
         except (duckdb.Error, OSError) as exc:
+            if "replaying WAL" in str(exc):
+                raise check.damaged(self.path, f"its write-ahead log is corrupt ({exc})") from None
             raise StoreError(f"{self.path}: cannot open the store ({exc})") from None
         self._columns: dict[str, dict[str, str]] = {}
         try:
+            check.check_replayed(self.con, self.path, had_wal)
             self._init_schema()
         except StoreError:
             self.close()
@@ -154,6 +162,7 @@ class Store:
         with contextlib.suppress(duckdb.Error):
             self.con.execute("SET TimeZone = 'UTC'")
         try:
+            check.check_existing(self.con, self.path)
             self.con.execute(_SCHEMA)
             self.con.execute(
                 "INSERT OR IGNORE INTO store_meta VALUES ('schema_version', ?)", [SCHEMA_VERSION]
@@ -168,6 +177,7 @@ class Store:
                 f"{self.path}: store schema version {version}, this analyzer reads version "
                 f"{SCHEMA_VERSION}; import into a new store"
             )
+        check.check_columns(self.con, self.path, _SCHEMA)
         self._load_columns()
 
     def _load_columns(self) -> None:
@@ -207,7 +217,8 @@ class Store:
     ) -> ImportReport:
         """Import files, folders and export archives; see :func:`analyzer.ingest.importer.run_import`.
 
-        ``options`` may hold ``limits`` (:class:`analyzer.ingest.sources.Limits`) and ``decoder``.
+        ``options`` may hold ``limits`` (:class:`analyzer.ingest.sources.Limits`), ``decoder``
+        and ``strict`` (fail damaged files instead of importing them as partial runs).
         """
         from analyzer.ingest.importer import run_import
 
@@ -285,7 +296,7 @@ class Store:
         df = self.con.execute(
             f"SELECT {', '.join(cols)} FROM runs {where} ORDER BY start_time, run_id", params
         ).df()
-        return _utc(df, ("start_time", "end_time"))
+        return utc(df, ("start_time", "end_time"))
 
     def records(self, run_id: str) -> pd.DataFrame:
         """The records of one run in contract columns (UTC ``timestamp``), in file order.
@@ -303,7 +314,7 @@ class Store:
         key = self._run_key(run_id)
         df = self.con.execute("SELECT * FROM laps WHERE run_key = ? ORDER BY lap_index", [key]).df()
         df = df.drop(columns=["run_key", "lap_index"]).dropna(axis=1, how="all")
-        return _utc(df, [c for c in df.columns if pd.api.types.is_datetime64_any_dtype(df[c])])
+        return utc(df, [c for c in df.columns if pd.api.types.is_datetime64_any_dtype(df[c])])
 
     def developer_fields(self, athlete: str | None = None) -> pd.DataFrame:
         """Developer (third-party) fields seen in the imported activities, one row per
@@ -321,24 +332,40 @@ class Store:
         out = [
             {"activity_id": aid, **field}
             for aid, meta in rows
-            for field in (json.loads(meta or "{}").get("developer_fields") or [])
+            for field in (
+                check.loads(meta, self.path, "activities.meta_json").get("developer_fields") or []
+            )
         ]
         return pd.DataFrame(out, columns=cols)
+
+    def masked_samples(self, athlete: str | None = None) -> dict[str, int]:
+        """Record values set aside as implausible at import, per column, summed over the
+        activities (:mod:`analyzer.fit.plausible`; ``meta["masked_samples"]`` of each)."""
+        if athlete is not None:
+            self.resolve_athlete(athlete)
+        where, params = ("WHERE athlete = ?", [athlete]) if athlete is not None else ("", [])
+        rows = self.con.execute(f"SELECT meta_json FROM activities {where}", params).fetchall()
+        total: dict[str, int] = {}
+        for (meta,) in rows:
+            masked = check.loads(meta, self.path, "activities.meta_json").get("masked_samples")
+            for column, n in (masked or {}).items():
+                total[column] = total.get(column, 0) + int(n)
+        return dict(sorted(total.items()))
 
     def import_log(self, import_id: str | None = None) -> pd.DataFrame:
         """The import log (every payload's outcome and reason), oldest first."""
         where, params = ("WHERE import_id = ?", [import_id]) if import_id else ("", [])
         df = self.con.execute(f"SELECT * FROM import_log {where} ORDER BY logged_at", params).df()
-        return _utc(df, ("logged_at",))
+        return utc(df, ("logged_at",))
 
-    def gait(self, athlete: str | None = None) -> pd.DataFrame:
+    def gait(self, athlete: str | None = None, *, undated: bool = False) -> pd.DataFrame:
         """One row per run: :data:`GAIT_ID_COLUMNS`, :func:`analyzer.metrics.gait.summarize`, then the
         watch-style means (``avg_*``, :func:`analyzer.metrics.averages.run_averages`) beside the watch's
         own session averages (``watch_avg_*``), so one frame holds the robust medians and the
         numbers that can be checked against the device.
 
-        Summaries are cached per (run_id, ``gait.METRIC_VERSION``) and recomputed when the
-        version changes.
+        Runs flagged ``date_unknown`` are left out unless ``undated`` (this feeds load and
+        baselines). Summaries are cached per (run_id, ``gait.METRIC_VERSION``), recomputed on change.
         """
         from analyzer.metrics import gait
 
@@ -347,17 +374,22 @@ class Store:
             self.resolve_athlete(athlete)
         self._refresh_averages()
         where, params = ("WHERE athlete = ?", [athlete]) if athlete is not None else ("", [])
+        if not undated:
+            # The one place where runs without a usable date leave load, trends and baselines.
+            where = f"{where} {'AND' if where else 'WHERE'} NOT coalesce(date_unknown, false)"
         means = AVG_COLUMNS + WATCH_COLUMNS
         runs = self.con.execute(
             f"SELECT run_key, {', '.join((*GAIT_ID_COLUMNS, *means))} FROM runs {where} "
             "ORDER BY start_time, run_id",
             params,
         ).df()
-        cached = dict(
-            self.con.execute(
+        cached = {  # (a row that does not parse is recomputed: the cache derives from records)
+            run_id: text
+            for run_id, text in self.con.execute(
                 "SELECT run_id, summary_json FROM gait_cache WHERE metric_version = ?", [version]
             ).fetchall()
-        )
+            if check.is_json_object(text)
+        }
         missing = [
             k for k, r in zip(runs["run_key"], runs["run_id"], strict=True) if r not in cached
         ]
@@ -365,11 +397,11 @@ class Store:
             self._fill_gait_cache(missing, version, cached)
         from analyzer.ingest.worker import gait_to_json
 
-        keys = list(gait_to_json(gait.summarize(_empty_records())))
+        keys = list(gait_to_json(gait.summarize(empty_records())))
         rows = [json.loads(cached[r]) for r in runs["run_id"]]
         summary = pd.DataFrame.from_records(rows, columns=keys, index=runs.index)
         out = pd.concat([runs[list(GAIT_ID_COLUMNS)], summary, runs[list(means)]], axis=1)
-        return _utc(out, ("start_time",))
+        return utc(out, ("start_time",))
 
     def _fill_gait_cache(self, keys: list[int], version: int, cached: dict) -> None:
         from analyzer.ingest.worker import gait_to_json
@@ -410,7 +442,8 @@ class Store:
             return
         rows = []
         for key, records in self._records_by_key(list(stale)):
-            avgs = compute_averages(records, _session_series(stale[key]))
+            session = check.loads(stale[key], self.path, "runs.session_json")
+            avgs = compute_averages(records, session_series(session))
             rows.append([key] + [number(avgs.get(c)) for c in AVG_COLUMNS])
         df = pd.DataFrame(rows, columns=["run_key", *AVG_COLUMNS]).astype({"run_key": "int64"})
         df[list(AVG_COLUMNS)] = df[list(AVG_COLUMNS)].astype("float64")
@@ -455,41 +488,4 @@ class Store:
             groups = dict(tuple(df.groupby("run_key", sort=False))) if len(df) else {}
             for key in chunk:
                 part = groups.get(key, df.iloc[0:0])
-                yield key, _contract_records(part)
-
-
-# --------------------------------------------------------------------------------------------
-# helpers
-# --------------------------------------------------------------------------------------------
-def _contract_records(df: pd.DataFrame) -> pd.DataFrame:
-    df = df.drop(columns=["run_key", "record_index"]).reset_index(drop=True)
-    base = list(RECORD_COLUMNS)
-    extra = [c for c in df.columns if c not in RECORD_COLUMNS and df[c].notna().any()]
-    df = df[base + extra]
-    return _utc(df, ("timestamp",))
-
-
-def _empty_records() -> pd.DataFrame:
-    df = pd.DataFrame({c: pd.Series(dtype="float64") for c in RECORD_COLUMNS})
-    df["timestamp"] = pd.Series(dtype="datetime64[ns, UTC]")
-    return df
-
-
-def _session_series(text: str | None) -> pd.Series:
-    data = json.loads(text) if text else {}
-    for key in ("start_time", "end_time", "timestamp"):
-        if data.get(key) is not None:
-            data[key] = pd.Timestamp(data[key])
-            if data[key].tzinfo is None:
-                data[key] = data[key].tz_localize("UTC")
-    return pd.Series(data, dtype=object)
-
-
-def _utc(df: pd.DataFrame, columns) -> pd.DataFrame:
-    for col in columns:
-        if col in df and pd.api.types.is_datetime64_any_dtype(df[col]):
-            if getattr(df[col].dt, "tz", None) is None:
-                df[col] = df[col].dt.tz_localize("UTC")
-            else:
-                df[col] = df[col].dt.tz_convert("UTC")
-    return df
+                yield key, contract_records(part)

@@ -14,6 +14,7 @@ from __future__ import annotations
 import contextlib
 import json
 from collections.abc import Iterator
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
 import duckdb
@@ -21,6 +22,7 @@ import numpy as np
 import pandas as pd
 
 from analyzer.schema import AVERAGE_METRICS, DYNAMICS_COLUMNS
+from analyzer.store.check import is_storage_failure, storage_error
 
 if TYPE_CHECKING:
     from analyzer.ingest.blocks import Block
@@ -32,6 +34,7 @@ class Store(Protocol):
     """What the writer uses of :class:`analyzer.store.database.Store` (which calls it)."""
 
     con: duckdb.DuckDBPyConnection
+    path: Path
     _columns: dict[str, dict[str, str]]
 
     def _load_columns(self) -> None: ...
@@ -65,6 +68,19 @@ def bounded_memory(con: duckdb.DuckDBPyConnection) -> Iterator[None]:
             con.execute(f"SET memory_limit = '{old}'")
 
 
+#: Run flags: unknown date (:func:`analyzer.fit.dates.date_problem`), damaged file read in part.
+FLAG_COLUMNS = ("date_unknown", "date_problem", "partial_reason", "partial_offset")
+#: Columns added after schema version 1 was released (old stores gain them when opened).
+ADDED_COLUMNS = """
+ALTER TABLE runs ADD COLUMN IF NOT EXISTS date_unknown BOOLEAN DEFAULT false;
+ALTER TABLE runs ADD COLUMN IF NOT EXISTS date_problem VARCHAR;
+ALTER TABLE runs ADD COLUMN IF NOT EXISTS partial_reason VARCHAR;
+ALTER TABLE runs ADD COLUMN IF NOT EXISTS partial_offset BIGINT;
+ALTER TABLE activities ADD COLUMN IF NOT EXISTS partial_reason VARCHAR;
+ALTER TABLE activities ADD COLUMN IF NOT EXISTS partial_offset BIGINT;
+"""
+
+
 def write_batch(
     store: Store, batch: list[Decoded], *, athlete: str, import_id: str
 ) -> list[LogEntry]:
@@ -79,6 +95,8 @@ def write_batch(
     try:
         return _write(store, batch, athlete, import_id)
     except _ERRORS as exc:
+        if is_storage_failure(exc):  # not this file's fault: stop the import, say what to do
+            raise storage_error(store.path, exc) from None
         if len(batch) == 1:
             dec = batch[0]
             return [LogEntry(dec.name, "failed", f"could not be stored ({exc})", dec.activity_id)]
@@ -106,8 +124,8 @@ def _write(store: Store, batch: list[Decoded], athlete: str, import_id: str) -> 
         )
         activities, runs, records, laps, gait = [], [], [], [], []
         for dec in batch:
-            outcome, detail = classify(dec)
-            entries.append(LogEntry(dec.name, outcome, detail, dec.activity_id, len(dec.runs)))
+            outcome, text = detail(dec)
+            entries.append(LogEntry(dec.name, outcome, text, dec.activity_id, len(dec.runs)))
             activities.append(activity_row(dec, athlete, import_id))
             for run in dec.runs:
                 key = next(keys)
@@ -135,8 +153,11 @@ def _write(store: Store, batch: list[Decoded], athlete: str, import_id: str) -> 
         log_rows(store, entries, import_id=import_id, athlete=athlete)
         con.commit()
     except BaseException:
-        con.rollback()
-        store._load_columns()  # forget columns added by the rolled-back transaction
+        # (a failed commit has ended the transaction already: keep its error, not rollback's)
+        with contextlib.suppress(duckdb.Error):
+            con.rollback()
+        with contextlib.suppress(duckdb.Error):
+            store._load_columns()  # forget columns added by the rolled-back transaction
         raise
     return entries
 
@@ -154,7 +175,12 @@ def log_rows(store: Store, entries: list[LogEntry], *, import_id: str, athlete: 
             "n_runs": [e.n_runs for e in entries],
         }
     )
-    _insert(store, "import_log", log, now="logged_at")
+    try:
+        _insert(store, "import_log", log, now="logged_at")
+    except duckdb.Error as exc:
+        if is_storage_failure(exc):
+            raise storage_error(store.path, exc) from None
+        raise
 
 
 def _insert(store: Store, table: str, df: pd.DataFrame, *, now: str | None = None) -> None:
@@ -187,7 +213,24 @@ def classify(dec: Decoded) -> tuple[str, str]:
     n = len(dec.runs)
     n_rec = sum(len(r.records) for r in dec.runs)
     extra = f" of a {len(dec.sports)}-session multisport file" if len(dec.sports) > 1 else ""
-    return "imported", f"{n} run{'s' if n > 1 else ''}{extra}, {n_rec} records"
+    detail = f"{n} run{'s' if n > 1 else ''}{extra}, {n_rec} records"
+    return "imported", detail + masked_note(dec.meta.get("masked_samples"))
+
+
+def masked_note(masked: dict | None) -> str:
+    """``"; 3 implausible samples masked (speed_mps 3)"``, or "" when none were."""
+    if not masked:
+        return ""
+    total = sum(masked.values())
+    parts = ", ".join(f"{column} {n}" for column, n in sorted(masked.items()))
+    return f"; {total} implausible sample{'s' if total != 1 else ''} masked ({parts})"
+
+
+def detail(dec: Decoded) -> tuple[str, str]:
+    """:func:`classify`, then what the worker noted (``Decoded.log_notes``: partial read, fields
+    read as bytes, runs whose date is unknown), one line with ``; `` between the parts."""
+    outcome, text = classify(dec)
+    return outcome, "; ".join([text, *dec.log_notes])
 
 
 def activity_row(dec: Decoded, athlete: str, import_id: str) -> dict:
@@ -211,7 +254,9 @@ def activity_row(dec: Decoded, athlete: str, import_id: str) -> dict:
         "dynamics_sensor": text(meta.get("dynamics_sensor")),
         "developer_apps": json.dumps(list(apps) if apps is not None else [], default=str),
         "decoder": dec.decoder,
-        "meta_json": json.dumps(meta, default=str),
+        "partial_reason": dec.partial_reason,
+        "partial_offset": dec.partial_offset,
+        "meta_json": json.dumps({**meta, "decode_notes": dec.notes}, default=str),
         "import_id": import_id,
         "imported_at": pd.Timestamp.now(tz="UTC").tz_localize(None),
     }
@@ -243,6 +288,10 @@ def run_row(dec: Decoded, run, athlete: str, key: int) -> dict:
         "elapsed_s": number(s.get("total_elapsed_s")),
         "n_records": len(records),
         "decoder": dec.decoder,
+        "date_unknown": run.date_problem is not None,
+        "date_problem": run.date_problem,
+        "partial_reason": dec.partial_reason,
+        "partial_offset": dec.partial_offset,
         "avg_version": run.avg_version,
         "session_json": json.dumps(s, default=str),
     }

@@ -78,11 +78,12 @@ def store(tmp_path) -> Path:
 
 
 def test_zip_mixing_good_and_broken_files(tmp_path, store, data, all_broken, capsys):
+    """With --strict every damaged file fails with one line naming it; the rest is imported."""
     mixed = tmp_path / "mixed.zip"
     members = {**{n: data[n] for n in GOOD}, **all_broken, "route.gpx": b"<gpx/>"}
     mixed.write_bytes(_zip(members))
     code, out, _ = _run(
-        capsys, "import", mixed, "--store", store, "--workers", "1", "--athlete", "ana"
+        capsys, "import", mixed, "--store", store, "--workers", "1", "--athlete", "ana", "--strict"
     )
     assert code == 1
     assert "  imported:    3" in out and "  skipped:     1" in out

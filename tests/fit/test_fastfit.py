@@ -258,7 +258,6 @@ def test_broken_files_raise_the_reference_error_class():
         "activity-unexpected-eof.fit": FitTruncatedError,
         "nick.fit": FitTruncatedError,
         "strava-android-app-201.10-b1218918.fit": FitFormatError,
-        "coros-pace-2-cycling-misaligned-fields.fit": FitFormatError,
         "empty-activities.fit": FitCRCError,
         "empty-sessions.fit": FitHeaderError,
     }

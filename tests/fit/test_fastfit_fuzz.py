@@ -8,19 +8,18 @@ errors (never an internal error, never a crash), within a bounded time.
 
 from __future__ import annotations
 
-import struct
 import time
 
 import pandas as pd
 import pytest
 from conftest import corpus_available
+from fitbytes import repair
 from fitcache import payload
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from analyzer.errors import AnalyzerError, DecoderDeclined, InvalidFitFile
 from analyzer.fit import fast as fastfit
-from analyzer.fit.fast import crc16
 from analyzer.fit.reference import decode as fitparse_decode
 
 pytestmark = pytest.mark.skipif(not corpus_available(), reason="../shared/fit-corpus is absent")
@@ -42,19 +41,6 @@ SOURCES = [
 MAX_SECONDS = 5.0
 
 
-def _repair(data: bytearray) -> bytes:
-    """Make header size, header CRC and file CRC consistent with the (damaged) bytes."""
-    if len(data) < 14 or data[0] not in (12, 14):
-        return bytes(data)
-    header = data[0]
-    body = data[header:-2] if len(data) >= header + 2 else b""
-    data[4:8] = struct.pack("<I", len(body))
-    if header == 14:
-        data[12:14] = struct.pack("<H", crc16(bytes(data[:12])))
-    out = bytes(data[:header]) + bytes(body)
-    return out + struct.pack("<H", crc16(out))
-
-
 @st.composite
 def damaged(draw) -> tuple[str, bytes]:
     name = draw(st.sampled_from(SOURCES))
@@ -74,7 +60,7 @@ def damaged(draw) -> tuple[str, bytes]:
         cut = draw(st.integers(0, 64))
         data[at : at + cut] = other[a:b]
     if draw(st.booleans()):
-        return name, _repair(data)
+        return name, repair(data)
     return name, bytes(data)
 
 

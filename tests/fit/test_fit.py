@@ -14,6 +14,7 @@ from fitcache import RUN_CATEGORIES, activity, entries, payload
 
 from analyzer.fit.activity import STRYD_APP_IDS, build_activity, read_fit
 from analyzer.fit.messages import FIT_EPOCH_S, RECORD, FitMessages
+from analyzer.fit.plausible import FOOT_ONLY, RANGES
 from analyzer.fit.reference import decode as fitparse_decode
 from analyzer.schema import DYNAMICS_SOURCES, RECORD_COLUMNS
 
@@ -69,7 +70,7 @@ def _expected(ref: pd.DataFrame, foot: np.ndarray) -> dict[str, np.ndarray]:
     alt = np.where(np.isnan(alt), _num(ref, "altitude"), alt)
     cad = 2 * (_num(ref, "cadence") + np.nan_to_num(_num(ref, "fractional_cadence")))
     bal = _num(ref, "stance_time_balance")
-    return {
+    out = {
         "distance_m": _num(ref, "distance"),
         "speed_mps": speed,
         "heart_rate_bpm": nz(_num(ref, "heart_rate")),
@@ -82,6 +83,13 @@ def _expected(ref: pd.DataFrame, foot: np.ndarray) -> dict[str, np.ndarray]:
         "vertical_ratio_pct": nz(_num(ref, "vertical_ratio")),
         "altitude_m": alt,
     }
+    # Values outside the documented physiological ranges are masked (speed on foot sports only).
+    for col, (low, high) in RANGES.items():
+        bad = (out[col] < low) | (out[col] > high)
+        if col in FOOT_ONLY:
+            bad &= foot
+        out[col] = np.where(bad, np.nan, out[col])
+    return out
 
 
 @pytest.mark.slow

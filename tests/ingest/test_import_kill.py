@@ -23,7 +23,7 @@ REPO = Path(__file__).resolve().parents[2]
 
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("import_kill")]
 
-EXTRA = ["activity-filecrc.fit", "garmin-fenix-5-bike.fit"]  # one failure, one non-run
+EXTRA = ["empty-activities.fit", "garmin-fenix-5-bike.fit"]  # one failure, one non-run
 #: The killed import is stopped once this many bytes of committed work are in the WAL.
 WAL_BYTES = 60_000
 
@@ -144,7 +144,7 @@ def test_sigkill_midway_then_rerun(folder, clean, tmp_path):
         _command(folder, store), cwd=REPO, capture_output=True, text=True, timeout=300
     )
     assert rerun.returncode == 1, rerun.stderr  # the broken file is still reported
-    assert "activity-filecrc.fit: file CRC mismatch" in rerun.stdout
+    assert "empty-activities.fit: file CRC mismatch" in rerun.stdout
     assert f"duplicates:  {len(after_kill['activities'])}" in rerun.stdout
 
     final = _state(store)

@@ -37,7 +37,7 @@ CORPUS_PICK = {
     "3386684871.fit": "imported",  # Stryd developer fields
     "garmin-fenix-5-bike.fit": "not_run",
     "MonitoringFile.fit": "not_run",
-    "activity-filecrc.fit": "failed",  # broken: file CRC mismatch
+    "empty-activities.fit": "failed",  # nothing decodable: file CRC mismatch
 }
 ATHLETE = "team"
 
@@ -144,7 +144,7 @@ def test_same_outcomes_as_the_normal_import(reference, dasked):
 def test_broken_file_is_named_with_its_reason(dasked):
     _, report, _ = dasked
     (failure,) = report.failures
-    assert failure.name.endswith("activity-filecrc.fit")
+    assert failure.name.endswith("empty-activities.fit")
     assert "CRC" in failure.detail and "at byte" in failure.detail
     assert not report.ok
 
@@ -388,7 +388,7 @@ def test_cli_import_with_dask(extra, extra_store, client, tmp_path, capsys):
     assert main([*argv, "--athlete", "ana"]) == 1  # the broken file
     out = capsys.readouterr().out
     assert "Imported 3 files (3 runs" in out
-    assert "activity-filecrc.fit: file CRC mismatch" in out
+    assert "empty-activities.fit: file CRC mismatch" in out
     with Store(path) as store:
         got = store.runs()
     want = extra_store[0].runs()

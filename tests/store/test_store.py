@@ -27,7 +27,7 @@ FILES = {
     "3386684871.fit": "imported",  # Stryd developer fields
     "garmin-fenix-5-bike.fit": "not_run",
     "MonitoringFile.fit": "not_run",
-    "activity-filecrc.fit": "failed",
+    "empty-activities.fit": "failed",
 }
 
 
@@ -71,7 +71,7 @@ def test_every_payload_gets_an_outcome(imported):
     got = {name: e.outcome for name, e in _by_file(report).items()}
     assert got == {**FILES, "notes.csv": "skipped"}
     entries = _by_file(report)
-    assert "file CRC mismatch" in entries["activity-filecrc.fit"].detail
+    assert "file CRC mismatch" in entries["empty-activities.fit"].detail
     assert entries["garmin-fenix-5-bike.fit"].detail == "not a run (cycling)"
     assert entries["MonitoringFile.fit"].detail == "not an activity file (monitoring_b)"
     assert report.imported == 4 and report.runs == 4 and report.failed == 1
@@ -83,7 +83,7 @@ def test_import_log_records_every_outcome(imported):
     log = store.import_log(report.import_id)
     assert sorted(log["outcome"]) == sorted(e.outcome for e in report.entries)
     failed = log[log["outcome"] == "failed"].iloc[0]
-    assert failed["source_name"].endswith("activity-filecrc.fit") and "CRC" in failed["detail"]
+    assert failed["source_name"].endswith("empty-activities.fit") and "CRC" in failed["detail"]
     assert str(log["logged_at"].dt.tz) == "UTC"
 
 

@@ -57,4 +57,4 @@ def decode(data: bytes, name: str) -> FitMessages:
     except (ValueError, IndexError, KeyError, TypeError, OverflowError, struct.error) as exc:
         # A safety net: a bug here must not look like a crash to the importer.
         raise DecoderDeclined(name, f"internal error ({type(exc).__name__}: {exc})") from None
-    return FitMessages(name=name, tables=result, decoder=DECODER_NAME)
+    return FitMessages(name=name, tables=result, decoder=DECODER_NAME, notes=found.notes)

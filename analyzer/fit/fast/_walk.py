@@ -25,7 +25,7 @@ from analyzer.errors import (
     FitTruncatedError,
 )
 from analyzer.fit.fast._crc import crc16
-from analyzer.fit.messages import DEVELOPER_DATA_ID, FIELD_DESCRIPTION
+from analyzer.fit.messages import DEVELOPER_DATA_ID, FIELD_DESCRIPTION, misaligned_note
 from analyzer.fit.profile import BASE_TYPES, BYTE, COMPRESSED_SPEED_DISTANCE, RECORD_MESG
 
 #: Length of the FIT file header without / with its CRC [bytes] (FIT protocol, "File Header").
@@ -110,6 +110,8 @@ class Walk:
         self.has_cts = False
         #: Increments with every developer-data message (definitions depend on that state).
         self.dev_version = 0
+        #: Fields read otherwise than declared (:func:`analyzer.fit.messages.misaligned_note`).
+        self.notes: list[str] = []
 
 
 def _read_one(data: bytes, d: Definition, start: int) -> dict[int, object]:
@@ -303,12 +305,11 @@ def _parse_definition(
             base = BYTE
         bsize = BASE_TYPES[base][1]
         if size % bsize:
-            raise FitFormatError(
-                name,
-                f"field {num} of message {gnum} has size {size}, not a multiple of its "
-                f"{BASE_TYPES[base][0]} base type size {bsize}",
-                pos,
-            )
+            # The FIT SDK and fitdecode read such a field as plain bytes (see messages.py).
+            note = misaligned_note(num, gnum, size, BASE_TYPES[base][0])
+            if note not in dev.walk.notes:
+                dev.walk.notes.append(note)
+            base = BYTE
         fields.append(FieldSpec(num, offset, size, base, None))
         offset += size
     p += 3 * nfields
