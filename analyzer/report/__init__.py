@@ -127,8 +127,14 @@ import re
 from pathlib import Path
 from typing import Any
 
+from analyzer._lazy import LazyModule
 from analyzer.errors import AnalyzerError, NotEnoughData
-from analyzer.report import advice, followup, quality, sections
+
+# Imported on first use: every command imports analyzer.report.safe (and so this file) at start-up.
+advice = LazyModule("analyzer.report.advice")
+followup = LazyModule("analyzer.report.followup")
+quality = LazyModule("analyzer.report.quality")
+sections = LazyModule("analyzer.report.sections")
 
 __all__ = ["SCHEMA_VERSION", "build", "team", "athlete_filename", "write_athlete", "write_team"]
 
