@@ -23,3 +23,24 @@ def exports(package: str, where: Mapping[str, str]) -> Callable[[str], Any]:
         return getattr(importlib.import_module(f"{package}.{module}"), name)
 
     return __getattr__
+
+
+class LazyModule:
+    """A module imported on first attribute use (for package faces that ``cli`` loads at start-up:
+    ``import analyzer.report.safe`` runs ``analyzer/report/__init__.py``, which must not pull in
+    pandas before a command needs it)."""
+
+    def __init__(self, name: str):
+        object.__setattr__(self, "_name", name)
+
+    def _module(self):
+        return importlib.import_module(object.__getattribute__(self, "_name"))
+
+    def __getattr__(self, attr: str) -> Any:
+        return getattr(self._module(), attr)
+
+    def __setattr__(self, attr: str, value: Any) -> None:  # monkeypatching reaches the module
+        setattr(self._module(), attr, value)
+
+    def __delattr__(self, attr: str) -> None:
+        delattr(self._module(), attr)

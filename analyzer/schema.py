@@ -70,6 +70,8 @@ EXERCISE_IDS: tuple[str, ...] = (
 
 #: How an exercise session felt, as a runner logs it.
 FEELS: tuple[str, ...] = ("easy", "right", "hard")
+#: Sides a diary entry can name.
+SIDES: tuple[str, ...] = ("left", "right", "both")
 
 #: How a pain entry affected running.
 RUNNING_AFFECTED: tuple[str, ...] = ("none", "reduced", "stopped")

@@ -12,12 +12,13 @@ each as the median of several runs, and prints the size of the HTML file.
 
 from __future__ import annotations
 
-import statistics
 import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
+
+from issue15 import _median  # (benchmarks/ is on the path: run by run.py or as a script)
 
 REPO = Path(__file__).resolve().parents[1]
 WEEKS = 104
@@ -32,15 +33,6 @@ def _history(weeks: int) -> Path:
         subprocess.run(cmd, check=True, cwd=REPO)
         (out / ".complete").write_text("ok")
     return out
-
-
-def _median(fn, repeats: int) -> float:
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
 
 
 def bench_report(*, weeks: int = WEEKS, repeats: int = 5, workers: int = 2) -> None:

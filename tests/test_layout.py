@@ -17,12 +17,13 @@ MAX_LINES = 500
 
 #: Which stage may import which: the pipeline of DESIGN.md, in the order data flows. ``base``
 #: is what every stage may use (the error hierarchy, the data contract, the lazy-export helper).
-BASE = {"errors", "schema", "_lazy", "_version"}
+BASE = {"errors", "schema", "_lazy", "_version", "_processes"}
 ALLOWED: dict[str, set[str]] = {
     "errors": set(),
     "schema": set(),
     "_lazy": set(),
     "_version": set(),
+    "_processes": set(),
     "fit": set(),
     "metrics": set(),
     "ingest": {"fit", "metrics"},

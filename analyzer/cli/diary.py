@@ -21,8 +21,7 @@ from typing import Any
 from analyzer.cli import options
 from analyzer.cli.common import EXIT_OK, common, json_value
 from analyzer.report.safe import visible
-from analyzer.schema import FEELS, RUNNING_AFFECTED
-from analyzer.store.diary import SIDES
+from analyzer.schema import FEELS, RUNNING_AFFECTED, SIDES
 
 _DOSE = re.compile(
     r"^(?P<name>[^=:]+)(=(?:(?P<sets>\d+)x(?P<reps>\d+)|(?P<sec>\d+)s))?(:(?P<side>\w+))?$"

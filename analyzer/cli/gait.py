@@ -37,15 +37,16 @@ from __future__ import annotations
 import argparse
 import json
 import math
-from typing import Any
-
-import pandas as pd
+from typing import TYPE_CHECKING, Any
 
 from analyzer.cli import options
 from analyzer.cli.common import EXIT_OK, common, json_value
 from analyzer.cli.config import resolve_units, units_arg
 from analyzer.errors import NotFound
 from analyzer.report.safe import text
+
+if TYPE_CHECKING:  # pandas is imported by the commands that need it (start-up time)
+    import pandas as pd
 
 #: Runs shown in the "recent runs" table (the JSON always has all of them).
 RECENT_RUNS = 12
@@ -144,6 +145,8 @@ def register(sub) -> None:
 @options._described("date")
 def _date(text: str) -> pd.Timestamp:
     """An ISO date (:func:`analyzer.cli.options.iso_date`) as a UTC timestamp."""
+    import pandas as pd
+
     return pd.Timestamp(options.iso_date(text), tz="UTC")
 
 
@@ -159,6 +162,8 @@ def athlete_trends(gait_df: pd.DataFrame, athlete: str, accepted=None) -> dict[s
     accepted : DataFrame, optional
         ``Store.accepted_baselines(athlete)``.
     """
+    import pandas as pd
+
     from analyzer.metrics import gait, load
     from analyzer.metrics.normalise import current_vs_baseline
 

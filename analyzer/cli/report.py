@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-import webbrowser
 from pathlib import Path
 
 from analyzer.cli import options
@@ -89,6 +88,8 @@ def _load_model(path: Path | None):
 
 
 def _open(path: Path) -> None:
+    import webbrowser  # here: it costs every other command its import time
+
     webbrowser.open(path.resolve().as_uri())
 
 

@@ -6,8 +6,6 @@ import argparse
 import json
 from pathlib import Path
 
-import pandas as pd
-
 from analyzer.cli import options
 from analyzer.report.safe import line, text, visible
 
@@ -30,10 +28,12 @@ def _asof_arg(p: argparse.ArgumentParser) -> None:
     )
 
 
-def _asof(day) -> pd.Timestamp | None:
+def _asof(day):
     """The end of ``day`` (a :class:`datetime.date` from ``--asof``): that whole day is included."""
     if day is None:
         return None
+    import pandas as pd  # here, not at the top: `analyzer --help` should not pay for pandas
+
     return pd.Timestamp(day) + pd.Timedelta(days=1) - pd.Timedelta(1, "us")
 
 

@@ -191,6 +191,7 @@ def iter_payloads(
     *,
     limits: Limits = Limits(),  # noqa: B008 - immutable
     on_discover: Callable[[int], None] | None = None,
+    named: bool = True,
 ) -> Iterator[Item]:
     """Yield every FIT payload (and every skipped or unreadable member) under ``paths``.
 
@@ -203,6 +204,9 @@ def iter_payloads(
     on_discover : callable, optional
         Called with the number of FIT-looking files found each time a folder is listed or an
         archive opened (for progress totals; nested archives add theirs when opened).
+    named : bool
+        Whether the user named ``paths`` (a file that cannot be used then fails, with what to
+        export instead); ``False`` for files found in a folder, which are skipped instead.
 
     Yields
     ------
@@ -215,7 +219,7 @@ def iter_payloads(
         At call time, when a path does not exist.
     """
     checked = check_paths(paths)
-    return _Walker(limits, on_discover).walk(checked)
+    return _Walker(limits, on_discover, named).walk(checked)
 
 
 class _BudgetExceeded(UnsafeArchive):
@@ -225,8 +229,11 @@ class _BudgetExceeded(UnsafeArchive):
 class _Walker:
     """The state of one :func:`iter_payloads` call: limits, the byte budget, progress hook."""
 
-    def __init__(self, limits: Limits, on_discover: Callable[[int], None] | None):
+    def __init__(
+        self, limits: Limits, on_discover: Callable[[int], None] | None, named: bool = True
+    ):
         self.limits = limits
+        self.named = named
         self.on_discover = on_discover or (lambda n: None)
         self.total = 0
         self.members = 0
@@ -262,7 +269,7 @@ class _Walker:
                     yield from self._file(f)
                     if self.members > self.limits.max_import_members:
                         break  # (reported once, by the file that broke the limit)
-            elif classify(path.name) is None and not path.name.startswith("._"):
+            elif self.named and classify(path.name) is None and not path.name.startswith("._"):
                 # Named on the command line: say clearly that it cannot be used, and why.
                 reason = unusable_reason(path.name)
                 yield SourceProblem(str(path), reason, "failed", UnsupportedExport(reason))

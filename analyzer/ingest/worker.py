@@ -1,5 +1,8 @@
 """The worker side of an import: one payload's bytes → a picklable :class:`Decoded`.
 
+Records and laps travel as columnar :class:`~analyzer.ingest.blocks.Block` s (numpy columns in
+the store's types), so that the single writer only concatenates and inserts them.
+
 :func:`decode_payload` runs in the decoder processes (or in-process with ``--workers 1``). It
 decodes with :func:`analyzer.fit.activity.read_fit`, keeps only the running sessions, and computes what
 is cheapest to compute while the records are at hand: the per-run averages
@@ -17,6 +20,7 @@ from typing import Any
 import pandas as pd
 
 from analyzer.errors import AnalyzerError, InvalidFitFile
+from analyzer.ingest.blocks import Block
 
 
 @dataclass
@@ -26,8 +30,8 @@ class DecodedRun:
     run_id: str
     session_index: int
     session: dict
-    records: pd.DataFrame
-    laps: pd.DataFrame
+    records: Block
+    laps: Block
     averages: dict
     avg_version: str | None
     gait: dict | None = None
@@ -146,8 +150,8 @@ def decode_payload(
                 run_id=run.run_id,
                 session_index=int(run.session_index),
                 session={k: _plain(v) for k, v in run.session.items()},
-                records=records,
-                laps=run.laps,
+                records=Block.from_frame(records, skip=("record_index",)),
+                laps=Block.from_frame(run.laps, skip=("lap_index",)),
                 averages={},
                 avg_version=None,
                 date_problem=date_problem(run.session.get("start_time")),

@@ -28,8 +28,6 @@ References
 
 from __future__ import annotations
 
-import warnings
-
 import numpy as np
 import pandas as pd
 
@@ -105,7 +103,7 @@ def speed_relation(speed, values, *, ref_speed: float) -> tuple[float, float]:
         :data:`MIN_RUNS_SPEED_MODEL` usable runs or too little speed spread, the slope is 0 and
         the value is the median.
     """
-    from sklearn.linear_model import HuberRegressor
+    from analyzer.metrics.robust import huber_line
 
     s = np.asarray(speed, dtype=float)
     y = np.asarray(values, dtype=float)
@@ -118,10 +116,9 @@ def speed_relation(speed, values, *, ref_speed: float) -> tuple[float, float]:
         return float(np.median(y)), 0.0
     x = (s - ref_speed)[:, None]
     y_scale = float(np.std(y)) or 1.0
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # convergence chatter on tiny, clean data
-        model = HuberRegressor(epsilon=HUBER_EPSILON, alpha=0.0, max_iter=500).fit(x, y / y_scale)
-    return float(model.intercept_ * y_scale), float(model.coef_[0] * y_scale)
+    # scikit-learn's HuberRegressor(alpha=0) estimator, in numpy (no scikit-learn import)
+    intercept, slope = huber_line(x[:, 0], y / y_scale, epsilon=HUBER_EPSILON, max_iter=500)
+    return intercept * y_scale, slope * y_scale
 
 
 def _accepted_for(accepted, metric: str) -> list:

@@ -139,12 +139,19 @@ from __future__ import annotations
 
 import datetime as _dt
 import hashlib
+import os
 import re
 from pathlib import Path
 from typing import Any
 
+from analyzer._lazy import LazyModule
 from analyzer.errors import AnalyzerError, NotEnoughData
-from analyzer.report import advice, followup, quality, sections
+
+# Imported on first use: every command imports analyzer.report.safe (and so this file) at start-up.
+advice = LazyModule("analyzer.report.advice")
+followup = LazyModule("analyzer.report.followup")
+quality = LazyModule("analyzer.report.quality")
+sections = LazyModule("analyzer.report.sections")
 
 __all__ = ["SCHEMA_VERSION", "build", "team", "athlete_filename", "write_athlete", "write_team"]
 
@@ -240,14 +247,15 @@ def build(store, athlete: str | None = None, *, model=None, now=None) -> dict[st
         latest = sections.latest_run(last.to_dict(), gait_row, store.records(last["run_id"]))
 
     generated = _now(now)
+    period = sections.period(runs, generated)
     return sections.clean(
         {
             "schema_version": SCHEMA_VERSION,
             "kind": "athlete_report",
             "generated_at": generated,
             "athlete": athlete,
-            "period": sections.period(runs, now),
-            "stale": advice.stale(runs, generated),
+            "period": period,
+            "stale": advice.stale(period),
             "risk": advice.risk_section(assessment, reason=reason),
             "balance": sections.balance(trends_df),
             "trends": sections.trends(trends_df),
@@ -354,6 +362,44 @@ def write_athlete(
     return path
 
 
+def write_athletes(
+    jobs: list[tuple[dict, Path]],
+    *,
+    units: str = "metric",
+    team_href: str | None = None,
+    workers: int | None = None,
+) -> None:
+    """Render several athletes' reports (``(data, path)`` pairs) in parallel processes.
+
+    ``units`` and ``team_href`` are those of :func:`write_athlete`, the same for every page.
+    Rendering (charts above all) is the slow part of ``report --all`` and each athlete's is
+    independent, so they go to a process pool, one per core (``workers``); one report, or one
+    core, renders here. The report dicts are plain JSON-able data, cheap to send.
+    """
+    import functools
+
+    write = functools.partial(_write_job, units=units, team_href=team_href)
+    workers = min(workers or os.cpu_count() or 1, len(jobs))
+    if workers < 2:
+        for job in jobs:
+            write(job)
+        return
+    from concurrent.futures import ProcessPoolExecutor
+
+    from analyzer._processes import worker_context
+
+    # forkserver: the workers do not inherit this process's DuckDB threads and open store, and
+    # never run the caller's script again (see analyzer._processes)
+    ctx = worker_context(("analyzer.report.html",))
+    with ProcessPoolExecutor(workers, mp_context=ctx) as pool:
+        list(pool.map(write, jobs))
+
+
+def _write_job(job: tuple[dict, Path], *, units: str, team_href: str | None) -> Path:
+    data, path = job
+    return write_athlete(data, path, units=units, team_href=team_href)
+
+
 def write_team(
     store,
     path: str | Path,
@@ -376,11 +422,13 @@ def write_team(
     path.parent.mkdir(parents=True, exist_ok=True)
     reports = reports if reports is not None else build_all(store, model=model)
     files: dict[str, str] = {}
+    jobs = []
     for name, data in reports.items():
         if isinstance(data, dict):
             fname = athlete_filename(name)
-            write_athlete(data, path.parent / fname, units=units, team_href=path.name)
+            jobs.append((data, path.parent / fname))
             files[name] = fname
+    write_athletes(jobs, units=units, team_href=path.name)
     team_data = team_from_reports(reports, files)
     path.write_text(html.render_team(team_data), encoding="utf-8")
     return path, team_data, reports

@@ -11,8 +11,6 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-import pandas as pd
-
 from analyzer.report.sections import clean, num
 
 #: The plain disclaimer printed at the end of every report (HTML, terminal and JSON).
@@ -211,25 +209,17 @@ def plan_section(plan: Mapping | None, *, reason: str | None = None) -> dict:
     }
 
 
-#: A report warns when its latest run is older than this [days] (four weeks).
-STALE_DAYS = 28
-
-
-def stale(runs: pd.DataFrame, generated_at: str) -> dict | None:
-    """``stale``: a warning when the latest run is more than :data:`STALE_DAYS` days old."""
-    if runs is None or runs.empty:
+def stale(period: Mapping) -> dict | None:
+    """``stale``: a warning when the ``period`` section says the latest dated run is more than
+    :data:`~analyzer.report.sections.STALE_AFTER_DAYS` days old (one rule, decided there)."""
+    if not period.get("stale"):
         return None
-    last = pd.to_datetime(runs["start_time"], utc=True).max()
-    if pd.isna(last):
-        return None
-    days = int((pd.Timestamp(generated_at) - last) / pd.Timedelta(days=1))
-    if days <= STALE_DAYS:
-        return None
+    last, days = period["last_run"], period["days_since_last_run"]
     return {
-        "last_run": clean(last),
+        "last_run": last,
         "days": days,
         "warning": (
-            f"The latest run is from {last:%Y-%m-%d}, {days} days before this report: every "
+            f"The latest run is from {last[:10]}, {days} days before this report: every "
             "figure below describes that time, not today."
         ),
     }

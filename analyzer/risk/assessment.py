@@ -17,11 +17,10 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy.special import expit
 
 from analyzer.errors import NotEnoughData
 from analyzer.risk import features as _features
-from analyzer.risk.model import (
+from analyzer.risk.scoring import (
     DISCLAIMER,
     FEATURES,
     LOW_MAX,
@@ -29,12 +28,13 @@ from analyzer.risk.model import (
     MODEL_FORMAT,
     MODEL_FORMAT_VERSION,
     MODERATE_MAX,
-    ImbalanceRiskModel,
+    LinearIndex,
     default_model,
     driver_evidence,
     level_of,
     load_model,
     priors,
+    sigmoid,
 )
 
 __all__ = [
@@ -47,7 +47,6 @@ __all__ = [
     "MODERATE_MAX",
     "Assessment",
     "Driver",
-    "ImbalanceRiskModel",
     "assess",
     "assess_features",
     "assess_frames",
@@ -59,6 +58,15 @@ __all__ = [
     "priors",
     "resolve_athlete",
 ]
+
+
+def __getattr__(name: str):
+    # The estimator needs scikit-learn, which scoring does not: import it on first use only.
+    if name == "ImbalanceRiskModel":
+        from analyzer.risk.model import ImbalanceRiskModel
+
+        return ImbalanceRiskModel
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 @dataclass
@@ -127,10 +135,10 @@ def _clean(obj):
     return obj
 
 
-def _as_model(model) -> ImbalanceRiskModel:
+def _as_model(model) -> LinearIndex:
     if model is None:
         return default_model()
-    if isinstance(model, ImbalanceRiskModel):
+    if isinstance(model, LinearIndex):  # an ImbalanceRiskModel is one too
         return model
     return load_model(model)
 
@@ -173,7 +181,7 @@ def assess_features(
         asof=str(ctx.get("asof")),
         index=index,
         level=level_of(index),
-        baseline_index=float(100 * expit(m.intercept_)),
+        baseline_index=float(100 * sigmoid(m.intercept_)),
         drivers=drivers,
         features={k: float(v) for k, v in feats.items()},
         context=ctx,

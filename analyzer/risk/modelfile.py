@@ -1,4 +1,4 @@
-"""Checks of a model file's fields (what :func:`analyzer.risk.model.load_model` refuses, and why)."""
+"""Checks of a model file's fields (what :func:`analyzer.risk.scoring.load_model` refuses, and why)."""
 
 from __future__ import annotations
 

@@ -49,16 +49,12 @@ from analyzer.store.connection import (
     connect,
 )
 from analyzer.store.ddl import GAIT_ID_COLUMNS, RUN_ID_COLUMNS, SCHEMA, SCHEMA_VERSION
-from analyzer.store.frames import (
-    contract_records,
-    empty_records,
-    utc,
-    where_runs,
-)
+from analyzer.store.frames import contract_records, empty_records, utc, where_runs
 from analyzer.store.writer import (
     AVG_COLUMNS,
     SOURCE_COLUMNS,
     WATCH_COLUMNS,
+    bounded_memory,
     log_rows,
     write_batch,
 )
@@ -243,9 +239,10 @@ class Store(BaselineMixin):
         """
         from analyzer.ingest.importer import run_import
 
-        return run_import(
-            self, paths, athlete=athlete, progress=progress, workers=workers, **options
-        )
+        with bounded_memory(self.con):
+            return run_import(
+                self, paths, athlete=athlete, progress=progress, workers=workers, **options
+            )
 
     def ensure_athlete(self, athlete: str) -> None:
         """Add ``athlete`` to the athletes table when new."""

@@ -33,10 +33,8 @@ import duckdb
 import pandas as pd
 
 from analyzer.errors import DiaryError, NotFound
-from analyzer.schema import EXERCISE_IDS, FEELS, RUNNING_AFFECTED
+from analyzer.schema import EXERCISE_IDS, FEELS, RUNNING_AFFECTED, SIDES
 
-#: Sides an entry can name.
-SIDES: tuple[str, ...] = ("left", "right", "both")
 #: Pain is logged on the 0-10 numeric rating scale (NRS), 0 = no pain.
 PAIN_MAX = 10
 #: Most sets, repetitions and seconds one exercise entry may carry (a typo guard).

@@ -303,9 +303,10 @@ RUN_COLUMNS = ["run_id", "activity_id", "source_name", "start_time", "distance_m
 
 
 def _parquet(out, table: str, order: str = "run_id") -> pd.DataFrame:
-    glob = str(out / table / "part-*.parquet")
+    glob = str(out / table / "**" / "part-*.parquet")
     return duckdb.sql(
-        f"SELECT * FROM read_parquet('{glob}', union_by_name = true) ORDER BY {order}"
+        f"SELECT * FROM read_parquet('{glob}', union_by_name = true, hive_partitioning = false) "
+        f"ORDER BY {order}"
     ).df()
 
 
@@ -344,12 +345,14 @@ def test_export_parquet_from_paths(extra, extra_store, client, tmp_path):
     assert len(_parquet(out, "activities", "activity_id")) == ref.imported + ref.not_run
 
     # a re-run adds nothing; a part left by an interrupted task (no activities part) goes
-    parts = sorted(p.name for p in (out / "runs").iterdir())
-    shutil.copy(out / "runs" / parts[0], out / "runs" / "part-unfinished.parquet")
+    parts = sorted(p.name for p in (out / "runs").rglob("part-*"))
+    folder = out / "runs" / "athlete=default"  # partitioned by athlete
+    assert {p.parent for p in (out / "runs").rglob("part-*")} == {folder}
+    shutil.copy(folder / parts[0], folder / "part-unfinished.parquet")
     again = export_parquet([extra], out, client=client)
     assert again.imported == again.not_run == 0 and again.failed == 1
     assert again.duplicates == ref.imported + ref.not_run + ref.duplicates
-    assert sorted(p.name for p in (out / "runs").iterdir()) == parts
+    assert sorted(p.name for p in (out / "runs").rglob("part-*")) == parts
 
 
 def test_export_parquet_from_a_store(extra_store, tmp_path):
@@ -392,3 +395,66 @@ def test_cli_import_with_dask(extra, extra_store, client, tmp_path, capsys):
     assert got["athlete"].eq("ana").all()
     cols = ["run_id", "source_name", "n_records", "avg_cadence_spm"]
     pd.testing.assert_frame_equal(got[cols], want[cols])
+
+
+# --------------------------------------------------------------------------------------------
+# Cohort scale: workers read their own inputs, write Parquet by athlete; the store ingests it
+# --------------------------------------------------------------------------------------------
+def test_dask_parquet_import_equals_a_local_import_row_for_row(reference, inputs, client, tmp_path):
+    from analyzer.store.cohort import export_cohort, ingest_parquet
+
+    ref_store, ref = reference
+    out = tmp_path / "cohort"
+    exported = export_cohort({ATHLETE: inputs}, out, client=client, batch=5)
+    assert _outcomes(exported) == _outcomes(ref)  # first copy imported, later ones duplicate
+    assert exported.records == ref.records
+    with Store(tmp_path / "ingested.duckdb") as store:
+        got = ingest_parquet(store, out)
+        assert got.imported == ref.imported and got.records == ref.records
+        assert _counts(store) == _counts(ref_store)
+        pd.testing.assert_frame_equal(store.runs(), ref_store.runs())
+        pd.testing.assert_frame_equal(_record_sums(store), _record_sums(ref_store))
+        gait_sql = "SELECT run_id, metric_version, summary_json FROM gait_cache ORDER BY run_id"
+        assert store.con.execute(gait_sql).fetchall() == ref_store.con.execute(gait_sql).fetchall()
+        for run_id in store.runs()["run_id"].iloc[::25]:  # whole runs, row for row
+            pd.testing.assert_frame_equal(store.records(run_id), ref_store.records(run_id))
+            pd.testing.assert_frame_equal(store.laps(run_id), ref_store.laps(run_id))
+        assert ingest_parquet(store, out).imported == 0  # ingesting again adds nothing
+        assert _counts(store) == _counts(ref_store)
+
+
+def test_cohort_risk_on_the_cluster_equals_the_store(client, tmp_path):
+    from analyzer import risk
+    from analyzer.risk.cohort import assess_cohort
+    from analyzer.store.cohort import athlete_gait, athlete_parts, export_cohort, ingest_parquet
+
+    out = tmp_path / "cohort"
+    names = ("balanced", "imbalance")
+    export_cohort({n: [SAMPLE_DATA / n] for n in names}, out, client=client)
+    parts = athlete_parts(out)
+    assert [p.rsplit("=", 1)[-1] for p in parts] == list(names)
+    table = assess_cohort(client, parts, athlete_gait)
+    assert table["athlete"].tolist() == list(names)
+    with Store(tmp_path / "s.duckdb") as store:
+        ingest_parquet(store, out)
+        for row in table.itertuples():
+            a = risk.assess(store, row.athlete)
+            assert row.index == pytest.approx(a.index) and row.level == a.level
+            assert row.n_runs == len(store.runs(row.athlete))
+    assert table.set_index("athlete").loc["imbalance", "level"] != "low"
+
+
+def test_a_lost_cohort_task_fails_its_files_and_a_rerun_finishes(
+    extra, client, tmp_path, monkeypatch
+):
+    from analyzer.store import cohort
+
+    out = tmp_path / "cohort"
+    # a builtin that raises TypeError on the worker with these arguments: every task is lost
+    monkeypatch.setattr(cohort, "export_paths", operator.truediv)
+    lost = cohort.export_cohort({ATHLETE: [extra]}, out, client=client, batch=3)
+    assert lost.imported == 0 and lost.failed == len(lost.entries) > 0
+    assert all("Dask task failed (TypeError" in e.detail for e in lost.failures)
+    monkeypatch.undo()
+    again = cohort.export_cohort({ATHLETE: [extra]}, out, client=client, batch=3)
+    assert again.imported == 3 and again.failed == 1  # the broken corpus file

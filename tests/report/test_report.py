@@ -190,8 +190,8 @@ def make_report(
             "kind": "athlete_report",
             "generated_at": "2026-03-15T08:00:00Z",
             "athlete": athlete,
-            "period": sections.period(runs),
-            "stale": advice.stale(runs, "2026-03-15T08:00:00Z"),
+            "period": sections.period(runs, "2026-03-15T08:00:00Z"),
+            "stale": advice.stale(sections.period(runs, "2026-03-15T08:00:00Z")),
             "risk": advice.risk_section(assessment),
             "balance": sections.balance(trends),
             "trends": sections.trends(trends),
@@ -570,3 +570,22 @@ def test_every_key_is_documented_in_the_json_shape(report):
     assert sorted(k for k in keys if f'"{k}"' not in doc) == []
     team = team_from_reports({"ann": report}, {"ann": "a.html"})
     assert sorted(k for k in _keys(team, set()) - _keys(report, set()) if f'"{k}"' not in doc) == []
+
+
+@pytest.mark.slow
+def test_reports_render_in_parallel_processes_as_they_do_here(tmp_path):
+    """``report --all`` renders athletes in a process pool: same pages as rendering here."""
+    from analyzer.report import write_athletes
+
+    datas = [make_report(name) for name in ("ann", "bob", "cyd")]
+    here = [tmp_path / "here" / f"{d['athlete']}.html" for d in datas]
+    pool = [tmp_path / "pool" / f"{d['athlete']}.html" for d in datas]
+    write_athletes(list(zip(datas, here, strict=True)), workers=1)
+    write_athletes(list(zip(datas, pool, strict=True)), workers=2)
+
+    def visible(path):  # the page without the SVG ids matplotlib draws at random
+        return re.sub(r'id="[^"]*"|#[A-Za-z0-9_]{8,}\)?|xlink:href="[^"]*"', "", path.read_text())
+
+    for a, b, d in zip(here, pool, datas, strict=True):
+        assert d["athlete"] in b.read_text()
+        assert visible(a) == visible(b)

@@ -184,10 +184,10 @@ def test_stale_latest_balance_carries_its_date_and_a_warning():
     tr = gait.trends(synth_trends(30, seed=42, start="2020-03-01"))
     bal = sections.balance(tr)
     assert bal["latest_start_time"].startswith("2020-")
-    warn = advice.stale(tr, "2026-12-01T00:00:00Z")
+    warn = advice.stale(sections.period(tr, "2026-12-01T00:00:00Z"))
     assert warn["last_run"].startswith("2020-") and "2020-" in warn["warning"]
     assert "not today" in warn["warning"]
-    assert advice.stale(tr, "2020-05-01T00:00:00Z") is None
+    assert advice.stale(sections.period(tr, "2020-05-01T00:00:00Z")) is None
     a = risk.assess_frames(tr)
     assert a.asof.startswith("2020-")
     for d in a.drivers:  # every driver carries the dates of its numbers

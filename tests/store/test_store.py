@@ -14,6 +14,7 @@ import pytest
 
 from analyzer.errors import NotFound, StoreError
 from analyzer.fit.activity import read_fit
+from analyzer.ingest.blocks import Block
 from analyzer.ingest.worker import Decoded, DecodedRun, decode_payload
 from analyzer.schema import AVERAGE_METRICS, RECORD_COLUMNS, STRYD_COLUMNS
 from analyzer.store.database import GAIT_ID_COLUMNS, RUN_ID_COLUMNS, Store
@@ -217,7 +218,7 @@ def test_a_failed_write_leaves_nothing(imported, folder):
     aid = hashlib.sha256(data).hexdigest()
     good = decode_payload(data[:-1], "copy.fit", aid)
     run = good.runs[0]
-    bad_records = run.records.copy()
+    bad_records = run.records.to_frame()
     bad_records["heart_rate_bpm"] = bad_records["heart_rate_bpm"].astype(object)
     bad_records.loc[len(bad_records) // 2, "heart_rate_bpm"] = "not a number"
     bad = Decoded(
@@ -233,7 +234,7 @@ def test_a_failed_write_leaves_nothing(imported, folder):
                 run_id=f"{aid}:0",
                 session_index=0,
                 session=run.session,
-                records=bad_records,
+                records=Block.from_frame(bad_records),
                 laps=run.laps,
                 averages={},
                 avg_version=None,

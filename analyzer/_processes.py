@@ -1,4 +1,4 @@
-"""The process context of the decoder pool: forkserver workers that never re-run the caller's script.
+"""Process pools (decoder, report rendering): forkserver workers that never re-run the caller's script.
 
 With the ``spawn`` and ``forkserver`` start methods, :mod:`multiprocessing` sends every new
 process the parent's ``__main__`` (its file, or its module name) and the child imports it again
@@ -11,8 +11,8 @@ import loses every file.
 Preloading modules into the fork server (``set_forkserver_preload``) does not help: the preload
 only concerns the server; each child still gets the parent's main path in its preparation data.
 
-The decoder workers need nothing from ``__main__``: their job and initializer are module-level
-functions of :mod:`analyzer`, pickled by name. So this context starts each worker with the
+The workers (decoders, report renderers) need nothing from ``__main__``: their job and
+initializer are module-level functions of :mod:`analyzer`, pickled by name. So this context starts each worker with the
 preparation data computed while ``sys.modules["__main__"]`` is a bare stand-in named
 ``__main__``, which the child skips (``spawn._fixup_main_from_name`` ignores ``"__main__"``).
 The stand-in is in place only for the few milliseconds of each launch, under a lock, and the
@@ -30,8 +30,8 @@ import types
 from collections.abc import Iterator
 from multiprocessing import context, popen_forkserver
 
-#: Modules imported once in the fork server, so each worker starts with the decoder loaded.
-PRELOAD = ["analyzer.ingest.worker", "analyzer.fit.activity"]
+#: Modules imported once in the decoder pool's fork server, so each worker starts with them loaded.
+PRELOAD = ("analyzer.ingest.worker", "analyzer.fit.activity")
 
 _LAUNCH_LOCK = threading.Lock()
 
@@ -67,8 +67,11 @@ class _Context(context.ForkServerContext):
     Process = _Process
 
 
-def worker_context() -> context.BaseContext:
-    """A forkserver context whose processes do not import the caller's ``__main__``."""
+def worker_context(preload: tuple[str, ...] = PRELOAD) -> context.BaseContext:
+    """A forkserver context whose processes do not import the caller's ``__main__``.
+
+    ``preload`` names the modules the fork server imports once for all its workers.
+    """
     ctx = _Context()
-    ctx.set_forkserver_preload(PRELOAD)
+    ctx.set_forkserver_preload(list(preload))
     return ctx
