@@ -124,21 +124,19 @@ def _console():
     return Console(highlight=False, soft_wrap=False, width=120)
 
 
-def _assessment(args):
+def _assessment(args, store):
     from analyzer import risk
-    from analyzer.cli.common import common
 
     model = risk.load_model(args.model) if args.model is not None else None
-    with common.open_store(args) as store:
-        return risk.assess(store, args.athlete, model=model, asof=_asof(args.asof))
+    return risk.assess(store, args.athlete, model=model, asof=_asof(args.asof))
 
 
 def cmd_risk(args) -> int:
     from analyzer.cli.common import common
     from analyzer.cli.diary import safety_line
 
-    a = _assessment(args)
-    with common.open_store(args) as store:
+    with common.open_store(args) as store:  # (opened once: each open costs ~0.1 s)
+        a = _assessment(args, store)
         referral = safety_line(store, a.athlete)
     if referral and not args.json:
         print(visible(referral))
@@ -177,9 +175,9 @@ def cmd_recommend(args) -> int:
     from analyzer.plan import exercises
     from analyzer.report import followup
 
-    a = _assessment(args)
-    plan = exercises.recommend(a, max_items=args.max_items)
     with common.open_store(args, write=bool(args.start)) as store:
+        a = _assessment(args, store)
+        plan = exercises.recommend(a, max_items=args.max_items)
         if args.start:
             start = None if args.start == "today" else args.start  # a date: back-filling
             version = followup.start_plan(

@@ -48,6 +48,15 @@ def register(sub) -> None:
         help="exactly this many runs a week, 2-6 (default: 3-5; a load-spike week adds one)",
     )
     p.add_argument(
+        "--start",
+        type=options.iso_date,
+        default=None,
+        help=(
+            "first day of the history, YYYY-MM-DD (default 2026-06-01; runs dated after today "
+            "are imported as 'date unknown', so start long histories early enough)"
+        ),
+    )
+    p.add_argument(
         "--no-exports",
         action="store_true",
         help="write only the athlete folders, not the Garmin/Strava export zips",
@@ -144,9 +153,19 @@ def _simulate(args: argparse.Namespace) -> int:
         interval_s=args.interval or 1,
         run_minutes=args.run_minutes,
         runs_per_week=args.runs_per_week,
+        start=_start(args.start),
     )
     _report(args.out, truths)
     return 0
+
+
+def _start(day):
+    """``--start`` as the zone-aware midnight UTC the simulator counts from (or None)."""
+    if day is None:
+        return None
+    import datetime as dt
+
+    return dt.datetime(day.year, day.month, day.day, tzinfo=dt.UTC)
 
 
 def _sample_data(args: argparse.Namespace) -> int:

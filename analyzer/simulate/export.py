@@ -285,6 +285,7 @@ def write_synthetic_export(
     interval_s: int = 1,
     run_minutes: float | None = None,
     runs_per_week: int | None = None,
+    start: datetime | None = None,
 ) -> dict:
     """Write ``athletes`` synthetic runners (a mix of conditions) for load tests and demos.
 
@@ -292,7 +293,8 @@ def write_synthetic_export(
     thirds of the way in, every fifth low cadence from mid-way, every seventh a load spike.
     ``run_minutes`` fixes every run's moving time [min] and ``runs_per_week`` (2-6) the number
     of runs a week (a load-spike week, every seventh athlete, still adds one, up to 6); the
-    defaults (``None``) keep the usual 3-5 runs of planned lengths.
+    defaults (``None``) keep the usual 3-5 runs of planned lengths. ``start`` (zone-aware) is
+    the first day (default that of :class:`AthleteProfile`, 2026-06-01).
     """
     if runs_per_week is not None and not 2 <= runs_per_week <= 6:
         raise ValueError(f"runs_per_week must be 2-6, got {runs_per_week}")
@@ -317,6 +319,7 @@ def write_synthetic_export(
                 stryd=i % 4 == 0,
                 runs_per_week=weekly,
                 run_minutes=run_minutes,
+                **({"start": start} if start is not None else {}),
             )
         )
     return _write_all(profiles, Path(out_dir), exports)

@@ -14,6 +14,7 @@ from pathlib import Path
 import fitdecode
 import fitparse
 import numpy as np
+import pandas as pd
 import pytest
 from expected import TOLERANCES  # the import issue's tolerances: watch vs our averages
 from garmin_fit_sdk import Decoder, Stream
@@ -350,6 +351,17 @@ def test_fixed_run_length_and_runs_per_week(tmp_path):
     for f in fits[:3]:
         session = read_fit(f).sessions.iloc[0]
         assert session["total_timer_s"] == pytest.approx(30 * 60, abs=5)
+
+
+def test_start_sets_the_first_day_so_long_histories_stay_in_the_past(tmp_path, capsys):
+    out = tmp_path / "early"
+    args = ["simulate", "--athletes", "1", "--weeks", "2", "--interval", "10", "--seed", "3"]
+    assert main([*args, "--start", "2024-06-03", "--no-exports", "--out", str(out)]) == 0
+    starts = [read_fit(f).sessions.iloc[0]["start_time"] for f in sorted(out.rglob("*.fit"))]
+    assert starts and min(starts) >= pd.Timestamp("2024-06-03", tz="UTC")
+    assert max(starts) < pd.Timestamp("2024-06-17", tz="UTC")
+    assert main([*args, "--start", "03/06/2024", "--out", str(out)]) == 2
+    assert "is not a date; use YYYY-MM-DD" in capsys.readouterr().err
 
 
 def test_simulate_rejects_bad_arguments(capsys):
