@@ -124,10 +124,16 @@ def _console():
     return Console(highlight=False, soft_wrap=False, width=120)
 
 
-def _assessment(args, store):
+def _model(args):
+    """The ``--model`` file, read before the store opens (a bad file is the error to show)."""
     from analyzer import risk
 
-    model = risk.load_model(args.model) if args.model is not None else None
+    return risk.load_model(args.model) if args.model is not None else None
+
+
+def _assessment(args, store, model):
+    from analyzer import risk
+
     return risk.assess(store, args.athlete, model=model, asof=_asof(args.asof))
 
 
@@ -135,8 +141,9 @@ def cmd_risk(args) -> int:
     from analyzer.cli.common import common
     from analyzer.cli.diary import safety_line
 
+    model = _model(args)
     with common.open_store(args) as store:  # (opened once: each open costs ~0.1 s)
-        a = _assessment(args, store)
+        a = _assessment(args, store, model)
         referral = safety_line(store, a.athlete)
     if referral and not args.json:
         print(visible(referral))
@@ -175,8 +182,9 @@ def cmd_recommend(args) -> int:
     from analyzer.plan import exercises
     from analyzer.report import followup
 
+    model = _model(args)
     with common.open_store(args, write=bool(args.start)) as store:
-        a = _assessment(args, store)
+        a = _assessment(args, store, model)
         plan = exercises.recommend(a, max_items=args.max_items)
         if args.start:
             start = None if args.start == "today" else args.start  # a date: back-filling
