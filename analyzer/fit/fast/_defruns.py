@@ -24,9 +24,13 @@ import numpy as np
 
 from analyzer.fit.messages import DEVELOPER_DATA_ID, FIELD_DESCRIPTION
 
-#: Definitions the Python loop handles before this walk is tried (again).
+#: Definitions the Python loop handles before this walk is tried (again) ...
 TRY_AFTER_DEFINITIONS = 16
-#: Bytes searched at a time [bytes]: what a search past the last token can cost.
+#: ... and at most, after tries that took little (the wait doubles after each).
+MAX_TRY_AFTER = 1 << 12
+#: Bytes searched by the first window of a try, and by the largest [bytes]: what a search past
+#: the last token can cost.
+FIRST_WINDOW = 1 << 11
 WINDOW = 1 << 16
 
 
@@ -39,8 +43,9 @@ class DefinitionRuns:
         self._built = -1
         self._pattern: re.Pattern[bytes] | None = None
         self._groups: list[tuple[int, object, int]] = []
-        #: Definitions handled by the Python loop since the last try.
+        #: Definitions handled by the Python loop since the last try, and before the next.
         self.since = 0
+        self.every = TRY_AFTER_DEFINITIONS
 
     def note(self, h: int, key: bytes, d) -> None:
         """Record a definition the Python loop parsed (header byte ``h``, layout ``key``)."""
@@ -50,7 +55,7 @@ class DefinitionRuns:
 
     def ready(self) -> bool:
         """Whether to try :meth:`walk` at the next definition."""
-        return self.since >= TRY_AFTER_DEFINITIONS and bool(self.seen)
+        return self.since >= self.every and bool(self.seen)
 
     def _compile(self) -> re.Pattern[bytes]:
         if self._built != len(self.seen):
@@ -70,27 +75,50 @@ class DefinitionRuns:
 
         Updates what the Python loop would: each layout's data runs, the local types' current
         definitions (``local``) and the compressed speed/distance restarts (``csd_resets``).
-        The file is searched a window at a time (:data:`WINDOW`); only the tokens that follow
-        each other without a gap from ``pos`` are taken.
+        The file is searched a window at a time, from :data:`FIRST_WINDOW` bytes doubling up
+        to :data:`WINDOW` while the tokens follow each other; only the tokens that follow
+        each other without a gap from ``pos`` are taken. A try that takes few tokens doubles
+        the definitions the loop handles before the next (files whose definitions do not
+        repeat, or repeat between other messages, stop paying for tries).
         """
         self.since = 0
-        finditer = self._compile().finditer
+        pattern = self._compile()
+        start = pos
+        if pattern.match(data, pos, limit) is None:
+            self._back_off(0)
+            return pos
+        window = FIRST_WINDOW
         while pos < limit:
-            stop = min(limit, pos + WINDOW)
-            found = [(m.start(), m.lastindex, m.end()) for m in finditer(data, pos, stop)]
-            if not found:
+            stop = min(limit, pos + window)
+            found = [(m.start(), m.lastindex, m.end()) for m in pattern.finditer(data, pos, stop)]
+            if not found or found[0][0] != pos:
                 break
             at = np.array(found, dtype=np.int64)
-            if at[0, 0] != pos:
-                break
             # the tokens taken: those that start where the previous one ended
             gaps = np.flatnonzero(at[1:, 0] != at[:-1, 2])
             took = int(gaps[0]) + 1 if len(gaps) else len(at)
+            # the window's end may cut the last token's data messages short: search it again
+            cut = took == len(at) and stop < limit
+            if cut and took == 1:
+                if window == WINDOW:
+                    break
+                window *= 2
+                continue
+            took -= cut
             self._take(at[:took], local, csd_resets)
             pos = int(at[took - 1, 2])
-            if took < len(at):
+            if took < len(at) and not cut:
                 break
+            window = min(2 * window, WINDOW)
+        self._back_off(pos - start)
         return pos
+
+    def _back_off(self, taken: int) -> None:
+        """Wait longer before the next try when this one took less than a window's worth."""
+        if taken < FIRST_WINDOW:
+            self.every = min(2 * self.every, MAX_TRY_AFTER)
+        else:
+            self.every = TRY_AFTER_DEFINITIONS
 
     def _take(self, at: np.ndarray, local: list, csd_resets: list[int]) -> None:
         """Book tokens ``at`` (rows of start, group, end, in file order) as the loop would."""
