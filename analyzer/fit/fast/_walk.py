@@ -25,7 +25,6 @@ from analyzer.errors import (
     FitTruncatedError,
 )
 from analyzer.fit.fast._crc import crc16
-from analyzer.fit.fast._defruns import DefinitionRuns
 from analyzer.fit.messages import DEVELOPER_DATA_ID, FIELD_DESCRIPTION, misaligned_note
 from analyzer.fit.profile import BASE_TYPES, BYTE, COMPRESSED_SPEED_DISTANCE, RECORD_MESG
 
@@ -352,7 +351,6 @@ def _walk_messages(data: bytes, name: str, pos: int, end: int, result: Walk, dev
     defs = result.defs
     known = set()
     cache: dict = {}
-    runs = DefinitionRuns()
     csd_resets = result.csd_resets
     limit = min(end, n)
     hist: list[tuple[int, Definition]] = []  # recent single data messages, for cycle skipping
@@ -383,14 +381,7 @@ def _walk_messages(data: bytes, name: str, pos: int, end: int, result: Walk, dev
         elif h & 0x40:
             hist.clear()
             resume = None  # a header byte may now stand for another definition
-            if runs.ready():  # a definition before every record: see _defruns
-                nxt = runs.walk(data, pos, limit, local, csd_resets)
-                if nxt != pos:
-                    pos = nxt
-                    continue
             d, nxt = _definition(data, name, pos, h, dev, cache)
-            if not h & 0x20:
-                runs.note(h, data[pos + 2 : nxt], d)
             local[h & 0xF] = d
             if id(d) not in known:
                 known.add(id(d))
