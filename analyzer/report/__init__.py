@@ -197,7 +197,7 @@ def build(store, athlete: str | None = None, *, model=None, now=None) -> dict[st
     store : analyzer.store.database.Store
     athlete : str, optional
         Needed when the store holds more than one athlete.
-    model : analyzer.risk.assessment.ImbalanceRiskModel, optional
+    model : analyzer.risk.LinearIndex, optional
         A trained model; the packaged default priors when omitted.
     now : datetime, optional
         When the report is made (default: the current time, UTC): ``generated_at``, and how

@@ -1,7 +1,7 @@
 """The imbalance-risk index of an athlete: score, level and drivers in the runner's own numbers.
 
-The model itself (:class:`ImbalanceRiskModel`, a monotonic scikit-learn estimator, and its JSON
-files) lives in :mod:`analyzer.risk.model` and is re-exported here. This module turns a store or
+Scoring, model files and the priors live in :mod:`analyzer.risk.scoring`; the scikit-learn
+estimator that fits them in :mod:`analyzer.risk.model`. This module turns a store or
 ``gait.trends`` / ``load.weekly`` frames into an :class:`Assessment`.
 
 It is an imbalance-risk **index**, not a diagnosis and not a calibrated injury probability: no
@@ -22,51 +22,25 @@ from analyzer.errors import NotEnoughData
 from analyzer.risk import features as _features
 from analyzer.risk.scoring import (
     DISCLAIMER,
-    FEATURES,
     LOW_MAX,
-    MAX_MODEL_BYTES,
-    MODEL_FORMAT,
-    MODEL_FORMAT_VERSION,
     MODERATE_MAX,
     LinearIndex,
     default_model,
     driver_evidence,
     level_of,
     load_model,
-    priors,
     sigmoid,
 )
 
 __all__ = [
-    "DISCLAIMER",
-    "FEATURES",
-    "LOW_MAX",
-    "MAX_MODEL_BYTES",
-    "MODEL_FORMAT",
-    "MODEL_FORMAT_VERSION",
-    "MODERATE_MAX",
     "Assessment",
     "Driver",
     "assess",
     "assess_features",
     "assess_frames",
     "athlete_frames",
-    "default_model",
-    "driver_evidence",
-    "level_of",
-    "load_model",
-    "priors",
     "resolve_athlete",
 ]
-
-
-def __getattr__(name: str):
-    # The estimator needs scikit-learn, which scoring does not: import it on first use only.
-    if name == "ImbalanceRiskModel":
-        from analyzer.risk.model import ImbalanceRiskModel
-
-        return ImbalanceRiskModel
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 @dataclass

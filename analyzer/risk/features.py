@@ -81,7 +81,7 @@ __all__ = [
     "to_utc",
 ]
 
-#: Feature names, in the order the model uses them (also ``analyzer.risk.assessment.FEATURES``).
+#: Feature names, in the order the model uses them (also ``analyzer.risk.FEATURES``).
 FEATURES: tuple[str, ...] = (
     "balance_shift_pts",
     "fatigue_asymmetry_pts",

@@ -28,38 +28,9 @@ from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from analyzer.risk.scoring import (
-    DISCLAIMER,
-    FEATURES,
-    LOW_MAX,
-    MAX_MODEL_BYTES,
-    MODEL_FORMAT,
-    MODEL_FORMAT_VERSION,
-    MODERATE_MAX,
-    LinearIndex,
-    default_model,
-    driver_evidence,
-    level_of,
-    load_model,
-    priors,
-)
+from analyzer.risk.scoring import LinearIndex
 
-__all__ = [
-    "DISCLAIMER",
-    "FEATURES",
-    "LOW_MAX",
-    "MAX_MODEL_BYTES",
-    "MODEL_FORMAT",
-    "MODEL_FORMAT_VERSION",
-    "MODERATE_MAX",
-    "ImbalanceRiskModel",
-    "LinearIndex",
-    "default_model",
-    "driver_evidence",
-    "level_of",
-    "load_model",
-    "priors",
-]
+__all__ = ["ImbalanceRiskModel"]
 
 
 class ImbalanceRiskModel(ClassifierMixin, BaseEstimator, LinearIndex):

@@ -24,7 +24,8 @@ from sklearn.model_selection import GroupKFold
 
 from analyzer.errors import AnalyzerError, NotEnoughData
 from analyzer.risk import features as _features
-from analyzer.risk.model import FEATURES, ImbalanceRiskModel
+from analyzer.risk.features import FEATURES
+from analyzer.risk.model import ImbalanceRiskModel
 
 LABEL_COLUMNS: tuple[str, ...] = ("athlete", "date", "injured", "side", "body_part")
 #: Fewest injuries, uninjured labels and athletes to train on; below this the AUC would be noise.

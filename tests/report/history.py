@@ -15,6 +15,7 @@ from pathlib import Path
 import numpy as np
 
 from analyzer.simulate import AthleteProfile, BalanceShift, Device, simulate_athlete, write_fit
+from analyzer.simulate.scenarios import DYNAMICS_CHANNELS
 
 ATHLETE = "Long History Runner"
 #: Monday of the first week; 156 weeks later is 2026-11-23.
@@ -29,15 +30,6 @@ DEEP = (
     "Documents",
     "Garmin exports kept since the first watch",
     "2023-2026 backup of every activity before the move",
-)
-
-_DYNAMICS = (
-    "vertical_oscillation_mm",
-    "stance_time_ms",
-    "stance_time_pct",
-    "gct_balance_left_pct",
-    "step_length_mm",
-    "vertical_ratio_pct",
 )
 
 
@@ -86,7 +78,7 @@ def write_history(root: Path) -> tuple[Path, int]:
             continue
         records = dict(run.records)
         if kind == "fenix7 (no sensor)":
-            for c in _DYNAMICS:  # 0 is how a watch writes "no reading"
+            for c in DYNAMICS_CHANNELS:  # 0 is how a watch writes "no reading"
                 records[c] = np.zeros_like(records[c])
         elif kind == "fr965+stryd":
             records["gct_balance_left_pct"] = np.zeros_like(records["gct_balance_left_pct"])

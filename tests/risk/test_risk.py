@@ -16,7 +16,8 @@ from synth import synth_trends
 from analyzer import risk
 from analyzer.errors import ModelFileError, NotEnoughData
 from analyzer.risk import features
-from analyzer.risk.assessment import FEATURES, ImbalanceRiskModel
+from analyzer.risk.features import FEATURES
+from analyzer.risk.model import ImbalanceRiskModel
 
 
 # ---- scikit-learn conventions ---------------------------------------------------------------

@@ -9,7 +9,7 @@ import pytest
 from analyzer import risk
 from analyzer.errors import AnalyzerError, NotEnoughData
 from analyzer.risk import training
-from analyzer.risk.assessment import FEATURES
+from analyzer.risk.features import FEATURES
 
 N_ATHLETES, N_OBS = 400, 8
 
