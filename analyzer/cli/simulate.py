@@ -53,7 +53,8 @@ def register(sub) -> None:
         default=None,
         help=(
             "first day of the history, YYYY-MM-DD (default 2026-06-01; runs dated after today "
-            "are imported as 'date unknown', so start long histories early enough)"
+            "are imported as 'date unknown', so start long histories early enough; also for "
+            "--scenario messy, 156 weeks)"
         ),
     )
     p.add_argument(
@@ -113,7 +114,9 @@ def _scenario(args: argparse.Namespace) -> int:
     if args.scenario == "messy":
         from analyzer.simulate.files import write_messy_history
 
-        truth = write_messy_history(args.out, args.seed, interval_s=args.interval or 2)
+        truth = write_messy_history(
+            args.out, args.seed, interval_s=args.interval or 2, start=_start(args.start)
+        )
         watches = ", ".join(f"{w} {n}" for w, n in truth["watches"].items())
         print(
             f"Wrote a {truth['weeks']}-week history, {len(truth['runs'])} runs ({watches}; "

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import replace
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import numpy as np
@@ -119,11 +119,12 @@ def with_walking_stops(run: SimulatedRun, rng: np.random.Generator) -> Simulated
     return run
 
 
-def messy_scenario(seed: int = 0) -> Scenario:
-    """The three-year runner behind :func:`write_messy_history`."""
+def messy_scenario(seed: int = 0, start: datetime | None = None) -> Scenario:
+    """The three-year runner behind :func:`write_messy_history` (from ``start``, zone-aware;
+    default :data:`~analyzer.simulate.history.DEFAULT_START`)."""
     rng = np.random.default_rng(np.random.SeedSequence([seed, 0x3E55]))
     pod_day = float(rng.uniform(380, 430))
-    return Scenario(
+    sc = Scenario(
         name="messy",
         seed=90_000 + seed,
         group="messy",
@@ -144,9 +145,12 @@ def messy_scenario(seed: int = 0) -> Scenario:
             Kit(590.0, "fr255", "pod"),
         ),
     )
+    return sc if start is None else replace(sc, start=start)
 
 
-def write_messy_history(out_dir: str | Path, seed: int = 0, *, interval_s: int = 2) -> dict:
+def write_messy_history(
+    out_dir: str | Path, seed: int = 0, *, interval_s: int = 2, start: datetime | None = None
+) -> dict:
     """Write a long, messy history into ``out_dir``.
 
     Layout: ``<watch>/YYYY-MM-DD-HH-MM-SS.fit`` per watch (fr965, fr55, fr255),
@@ -161,6 +165,9 @@ def write_messy_history(out_dir: str | Path, seed: int = 0, *, interval_s: int =
         Seeds the runner, the kit change dates and every run.
     interval_s : int
         Recording interval [s] (2 = Garmin smart recording's usual pace).
+    start : datetime, optional
+        First day (zone-aware). The default, 2026-06-01, puts most of the 156 weeks after
+        today, where the import marks runs "date unknown"; pass a start three years back.
 
     Returns
     -------
@@ -169,7 +176,7 @@ def write_messy_history(out_dir: str | Path, seed: int = 0, *, interval_s: int =
     """
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    sc = messy_scenario(seed)
+    sc = messy_scenario(seed, start)
     runs = simulate_scenario(sc, interval_s=interval_s)
     rng = sc.profile().rng(21)
     for r in runs:

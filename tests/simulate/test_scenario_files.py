@@ -86,6 +86,8 @@ def test_messy_history_command(tmp_path, capsys):
                 "4",
                 "--interval",
                 "10",
+                "--start",
+                "2023-11-27",
                 "--out",
                 str(out),
             ]
@@ -93,6 +95,9 @@ def test_messy_history_command(tmp_path, capsys):
         == 0
     )
     truth = json.loads((out / "ground_truth.json").read_text())
+    starts = sorted(r["start_time"] for r in truth["runs"])
+    # --start: the three years end before 2026-11-24, so no run is dated in the future
+    assert "2023-11-27" <= starts[0] < "2023-12-04" and starts[-1] < "2026-11-24"
     printed = capsys.readouterr().out
     assert printed.startswith(f"Wrote a 156-week history, {len(truth['runs'])} runs (fr965 ")
     assert printed.rstrip().endswith(f"to {out}")
