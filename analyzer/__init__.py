@@ -41,6 +41,8 @@ __all__ = [
     "UnsupportedExport",
     "read_fit",
     "Store",
+    "analyse",
+    "Analysis",
     "assess",
     "recommend",
     "ImbalanceRiskModel",
@@ -50,8 +52,10 @@ __all__ = [
 _EXPORTS = {
     "read_fit": "fit.activity",
     "Store": "store.database",
-    "assess": "risk.assessment",
-    "recommend": "plan.exercises",
+    "analyse": "analysis",
+    "Analysis": "analysis",
+    "assess": "analysis",
+    "recommend": "analysis",
     "ImbalanceRiskModel": "risk.model",
 }
 # Lazy so that ``import analyzer`` stays cheap (no pandas/duckdb until used).

@@ -183,9 +183,8 @@ def _start_from_diary(store, athlete: str, path: Path) -> str:
     """Import a sample diary and start the plan it follows on its first day (the loop)."""
     import pandas as pd
 
-    from analyzer.plan.exercises import recommend
-    from analyzer.report.followup import start_plan
-    from analyzer.risk.assessment import assess
+    from analyzer.analysis import analyse
+    from analyzer.analysis.plan_so_far import plan_record
     from analyzer.store.diary import Diary
 
     diary = Diary(store)
@@ -197,9 +196,9 @@ def _start_from_diary(store, athlete: str, path: Path) -> str:
     current = diary.current_plan(athlete)
     if current is not None and current["start_date"] == start:  # the demo run again
         return f"{added} new entries; the plan started on {start.date()}"
-    assessment = assess(store, athlete, asof=start - pd.Timedelta(1, "us"))
-    start_plan(store, athlete, recommend(assessment).to_dict(), assessment.to_dict(),
-               start=start.date())  # fmt: skip
+    an = analyse(store, athlete, asof=start - pd.Timedelta(1, "us"))
+    record = plan_record(an.plan.to_dict(), an.assessment.to_dict())
+    diary.save_plan(athlete, record, start.date())
     return f"{added} entries; the plan started on {start.date()}"
 
 

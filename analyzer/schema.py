@@ -6,6 +6,8 @@ Each name carries its unit as a suffix. Missing or invalid values are NaN, never
 
 from __future__ import annotations
 
+from typing import Any
+
 #: Record columns (one row per FIT ``record`` message) with their units.
 RECORD_COLUMNS: dict[str, str] = {
     "timestamp": "UTC datetime",
@@ -75,3 +77,80 @@ SIDES: tuple[str, ...] = ("left", "right", "both")
 
 #: How a pain entry affected running.
 RUNNING_AFFECTED: tuple[str, ...] = ("none", "reduced", "stopped")
+
+
+#: Metrics with a personal reference, the names a runner can accept a new baseline for
+#: (``analyzer.metrics.normalise.METRICS`` is this tuple).
+BASELINE_METRICS: tuple[str, ...] = (
+    "gct_balance_left_pct",
+    "cadence_spm",
+    "stance_time_ms",
+    "vertical_oscillation_mm",
+    "step_length_mm",
+    "vertical_ratio_pct",
+)
+
+
+# --- Time and JSON: one conversion of each for the whole package ------------------------------
+# (pandas and numpy are imported inside the functions: every command imports this module at
+# start-up, and ``analyzer --help`` must not pay for them.)
+
+
+def utc(value: Any):
+    """``value`` as a UTC :class:`pandas.Timestamp` (naive input is taken as UTC), or None.
+
+    None, NaN, NaT and text that is not a time give None.
+    """
+    import pandas as pd
+
+    if value is None or (isinstance(value, float) and value != value):
+        return None
+    try:
+        ts = pd.Timestamp(value)
+    except (TypeError, ValueError, OverflowError):
+        return None
+    if ts is pd.NaT or pd.isna(ts):
+        return None
+    return ts.tz_localize("UTC") if ts.tzinfo is None else ts.tz_convert("UTC")
+
+
+def iso_utc(value: Any) -> str | None:
+    """``value`` as ISO-8601 UTC text with a ``Z`` (``"2026-03-02T07:15:00Z"``), or None."""
+    ts = utc(value)
+    return None if ts is None else ts.isoformat().replace("+00:00", "Z")
+
+
+def jsonable(value: Any) -> Any:
+    """``value`` as plain JSON data, recursively: numpy and pandas scalars become Python numbers,
+    NaN / NaT / inf / NA become None, times become :func:`iso_utc` text, frames a list of
+    records. The one encoder behind every ``--json`` output and the report dict."""
+    import math
+    from collections.abc import Mapping
+
+    import numpy as np
+    import pandas as pd
+
+    if value is None or value is pd.NaT or value is pd.NA:
+        return None
+    if isinstance(value, str):
+        return value
+    if isinstance(value, Mapping):
+        return {str(k): jsonable(v) for k, v in value.items()}
+    if isinstance(value, pd.DataFrame):
+        return [jsonable(r) for r in value.to_dict(orient="records")]
+    if isinstance(value, list | tuple | set | np.ndarray | pd.Series | pd.Index):
+        return [jsonable(v) for v in list(value)]
+    if isinstance(value, bool | np.bool_):
+        return bool(value)
+    if isinstance(value, int | np.integer):
+        return int(value)
+    if isinstance(value, float | np.floating):
+        f = float(value)
+        return f if math.isfinite(f) else None
+    if isinstance(value, pd.Timestamp | np.datetime64):
+        return iso_utc(value)
+    if hasattr(value, "to_dict"):
+        return jsonable(value.to_dict())
+    if hasattr(value, "isoformat"):
+        return value.isoformat()
+    return str(value)

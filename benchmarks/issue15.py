@@ -205,7 +205,7 @@ def bench_cohort(athletes: int, workers: int = 2) -> None:
 
     import distributed
 
-    from analyzer.risk.cohort import assess_cohort
+    from analyzer.analysis.cohort import assess_cohort
     from analyzer.simulate import AthleteProfile, write_athlete
     from analyzer.store.cohort import athlete_gait, athlete_parts, export_cohort
 

@@ -30,14 +30,27 @@ ALLOWED: dict[str, set[str]] = {
     "store": {"ingest", "metrics"},
     "risk": {"metrics"},
     "plan": {"risk"},
+    # the one analysis per athlete: everything a runner is told, built from the store's frames
+    "analysis": {"plan", "risk", "metrics", "store"},
     # the simulator writes FIT files; its evaluation harness (simulate.summaries / evaluate /
     # figures) runs the judgement on scenario athletes as the CLI would
-    "simulate": {"fit", "metrics", "risk", "plan"},
-    "report": {"plan", "risk", "metrics", "store"},
-    "demo": {"report", "simulate", "store", "ingest", "plan", "risk", "metrics"},
-    "cli": {"demo", "report", "plan", "risk", "metrics", "store", "ingest", "fit", "simulate"},
+    "simulate": {"fit", "metrics", "risk", "plan", "analysis"},
+    "report": {"analysis", "plan", "risk", "metrics", "store"},
+    "demo": {"report", "analysis", "simulate", "store", "ingest", "plan", "risk", "metrics"},
+    "cli": {
+        "demo",
+        "report",
+        "analysis",
+        "plan",
+        "risk",
+        "metrics",
+        "store",
+        "ingest",
+        "fit",
+        "simulate",
+    },
     "__main__": {"cli"},
-    "__init__": {"fit", "store", "risk", "plan"},
+    "__init__": {"fit", "store", "risk", "plan", "analysis"},
 }
 
 

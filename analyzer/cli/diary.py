@@ -8,7 +8,8 @@ to every exercise of the command. ``diary --json`` prints::
      "reps", "seconds", "side", "feel", "pain", "note"}],
      "pain": [{"entry_id", "athlete", "date", "body_part", "side", "pain", "running",
                "resolved", "note"}],
-     "plan_so_far": <analyzer.report.followup.plan_so_far> | null}
+     "plan_so_far": <analyzer.analysis.plan_so_far.plan_so_far> | null,
+     "stale": null | {"last_run": str, "days": int, "warning": str}}
 """
 
 from __future__ import annotations
@@ -216,40 +217,36 @@ def cmd_resolve(args) -> int:
 
 
 def _print_safety(store, athlete: str) -> None:
-    from analyzer.report.followup import plan_so_far
+    from analyzer.analysis import analyse
 
-    status = plan_so_far(store, athlete)
-    if status and status["safety"]["stop"]:
-        _say(status["safety"]["message"])
-
-
-def safety_line(store, athlete: str) -> str | None:
-    """The safety stop's message for ``athlete`` (printed first by every athlete command)."""
-    from analyzer.report.followup import plan_so_far
-
-    status = plan_so_far(store, athlete)
-    return status["safety"]["message"] if status and status["safety"]["stop"] else None
+    an = analyse(store, athlete)
+    if an.safety.get("stop"):
+        _say(an.safety["message"])
 
 
 def cmd_diary(args) -> int:
     import pandas as pd
 
-    from analyzer.report.followup import plan_so_far
+    from analyzer.analysis import analyse
     from analyzer.store.diary import Diary
 
     with common.open_store(args) as store:
         athlete = _athlete(store, args.athlete)
         diary = Diary(store)
         ex, pain = diary.exercises(athlete), diary.pain(athlete)
-        status = plan_so_far(store, athlete)
+        an = analyse(store, athlete)
+        status = an.plan_so_far
     if args.json:
         print(json.dumps({
             "athlete": athlete,
             "exercise": [{k: json_value(v) for k, v in r.items()} for r in ex.to_dict("records")],
             "pain": [{k: json_value(v) for k, v in r.items()} for r in pain.to_dict("records")],
             "plan_so_far": status,
+            "stale": an.stale,
         }, indent=2, default=json_value))  # fmt: skip
         return EXIT_OK
+    if an.stale:
+        _say("Note: " + an.stale["warning"])
     print_plan_so_far(status, athlete)
     if ex.empty and pain.empty:
         _say(f"The diary of {athlete} is empty: `analyzer log exercise ...` adds to it.")
@@ -270,13 +267,13 @@ def cmd_diary(args) -> int:
     return EXIT_OK
 
 
-def print_plan_so_far(status: dict | None, athlete: str) -> None:
-    """The plan-so-far block of ``diary`` and ``recommend`` (plain text, safety first)."""
+def print_plan_so_far(status: dict | None, athlete: str, *, safety: bool = True) -> None:
+    """The plan-so-far block of ``diary`` and ``recommend`` (plain text, safety first unless
+    the caller printed it already: ``safety=False``)."""
     if not status:
         return
-    safety = status["safety"]
-    if safety["stop"]:
-        _say(safety["message"])
+    if safety and status["safety"]["stop"]:
+        _say(status["safety"]["message"])
     if not status["available"]:
         _say(f"{athlete}: {status['reason']}.")
         return

@@ -4,9 +4,10 @@
 
     {"athletes": [
         {"athlete": str, "n_runs": int, "ref_speed_mps": float | null,
+         "stale": null | {"last_run": str, "days": int, "warning": str},
          "current_vs_baseline": [{"metric": str, "unit": str, "recent": float | null,
                                   "baseline": float | null, "change": float | null,
-                                  "n_recent": int, "n_baseline": int,
+                                  "n_recent": int, "n_judged": int, "n_baseline": int,
                                   "recent_start", "recent_end", "baseline_start",
                                   "baseline_end": ISO-8601 UTC | null}, ...],
          "changes": [{"metric": str, "onset": ISO-8601 UTC, "side": "left"|"right"|"higher"|
@@ -48,6 +49,9 @@ from analyzer.report.safe import text
 if TYPE_CHECKING:  # pandas is imported by the commands that need it (start-up time)
     import pandas as pd
 
+#: Days of the comparison with the reference (``metrics.normalise.RECENT_DAYS``; a literal so
+#: that ``analyzer --help`` does not import pandas).
+RECENT_DAYS = 14
 #: Runs shown in the "recent runs" table (the JSON always has all of them).
 RECENT_RUNS = 12
 #: Weeks of load shown in the table (the JSON has all of them).
@@ -150,36 +154,26 @@ def _date(text: str) -> pd.Timestamp:
     return pd.Timestamp(options.iso_date(text), tz="UTC")
 
 
-def athlete_trends(gait_df: pd.DataFrame, athlete: str, accepted=None) -> dict[str, Any]:
+def athlete_trends(an) -> dict[str, Any]:
     """Everything ``analyzer trends`` shows for one athlete, as a JSON-able dict.
 
-    Parameters
-    ----------
-    gait_df : pandas.DataFrame
-        ``Store.gait(athlete)`` rows.
-    athlete : str
-        The athlete's name.
-    accepted : DataFrame, optional
-        ``Store.accepted_baselines(athlete)``.
+    A view of the athlete's :class:`~analyzer.analysis.Analysis`: the table, the changes and the
+    risk drivers quote the same comparison (``an.comparisons``).
     """
     import pandas as pd
 
-    from analyzer.metrics import gait, load
-    from analyzer.metrics.normalise import current_vs_baseline
-
-    tr = gait.trends(gait_df, accepted=accepted)
-    changes = gait.flag_changes(tr, accepted=accepted)
-    cvb = current_vs_baseline(tr)
-    weekly = load.weekly(tr) if len(tr) else pd.DataFrame()
+    tr, weekly = an.trends, an.weekly if an.weekly is not None else pd.DataFrame()
     ref = tr["ref_speed_mps"].iloc[0] if len(tr) else math.nan
     return {
-        "athlete": athlete,
+        "athlete": an.athlete,
         "n_runs": int(len(tr)),
         "ref_speed_mps": json_value(ref),
+        "stale": an.stale,
         "current_vs_baseline": [
-            {"metric": m, **{k: json_value(v) for k, v in row.items()}} for m, row in cvb.iterrows()
+            {"metric": m, **{k: json_value(v) for k, v in row.items()}}
+            for m, row in an.comparisons.iterrows()
         ],
-        "changes": [{k: json_value(v) for k, v in row.items()} for _, row in changes.iterrows()],
+        "changes": [{k: json_value(v) for k, v in row.items()} for _, row in an.changes.iterrows()],
         "runs": [{k: json_value(row.get(k)) for k in _RUN_KEYS} for _, row in tr.iterrows()],
         "weekly_load": [
             {k: json_value(v) for k, v in row.items()}
@@ -199,11 +193,9 @@ def cmd_trends(args: argparse.Namespace) -> int:
             names = store.athletes()
             if not names:
                 raise NotFound(f"{store.path} holds no runs yet; run `analyzer import PATH` first")
-        data = {
-            "athletes": [
-                athlete_trends(store.gait(n), n, store.accepted_baselines(n)) for n in names
-            ]
-        }
+        from analyzer.analysis import analyse
+
+        data = {"athletes": [athlete_trends(analyse(store, n)) for n in names]}
     if args.json:
         print(json.dumps(data, indent=2, allow_nan=False))
         return EXIT_OK
@@ -221,8 +213,12 @@ def cmd_trends(args: argparse.Namespace) -> int:
 def _accept(store, args: argparse.Namespace) -> int:
     """``trends --accept-baseline [METRIC]``: store the acceptance and say what it means."""
     metric = None if args.accept_baseline == "all" else args.accept_baseline
-    asof = args.accept_from
+    from analyzer.analysis import analyse
+
     athlete = store.resolve_athlete(args.athlete)
+    asof = args.accept_from
+    if asof is None:  # the onset of the flagged change: the new level
+        asof = analyse(store, athlete).accept_from(metric)
     when = store.accept_baseline(athlete, metric, asof=asof)
     what = "every metric" if metric is None else metric
     msg = (
@@ -248,6 +244,8 @@ def _render(item: dict[str, Any], console, units) -> None:
 
     ref = item["ref_speed_mps"]
     console.rule(text(item["athlete"], "bold"))
+    if item.get("stale"):
+        console.print(text("Note: " + item["stale"]["warning"], "bold"))
     if not item["n_runs"]:
         console.print("No runs yet.")
         return
@@ -262,8 +260,8 @@ def _render(item: dict[str, Any], console, units) -> None:
         if r["baseline_start"]
     }
     period = ", ".join(sorted(refs)) or "not complete yet"
-    t = Table(title=f"Last week against your reference ({period})")
-    for col in ("metric", "unit", "last week", "baseline", "change"):
+    t = Table(title=f"Your last {RECENT_DAYS} days against your reference ({period})")
+    for col in ("metric", "unit", "recent", "reference", "change"):
         t.add_column(col, justify="left" if col in ("metric", "unit") else "right")
     for row in item["current_vs_baseline"]:
         spec = ".2f" if row["metric"] in ("vertical_ratio_pct", "gct_balance_left_pct") else ".1f"

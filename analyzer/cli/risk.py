@@ -19,6 +19,10 @@ def _model_arg(p: argparse.ArgumentParser) -> None:
     )
 
 
+#: ``--start`` given without a date: today.
+TODAY = object()
+
+
 def _asof_arg(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--asof",
@@ -77,7 +81,7 @@ def register(sub) -> None:
     p.add_argument(
         "--start",
         nargs="?",
-        const="today",
+        const=TODAY,  # not a string: argparse would run it through ``type``
         default=None,
         type=options.iso_date,
         metavar="DATE",
@@ -131,39 +135,70 @@ def _model(args):
     return risk.load_model(args.model) if args.model is not None else None
 
 
-def _assessment(args, store, model):
-    from analyzer import risk
+def _analysis(args, store, model):
+    from analyzer.analysis import analyse
 
-    return risk.assess(store, args.athlete, model=model, asof=_asof(args.asof))
+    return analyse(store, args.athlete, model=model, asof=_asof(args.asof))
+
+
+def _no_index(an):
+    from analyzer.errors import NotEnoughData
+
+    if an.assessment is None:
+        raise NotEnoughData(an.reason or "not enough data for an assessment")
+    return an.assessment
+
+
+def _first_lines(an, con) -> None:
+    """What comes before any figure: the safety stop, then the staleness warning."""
+    if an.safety.get("stop"):
+        con.print(text(an.safety["message"], "bold"))
+    if an.stale:
+        con.print(text("Note: " + an.stale["warning"], "bold"))
+
+
+def _risk_json(an) -> dict:
+    return {**an.assessment.to_dict(), "stale": an.stale, "referral": _referral(an)}
+
+
+def _referral(an) -> str | None:
+    return an.safety.get("message") if an.safety.get("stop") else None
 
 
 def cmd_risk(args) -> int:
     from analyzer.cli.common import common
-    from analyzer.cli.diary import safety_line
 
     model = _model(args)
     with common.open_store(args) as store:  # (opened once: each open costs ~0.1 s)
-        a = _assessment(args, store, model)
-        referral = safety_line(store, a.athlete)
-    if referral and not args.json:
-        print(visible(referral))
+        an = _analysis(args, store, model)
+    a = _no_index(an)
     if args.json:
-        print(json.dumps(a.to_dict(), indent=2))
+        print(json.dumps(_risk_json(an), indent=2))
         return 0
     from rich.table import Table
 
     con = _console()
+    _first_lines(an, con)
     lv = a.levels
-    con.print(
-        line(
-            (a.athlete, "bold"),
-            f" as of {a.asof[:10]}: imbalance-risk index ",
-            (f"{a.index:.0f}", "bold"),
-            " / 100 (",
-            (a.level, "bold"),
-            f"; low < {lv['low_below']:.0f} <= moderate < {lv['moderate_below']:.0f} <= high)",
+    if a.level is None:
+        con.print(line((a.athlete, "bold"), f" as of {a.asof[:10]}: ", (a.status["text"], "bold")))
+        con.print(
+            text(
+                f"Index from what can be judged: {a.index:.0f} / 100, with no level: its main "
+                "drivers, the balance ones, are missing, so it is not an all-clear."
+            )
         )
-    )
+    else:
+        con.print(
+            line(
+                (a.athlete, "bold"),
+                f" as of {a.asof[:10]}: imbalance-risk index ",
+                (f"{a.index:.0f}", "bold"),
+                " / 100 (",
+                (a.level, "bold"),
+                f"; low < {lv['low_below']:.0f} <= moderate < {lv['moderate_below']:.0f} <= high)",
+            )
+        )
     t = Table(title=f"Drivers (index points above the all-clear baseline {a.baseline_index:.0f})")
     for col in ("driver", "points", "your numbers", "evidence"):
         t.add_column(col)
@@ -177,26 +212,36 @@ def cmd_risk(args) -> int:
 
 
 def cmd_recommend(args) -> int:
+    from analyzer.analysis.plan_so_far import plan_record
     from analyzer.cli.common import common
     from analyzer.cli.diary import print_plan_so_far
-    from analyzer.plan import exercises
-    from analyzer.report import followup
 
     model = _model(args)
     with common.open_store(args, write=bool(args.start)) as store:
-        a = _assessment(args, store, model)
-        plan = exercises.recommend(a, max_items=args.max_items)
+        an = _analysis(args, store, model)
+        a = _no_index(an)
+        plan = an.recommend(max_items=args.max_items)
+        status = an.plan_so_far
         if args.start:
-            start = None if args.start == "today" else args.start  # a date: back-filling
-            version = followup.start_plan(
-                store, a.athlete, plan.to_dict(), a.to_dict(), start=start
-            )
-        status = followup.plan_so_far(store, a.athlete)
+            from analyzer.store.diary import Diary
+
+            start = None if args.start is TODAY else args.start  # a date: back-filling
+            record = plan_record(plan.to_dict(), a.to_dict())
+            version = Diary(store).save_plan(a.athlete, record, start)
+            status = _analysis(args, store, model).plan_so_far  # now with the stored plan
     if args.json:
-        out = {"assessment": a.to_dict(), "plan": plan.to_dict(), "plan_so_far": status}
+        out = {
+            "assessment": a.to_dict(),
+            "plan": plan.to_dict(),
+            "plan_so_far": status,
+            "stale": an.stale,
+            "referral": _referral(an),
+        }
         print(json.dumps(out, indent=2))
         return 0
-    print_plan_so_far(status, a.athlete)
+    con = _console()
+    _first_lines(an, con)
+    print_plan_so_far(status, a.athlete, safety=False)
     if args.start:
         print(
             visible(
@@ -206,8 +251,8 @@ def cmd_recommend(args) -> int:
         )
     from rich.table import Table
 
-    con = _console()
-    con.print(line((a.athlete, "bold"), f": index {a.index:.0f} (", a.level, "). Focus:"))
+    head = f"index {a.index:.0f} ({a.level})" if a.level else a.status["text"]
+    con.print(line((a.athlete, "bold"), ": ", head, " Focus:"))
     for f in plan.focus:
         con.print(text(f"  - {f}"))
     t = Table(title="Hip-exercise plan")
@@ -227,7 +272,8 @@ def cmd_recommend(args) -> int:
     if plan.side_reasoning:
         con.print(text("Side: " + plan.side_reasoning))
     for n in plan.notes:
-        con.print(text("Note: " + n))
+        if n != _referral(an):  # printed first already
+            con.print(text("Note: " + n))
     con.print(text(plan.evidence_note))
     con.print(line(("Safety:", "bold"), " ", plan.safety_note))
     return 0
@@ -244,9 +290,9 @@ def cmd_train(args) -> int:
             from analyzer.store.diary import Diary, injury_labels
 
             labels = injury_labels(Diary(store))
-        model, ev = training.train_from_store(
-            store, args.labels, n_splits=args.folds, labels=labels
-        )
+        from analyzer.analysis.training import train_from_store
+
+        model, ev = train_from_store(store, args.labels, n_splits=args.folds, labels=labels)
     model.save(args.out, training=ev)
     if args.json:
         print(json.dumps({"model": str(args.out), "evaluation": ev}, indent=2))

@@ -27,6 +27,7 @@ from typing import Any
 import pandas as pd
 
 from analyzer.fit.messages import FIT_EPOCH_S
+from analyzer.schema import utc as _utc
 
 #: FIT seconds below this are device-relative (seconds since power-on), not dates [s].
 DEVICE_RELATIVE_LIMIT = 0x10000000
@@ -72,15 +73,3 @@ def date_problem(start: Any, *, now: Any = None) -> str | None:
 def date_note(problem: str) -> str:
     """The line shown in the import log and ``analyzer runs`` for a run with that problem."""
     return f"date unknown: {problem}; kept out of load and baselines"
-
-
-def _utc(value: Any) -> pd.Timestamp | None:
-    if value is None or (isinstance(value, float) and value != value):
-        return None
-    try:
-        ts = pd.Timestamp(value)
-    except (TypeError, ValueError):
-        return None
-    if ts is pd.NaT:
-        return None
-    return ts.tz_localize("UTC") if ts.tzinfo is None else ts.tz_convert("UTC")

@@ -41,6 +41,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from analyzer.schema import utc
+
 #: Acute window [days] of the ACWR (Gabbett 2016 [1]_).
 ACUTE_DAYS: int = 7
 
@@ -251,7 +253,7 @@ def chronic_base(weekly_df: pd.DataFrame, asof) -> dict:
         the current one, and ``start`` / ``end`` (first and last day of those weeks, UTC).
     """
     ts = pd.Timestamp(asof)
-    ts = ts.tz_localize("UTC") if ts.tzinfo is None else ts.tz_convert("UTC")
+    ts = utc(ts)
     this_week = _week_of(ts)
     start = this_week - pd.Timedelta(weeks=BASE_WEEKS)
     idx = pd.to_datetime(weekly_df.index, utc=True) if len(weekly_df) else pd.DatetimeIndex([])
@@ -285,7 +287,7 @@ def building_back(run_times, asof) -> dict | None:
         when there was no such break.
     """
     ts = pd.Timestamp(asof)
-    ts = ts.tz_localize("UTC") if ts.tzinfo is None else ts.tz_convert("UTC")
+    ts = utc(ts)
     t = pd.to_datetime(pd.Series(run_times), utc=True).dropna().sort_values()
     t = t[t <= ts].reset_index(drop=True)
     if len(t) < 2:
@@ -322,7 +324,7 @@ def acwr_at(daily_df: pd.DataFrame, when) -> dict[str, float]:
     """
     keys = ("acwr_coupled", "acwr_uncoupled", "acute_km", "chronic_weekly_km")
     ts = pd.Timestamp(when)
-    ts = ts.tz_localize("UTC") if ts.tzinfo is None else ts.tz_convert("UTC")
+    ts = utc(ts)
     day = ts.floor("D")
     if daily_df.empty or day < daily_df.index[0]:
         return dict.fromkeys(keys, float("nan"))

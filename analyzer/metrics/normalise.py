@@ -32,6 +32,7 @@ import numpy as np
 import pandas as pd
 
 from analyzer.metrics import change
+from analyzer.schema import BASELINE_METRICS, utc
 
 #: Metrics normalised to the reference speed, with the summary column each one comes from.
 NORMALISED_METRICS: dict[str, str] = {
@@ -68,14 +69,45 @@ MIN_CADENCE_SHIFT_SPM: float = 3.0
 #: (Heiderscheit et al. 2011 [3]_), taken as the scale of a meaningful gait change.
 MIN_RELATIVE_SHIFT: float = 0.05
 
-#: Days of the "recent" window of :func:`current_vs_baseline`.
-RECENT_DAYS: int = 7
+#: Days of the "recent" window of :func:`current_vs_baseline`: the one comparison of each metric
+#: with its reference that the trends table, the risk drivers, the flags and the report quote.
+RECENT_DAYS: int = 14
 
 _BALANCE = "gct_balance_left_median_pct"
 #: The metric name of GCT balance in flags, accepted baselines and current_vs_baseline.
 BALANCE_METRIC = "gct_balance_left_pct"
 #: Every metric that has a reference (names accepted by ``Store.accept_baseline``).
 METRICS: tuple[str, ...] = (BALANCE_METRIC, *NORMALISED_METRICS)
+assert METRICS == BASELINE_METRICS, "schema.BASELINE_METRICS must name the same metrics"
+
+
+#: Dynamics sources worn on the body: each keeps its own reference whatever watch records it.
+BODY_SENSORS: tuple[str, ...] = ("chest_strap", "pod", "stryd")
+
+
+def reference_sources(df: pd.DataFrame) -> pd.Series | None:
+    """What measured each run's gait, the key of its reference period.
+
+    A strap, pod or Stryd is its own source (``dynamics_source``); everything else the watch
+    measures at the wrist (cadence, wrist dynamics, wrist power), so the watch's model is the
+    source: ``"watch:<device>"``. A new watch therefore starts a new reference, as a new strap
+    or pod does: a wrist cadence frozen on one watch does not judge another watch's runs.
+    Without a ``device`` column the dynamics source alone is used.
+    """
+    if "dynamics_source" not in df.columns:
+        return None
+    src = df["dynamics_source"].astype("object").fillna("none").astype(str)
+    if "device" not in df.columns:
+        return src
+    device = df["device"].astype("object").fillna("").astype(str).str.strip()
+    at_wrist = ~src.isin(BODY_SENSORS) & (device != "")
+    return src.where(~at_wrist, "watch:" + device)
+
+
+def describe_source(key: str) -> str:
+    """A reference key of :func:`reference_sources` in words (``watch:fr55`` → ``the watch fr55``)."""
+    key = str(key)
+    return f"the watch {key[6:]}" if key.startswith("watch:") else f"the {key}"
 
 
 def _numeric(df: pd.DataFrame, col: str) -> np.ndarray:
@@ -147,7 +179,7 @@ def _detect_metric(df: pd.DataFrame, metric: str, accepted) -> dict[str, np.ndar
     col = _BALANCE if metric == BALANCE_METRIC else f"{metric}_at_ref"
     values = _numeric(df, col)
     times = df["start_time"]
-    sources = df["dynamics_source"] if "dynamics_source" in df.columns else None
+    sources = df["reference_source"] if "reference_source" in df.columns else None
     acc = _accepted_for(accepted, metric)
     size = _min_size(metric, values, sources, times, acc)
     return change.detect(times, values, sources, min_size=size, accepted=acc)
@@ -214,6 +246,9 @@ def references(df: pd.DataFrame, *, accepted=None) -> pd.DataFrame:
     the ``<m>_at_ref`` columns (missing ones count as no data).
     """
     df = df.copy()
+    sources = reference_sources(df)
+    if sources is not None:
+        df["reference_source"] = sources
     clock = df["start_time"].notna().all()
     new: dict[str, object] = {}
     for metric in METRICS:
@@ -268,12 +303,14 @@ def flag_changes(trends_df: pd.DataFrame, *, accepted=None) -> pd.DataFrame:
         Columns ``metric`` (``"gct_balance_left_pct"`` or a normalised metric name), ``onset``
         (first run of the change, UTC), ``side`` (``"left"``/``"right"`` for balance: the foot
         the balance moved toward, i.e. whose contact got relatively longer;
-        ``"higher"``/``"lower"`` otherwise), ``size`` (signed median change of the latest five
-        flagged runs against the reference) [metric unit], ``n_runs`` (flagged runs),
+        ``"higher"``/``"lower"`` otherwise), ``size`` (signed change against the reference:
+        for an ongoing change the one comparison of :func:`current_vs_baseline`, else the median
+        change of the latest five flagged runs) [metric unit], ``n_runs`` (flagged runs),
         ``baseline`` (reference level) [metric unit], ``last`` (latest flagged run, UTC),
         ``ongoing`` (still flagged at the latest run), ``reference_start`` /
         ``reference_end`` (UTC dates of the reference period) and ``toward_even`` (balance
-        only: the change brought the balance closer to 50/50, an improvement). Sorted by onset.
+        only: the change brought the balance closer to 50/50 without crossing it; it weighs
+        less in the index, see ``risk.features.balance_weight``). Sorted by onset.
     """
     cols = [
         "metric",
@@ -296,17 +333,23 @@ def flag_changes(trends_df: pd.DataFrame, *, accepted=None) -> pd.DataFrame:
     if df["start_time"].isna().any():
         return pd.DataFrame(columns=cols)
     rows = []
+    # an ongoing change quotes the one comparison of its metric (current_vs_baseline), so the
+    # flag, the trends table and the risk driver give the same number
+    now = current_vs_baseline(df) if "gct_balance_monitored" in df.columns else None
     for metric in METRICS:
         if metric != BALANCE_METRIC and not np.isfinite(_numeric(df, f"{metric}_at_ref")).any():
             continue
         det = _detect_metric(df, metric, accepted)
         for ev in change.events(df["start_time"], det):
+            if ev["ongoing"] and now is not None and np.isfinite(now.loc[metric, "change"]):
+                ev["size"] = float(now.loc[metric, "change"])
             up = ev["direction"] > 0
             toward_even = None
             if metric == BALANCE_METRIC:
                 side = "left" if up else "right"
                 now = ev["baseline"] + ev["size"]
-                toward_even = bool(abs(now - 50) < abs(ev["baseline"] - 50))
+                crossed = (now - 50) * (ev["baseline"] - 50) < 0
+                toward_even = bool(abs(now - 50) < abs(ev["baseline"] - 50) and not crossed)
             else:
                 side = "higher" if up else "lower"
             rows.append(
@@ -342,26 +385,30 @@ METRIC_UNITS: dict[str, str] = {
 
 
 def current_vs_baseline(trends_df: pd.DataFrame, *, asof=None) -> pd.DataFrame:
-    """The last week against the frozen personal reference, for every trend metric.
+    """The one comparison of every trend metric with the frozen personal reference.
+
+    Each metric's change is computed here once (reference, window, speed normalisation, dates)
+    and every table, risk driver, flag and sentence quotes this number with its dates.
 
     Parameters
     ----------
     trends_df : pandas.DataFrame
         Output of :func:`trends` for one athlete.
     asof : datetime-like, optional
-        End of the "recent" week (UTC); default the start of the latest run.
+        End of the recent window (UTC); default the start of the latest run.
 
     Returns
     -------
     pandas.DataFrame
         Indexed by metric (the speed-normalised ``<m>_at_ref`` values, and the GCT balance run
-        medians as ``gct_balance_left_pct``), columns ``unit``, ``recent`` (median of the runs
-        in the :data:`RECENT_DAYS` days up to ``asof``), ``baseline`` (the reference level that
-        applies to the latest of those runs, NaN while the reference is incomplete),
-        ``change`` (median of the recent runs' change against their reference) [metric unit],
-        ``n_recent``, ``n_baseline`` (runs in the reference), ``recent_start`` /
-        ``recent_end`` (first and last recent run) and ``baseline_start`` /
-        ``baseline_end`` (the reference period), UTC.
+        medians as ``gct_balance_left_pct``), columns ``unit``, ``recent`` (the reference plus
+        the change, or the median of the recent runs while there is no reference), ``baseline``
+        (the reference level that applies to the latest judged run, NaN while the reference is
+        incomplete), ``change`` (median change of the judged runs, i.e. the runs of the
+        :data:`RECENT_DAYS` days up to ``asof`` compared with a complete reference) [metric
+        unit], ``n_recent`` (runs with the metric in the window), ``n_judged``, ``n_baseline``
+        (runs in the reference), ``recent_start`` / ``recent_end`` (first and last judged run,
+        else recent run) and ``baseline_start`` / ``baseline_end`` (the reference period), UTC.
     """
     cols = [
         "unit",
@@ -369,6 +416,7 @@ def current_vs_baseline(trends_df: pd.DataFrame, *, asof=None) -> pd.DataFrame:
         "baseline",
         "change",
         "n_recent",
+        "n_judged",
         "n_baseline",
         "recent_start",
         "recent_end",
@@ -380,7 +428,7 @@ def current_vs_baseline(trends_df: pd.DataFrame, *, asof=None) -> pd.DataFrame:
     df = trends_df.sort_values("start_time", kind="stable")
     t = pd.to_datetime(df["start_time"], utc=True)
     end = t.max() if asof is None else pd.Timestamp(asof)
-    end = end.tz_localize("UTC") if end.tzinfo is None else end.tz_convert("UTC")
+    end = utc(end)
     recent = ((t > end - pd.Timedelta(days=RECENT_DAYS)) & (t <= end)).to_numpy()
     rows = {}
     sources = {m: f"{m}_at_ref" for m in NORMALISED_METRICS} | {BALANCE_METRIC: _BALANCE}
@@ -388,26 +436,36 @@ def current_vs_baseline(trends_df: pd.DataFrame, *, asof=None) -> pd.DataFrame:
         stem = _stem(metric)
         v = _numeric(df, col)
         sel = recent & np.isfinite(v)
-        rm = float(np.median(v[sel])) if sel.any() else float("nan")
-        ch = _numeric(df, f"{stem}_change")[sel]
+        monitored = (
+            df[f"{stem}_monitored"].to_numpy(dtype=bool)
+            if f"{stem}_monitored" in df.columns
+            else np.zeros(len(df), dtype=bool)
+        )
+        judged = sel & monitored
+        ch = _numeric(df, f"{stem}_change")[judged]
         ch = ch[np.isfinite(ch)]
         base = bstart = bend = None
         n_base = 0
-        if sel.any() and f"{stem}_ref" in df.columns:
-            last = df.iloc[int(np.flatnonzero(sel)[-1])]
-            if bool(last.get(f"{stem}_ref_ready", False)):
-                base = float(last[f"{stem}_ref"])
-                n_base = int(last[f"{stem}_ref_n"])
-                bstart, bend = last[f"{stem}_ref_start"], last[f"{stem}_ref_end"]
+        if judged.any():
+            last = df.iloc[int(np.flatnonzero(judged)[-1])]
+            base = float(last[f"{stem}_ref"])
+            n_base = int(last[f"{stem}_ref_n"])
+            bstart, bend = last[f"{stem}_ref_start"], last[f"{stem}_ref_end"]
+        moved = float(np.median(ch)) if ch.size and base is not None else float("nan")
+        level = base + moved if base is not None and np.isfinite(moved) else float("nan")
+        if not np.isfinite(level) and sel.any():
+            level = float(np.median(v[sel]))
+        window = judged if judged.any() else sel
         rows[metric] = [
             METRIC_UNITS[metric],
-            rm,
+            level,
             float("nan") if base is None else base,
-            float(np.median(ch)) if ch.size and base is not None else float("nan"),
+            moved,
             int(sel.sum()),
+            int(judged.sum()),
             n_base,
-            t[sel].min() if sel.any() else pd.NaT,
-            t[sel].max() if sel.any() else pd.NaT,
+            t[window].min() if window.any() else pd.NaT,
+            t[window].max() if window.any() else pd.NaT,
             bstart if bstart is not None else pd.NaT,
             bend if bend is not None else pd.NaT,
         ]

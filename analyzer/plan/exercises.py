@@ -134,7 +134,7 @@ def _flagged(assessment) -> list[dict[str, Any]]:
     return sorted(out, key=lambda d: -(d.get("contribution") or 0.0))
 
 
-def _side_reasoning(ctx: dict[str, Any], side: str, source: str) -> str:
+def _side_reasoning(ctx: dict[str, Any], side: str, source: str, careful: bool = False) -> str:
     """Why one side gets the extra set, in one side's numbers with their dates."""
     dates = ctx.get("dates", {})
     if source == "fatigue_asymmetry_pts":
@@ -147,10 +147,20 @@ def _side_reasoning(ctx: dict[str, Any], side: str, source: str) -> str:
     else:
         d = dates.get("balance_shift_pts", {})
         ref, recent = d.get("reference", {}), d.get("recent", {})
+        how = (
+            "across 50/50 onto"
+            if ctx.get("balance_crossed_even")
+            else ("back toward even, onto" if ctx.get("balance_toward_even") else "further onto")
+        )
         what = (
             f"Since your reference ({ref.get('start')} to {ref.get('end')}) your GCT balance has "
-            f"moved {abs(ctx.get('balance_change_pts') or 0):.1f} points further onto the {side} "
+            f"moved {abs(ctx.get('balance_change_pts') or 0):.1f} points {how} the {side} "
             f"foot (runs {recent.get('start')} to {recent.get('end')})."
+        )
+    if careful:
+        return (
+            f"{what} While the pain lasts no side gets an extra set: ask the physiotherapist "
+            "whether the change comes from protecting the sore side."
         )
     return (
         f"{what} One reading is that the {side} hip controls the landing less well, so one-sided "
@@ -161,9 +171,10 @@ def _side_reasoning(ctx: dict[str, Any], side: str, source: str) -> str:
 def _side(flagged: list[dict[str, Any]], ctx: dict[str, Any]) -> tuple[str | None, str | None]:
     """The side for extra sets and the driver it comes from: the direction of the new change.
 
-    A balance change away from 50/50 gives its direction; else asymmetry that grows with fatigue
-    gives the side that grows late in runs. A steady asymmetry beyond Garmin's band alone, or a
-    change toward 50/50, gives no side (the absolute balance never decides it).
+    A flagged balance change gives the side it moved toward, whichever way it went (away from,
+    toward or across 50/50); else asymmetry that grows with fatigue gives the side that grows
+    late in runs. A steady asymmetry beyond Garmin's band alone gives no side (the absolute
+    balance never decides it).
     """
     names = {d["feature"] for d in flagged}
     if "balance_shift_pts" in names and ctx.get("balance_side") in ("left", "right"):
@@ -171,6 +182,39 @@ def _side(flagged: list[dict[str, Any]], ctx: dict[str, Any]) -> tuple[str | Non
     if "fatigue_asymmetry_pts" in names and ctx.get("fatigue_side") in ("left", "right"):
         return ctx["fatigue_side"], "fatigue_asymmetry_pts"
     return None, None
+
+
+#: Exercises that load a sore body part harder than the others, left out while it hurts: deep
+#: knee bends load the knee (squats; the banded side step's single-leg squat), bridges and hip
+#: extensions load the lower back when form slips (their own cautions), standing on one leg loads
+#: the ankle and foot. A physiotherapist decides what to add back.
+LOADS_HARDER: dict[str, set[str]] = {
+    "squats": {"knee", "hip", "lower back", "back"},
+    "banded_side_step": {"knee", "ankle"},
+    "lateral_band_walks": {"knee"},
+    "bridge": {"lower back", "back", "hamstring"},
+    "quadruped_hip_extension": {"lower back", "back"},
+    "hip_circles": {"ankle", "foot", "plantar fascia", "achilles"},
+}
+_PAIN_FOCUS = "Pain first: a pain-free dose, no progression, nothing that loads the sore part"
+
+
+def _sore_parts(pain: list[dict[str, Any]] | None) -> set[str]:
+    return {str(p.get("body_part") or "").strip().lower() for p in pain or []} - {""}
+
+
+def _pain_note(pain: list[dict[str, Any]], spared: list[str]) -> str:
+    which = "; ".join(str(p.get("text") or p.get("body_part")) for p in pain)
+    left_out = (
+        " Left out while it lasts: " + ", ".join(BY_ID[ex].name for ex in spared) + "."
+        if spared
+        else ""
+    )
+    return (
+        f"Open pain ({which}): the plan keeps every exercise to a pain-free dose, does not "
+        f"progress, and gives no side an extra set.{left_out} If the pain lasts more than a few "
+        "days or changes how you run, see a physiotherapist."
+    )
 
 
 def _cadence_note(ctx: dict[str, Any]) -> str:
@@ -202,8 +246,10 @@ def _building_back_note(ctx: dict[str, Any]) -> str:
 
 def _load_note(ctx: dict[str, Any]) -> str:
     chronic = ctx.get("chronic_weekly_km")
+    weeks = ctx.get("usual_weeks") or 0
     cap = (
-        f" (about {chronic:.0f} km, your average week over the 3 weeks before)"
+        f" (about {chronic:.0f} km, your usual week: the median of your last {weeks} weeks "
+        "with running)"
         if isinstance(chronic, float) and math.isfinite(chronic) and chronic > 0
         else ""
     )
@@ -261,7 +307,14 @@ def vary_planes(order: list[str], top: int = VARIED_TOP) -> list[str]:
     return rest[: top - 1] + [other] + rest[top - 1 :]
 
 
-def recommend(assessment, *, max_items: int = 5) -> Plan:
+def recommend(
+    assessment,
+    *,
+    max_items: int = 5,
+    pain: list[dict[str, Any]] | None = None,
+    referral: str | None = None,
+    stale: bool = False,
+) -> Plan:
     """Rank the eight exercises for an assessment.
 
     Parameters
@@ -269,6 +322,15 @@ def recommend(assessment, *, max_items: int = 5) -> Plan:
     assessment : analyzer.risk.assessment.Assessment or its ``to_dict()``
     max_items : int
         Most exercises in the plan (maintenance plans have three).
+    pain : list of dict, optional
+        Open pain entries (``body_part``, ``side``, ``pain``, ``running``, ``text``): the plan
+        keeps to a pain-free dose, does not progress, leaves out what loads the sore part harder
+        (:data:`LOADS_HARDER`) and says so.
+    referral : str, optional
+        The safety stop's message (:func:`analyzer.plan.progress.safety`): it comes first, and
+        nothing below it reads as an all-clear.
+    stale : bool
+        The history ended long ago: no advice about next week's running.
 
     Returns
     -------
@@ -309,15 +371,21 @@ def recommend(assessment, *, max_items: int = 5) -> Plan:
             if link["cite"] not in cites.setdefault(ex, []):
                 cites[ex].append(link["cite"])
     order = vary_planes(sorted(score, key=lambda ex: -score[ex]))
+    sore = _sore_parts(pain)
+    spared = [ex for ex in order if LOADS_HARDER.get(ex, set()) & sore]
+    order = [ex for ex in order if ex not in spared]
     order = order[: (3 if maintenance else max_items)]
+    careful = bool(pain) or referral is not None
 
     side, side_source = _side(flagged, ctx)
     wants_side = side is not None
     items = []
     for rank, ex_id in enumerate(order, start=1):
         ex = BY_ID[ex_id]
-        extra = 1 if (wants_side and ex.unilateral) else 0
+        extra = 1 if (wants_side and ex.unilateral and not careful) else 0
         dose = ex.dose["text"] + (f", plus 1 extra set on the {side}" if extra else "")
+        if careful:
+            dose += "; only as far as it stays pain-free"
         items.append(
             PlanItem(
                 rank=rank,
@@ -334,7 +402,9 @@ def recommend(assessment, *, max_items: int = 5) -> Plan:
                 side=side if extra else None,
                 extra_sets=extra,
                 progression=(
-                    "When every set feels easy with clean form for two sessions in a row: "
+                    "Not while the pain lasts: keep this dose until it has resolved."
+                    if careful
+                    else "When every set feels easy with clean form for two sessions in a row: "
                     + ex.progression
                 ),
                 cautions=ex.cautions,
@@ -343,25 +413,35 @@ def recommend(assessment, *, max_items: int = 5) -> Plan:
         )
 
     notes = []
+    if referral:
+        notes.append(referral)
+    elif pain:
+        notes.append(_pain_note(pain, spared))
     if "overstride" in groups and _cadence_note(ctx):
         notes.append(_cadence_note(ctx))
-    if "load_spike" in groups:
+    if "load_spike" in groups and not stale:
         notes.append(_load_note(ctx))
-    if ctx.get("building_back"):
+    if ctx.get("building_back") and not stale:
         notes.append(_building_back_note(ctx))
-    if maintenance:
+    if maintenance and not careful:
         notes.append(
             "Nothing stands out in your recent runs: a short maintenance routine is enough."
+        )
+    elif maintenance and referral:
+        notes.append(
+            "Until a physiotherapist or doctor has seen the pain, do these only if they cause "
+            "no pain, and do not progress them."
         )
 
     return Plan(
         athlete=_get(assessment, "athlete"),
         index=_get(assessment, "index"),
         level=_get(assessment, "level"),
-        focus=[f"{GROUPS[g]['title']}: {GROUPS[g]['emphasis']}" for g in groups],
+        focus=([_PAIN_FOCUS] if careful else [])
+        + [f"{GROUPS[g]['title']}: {GROUPS[g]['emphasis']}" for g in groups],
         items=items,
         side=side if wants_side else None,
-        side_reasoning=_side_reasoning(ctx, side, side_source) if wants_side else None,
+        side_reasoning=_side_reasoning(ctx, side, side_source, careful) if wants_side else None,
         weekly_plan=_weekly_plan(items, [] if maintenance else groups),
         notes=notes,
         maintenance=maintenance,

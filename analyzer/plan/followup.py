@@ -24,6 +24,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from analyzer.schema import utc
+
 #: Days of runs before the plan's start that describe "before".
 BEFORE_DAYS = 21
 #: Days after the start before runs count as "after" (adaptation time, Sale 1988).
@@ -115,7 +117,7 @@ def before_after(
     """
     times = pd.to_datetime(trends_df["start_time"], utc=True)
     start = pd.Timestamp(start)
-    start = start.tz_localize("UTC") if start.tzinfo is None else start.tz_convert("UTC")
+    start = utc(start)
     end = pd.Timestamp.now(tz="UTC") if asof is None else pd.Timestamp(asof)
     end = end.tz_localize("UTC") if end.tzinfo is None else end
     end = end + pd.Timedelta(days=1)

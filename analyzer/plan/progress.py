@@ -211,7 +211,8 @@ def _open(pain: pd.DataFrame, asof: pd.Timestamp) -> pd.DataFrame:
     return pain[(pain["date"] <= asof) & (resolved.isna() | (resolved > asof))]
 
 
-def _describe(row: Any) -> str:
+def describe(row: Any) -> str:
+    """A pain entry in one line (date, body part, side, pain, running)."""
     side = "" if row.side in (None, "both") else f" ({row.side})"
     running = {"none": "", "reduced": ", running reduced", "stopped": ", running stopped"}
     return (
@@ -264,7 +265,7 @@ def safety(
     rows = rows.sort_values("date")
     entries = [
         {"date": pd.Timestamp(r.date).date().isoformat(), "body_part": r.body_part,
-         "side": r.side, "pain": int(r.pain), "running": r.running, "text": _describe(r)}
+         "side": r.side, "pain": int(r.pain), "running": r.running, "text": describe(r)}
         for r in rows.itertuples(index=False)
     ]  # fmt: skip
     since = entries[0]["date"]

@@ -57,8 +57,11 @@ timestamps are ISO-8601 strings in UTC (``"2026-03-02T07:15:00Z"``); weeks start
                               "label": str, "unit": str,
                               "runs": [{"start_time": str, "value": float|null,
                                         "at_ref": float|null}],   # raw median / at ref speed
-                              "first_at_ref": float|null, "latest_at_ref": float|null,
-                              "change_at_ref": float|null}]},     # median of last 5 − first 5
+                              "first_at_ref": float|null,     # the reference level
+                              "latest_at_ref": float|null,    # the recent level
+                              "change_at_ref": float|null,    # the one comparison (analysis)
+                              "reference_start", "reference_end",   # its dates
+                              "recent_start", "recent_end": str|null}]},
       "flags": [{"metric": str, "onset": str|null,              # gait.flag_changes
                  "side": "left"|"right"|"higher"|"lower"|null,
                  "size": float|null, "baseline": float|null,     # in the metric's unit
@@ -107,7 +110,7 @@ timestamps are ISO-8601 strings in UTC (``"2026-03-02T07:15:00Z"``); weeks start
                        "developer_fields": [str],
                        "masked_samples": {column: n},  # implausible values left out
                        "notes": [str]},
-      "plan_so_far": null | <analyzer.report.followup.plan_so_far: the stored plan, each
+      "plan_so_far": null | <analyzer.analysis.plan_so_far.plan_so_far: the stored plan, each
                      exercise's step, adherence, the safety stop, "did it work?">,
       "disclaimer": [str]
     }
@@ -145,11 +148,10 @@ from pathlib import Path
 from typing import Any
 
 from analyzer._lazy import LazyModule
-from analyzer.errors import AnalyzerError, NotEnoughData
+from analyzer.errors import AnalyzerError
 
 # Imported on first use: every command imports analyzer.report.safe (and so this file) at start-up.
 advice = LazyModule("analyzer.report.advice")
-followup = LazyModule("analyzer.report.followup")
 quality = LazyModule("analyzer.report.quality")
 sections = LazyModule("analyzer.report.sections")
 
@@ -192,6 +194,9 @@ def _developer_fields(store, athlete: str) -> list[str]:
 def build(store, athlete: str | None = None, *, model=None, now=None) -> dict[str, Any]:
     """Everything one athlete's report shows, as a JSON-able dict (shape in the module doc).
 
+    A view of the athlete's analysis (:func:`analyzer.analysis.analyse`): the report computes
+    nothing of its own, so it says what ``risk``, ``recommend`` and ``trends`` say.
+
     Parameters
     ----------
     store : analyzer.store.database.Store
@@ -201,37 +206,24 @@ def build(store, athlete: str | None = None, *, model=None, now=None) -> dict[st
         A trained model; the packaged default priors when omitted.
     now : datetime, optional
         When the report is made (default: the current time, UTC): ``generated_at``, and how
-        old the latest run is (``period.stale``).
+        old the latest run is (``stale``).
 
     Raises
     ------
     NotFound
         No such athlete, or an empty store.
     """
-    from analyzer import risk
-    from analyzer.metrics import gait, load
-    from analyzer.plan import exercises
+    from analyzer.analysis import analyse
 
     athlete = choose_athlete(store, athlete)
-    runs = store.runs(athlete)
-    gait_df = store.gait(athlete)
-    accepted = store.accepted_baselines(athlete)
-    trends_df = gait.trends(gait_df, accepted=accepted) if len(gait_df) else gait_df
-    flags_df = gait.flag_changes(trends_df, accepted=accepted) if len(trends_df) else None
-    # From the gait frame, which leaves out runs whose date is unknown (Store.gait).
-    weekly = load.weekly(gait_df) if len(gait_df) else None
+    return from_analysis(analyse(store, athlete, model=model, now=now), store)
 
-    reason = None
-    assessment = plan = None
-    try:
-        if not len(trends_df):
-            raise NotEnoughData(f"athlete {athlete!r} has no runs to score")
-        found = risk.assess_frames(trends_df, weekly, model=model, athlete=athlete)
-    except NotEnoughData as exc:
-        reason = str(exc)
-    else:
-        assessment = found.to_dict()
-        plan = exercises.recommend(found).to_dict()
+
+def from_analysis(an, store) -> dict[str, Any]:
+    """The report dict of an :class:`~analyzer.analysis.Analysis` (``store`` gives the latest
+    run's records and the developer-field names)."""
+    athlete = an.athlete
+    runs, gait_df = an.runs, an.gait
     latest = None
     if len(runs):
         ordered = runs.sort_values("start_time")
@@ -246,27 +238,28 @@ def build(store, athlete: str | None = None, *, model=None, now=None) -> dict[st
             gait_row = match.iloc[0].to_dict() if len(match) else None
         latest = sections.latest_run(last.to_dict(), gait_row, store.records(last["run_id"]))
 
-    generated = _now(now)
-    period = sections.period(runs, generated)
+    generated = _now(an.now)
+    assessment = an.assessment.to_dict() if an.assessment is not None else None
+    plan = an.plan.to_dict() if an.plan is not None else None
     return sections.clean(
         {
             "schema_version": SCHEMA_VERSION,
             "kind": "athlete_report",
             "generated_at": generated,
             "athlete": athlete,
-            "period": period,
-            "stale": advice.stale(period),
-            "risk": advice.risk_section(assessment, reason=reason),
-            "balance": sections.balance(trends_df),
-            "trends": sections.trends(trends_df),
-            "flags": sections.flags(flags_df),
+            "period": sections.period(runs, an.now, stale=an.stale),
+            "stale": an.stale,
+            "risk": advice.risk_section(assessment, reason=an.reason),
+            "balance": sections.balance(an.trends),
+            "trends": sections.trends(an.trends, an.comparisons),
+            "flags": sections.flags(an.changes),
             "latest_run": latest,
-            "load": sections.load_section(weekly),
-            "plan": advice.plan_section(plan, reason=reason),
+            "load": sections.load_section(an.weekly),
+            "plan": advice.plan_section(plan, reason=an.reason),
             "data_quality": quality.data_quality(
                 runs, gait_df, _developer_fields(store, athlete), store.masked_samples(athlete)
             ),
-            "plan_so_far": followup.plan_so_far(store, athlete, trends_df=trends_df),
+            "plan_so_far": an.plan_so_far,
             "disclaimer": list(advice.DISCLAIMER),
         }
     )

@@ -207,19 +207,3 @@ def plan_section(plan: Mapping | None, *, reason: str | None = None) -> dict:
         "evidence_note": _text(_first(p, "evidence_note")),
         "safety_note": _text(_first(p, "safety_note", "safety")),
     }
-
-
-def stale(period: Mapping) -> dict | None:
-    """``stale``: a warning when the ``period`` section says the latest dated run is more than
-    :data:`~analyzer.report.sections.STALE_AFTER_DAYS` days old (one rule, decided there)."""
-    if not period.get("stale"):
-        return None
-    last, days = period["last_run"], period["days_since_last_run"]
-    return {
-        "last_run": last,
-        "days": days,
-        "warning": (
-            f"The latest run is from {last[:10]}, {days} days before this report: every "
-            "figure below describes that time, not today."
-        ),
-    }

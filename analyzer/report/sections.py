@@ -17,6 +17,8 @@ import pandas as pd
 
 from analyzer.report.bands import GCT_BALANCE_BANDS, balance_band, balance_text
 from analyzer.report.fmt import plural
+from analyzer.schema import jsonable as clean  # the one JSON encoder
+from analyzer.schema import utc
 
 #: Trend metrics shown in the report, in display order: (column stem, label, unit).
 TREND_METRICS: tuple[tuple[str, str, str], ...] = (
@@ -53,48 +55,10 @@ SERIES_SMOOTH_S = 30
 
 _DYNAMICS = ("stance_time_ms", "gct_balance_left_pct", "vertical_oscillation_mm")
 
-#: A report whose latest run is older than this says so on its first screen [days]. Four weeks
-#: is the chronic window of the acute:chronic load ratio (Gabbett 2016): past it, even the load
-#: figures rest on nothing recent.
-STALE_AFTER_DAYS = 28
-
 
 # ---------------------------------------------------------------------------------------------
 # plain-value helpers
 # ---------------------------------------------------------------------------------------------
-
-
-def clean(value: Any) -> Any:
-    """Recursively convert numpy/pandas values to JSON-able Python; NaN/NaT → None."""
-    if value is None:
-        return None
-    if isinstance(value, Mapping):
-        return {str(k): clean(v) for k, v in value.items()}
-    if isinstance(value, list | tuple | set | np.ndarray | pd.Series | pd.Index):
-        return [clean(v) for v in list(value)]
-    if isinstance(value, pd.DataFrame):
-        return [clean(r) for r in value.to_dict(orient="records")]
-    if isinstance(value, bool | np.bool_):
-        return bool(value)
-    if isinstance(value, int | np.integer):
-        return int(value)
-    if isinstance(value, float | np.floating):
-        f = float(value)
-        return f if math.isfinite(f) else None
-    if isinstance(value, pd.Timestamp | np.datetime64):
-        ts = pd.Timestamp(value)
-        if pd.isna(ts):
-            return None
-        if ts.tzinfo is None:
-            ts = ts.tz_localize("UTC")
-        return ts.tz_convert("UTC").isoformat().replace("+00:00", "Z")
-    if value is pd.NaT or value is pd.NA:
-        return None
-    if hasattr(value, "to_dict"):
-        return clean(value.to_dict())
-    if hasattr(value, "isoformat"):
-        return value.isoformat()
-    return value if isinstance(value, str) else str(value)
 
 
 def num(value: Any, digits: int | None = None) -> float | None:
@@ -129,7 +93,7 @@ def _col(df: pd.DataFrame, name: str) -> pd.Series:
 # ---------------------------------------------------------------------------------------------
 
 
-def period(runs: pd.DataFrame, now: Any = None) -> dict:
+def period(runs: pd.DataFrame, now: Any = None, *, stale: dict | None = None) -> dict:
     """``period``: first and last run, number of runs, total distance, and how old the data is.
 
     Parameters
@@ -137,8 +101,10 @@ def period(runs: pd.DataFrame, now: Any = None) -> dict:
     runs : DataFrame
         ``Store.runs()``.
     now : datetime-like, optional
-        When the report is made (default: the current time); the latest run is "stale" when it
-        is more than :data:`STALE_AFTER_DAYS` older.
+        When the report is made (default: the current time).
+    stale : dict, optional
+        The analysis's staleness warning (:func:`analyzer.analysis.stale`, the one rule):
+        ``stale`` is whether there is one.
     """
     if runs is None or runs.empty:
         return {
@@ -155,7 +121,7 @@ def period(runs: pd.DataFrame, now: Any = None) -> dict:
     )
     start = _utc(runs.loc[~undated, "start_time"] if "date_unknown" in runs else runs["start_time"])
     ref = pd.Timestamp.now(tz="UTC") if now is None else pd.Timestamp(now)
-    ref = ref.tz_localize("UTC") if ref.tzinfo is None else ref.tz_convert("UTC")
+    ref = utc(ref)
     last = start.max()
     days = None if pd.isna(last) else int((ref - last).total_seconds() // 86400)
     return {
@@ -164,7 +130,7 @@ def period(runs: pd.DataFrame, now: Any = None) -> dict:
         "n_runs": int(len(runs)),
         "distance_km": num(_col(runs, "distance_m").sum() / 1000.0, 1) or 0.0,
         "days_since_last_run": days,
-        "stale": bool(days is not None and days > STALE_AFTER_DAYS),
+        "stale": stale is not None,
     }
 
 
@@ -234,21 +200,23 @@ def balance(trends_df: pd.DataFrame) -> dict:
     return out
 
 
-def trends(trends_df: pd.DataFrame) -> dict:
-    """``trends``: per-run value and value at the reference speed for each trend metric."""
+def trends(trends_df: pd.DataFrame, comparisons: pd.DataFrame | None = None) -> dict:
+    """``trends``: per-run value and value at the reference speed for each trend metric, and
+    the one comparison of each with its reference (``analysis.comparisons``)."""
     out: dict[str, Any] = {"ref_speed_mps": None, "metrics": []}
+    empty = {
+        "first_at_ref": None,
+        "latest_at_ref": None,
+        "change_at_ref": None,
+        "reference_start": None,
+        "reference_end": None,
+        "recent_start": None,
+        "recent_end": None,
+    }
     if trends_df is None or trends_df.empty:
         for stem, label, unit in TREND_METRICS:
             out["metrics"].append(
-                {
-                    "metric": stem,
-                    "label": label,
-                    "unit": unit,
-                    "runs": [],
-                    "latest_at_ref": None,
-                    "first_at_ref": None,
-                    "change_at_ref": None,
-                }
+                {"metric": stem, "label": label, "unit": unit, "runs": [], **empty}
             )
         return out
     df = trends_df.sort_values("start_time")
@@ -270,24 +238,19 @@ def trends(trends_df: pd.DataFrame) -> dict:
             }
             for i in range(len(df))
         ]
-        valid = at_ref.dropna()
-        # Compare the median of the first and the last five runs so that one odd run does not
-        # decide the direction of the trend.
-        first = num(valid.iloc[:5].median(), 2) if len(valid) else None
-        last = num(valid.iloc[-5:].median(), 2) if len(valid) else None
-        out["metrics"].append(
-            {
-                "metric": stem,
-                "label": label,
-                "unit": unit,
-                "runs": rows,
-                "first_at_ref": first,
-                "latest_at_ref": last,
-                "change_at_ref": num(last - first, 2)
-                if first is not None and last is not None
-                else None,
-            }
-        )
+        cmp = dict(empty)
+        if comparisons is not None and stem in comparisons.index:
+            c = comparisons.loc[stem]
+            cmp.update(
+                first_at_ref=num(c["baseline"], 2),  # the reference level
+                latest_at_ref=num(c["recent"], 2),
+                change_at_ref=num(c["change"], 2),
+                reference_start=clean(c["baseline_start"]),
+                reference_end=clean(c["baseline_end"]),
+                recent_start=clean(c["recent_start"]),
+                recent_end=clean(c["recent_end"]),
+            )
+        out["metrics"].append({"metric": stem, "label": label, "unit": unit, "runs": rows, **cmp})
     return out
 
 

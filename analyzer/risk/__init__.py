@@ -1,6 +1,6 @@
 """The imbalance-risk index: features from trends and load, a monotone scikit-learn model, training.
 
-Takes the per-run trends and weekly load of :mod:`analyzer.metrics` (or a store); gives an
+Takes the per-run trends and weekly load of :mod:`analyzer.metrics`; gives an
 :class:`~analyzer.risk.assessment.Assessment`: the index 0-100, its level and every driver in the
 runner's own numbers with its evidence grade. :mod:`~analyzer.risk.features` builds the
 features, :mod:`~analyzer.risk.model` is the estimator with its documented priors (JSON, never
@@ -10,9 +10,7 @@ pickle), :mod:`~analyzer.risk.training` fits it to an injury log, grouped by ath
 from analyzer._lazy import exports
 
 _EXPORTS = {
-    "assess": "assessment",
     "assess_frames": "assessment",
-    "athlete_frames": "assessment",
     "Assessment": "assessment",
     "FEATURES": "scoring",
     "ImbalanceRiskModel": "model",

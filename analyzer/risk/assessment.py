@@ -1,8 +1,9 @@
 """The imbalance-risk index of an athlete: score, level and drivers in the runner's own numbers.
 
 Scoring, model files and the priors live in :mod:`analyzer.risk.scoring`; the scikit-learn
-estimator that fits them in :mod:`analyzer.risk.model`. This module turns a store or
-``gait.trends`` / ``load.weekly`` frames into an :class:`Assessment`.
+estimator that fits them in :mod:`analyzer.risk.model`. This module turns ``gait.trends`` /
+``load.weekly`` frames into an :class:`Assessment`; the athlete's analysis
+(:func:`analyzer.analysis.analyse`) builds those frames from the store, once.
 
 It is an imbalance-risk **index**, not a diagnosis and not a calibrated injury probability: no
 study has shown that watch running dynamics predict injury, and the largest prospective cohort
@@ -15,10 +16,8 @@ import math
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-import numpy as np
 import pandas as pd
 
-from analyzer.errors import NotEnoughData
 from analyzer.risk import features as _features
 from analyzer.risk.scoring import (
     DISCLAIMER,
@@ -31,15 +30,14 @@ from analyzer.risk.scoring import (
     load_model,
     sigmoid,
 )
+from analyzer.schema import jsonable
 
 __all__ = [
     "Assessment",
     "Driver",
-    "assess",
     "assess_features",
     "assess_frames",
-    "athlete_frames",
-    "resolve_athlete",
+    "judgement_status",
 ]
 
 
@@ -80,6 +78,10 @@ class Assessment:
     features: dict[str, float]
     context: dict[str, Any]
     model: str
+    #: What the index could judge: ``state`` (:data:`JUDGED` or :data:`BALANCE_NOT_JUDGED`),
+    #: ``text`` (the headline sentence), ``reason``, ``cannot_judge`` / ``judged`` (feature
+    #: names) and ``judged_labels`` (what is still followed, in words).
+    status: dict[str, Any] = field(default_factory=dict)
     disclaimer: str = DISCLAIMER
     levels: dict[str, float] = field(
         default_factory=lambda: {"low_below": LOW_MAX, "moderate_below": MODERATE_MAX}
@@ -92,21 +94,47 @@ class Assessment:
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-able dict (NaN becomes None)."""
-        return _clean(asdict(self))
+        return jsonable(asdict(self))
 
 
-def _clean(obj):
-    if isinstance(obj, dict):
-        return {k: _clean(v) for k, v in obj.items()}
-    if isinstance(obj, list | tuple):
-        return [_clean(v) for v in obj]
-    if isinstance(obj, float | np.floating):
-        return None if not math.isfinite(float(obj)) else round(float(obj), 4)
-    if isinstance(obj, np.integer):
-        return int(obj)
-    if isinstance(obj, np.bool_):
-        return bool(obj)
-    return obj
+#: The index's states: every main driver could be judged, or the balance part could not.
+JUDGED = "judged"
+BALANCE_NOT_JUDGED = "balance_not_judged"
+#: The balance drivers: the index's main part (they weigh most in the priors).
+BALANCE_DRIVERS = ("balance_shift_pts", "fatigue_asymmetry_pts", "balance_beyond_band_pts")
+#: What each other driver follows, in words, for the "what can still be judged" sentence.
+_FOLLOWS = {
+    "cadence_deficit_pct": "cadence",
+    "gct_excess_ms": "ground contact time",
+    "vertical_ratio_excess_pct": "vertical ratio",
+    "acwr_excess": "training load",
+    "progression_excess_pct": "training load",
+}
+
+
+def judgement_status(drivers: list[Driver], ctx: dict[str, Any]) -> dict[str, Any]:
+    """Whether the index could judge its main part, the left/right balance, and why not.
+
+    The balance change against the runner's own reference is the driver that weighs most; when
+    it cannot be judged (no balance sensor, too few runs, no complete reference) the index is
+    not an all-clear, whatever its number: the state says so and the level is left empty.
+    """
+    by = {d.feature: d for d in drivers}
+    shift = by.get("balance_shift_pts")
+    judged = [d.feature for d in drivers if d.status == "ok"]
+    cannot = [f for f in BALANCE_DRIVERS if f in by and by[f].status != "ok"]
+    labels = list(dict.fromkeys(_FOLLOWS[f] for f in judged if f in _FOLLOWS))
+    if shift is None or shift.status == "ok":
+        return {"state": JUDGED, "text": None, "reason": None, "cannot_judge": cannot,
+                "judged": judged, "judged_labels": labels}  # fmt: skip
+    if not ctx.get("balance_measured", True):
+        reason = "no run has a left/right balance reading: your watch or sensor does not measure it"
+    else:
+        reason = shift.status.removeprefix("not enough data: ")
+    follows = ", ".join(labels) if labels else "nothing yet (not enough recent runs)"
+    text = f"Left/right balance cannot be judged ({reason}). Still followed: {follows}."
+    return {"state": BALANCE_NOT_JUDGED, "text": text, "reason": reason, "cannot_judge": cannot,
+            "judged": judged, "judged_labels": labels}  # fmt: skip
 
 
 def _as_model(model) -> LinearIndex:
@@ -133,6 +161,11 @@ def assess_features(
         info = _features.FEATURE_INFO[f]
         ev = evidence.get(f, {})
         ok = status.get(f, "ok") == "ok"
+        detector = ctx.get("flags", {})
+        if f in detector:  # own-reference drivers: flagged exactly when trends flags the change
+            flagged = bool(ok and detector[f] != 0)
+        else:
+            flagged = bool(ok and row["value"] > info["flag"] and row["contribution"] > 0)
         drivers.append(
             Driver(
                 feature=f,
@@ -144,17 +177,20 @@ def assess_features(
                 grade=str(ev.get("grade", "")),
                 source=str(ev.get("source", "")),
                 note=str(ev.get("note", "")),
-                flagged=bool(ok and row["value"] > info["flag"] and row["contribution"] > 0),
+                flagged=flagged,
                 status=status.get(f, "ok"),
                 dates=ctx.get("dates", {}).get(f, {}),
                 contested=f in m.contested_features_,
             )
         )
+    state = judgement_status(drivers, ctx)
     return Assessment(
         athlete=athlete,
         asof=str(ctx.get("asof")),
         index=index,
-        level=level_of(index),
+        # no "low" stands for an index whose main drivers are missing
+        level=level_of(index) if state["state"] == JUDGED else None,
+        status=state,
         baseline_index=float(100 * sigmoid(m.intercept_)),
         drivers=drivers,
         features={k: float(v) for k, v in feats.items()},
@@ -167,49 +203,3 @@ def assess_frames(trends_df, weekly_df=None, *, model=None, asof=None, athlete=N
     """Score an athlete from ``gait.trends`` and ``load.weekly`` frames (no store needed)."""
     feats, ctx = _features.compute(trends_df, weekly_df, asof=asof)
     return assess_features(feats, ctx, model=model, athlete=athlete)
-
-
-def resolve_athlete(store, athlete: str | None) -> str:
-    """The athlete asked for, or the only one in the store (:meth:`Store.resolve_athlete`).
-
-    Raises
-    ------
-    NotFound
-        Unknown name, an empty store, or several athletes and none named.
-    """
-    return store.resolve_athlete(athlete)
-
-
-def athlete_frames(store, athlete: str, *, asof=None) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """``(trends, weekly)`` for one athlete from the store, using runs up to ``asof`` only."""
-    from analyzer.metrics import gait, load
-
-    g = store.gait(athlete)
-    if asof is not None and len(g):
-        g = g[pd.to_datetime(g["start_time"], utc=True) <= _features.to_utc(asof)]
-    if len(g) == 0:
-        raise NotEnoughData(f"athlete {athlete!r} has no runs to score (up to {asof or 'now'})")
-    return gait.trends(g), load.weekly(g)
-
-
-def assess(store, athlete: str | None = None, *, model=None, asof=None) -> Assessment:
-    """Imbalance-risk index of one athlete in ``store`` (``Store.gait`` -> trends -> features).
-
-    Parameters
-    ----------
-    store : analyzer.store.database.Store
-    athlete : str, optional
-        Needed when the store holds several athletes.
-    model : ImbalanceRiskModel or path, optional
-        Default: the documented priors.
-    asof : Timestamp-like, optional
-        Score as of this instant (default: the last run).
-
-    Raises
-    ------
-    NotFound, NotEnoughData, ModelFileError
-    """
-    athlete = resolve_athlete(store, athlete)
-    m = _as_model(model)
-    trends, weekly = athlete_frames(store, athlete, asof=asof)
-    return assess_frames(trends, weekly, model=m, asof=asof, athlete=athlete)

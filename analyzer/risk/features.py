@@ -22,11 +22,14 @@ Missing data is never evidence of risk. The minimums (``context["status"]`` per 
 Features (all >= 0):
 
 ``balance_shift_pts``
-    The move of GCT balance **away from 50/50** against the runner's own reference: with
-    reference ``r`` and recent level ``n`` (reference + median change of the recent runs),
-    ``max(0, |n - 50| - |r - 50|)`` [percentage points]. A move toward 50/50 is 0 and is
-    reported as an improvement. A new, sustained change against one's own reference is what the
-    evidence leaves defensible (Malisoux et al. 2024 [1]_).
+    The change of GCT balance against the runner's own frozen reference, signed by the side it
+    moved toward: with reference ``r`` and recent level ``n`` (reference + median change of the
+    recent runs), ``w * |n - r|`` [percentage points], where ``w`` is 1 for a move away from
+    50/50 or across it (a crossing counts its whole swing) and :data:`TOWARD_EVEN_WEIGHT` for a
+    move toward 50/50 that does not cross it (0 during a started plan, where it is what "did it
+    work?" measures). A new, sustained change against one's own reference is what the evidence
+    leaves defensible (Malisoux et al. 2024 [1]_); the driver is *flagged* exactly when the
+    change detector (``analyzer trends``) flags the change at the latest run.
 ``fatigue_asymmetry_pts``
     How much more |balance - 50| grows from the first to the last third of the recent runs than
     it did in the reference period [pts] (fatigue lowers hip-abductor torque, [2]_).
@@ -63,13 +66,24 @@ from __future__ import annotations
 import math
 from typing import Any
 
-import numpy as np
 import pandas as pd
 
 from analyzer.errors import NotEnoughData
 from analyzer.metrics import change, normalise
+from analyzer.risk.evidence import (
+    MIN_RECENT_RUNS,
+    RECENT_DAYS,
+    column,
+    detector_flag,
+    flags,
+    median,
+    missing_reference,
+    reference_window,
+    window,
+)
 from analyzer.risk.loadfeatures import load_drivers
 from analyzer.risk.texts import FEATURE_INFO, OK, describe, iso_day
+from analyzer.schema import utc as to_utc
 
 __all__ = [
     "FEATURES",
@@ -93,10 +107,6 @@ FEATURES: tuple[str, ...] = (
     "progression_excess_pct",
 )
 
-#: Length of the recent window [days].
-RECENT_DAYS = 14
-#: Fewest runs in the recent window for any gait driver (one or two runs are not a pattern).
-MIN_RECENT_RUNS = 3
 
 #: Half-width of Garmin's green GCT-balance band: 49.3-50.7 % L [percentage points].
 #: Garmin Enduro 3 manual (ja-JP), running-dynamics colour gauge.
@@ -111,28 +121,13 @@ GARMIN_VR_GREEN_MAX_PCT: dict[str, float] = {"chest_strap": 8.6, "pod": 10.0, "s
 GARMIN_VR_GREEN_MAX_DEFAULT_PCT = 8.6
 #: The load thresholds live with the load drivers (re-exported here).
 
-
-def to_utc(ts) -> pd.Timestamp:
-    """A Timestamp in UTC (naive input is taken as UTC)."""
-    ts = pd.Timestamp(ts)
-    return ts.tz_localize("UTC") if ts.tzinfo is None else ts.tz_convert("UTC")
-
-
-def _col(df: pd.DataFrame, name: str) -> pd.Series:
-    if name in df.columns:
-        return pd.to_numeric(df[name], errors="coerce").astype(float)
-    return pd.Series(np.nan, index=df.index, dtype=float)
-
-
-def _flag(df: pd.DataFrame, name: str) -> pd.Series:
-    if name in df.columns:
-        return df[name].fillna(False).astype(bool)
-    return pd.Series(False, index=df.index)
-
-
-def _median(s: pd.Series) -> float:
-    s = s.dropna()
-    return float(s.median()) if len(s) else math.nan
+#: Share of a GCT-balance change toward 50/50 (without crossing it) that counts toward the index,
+#: outside a started plan. A judgement, not a published figure: a sudden change of one's own
+#: pattern is worth a look whichever way it goes (a sore leg, new shoes or a new sensor can move
+#: the balance toward even as well as away), but toward even is also what strength work aims at,
+#: so it weighs less than a move away. At 0.75 a sustained 1-point move toward even still lifts
+#: the index by about 7 points with the default priors (1.4 per point): visible, not alarming.
+TOWARD_EVEN_WEIGHT = 0.75
 
 
 def _prepare(trends_df: pd.DataFrame) -> pd.DataFrame:
@@ -146,94 +141,77 @@ def _prepare(trends_df: pd.DataFrame) -> pd.DataFrame:
     return df
 
 
-def _window(rows: pd.DataFrame) -> dict[str, str | None]:
-    t = rows["start_time"]
-    return {"start": iso_day(t.min()), "end": iso_day(t.max())} if len(rows) else {}
+def balance_weight(reference: float, now: float, *, plan_started: bool = False) -> float:
+    """How much of a GCT-balance change counts toward the index [0-1].
+
+    A change away from 50/50, or across it, counts fully: with a crossing the whole swing is the
+    change (49.1 % -> 51.3 % L is 2.2 points, not the 0.4 by which the gap to even grew). A
+    change toward 50/50 that does not cross it counts :data:`TOWARD_EVEN_WEIGHT`: it is still a
+    sudden change of the runner's own pattern (protecting a sore leg, new shoes, a new sensor),
+    but it is also the direction strength work aims at. During a started plan it counts 0: it is
+    what the plan's "did it work?" measures, not a risk.
+    """
+    if not (math.isfinite(reference) and math.isfinite(now)):
+        return 0.0
+    before, after = reference - 50.0, now - 50.0
+    crossed = before * after < 0
+    if crossed or abs(after) >= abs(before):
+        return 1.0
+    return 0.0 if plan_started else TOWARD_EVEN_WEIGHT
 
 
-def _reference_window(row: pd.Series, stem: str) -> dict[str, Any]:
-    return {
-        "start": iso_day(row.get(f"{stem}_ref_start")),
-        "end": iso_day(row.get(f"{stem}_ref_end")),
-        "runs": int(row.get(f"{stem}_ref_n") or 0),
-    }
-
-
-def _missing_reference(df: pd.DataFrame, recent: pd.DataFrame, stem: str, value: str) -> str:
-    """Why the recent runs cannot be judged against a reference for ``stem``."""
-    has = recent[_col(recent, value).notna()]
-    if len(has) == 0:
-        return f"not enough data: no runs with this metric in the last {RECENT_DAYS} days"
-    judged = has[_flag(has, f"{stem}_monitored")]
-    if len(judged) >= MIN_RECENT_RUNS:
-        return OK
-    last = has.iloc[-1]
-    need = change.REFERENCE_MIN_RUNS
-    if not bool(last.get(f"{stem}_ref_ready", False)):
-        src = str(last.get("dynamics_source") or "unknown")
-        earlier = df[(df["start_time"] < has["start_time"].min()) & _flag(df, f"{stem}_ref_ready")]
-        so_far = int(last.get(f"{stem}_ref_n") or 0)
-        if len(earlier) and "dynamics_source" in df.columns:
-            old = str(earlier["dynamics_source"].iloc[-1])
-            first_new = df[df.get("dynamics_source") == src]["start_time"].min()
-            return (
-                f"not enough data: the dynamics sensor changed from {old} to {src} on "
-                f"{iso_day(first_new)}; a sensor change is not a gait change, so a new reference "
-                f"needs {need} runs with the {src} ({so_far} so far)"
-            )
-        return (
-            f"not enough data: your reference needs {need} runs over "
-            f"{change.REFERENCE_DAYS} days ({so_far} so far)"
-        )
-    if bool(last.get(f"{stem}_in_ref", False)):
-        return (
-            f"not enough data: the recent runs are part of your reference period (until "
-            f"{iso_day(last.get(f'{stem}_ref_end'))}); changes are judged after it"
-        )
-    return (
-        f"not enough data: {len(judged)} of {MIN_RECENT_RUNS} runs needed in the last "
-        f"{RECENT_DAYS} days"
-    )
+def _compared(ctx: dict[str, Any], metric: str) -> tuple[float, float]:
+    """``(reference, change)`` of ``metric`` from the one comparison of the athlete
+    (``normalise.current_vs_baseline``), which every table and sentence quotes."""
+    row = ctx["comparisons"].loc[metric]
+    return float(row["baseline"]), float(row["change"])
 
 
 def _balance(df, recent, feats, ctx) -> None:
     stem, value = "gct_balance", "gct_balance_left_median_pct"
-    status = _missing_reference(df, recent, stem, value)
-    judged = recent[_flag(recent, f"{stem}_monitored") & _col(recent, value).notna()]
+    status = missing_reference(df, recent, stem, value)
+    judged = recent[flags(recent, f"{stem}_monitored") & column(recent, value).notna()]
+    ctx["balance_measured"] = bool(column(df, value).notna().any())
     ctx["status"]["balance_shift_pts"] = status
-    ctx["dates"]["balance_shift_pts"] = {"recent": _window(judged)}
+    ctx["dates"]["balance_shift_pts"] = {"recent": window(judged)}
+    ctx["flags"]["balance_shift_pts"] = detector_flag(judged, stem) if status == OK else 0
     if status == OK:
+        ref, moved = _compared(ctx, normalise.BALANCE_METRIC)
         last = judged.iloc[-1]
-        ref = float(last[f"{stem}_ref"])
-        moved = _median(_col(judged, f"{stem}_change"))
         now = ref + moved
         away = abs(now - 50) - abs(ref - 50)
+        weight = balance_weight(ref, now, plan_started=bool(ctx.get("plan_started")))
+        crossed = (ref - 50) * (now - 50) < 0
+        toward = None if moved == 0 else ("left" if moved > 0 else "right")
         ctx.update(
             balance_reference_pct=ref,
             balance_baseline_pct=ref,  # the same reference, under its earlier name
             balance_recent_pct=now,
             balance_change_pts=moved,
             balance_away_pts=away,
-            balance_shift_toward=None if moved == 0 else ("left" if moved > 0 else "right"),
-            balance_toward_even=bool(away < 0),
+            balance_shift_toward=toward,
+            balance_toward_even=bool(away < 0 and not crossed),
+            balance_crossed_even=bool(crossed),
+            balance_weight=weight,
         )
-        ctx["dates"]["balance_shift_pts"]["reference"] = _reference_window(last, stem)
+        ctx["dates"]["balance_shift_pts"]["reference"] = reference_window(last, stem)
         ctx["dates"]["balance_shift_pts"]["runs"] = len(judged)
-        feats["balance_shift_pts"] = max(0.0, away)
-        # the plan's side follows the new change, and only when it moves away from 50/50
-        ctx["balance_side"] = ctx["balance_shift_toward"] if away > 0 else None
+        feats["balance_shift_pts"] = weight * abs(moved)
+        # the plan's side is the side the flagged change moved toward, whichever way it went
+        flagged = ctx["flags"]["balance_shift_pts"]
+        ctx["balance_side"] = ("left" if flagged > 0 else "right") if flagged else None
 
     # fatigue: growth of |balance - 50| late in runs, against the same growth in the reference
-    drift = _col(recent, "drift_gct_balance_left_pts")
-    dev = _col(recent, value) - 50
+    drift = column(recent, "drift_gct_balance_left_pts")
+    dev = column(recent, value) - 50
     rec_growth = _fatigue_growth(dev, drift).dropna()
-    ref_rows = df[_flag(df, f"{stem}_in_ref")]
+    ref_rows = df[flags(df, f"{stem}_in_ref")]
     if len(recent) and "dynamics_source" in df.columns and len(ref_rows):
         src = recent["dynamics_source"].dropna()
         if len(src):
             ref_rows = ref_rows[ref_rows["dynamics_source"] == src.mode().iloc[0]]
     ref_growth = _fatigue_growth(
-        _col(ref_rows, value) - 50, _col(ref_rows, "drift_gct_balance_left_pts")
+        column(ref_rows, value) - 50, column(ref_rows, "drift_gct_balance_left_pts")
     ).dropna()
     name = "fatigue_asymmetry_pts"
     if len(rec_growth) < MIN_RECENT_RUNS:
@@ -257,13 +235,13 @@ def _balance(df, recent, feats, ctx) -> None:
         )
         feats[name] = float(rec_growth.mean() - ref_growth.mean())
     ctx["dates"][name] = {
-        "recent": _window(recent[drift.notna()]),
-        "reference": _window(ref_rows),
+        "recent": window(recent[drift.notna()]),
+        "reference": window(ref_rows),
     }
 
-    has = recent[_col(recent, value).notna()]
+    has = recent[column(recent, value).notna()]
     name = "balance_beyond_band_pts"
-    ctx["dates"][name] = {"recent": _window(has)}
+    ctx["dates"][name] = {"recent": window(has)}
     if len(has) < MIN_RECENT_RUNS:
         ctx["status"][name] = (
             f"not enough data: {len(has)} of {MIN_RECENT_RUNS} runs with GCT balance in the "
@@ -271,10 +249,10 @@ def _balance(df, recent, feats, ctx) -> None:
         )
     else:
         ctx["status"][name] = OK
-        level = _median(_col(has, value))
+        level = median(column(has, value))
         ctx["balance_level_pct"] = level
         feats[name] = abs(level - 50) - GARMIN_BALANCE_GREEN_HALF_WIDTH_PTS
-    ctx["balance_outside_green_share"] = _median(_col(recent, "gct_balance_outside_green_share"))
+    ctx["balance_outside_green_share"] = median(column(recent, "gct_balance_outside_green_share"))
 
 
 def _fatigue_growth(dev: pd.Series, drift: pd.Series) -> pd.Series:
@@ -289,17 +267,18 @@ def _fatigue_growth(dev: pd.Series, drift: pd.Series) -> pd.Series:
 def _own(df, recent, feats, ctx, *, name, metric, sign) -> float:
     """Median change of the recent runs against the own reference for a normalised metric."""
     value = f"{metric}_at_ref"
-    status = _missing_reference(df, recent, metric, value)
-    judged = recent[_flag(recent, f"{metric}_monitored") & _col(recent, value).notna()]
+    status = missing_reference(df, recent, metric, value)
+    judged = recent[flags(recent, f"{metric}_monitored") & column(recent, value).notna()]
     ctx["status"][name] = status
-    ctx["dates"][name] = {"recent": _window(judged)}
+    ctx["dates"][name] = {"recent": window(judged)}
+    detector = detector_flag(judged, metric) if status == OK else 0
+    ctx["flags"][name] = detector if detector == (1 if sign > 0 else -1) else 0
     if status != OK:
         return math.nan
     last = judged.iloc[-1]
-    ctx["dates"][name]["reference"] = _reference_window(last, metric)
+    ctx["dates"][name]["reference"] = reference_window(last, metric)
     ctx["dates"][name]["runs"] = len(judged)
-    ref = float(last[f"{metric}_ref"])
-    moved = _median(_col(judged, f"{metric}_change"))
+    ref, moved = _compared(ctx, metric)
     ctx[f"{metric}_reference"] = ref
     ctx[f"{metric}_recent"] = ref + moved
     ctx[f"{metric}_change"] = moved
@@ -314,8 +293,8 @@ def _gait(df, recent, feats, ctx) -> None:
     ctx.update(
         cadence_recent_spm=ctx.get("cadence_spm_recent", math.nan),
         cadence_baseline_spm=ref,
-        cadence_recent_raw_spm=_median(_col(recent, "cadence_median_spm")),
-        ref_speed_mps=_median(_col(recent, "ref_speed_mps")),
+        cadence_recent_raw_spm=median(column(recent, "cadence_median_spm")),
+        ref_speed_mps=median(column(recent, "ref_speed_mps")),
         cadence_green_min_spm=GARMIN_CADENCE_GREEN_MIN_SPM,
     )
     gct = _own(df, recent, feats, ctx, name="gct_excess_ms", metric="stance_time_ms", sign=1.0)
@@ -330,10 +309,10 @@ def _gait(df, recent, feats, ctx) -> None:
     if "dynamics_source" in recent.columns and recent["dynamics_source"].notna().any():
         sensor = str(recent["dynamics_source"].dropna().mode().iloc[0])
     vr_max = GARMIN_VR_GREEN_MAX_PCT.get(sensor or "", GARMIN_VR_GREEN_MAX_DEFAULT_PCT)
-    vr = _col(recent, "vertical_ratio_median_pct").dropna()
+    vr = column(recent, "vertical_ratio_median_pct").dropna()
     name = "vertical_ratio_excess_pct"
-    ctx["dates"][name] = {"recent": _window(recent.loc[vr.index])}
-    ctx.update(sensor=sensor, vr_green_max_pct=vr_max, vr_recent_pct=_median(vr))
+    ctx["dates"][name] = {"recent": window(recent.loc[vr.index])}
+    ctx.update(sensor=sensor, vr_green_max_pct=vr_max, vr_recent_pct=median(vr))
     if len(vr) < MIN_RECENT_RUNS:
         ctx["status"][name] = (
             f"not enough data: {len(vr)} of {MIN_RECENT_RUNS} runs with vertical ratio in the "
@@ -345,7 +324,11 @@ def _gait(df, recent, feats, ctx) -> None:
 
 
 def compute(
-    trends_df: pd.DataFrame, weekly_df: pd.DataFrame | None = None, *, asof=None
+    trends_df: pd.DataFrame,
+    weekly_df: pd.DataFrame | None = None,
+    *,
+    asof=None,
+    plan_started: bool = False,
 ) -> tuple[pd.Series, dict[str, Any]]:
     """Feature vector and the runner's own numbers, statuses and dates behind it.
 
@@ -358,6 +341,9 @@ def compute(
         ``load.weekly`` output (index = week start, UTC).
     asof : Timestamp-like, optional
         Runs that started at or before this instant count (default: the last run).
+    plan_started : bool
+        The runner follows a started exercise plan: a balance change toward 50/50 is then what
+        the plan measures ("did it work?"), not a risk (:func:`balance_weight`).
 
     Returns
     -------
@@ -393,8 +379,12 @@ def compute(
         "fatigue_side": None,
         "status": {},
         "dates": {},
+        # the change detector's verdict at the latest judged run, per own-reference driver
+        "flags": {},
+        "plan_started": bool(plan_started),
     }
     feats = dict.fromkeys(FEATURES, math.nan)
+    ctx["comparisons"] = normalise.current_vs_baseline(df, asof=asof)
     _balance(df, recent, feats, ctx)
     _gait(df, recent, feats, ctx)
     load_drivers(df, weekly_df, asof, feats, ctx)
@@ -402,6 +392,7 @@ def compute(
         if ctx["status"].get(f, OK) != OK:
             feats[f] = math.nan
     ctx["missing"] = [k for k, v in feats.items() if v is None or math.isnan(v)]
+    ctx.pop("comparisons")  # a frame: the analysis keeps it (Analysis.comparisons)
     out = pd.Series(feats, index=list(FEATURES), dtype=float).fillna(0.0).clip(lower=0.0)
     out.name = asof
     return out, ctx

@@ -13,6 +13,7 @@ import numpy as np
 import pandas as pd
 
 from analyzer.metrics import load
+from analyzer.risk.evidence import column
 from analyzer.risk.texts import OK, iso_day
 
 #: Upper end of the ACWR "sweet spot" [-]; Gabbett 2016, BJSM 50:273 (>=1.5 is his "danger zone").
@@ -27,10 +28,19 @@ ACWR_EXCESS_CAP = 1.0
 PROGRESSION_EXCESS_CAP_PCT = 100.0
 
 
-def _col(df: pd.DataFrame, name: str) -> pd.Series:
-    if name in df.columns:
-        return pd.to_numeric(df[name], errors="coerce").astype(float)
-    return pd.Series(np.nan, index=df.index, dtype=float)
+#: Weeks with running that make up "your usual week" (the median of the latest of them).
+USUAL_WEEKS = 8
+
+
+def usual_week_km(distance_km: pd.Series) -> tuple[float, int]:
+    """The runner's usual week [km]: the median of the latest :data:`USUAL_WEEKS` weeks with
+    running, and how many weeks it rests on.
+
+    Weeks without a run are left out, so one empty week (illness, travel) does not drag the cap
+    below what the runner actually runs; the median keeps one race week from lifting it.
+    """
+    ran = distance_km[distance_km > 0].dropna().tail(USUAL_WEEKS)
+    return (float(ran.median()), int(len(ran))) if len(ran) else (math.nan, 0)
 
 
 def load_drivers(df, weekly_df, asof, feats, ctx) -> None:
@@ -74,8 +84,8 @@ def load_drivers(df, weekly_df, asof, feats, ctx) -> None:
     idx = pd.to_datetime(weekly_df.index, utc=True)
     mask = (idx <= asof) & (idx > asof - pd.Timedelta(days=14))
     recent = weekly_df.loc[np.asarray(mask)]
-    acwr = _col(recent, "acwr_uncoupled")
-    prog = _col(recent, "progression_pct")
+    acwr = column(recent, "acwr_uncoupled")
+    prog = column(recent, "progression_pct")
     weeks = {"start": iso_day(idx[np.asarray(mask)].min()), "end": iso_day(asof)}
     for n, series in zip(names, (acwr, prog), strict=True):
         ctx["dates"][n] = {"weeks": weeks, "chronic": window}
@@ -84,7 +94,8 @@ def load_drivers(df, weekly_df, asof, feats, ctx) -> None:
         )
     a = float(acwr.max()) if acwr.notna().any() else math.nan
     p = float(prog.max()) if prog.notna().any() else math.nan
-    prior = _col(weekly_df.loc[np.asarray(idx < (idx[np.asarray(mask)].min()))], "distance_km")
-    ctx.update(acwr=a, progression_pct=p, chronic_weekly_km=float(prior.tail(3).mean()))
+    prior = column(weekly_df.loc[np.asarray(idx < (idx[np.asarray(mask)].min()))], "distance_km")
+    usual, n_usual = usual_week_km(prior)
+    ctx.update(acwr=a, progression_pct=p, chronic_weekly_km=usual, usual_weeks=n_usual)
     feats["acwr_excess"] = min(a - GABBETT_ACWR_SWEET_SPOT_MAX, ACWR_EXCESS_CAP)
     feats["progression_excess_pct"] = min(p - NIELSEN_PROGRESSION_PCT, PROGRESSION_EXCESS_CAP_PCT)

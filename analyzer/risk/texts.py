@@ -11,7 +11,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
-import pandas as pd
+from analyzer.schema import utc
 
 #: The status of a driver with enough data.
 OK = "ok"
@@ -23,7 +23,7 @@ CADENCE_FLAG_PCT = 1.7
 #: Display label, unit and the value above which a feature counts as "flagged" (drives exercises).
 FEATURE_INFO: dict[str, dict[str, Any]] = {
     "balance_shift_pts": {
-        "label": "GCT balance moving away from even, against your reference",
+        "label": "GCT balance change against your reference",
         "unit": "pts",
         # the green band's half-width: a shift this large moves an even runner out of green
         "flag": 0.7,
@@ -68,16 +68,8 @@ FEATURE_INFO: dict[str, dict[str, Any]] = {
 
 def iso_day(ts) -> str | None:
     """``YYYY-MM-DD`` (UTC) of a timestamp, or None."""
-    if ts is None or (isinstance(ts, float) and math.isnan(ts)):
-        return None
-    try:
-        t = pd.Timestamp(ts)
-    except (TypeError, ValueError):
-        return None
-    if pd.isna(t):
-        return None
-    t = t.tz_localize("UTC") if t.tzinfo is None else t.tz_convert("UTC")
-    return t.strftime("%Y-%m-%d")
+    t = utc(ts)
+    return None if t is None else t.strftime("%Y-%m-%d")
 
 
 def _ok(x) -> bool:
@@ -117,13 +109,31 @@ def _balance_shift(ctx: dict[str, Any]) -> str:
     share = (
         f"{side} foot's share {_share(now, side):.1f} % vs {_share(ref, side):.1f} % in {against}"
     )
-    if ctx.get("balance_toward_even"):
+    flagged = bool(ctx.get("flags", {}).get("balance_shift_pts"))
+    verdict = "" if flagged else "; within your usual run-to-run spread, not flagged"
+    if ctx.get("balance_crossed_even"):
         return (
-            f"GCT balance moved {abs(moved):.1f} points back toward even ({share}; {when}): an "
-            "improvement, not counted as risk"
+            f"GCT balance moved {abs(moved):.1f} points onto the {side} foot, across 50/50 "
+            f"({share}; {when}): the whole swing counts{verdict}"
+        )
+    if ctx.get("balance_toward_even"):
+        if ctx.get("plan_started"):
+            why = (
+                'during your plan this is what "did it work?" follows, so it is not counted as risk'
+            )
+        else:
+            why = (
+                "without a plan behind it a sudden change of your own pattern is worth a check "
+                "(a sore leg, new shoes or a new sensor can do this), so it counts "
+                f"{ctx.get('balance_weight', 0):.0%} of a move away from even"
+            )
+        return (
+            f"GCT balance moved {abs(moved):.1f} points back toward even, onto the {side} foot "
+            f"({share}; {when}): {why}{verdict}"
         )
     return (
-        f"GCT balance moved {abs(moved):.1f} points further onto the {side} foot ({share}; {when})"
+        f"GCT balance moved {abs(moved):.1f} points further onto the {side} foot ({share}; "
+        f"{when}){verdict}"
     )
 
 

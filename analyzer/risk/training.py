@@ -1,8 +1,9 @@
 """Train and evaluate the imbalance-risk model on a labelled injury log.
 
 Labels are a CSV with columns ``athlete, date, injured, side, body_part`` (one row per labelled
-date; ``injured`` is 1/0, true/false or yes/no). Features are built from the store with the runs
-that started *before* each label date (no look-ahead). Evaluation splits by athlete
+date; ``injured`` is 1/0, true/false or yes/no). Features come from each athlete's analysis with
+the runs that started *before* each label date, no look-ahead (:mod:`analyzer.analysis.training`
+builds the training set from a store). Evaluation splits by athlete
 (:class:`sklearn.model_selection.GroupKFold`), so an athlete is never both trained and tested on,
 and reports the pooled out-of-fold ROC AUC, the Brier score and a calibration table.
 
@@ -23,7 +24,6 @@ from sklearn.metrics import brier_score_loss, roc_auc_score
 from sklearn.model_selection import GroupKFold
 
 from analyzer.errors import AnalyzerError, NotEnoughData
-from analyzer.risk import features as _features
 from analyzer.risk.features import FEATURES
 from analyzer.risk.model import ImbalanceRiskModel
 
@@ -122,47 +122,6 @@ def check_enough(y, groups) -> None:
         )
 
 
-def build_training_set(
-    store, labels: pd.DataFrame
-) -> tuple[pd.DataFrame, np.ndarray, np.ndarray, dict]:
-    """Feature rows for every label that has recent runs before its date.
-
-    Returns
-    -------
-    X : DataFrame (columns :data:`FEATURES`), y : ndarray of 0/1, groups : ndarray of athlete
-    names, skipped : dict with counts of labels dropped and why.
-    """
-    from analyzer.metrics import gait, load
-
-    known = set(store.athletes())
-    rows, ys, groups = [], [], []
-    skipped = {"athlete_not_in_store": 0, "no_recent_runs": 0}
-    for athlete, grp in labels.groupby("athlete", sort=True):
-        if athlete not in known:
-            skipped["athlete_not_in_store"] += len(grp)
-            continue
-        g = store.gait(athlete)
-        start = pd.to_datetime(g["start_time"], utc=True)
-        for _, lab in grp.iterrows():
-            before = g[start < lab["date"]]  # runs that started before the label day
-            try:
-                if len(before) == 0:
-                    raise NotEnoughData("no runs")
-                feats, _ = _features.compute(
-                    gait.trends(before),
-                    load.weekly(before),
-                    asof=lab["date"] - pd.Timedelta(1, "us"),
-                )
-            except NotEnoughData:
-                skipped["no_recent_runs"] += 1
-                continue
-            rows.append(feats.to_numpy())
-            ys.append(int(lab["injured"]))
-            groups.append(athlete)
-    X = pd.DataFrame(rows, columns=list(FEATURES), dtype=float)
-    return X, np.array(ys, dtype=int), np.array(groups, dtype=object), skipped
-
-
 def calibration_table(y, p, *, n_bins: int = 5) -> list[dict[str, float]]:
     """Observed injury rate against the mean score in quantile bins of the score."""
     df = pd.DataFrame({"y": np.asarray(y, float), "p": np.asarray(p, float)})
@@ -232,27 +191,6 @@ def train(
     X = pd.DataFrame(X, columns=list(FEATURES)) if not isinstance(X, pd.DataFrame) else X
     model = ImbalanceRiskModel(C=C).fit(X, np.asarray(y, int))
     model.source_ = "trained"
-    return model, evaluation
-
-
-def train_from_store(
-    store, labels_path, *, n_splits: int = DEFAULT_FOLDS, C: float = 1.0, labels=None
-):
-    """``analyzer train``: labels CSV + store -> ``(model, evaluation)`` (evaluation has ``skipped``).
-
-    ``labels`` may pass the frame :func:`read_labels` already returned for ``labels_path``.
-    """
-    labels = read_labels(labels_path) if labels is None else labels
-    X, y, groups, skipped = build_training_set(store, labels)
-    try:
-        model, evaluation = train(X, y, groups, n_splits=n_splits, C=C)
-    except NotEnoughData as exc:
-        dropped = ", ".join(f"{v} {k.replace('_', ' ')}" for k, v in skipped.items() if v)
-        if dropped:
-            raise NotEnoughData(f"{exc} (labels dropped: {dropped})") from exc
-        raise
-    evaluation["skipped"] = skipped
-    evaluation["labels"] = Path(labels_path).name if labels_path is not None else "diary"
     return model, evaluation
 
 

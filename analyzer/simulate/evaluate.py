@@ -1,10 +1,9 @@
 """Run the project's judgement on scenario athletes week by week, as the CLI would.
 
 For one athlete's summary rows (:func:`analyzer.simulate.summaries.scenario_summaries`) and an
-instant ``asof``, :func:`judge_asof` does what ``analyzer trends`` / ``risk`` / ``recommend``
-do on a store holding those runs: the rows up to ``asof``, ``gait.trends`` ->
-``gait.flag_changes``; ``load.weekly`` -> ``risk.assess_frames(trends, weekly, asof=asof)`` ->
-``plan.recommend``. :func:`evaluate_athlete` repeats that at every week end (Sunday 23:59:59 UTC)
+instant ``asof``, :func:`judge_asof` reads the athlete's analysis as ``analyzer trends`` /
+``risk`` / ``recommend`` do on a store holding those runs
+(:func:`analyzer.analysis.analyse_frames` of the rows up to ``asof``). :func:`evaluate_athlete` repeats that at every week end (Sunday 23:59:59 UTC)
 and at the instants the acceptance figures need (a change's deadline, a transient's end + 7 days,
 the first run after a break); :mod:`analyzer.simulate.figures` turns the results into the
 issue-12 acceptance figures.
@@ -27,7 +26,7 @@ from typing import Any
 
 import pandas as pd
 
-from analyzer.errors import NotEnoughData
+from analyzer.schema import utc
 from analyzer.simulate.figures import acceptance_figures
 from analyzer.simulate.judged import BALANCE_METRIC, FIRST_WEEK, FLAG_COLUMNS, Judgement
 
@@ -93,24 +92,20 @@ def judge_asof(rows: pd.DataFrame, asof, athlete: str | None = None) -> Judgemen
     athlete : str, optional
         Name passed on to the assessment.
     """
-    from analyzer.metrics import gait, load
-    from analyzer.plan.exercises import recommend
-    from analyzer.risk import assess_frames
+    from analyzer.analysis import analyse_frames
 
-    asof = pd.Timestamp(asof)
-    asof = asof.tz_localize("UTC") if asof.tzinfo is None else asof.tz_convert("UTC")
+    asof = utc(asof)
     t = pd.to_datetime(rows["start_time"], utc=True)
     g = rows[(t <= asof).to_numpy()]
     j = Judgement(asof=asof, n_runs=len(g))
     if len(g) == 0:
         j.error = "no runs yet"
         return j
-    tr = gait.trends(g)
-    j.flags, j.events, j.missing = read_flags(gait.flag_changes(tr), tr)
-    try:
-        a = assess_frames(tr, load.weekly(g), asof=asof, athlete=athlete)
-    except NotEnoughData as exc:
-        j.error = f"not enough data: {exc}"
+    an = analyse_frames(g, athlete=athlete, asof=asof, now=asof)
+    j.flags, j.events, j.missing = read_flags(an.changes, an.trends)
+    a = an.assessment
+    if a is None:
+        j.error = f"not enough data: {an.reason}"
         return j
     j.level, j.index = _level(a)
     if j.level is None:
@@ -120,7 +115,7 @@ def judge_asof(rows: pd.DataFrame, asof, athlete: str | None = None) -> Judgemen
         for d in getattr(a, "drivers", [])
         if getattr(d, "flagged", False)
     ]
-    plan = recommend(a)
+    plan = an.plan
     if hasattr(plan, "side"):
         j.plan_side = plan.side
     else:
@@ -132,7 +127,7 @@ def judge_asof(rows: pd.DataFrame, asof, athlete: str | None = None) -> Judgemen
 def week_end(truth: dict, week: int) -> pd.Timestamp:
     """Sunday 23:59:59 UTC of ``week`` (1-based) of an athlete's history."""
     start = pd.Timestamp(truth["start"])
-    start = start.tz_localize("UTC") if start.tzinfo is None else start.tz_convert("UTC")
+    start = utc(start)
     return start + pd.Timedelta(days=7 * week) - pd.Timedelta(seconds=1)
 
 

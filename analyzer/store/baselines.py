@@ -11,6 +11,7 @@ from __future__ import annotations
 import pandas as pd
 
 from analyzer.errors import AnalyzerError
+from analyzer.schema import utc
 
 #: Table kept in the store (created with the store schema).
 TABLE_SQL = (
@@ -34,9 +35,9 @@ class BaselineMixin:
         metric : str, optional
             One of :data:`analyzer.metrics.normalise.METRICS`; None accepts every metric.
         asof : datetime-like, optional
-            Where the new reference period starts (UTC if naive). Default: the onset of the
-            change flagged at the latest run for that metric (the new level), else the latest
-            run's start.
+            Where the new reference period starts (UTC if naive). Default: the latest run's
+            start. (``Analysis.accept_from`` gives the onset of the flagged change, which is
+            what ``analyzer trends --accept-baseline`` passes.)
 
         Returns
         -------
@@ -46,22 +47,22 @@ class BaselineMixin:
         Raises
         ------
         NotFound
-            Unknown athlete, or an athlete without runs when ``asof`` is not given.
+            Unknown athlete, or an athlete without dated runs when ``asof`` is not given.
         AnalyzerError
             Unknown metric name.
         """
-        from analyzer.metrics import normalise
+        from analyzer.schema import BASELINE_METRICS
 
         athlete = self.resolve_athlete(athlete)
-        if metric is not None and metric not in normalise.METRICS:
+        if metric is not None and metric not in BASELINE_METRICS:
             raise AnalyzerError(
                 f"unknown metric {metric!r} for a baseline; choose one of "
-                f"{', '.join(normalise.METRICS)}"
+                f"{', '.join(BASELINE_METRICS)}"
             )
         if asof is None:
             asof = self._default_accept_date(athlete, metric)
         ts = pd.Timestamp(asof)
-        ts = ts.tz_localize("UTC") if ts.tzinfo is None else ts.tz_convert("UTC")
+        ts = utc(ts)
         self.con.execute(
             "INSERT INTO baseline_accepts VALUES (?, ?, ?, now())",
             [athlete, metric, ts.tz_localize(None).to_pydatetime()],
@@ -82,17 +83,8 @@ class BaselineMixin:
 
     def _default_accept_date(self, athlete: str, metric: str | None) -> pd.Timestamp:
         from analyzer.errors import NotFound
-        from analyzer.metrics import normalise
 
         g = self.gait(athlete)
         if len(g) == 0:
             raise NotFound(f"athlete {athlete!r} has no runs; give the date with --asof")
-        tr = normalise.trends(g, accepted=self.accepted_baselines(athlete))
-        last = tr.iloc[-1]
-        stems = [normalise._stem(m) for m in ([metric] if metric else normalise.METRICS)]
-        onsets = [
-            last[f"{s}_shift_onset"]
-            for s in stems
-            if last[f"{s}_shift"] != 0 and pd.notna(last[f"{s}_shift_onset"])
-        ]
-        return min(onsets) if onsets else pd.Timestamp(last["start_time"])
+        return pd.Timestamp(pd.to_datetime(g["start_time"], utc=True).max())

@@ -21,7 +21,7 @@ import duckdb
 import numpy as np
 import pandas as pd
 
-from analyzer.schema import AVERAGE_METRICS, DYNAMICS_COLUMNS
+from analyzer.schema import AVERAGE_METRICS, DYNAMICS_COLUMNS, utc
 from analyzer.store.check import is_storage_failure, storage_error
 
 if TYPE_CHECKING:
@@ -357,18 +357,9 @@ def _ident(name: Any) -> str:
 
 
 def naive_utc(value: Any) -> pd.Timestamp | None:
-    """``value`` as a zone-less UTC timestamp (µs), or None."""
-    if value is None:
-        return None
-    try:
-        ts = pd.Timestamp(value)
-    except (ValueError, TypeError):
-        return None
-    if ts is pd.NaT:
-        return None
-    if ts.tzinfo is not None:
-        ts = ts.tz_convert("UTC").tz_localize(None)
-    return ts.floor("us")
+    """``value`` as a zone-less UTC timestamp (µs), or None (DuckDB's TIMESTAMP is naive)."""
+    ts = utc(value)
+    return None if ts is None else ts.tz_localize(None).floor("us")
 
 
 def number(value: Any) -> float | None:

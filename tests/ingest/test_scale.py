@@ -425,7 +425,7 @@ def test_dask_parquet_import_equals_a_local_import_row_for_row(reference, inputs
 
 def test_cohort_risk_on_the_cluster_equals_the_store(client, tmp_path):
     from analyzer import risk
-    from analyzer.risk.cohort import assess_cohort
+    from analyzer.analysis.cohort import assess_cohort
     from analyzer.store.cohort import athlete_gait, athlete_parts, export_cohort, ingest_parquet
 
     out = tmp_path / "cohort"

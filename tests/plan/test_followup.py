@@ -5,10 +5,10 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
+from analyzer.report.followup import plan_so_far, start_plan
 
 from analyzer import recommend
 from analyzer.plan.followup import MIN_RUNS, NOT_PROOF, before_after, bootstrap_mean_difference
-from analyzer.report.followup import plan_so_far, start_plan
 from analyzer.simulate import AthleteProfile, BalanceShift
 from analyzer.simulate.followup import FollowUpProfile, write_followup_athlete
 from analyzer.store.database import Store

@@ -19,19 +19,44 @@ def _driver(a, name):
     return next(d for d in a.drivers if d.feature == name)
 
 
-def test_moving_toward_symmetry_is_an_improvement_not_risk():
-    """51.7 % R -> 50.5 % R (inside green) is 1.2 points back toward even: low, no plan side."""
+def test_a_sudden_move_toward_symmetry_counts_less_and_follows_its_side():
+    """51.7 % R -> 50.5 % R is 1.2 points back toward even: without a plan it is a change of the
+    runner's own pattern worth a check (weighed 0.75), flagged, and the plan's side is the side
+    it moved toward; during a started plan it is what "did it work?" follows, not a risk."""
+    from analyzer.risk.features import TOWARD_EVEN_WEIGHT, compute
+
     tr = synth_trends(70, seed=31, base=48.3, onset=45, shift_pts=1.2, fatigue_pts=0.0)
-    a = risk.assess_frames(tr, load.weekly(tr))
+    trends = gait.trends(tr)
+    a = risk.assess_frames(trends, load.weekly(tr))
     shift = _driver(a, "balance_shift_pts")
-    assert a.level == "low" and shift.value == 0 and not shift.flagged
-    assert "1.2 points back toward even" in shift.text and "improvement" in shift.text
+    moved = a.context["balance_change_pts"]
+    assert moved == pytest.approx(1.2, abs=0.25)
+    assert shift.value == pytest.approx(TOWARD_EVEN_WEIGHT * moved) and shift.flagged
+    assert "1.2 points back toward even" in shift.text and "worth a check" in shift.text
     assert "% L" not in shift.text and "left" in shift.text  # one side: the side it moved to
-    ev = gait.flag_changes(tr)
+    ev = gait.flag_changes(trends)
     bal = ev[ev["metric"] == "gct_balance_left_pct"]
     assert list(bal["side"]) == ["left"] and list(bal["toward_even"]) == [True]
+    # the flag quotes the same number as the driver (one comparison)
+    assert bal["size"].iloc[-1] == pytest.approx(moved)
     plan = recommend(a)
-    assert plan.side is None and all(i.extra_sets == 0 for i in plan.items)
+    assert plan.side == "left" and any(i.extra_sets for i in plan.items)
+    assert "back toward even" in plan.side_reasoning
+    # an away move of the same size weighs more
+    away = risk.assess_frames(
+        synth_trends(70, seed=31, base=48.3, onset=45, shift_pts=-1.2, fatigue_pts=0.0)
+    )
+    assert _driver(away, "balance_shift_pts").value > shift.value
+    assert away.index > a.index
+    # during a started plan the same move is not risk
+    feats, ctx = compute(trends, load.weekly(tr), plan_started=True)
+    assert feats["balance_shift_pts"] == 0 and "did it work" in describe_shift(feats, ctx)
+
+
+def describe_shift(feats, ctx):
+    from analyzer.risk.texts import describe
+
+    return describe("balance_shift_pts", feats["balance_shift_pts"], ctx)
 
 
 def test_two_runs_on_another_watch_against_one_run_are_not_enough_data():
@@ -43,23 +68,29 @@ def test_two_runs_on_another_watch_against_one_run_are_not_enough_data():
     as_json = json.loads(json.dumps(a.to_dict(), allow_nan=False))
     (row,) = [x for x in as_json["drivers"] if x["feature"] == "balance_shift_pts"]
     assert row["value"] is None and row["status"] == d.status
-    assert a.level == "low" and not a.flagged
+    # not an all-clear: no level, and the state says the balance could not be judged
+    assert a.level is None and a.status["state"] == "balance_not_judged" and not a.flagged
+    assert as_json["status"]["state"] == "balance_not_judged" and as_json["level"] is None
 
 
 def test_plan_side_follows_the_new_change_not_the_absolute_balance():
-    # natural 51.3 % L shifting 1.1 toward the right: toward even, never "left foot longer"
+    # natural 51.3 % L shifting 1.1 toward the right: toward even; the side is the one it moved
+    # toward (right), never "left foot longer"
     toward = risk.assess_frames(
         synth_trends(70, seed=33, base=51.3, onset=45, shift_pts=-1.1, fatigue_pts=0.0)
     )
     plan = recommend(toward)
-    assert plan.side != "left" and "left foot stays" not in json.dumps(plan.to_dict())
+    assert plan.side == "right" and "left foot stays" not in json.dumps(plan.to_dict())
     # natural 50.3 % L shifting 1.5 toward the right crosses to 50.8 % R: extra set on the right
     across = risk.assess_frames(
         synth_trends(70, seed=34, base=50.3, onset=45, shift_pts=-1.5, fatigue_pts=0.0)
     )
     assert across.context["balance_side"] == "right"
     shift = _driver(across, "balance_shift_pts")
-    assert "further onto the right foot" in shift.text and "% L" not in shift.text
+    assert "onto the right foot, across 50/50" in shift.text and "% L" not in shift.text
+    # a crossing counts its whole swing, not the growth of the gap to even
+    assert shift.value == pytest.approx(abs(across.context["balance_change_pts"]))
+    assert shift.value > 1.2
 
 
 def test_a_sustained_shift_is_not_forgotten():

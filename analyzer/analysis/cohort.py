@@ -1,13 +1,14 @@
 """The imbalance-risk index of a whole cohort, scored athlete by athlete on a Dask cluster.
 
 Each task loads ONE athlete's per-run gait rows (``load(part)``, e.g.
-:func:`analyzer.store.cohort.athlete_gait` of an athlete folder of a Parquet dataset), runs
-``gait.trends``, ``load.weekly``, the features and the model there, and sends back one row;
+:func:`analyzer.store.cohort.athlete_gait` of an athlete folder of a Parquet dataset), builds
+that athlete's analysis there (:func:`analyzer.analysis.analyse_frames`, the same one the CLI
+reads) and sends back one row;
 this process only concatenates the rows. So no process ever holds the cohort's runs, and the
 work spreads over every worker. Usage::
 
     from analyzer.store.cohort import athlete_gait, athlete_parts
-    from analyzer.risk.cohort import assess_cohort
+    from analyzer.analysis.cohort import assess_cohort
 
     table = assess_cohort(client, athlete_parts("cohort/"), athlete_gait)
 
@@ -22,37 +23,38 @@ from typing import Any
 
 import pandas as pd
 
-from analyzer.errors import NotEnoughData
-from analyzer.risk.assessment import assess_frames
+from analyzer.analysis.build import analyse_frames
 from analyzer.risk.scoring import FEATURES
 
 #: Columns of :func:`assess_cohort`'s table before the features.
-COLUMNS = ("athlete", "asof", "n_runs", "index", "level", "top_driver", "flagged", "note")
+COLUMNS = (
+    "athlete",
+    "asof",
+    "n_runs",
+    "index",
+    "level",
+    "state",
+    "top_driver",
+    "flagged",
+    "note",
+)
 
 
 def assess_rows(rows: pd.DataFrame, *, model=None, asof=None, athlete: str | None = None) -> dict:
     """One athlete's row of the cohort table from their ``Store.gait()``-like rows.
 
-    Too little data gives no index (NaN) and the reason in ``note``, never a number.
+    Too little data gives no index (NaN) and the reason in ``note``, never a number; an index
+    whose balance part could not be judged has no ``level`` (``state`` says why, in ``note``).
     """
-    from analyzer.metrics import gait, load
-
     if athlete is None and len(rows) and "athlete" in rows:
         athlete = str(rows["athlete"].iloc[0])
     out: dict[str, Any] = dict.fromkeys(COLUMNS)
     out.update(athlete=athlete, n_runs=int(len(rows)), index=math.nan, flagged="", note="")
-    if asof is not None and len(rows):
-        cut = pd.Timestamp(asof)
-        cut = cut.tz_localize("UTC") if cut.tzinfo is None else cut.tz_convert("UTC")
-        rows = rows[rows["start_time"] <= cut]
-    try:
-        if not len(rows):
-            raise NotEnoughData(f"athlete {athlete!r} has no runs to score")
-        a = assess_frames(
-            gait.trends(rows), load.weekly(rows), model=model, asof=asof, athlete=athlete
-        )
-    except NotEnoughData as exc:
-        out["note"] = str(exc)
+    an = analyse_frames(rows, athlete=athlete, asof=asof, model=model)
+    out["state"] = an.state
+    a = an.assessment
+    if a is None:
+        out["note"] = an.reason
         return out
     out.update(
         asof=a.asof,
@@ -60,6 +62,7 @@ def assess_rows(rows: pd.DataFrame, *, model=None, asof=None, athlete: str | Non
         level=a.level,
         top_driver=a.drivers[0].feature if a.drivers and a.drivers[0].contribution > 0 else None,
         flagged=";".join(d.feature for d in a.flagged),
+        note=a.status.get("text") or "",
     )
     out.update({f: a.features.get(f, math.nan) for f in FEATURES})
     return out

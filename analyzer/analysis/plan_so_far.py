@@ -1,8 +1,8 @@
 """Your plan so far: the stored plan, each exercise's step, adherence, safety and "did it work?".
 
-Gathers the diary (:class:`analyzer.store.diary.Diary`), the runs and the trends of one athlete
-and hands them to the pure rules of :mod:`analyzer.plan.progress` and
-:mod:`analyzer.plan.followup`. The result is a JSON-able dict (the ``plan_so_far`` key of an
+Takes the diary frames (:class:`analyzer.store.diary.Diary`), the runs and the trends of one
+athlete, as the analysis (:mod:`analyzer.analysis`) read them, and hands them to the pure rules
+of :mod:`analyzer.plan.progress` and :mod:`analyzer.plan.followup`. The result is a JSON-able dict (the ``plan_so_far`` key of an
 athlete report; ``None`` when the athlete has no stored plan and no diary).
 
 .. code-block:: text
@@ -32,7 +32,6 @@ import pandas as pd
 
 from analyzer.plan import followup, progress
 from analyzer.plan.exercises import BY_ID
-from analyzer.store.diary import Diary
 
 MAINTENANCE = (
     "Your numbers are back at your own reference: one session a week of the first three "
@@ -69,33 +68,34 @@ def _asof(asof: Any, runs: pd.DataFrame, exercises: pd.DataFrame, pain: pd.DataF
 
 
 def plan_so_far(
-    store: Any,
-    athlete: str,
+    stored: dict[str, Any] | None,
+    exercises: pd.DataFrame,
+    pain: pd.DataFrame,
+    runs: pd.DataFrame,
+    trends_df: pd.DataFrame,
     *,
     asof: Any = None,
-    trends_df: pd.DataFrame | None = None,
 ) -> dict[str, Any] | None:
-    """The ``plan_so_far`` dict of one athlete (shape in the module docstring), or None."""
-    diary = Diary(store)
-    stored = diary.current_plan(athlete)
-    exercises = diary.exercises(athlete)
-    pain = diary.pain(athlete)
+    """The ``plan_so_far`` dict of one athlete (shape in the module docstring), or None.
+
+    Parameters
+    ----------
+    stored : dict or None
+        ``Diary.current_plan(athlete)``.
+    exercises, pain : DataFrame
+        ``Diary.exercises(athlete)`` and ``Diary.pain(athlete)``.
+    runs : DataFrame
+        ``Store.runs(athlete)``.
+    trends_df : DataFrame
+        The athlete's trends (the analysis's, with the accepted baselines).
+    asof : datetime-like, optional
+        Judge as of this instant (default: the last day with data, not after today).
+    """
     if stored is None and exercises.empty and pain.empty:
         return None
-    runs = store.runs(athlete)
     when = _asof(asof, runs, exercises, pain)
     run_dates = runs["start_time"] if len(runs) else []
     safety = progress.safety(pain, run_dates, asof=when)
-    live = pain[
-        (pd.to_datetime(pain["date"]) <= when)
-        & (pain["resolved"].isna() | (pd.to_datetime(pain["resolved"]) > when))
-    ] if len(pain) else pain  # fmt: skip
-    open_pain = [
-        {"date": pd.Timestamp(r.date).date().isoformat(), "body_part": r.body_part,
-         "side": r.side, "pain": int(r.pain), "running": r.running,
-         "text": progress._describe(r)}
-        for r in live.itertuples(index=False)
-    ]  # fmt: skip
     out: dict[str, Any] = {
         "available": stored is not None,
         "reason": None if stored else "no plan started yet: `analyzer recommend --start`",
@@ -106,7 +106,7 @@ def plan_so_far(
         "adherence": None,
         "did_it_work": None,
         "maintenance": None,
-        "open_pain": open_pain,
+        "open_pain": open_pain(pain, when),
         "asof": when.date().isoformat(),
     }
     if stored is None:
@@ -141,32 +141,37 @@ def plan_so_far(
         },
     )
     target = followup.followed_metric(plan)
-    if target is not None:
-        if trends_df is None:
-            from analyzer.metrics import normalise
-
-            gait_df = store.gait(athlete)
-            accepted = store.accepted_baselines(athlete)
-            trends_df = normalise.trends(gait_df, accepted=accepted) if len(gait_df) else gait_df
-        if len(trends_df) and target[0] in trends_df:
-            result = followup.before_after(
-                trends_df, target[0], start, reference=_reference(plan, target[0]), asof=when,
-                unit=target[1],
-            )  # fmt: skip
-            out["did_it_work"] = result.to_dict()
-            if result.returned:
-                out["maintenance"] = {"text": MAINTENANCE, "sessions_per_week": 1}
+    if target is not None and len(trends_df) and target[0] in trends_df:
+        result = followup.before_after(
+            trends_df, target[0], start, reference=_reference(plan, target[0]), asof=when,
+            unit=target[1],
+        )  # fmt: skip
+        out["did_it_work"] = result.to_dict()
+        if result.returned:
+            out["maintenance"] = {"text": MAINTENANCE, "sessions_per_week": 1}
     return out
 
 
-def start_plan(
-    store: Any, athlete: str, plan: dict[str, Any], assessment: dict | None, *, start: Any = None
-) -> int:
-    """Store ``plan`` as the athlete's current plan from ``start`` (default today).
+def open_pain(pain: pd.DataFrame, when: pd.Timestamp) -> list[dict[str, Any]]:
+    """Pain entries open at ``when`` (logged by then, not resolved by then), as dicts."""
+    if not len(pain):
+        return []
+    live = pain[
+        (pd.to_datetime(pain["date"]) <= when)
+        & (pain["resolved"].isna() | (pd.to_datetime(pain["resolved"]) > when))
+    ]
+    return [
+        {"date": pd.Timestamp(r.date).date().isoformat(), "body_part": r.body_part,
+         "side": r.side, "pain": int(r.pain), "running": r.running,
+         "text": progress.describe(r)}
+        for r in live.itertuples(index=False)
+    ]  # fmt: skip
 
-    The record keeps what the plan will be followed by: the metric of its first focus and the
-    runner's reference level of it at the time (from the assessment's context).
-    """
+
+def plan_record(plan: dict[str, Any], assessment: dict | None) -> dict[str, Any]:
+    """The record stored when a runner starts ``plan`` (``Diary.save_plan``): the plan and what
+    it will be followed by, the metric of its first focus and the runner's reference level of it
+    at the time (from the assessment's context)."""
     target = followup.followed_metric(plan)
     record = dict(plan)
     if target is not None and assessment:
@@ -175,4 +180,4 @@ def start_plan(
             "gct_balance_left_median_pct": ctx.get("balance_baseline_pct"),
         }.get(target[0])
         record["followup"] = {"metric": target[0], "reference": reference}
-    return Diary(store).save_plan(athlete, record, start)
+    return record

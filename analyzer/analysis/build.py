@@ -1,0 +1,332 @@
+"""One analysis per athlete: everything a runner is told, built once from the store.
+
+:func:`analyse` reads one athlete's runs, per-run gait summaries, accepted baselines and diary
+from the store and hands them to :func:`analyse_frames`, which builds, in this order and
+nowhere else: the trends with the accepted baselines (``metrics.normalise.trends``), the
+flagged changes, the one comparison of each metric with its reference, the weekly load, the
+risk features and assessment, the open pain and the safety stop, the plan (shaped by the pain),
+the plan so far and the staleness warning. Every surface reads the result: the ``trends``,
+``risk``, ``recommend`` and ``diary`` commands, the report (HTML, terminal, JSON), the team
+page, cohort risk, the simulator's evaluation and the notebooks. None assembles the pipeline
+again (``tests/analysis/test_one_answer.py`` fails if one does).
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+import pandas as pd
+
+from analyzer.analysis import plan_so_far as _so_far
+from analyzer.errors import NotEnoughData
+from analyzer.metrics import load, normalise
+from analyzer.plan import exercises, progress
+from analyzer.risk import features as _features
+from analyzer.risk.assessment import Assessment, assess_features
+from analyzer.schema import utc as _utc
+
+__all__ = ["STALE_AFTER_DAYS", "Analysis", "DiaryFrames", "analyse", "analyse_frames", "stale"]
+
+#: The latest run is "stale" when it is more than this many days older than the analysis: every
+#: figure then describes that time, and no advice about next week is given.
+STALE_AFTER_DAYS = 28
+
+
+@dataclass(frozen=True)
+class DiaryFrames:
+    """One athlete's diary as the analysis reads it (``Diary`` of :mod:`analyzer.store.diary`)."""
+
+    plan: dict[str, Any] | None = None  # Diary.current_plan
+    exercises: pd.DataFrame = field(default_factory=pd.DataFrame)
+    pain: pd.DataFrame = field(default_factory=pd.DataFrame)
+
+
+@dataclass(frozen=True)
+class Analysis:
+    """Everything one athlete is told, as of one instant. Build it with :func:`analyse`.
+
+    Attributes
+    ----------
+    athlete : str
+    asof : pandas.Timestamp or None
+        The instant judged (UTC): the ``asof`` asked for, else the latest run.
+    now : pandas.Timestamp
+        When the analysis was made (UTC): what "stale" is measured against.
+    runs : DataFrame
+        ``Store.runs(athlete)`` (every run, dated or not).
+    gait : DataFrame
+        ``Store.gait(athlete)`` up to ``asof``, with the watch's ``device``.
+    accepted : DataFrame
+        Accepted baselines (``Store.accepted_baselines``).
+    trends : DataFrame
+        ``metrics.normalise.trends`` with the accepted baselines.
+    changes : DataFrame
+        Flagged changes (``metrics.normalise.flag_changes``).
+    comparisons : DataFrame
+        The one comparison of each metric with its reference
+        (``metrics.normalise.current_vs_baseline`` at ``asof``): every table, driver, flag and
+        sentence quotes these numbers.
+    weekly : DataFrame or None
+        Weekly load (``metrics.load.weekly``).
+    assessment : Assessment or None
+        The imbalance-risk index with its drivers (each with its status: whether the data can
+        support it) and the index's own status; None with ``reason`` when nothing could be
+        scored.
+    reason : str or None
+    plan : Plan or None
+        The ranked exercises, shaped by open pain and the safety stop.
+    plan_so_far : dict or None
+        The stored plan followed from the diary (:mod:`analyzer.analysis.plan_so_far`).
+    open_pain : list of dict
+        Pain entries open at ``asof``.
+    safety : dict
+        The safety stop (:func:`analyzer.plan.progress.safety`): ``stop``, ``message``, ...
+    stale : dict or None
+        ``{"last_run", "days", "warning"}`` when the latest run is more than
+        :data:`STALE_AFTER_DAYS` days before ``now`` (or before an ``asof`` asked for).
+    """
+
+    athlete: str
+    asof: pd.Timestamp | None
+    now: pd.Timestamp
+    runs: pd.DataFrame
+    gait: pd.DataFrame
+    accepted: pd.DataFrame
+    trends: pd.DataFrame
+    changes: pd.DataFrame
+    comparisons: pd.DataFrame
+    weekly: pd.DataFrame | None
+    assessment: Assessment | None
+    reason: str | None
+    plan: exercises.Plan | None
+    plan_so_far: dict[str, Any] | None
+    open_pain: list[dict[str, Any]]
+    safety: dict[str, Any]
+    stale: dict[str, Any] | None
+
+    def recommend(self, *, max_items: int = 5) -> exercises.Plan | None:
+        """The plan with at most ``max_items`` exercises, shaped as :attr:`plan` is."""
+        if self.assessment is None:
+            return None
+        return exercises.recommend(
+            self.assessment,
+            max_items=max_items,
+            pain=self.open_pain,
+            referral=self.safety.get("message") if self.safety.get("stop") else None,
+            stale=self.stale is not None,
+        )
+
+    def accept_from(self, metric: str | None = None) -> pd.Timestamp:
+        """Where a new reference accepted now starts (``trends --accept-baseline``): the onset
+        of the change flagged at the latest run for ``metric`` (the earliest onset of every
+        metric when None), else the latest run's start.
+
+        Raises
+        ------
+        NotFound
+            The athlete has no dated runs.
+        """
+        from analyzer.errors import NotFound
+
+        if not len(self.trends):
+            raise NotFound(
+                f"athlete {self.athlete!r} has no runs; give the date with --accept-from"
+            )
+        on = (
+            self.changes[self.changes["ongoing"].fillna(False).astype(bool)]
+            if len(self.changes)
+            else self.changes
+        )
+        if metric is not None and len(on):
+            on = on[on["metric"] == metric]
+        if len(on):
+            return _utc(pd.to_datetime(on["onset"], utc=True).min())
+        return _utc(self.trends["start_time"].max())
+
+    @property
+    def state(self) -> str:
+        """``"judged"``, ``"balance_not_judged"`` or ``"not_enough_data"`` (no index at all)."""
+        if self.assessment is None:
+            return "not_enough_data"
+        return str(self.assessment.status.get("state"))
+
+    @property
+    def headline(self) -> str:
+        """The first line every surface shows: the index and level, or what cannot be judged."""
+        if self.assessment is None:
+            return f"No index yet: {self.reason}"
+        a = self.assessment
+        if a.level is None:
+            return f"{a.status['text']} Index from those alone: {a.index:.0f} / 100, no level."
+        return f"Imbalance-risk index {a.index:.0f} / 100 ({a.level})."
+
+
+def stale(runs: pd.DataFrame, when: pd.Timestamp) -> dict[str, Any] | None:
+    """The staleness warning: the latest dated run is more than :data:`STALE_AFTER_DAYS` days
+    before ``when`` (None otherwise, and for a history without dated runs)."""
+    if runs is None or not len(runs):
+        return None
+    dated = runs
+    if "date_unknown" in runs:
+        dated = runs[~runs["date_unknown"].astype("boolean").fillna(False).to_numpy(dtype=bool)]
+    last = pd.to_datetime(dated["start_time"], utc=True).max()
+    if pd.isna(last):
+        return None
+    days = int((when - last).total_seconds() // 86400)
+    if days <= STALE_AFTER_DAYS:
+        return None
+    day = last.strftime("%Y-%m-%d")
+    return {
+        "last_run": day,
+        "days": days,
+        "warning": (
+            f"The latest run is from {day}, {days} days before {when:%Y-%m-%d}: every figure "
+            "describes that time, not today, and no advice is given about next week's running."
+        ),
+    }
+
+
+def _with_device(gait: pd.DataFrame, runs: pd.DataFrame | None) -> pd.DataFrame:
+    """The gait rows with the watch's ``device`` (a new watch starts a new wrist reference)."""
+    if "device" in gait.columns or runs is None or "device" not in runs.columns:
+        return gait
+    devices = runs.drop_duplicates("run_id").set_index("run_id")["device"]
+    return gait.assign(device=gait["run_id"].map(devices))
+
+
+def analyse_frames(
+    gait_rows: pd.DataFrame,
+    *,
+    athlete: str | None = None,
+    runs: pd.DataFrame | None = None,
+    accepted: pd.DataFrame | None = None,
+    diary: DiaryFrames | None = None,
+    asof: Any = None,
+    model: Any = None,
+    now: Any = None,
+) -> Analysis:
+    """The analysis of one athlete from frames (no store needed: cohorts, simulations).
+
+    Parameters
+    ----------
+    gait_rows : DataFrame
+        ``Store.gait(athlete)``-like rows of one athlete (needs ``start_time``).
+    athlete : str, optional
+    runs : DataFrame, optional
+        ``Store.runs(athlete)``; default: the gait rows.
+    accepted : DataFrame, optional
+        ``Store.accepted_baselines(athlete)``.
+    diary : DiaryFrames, optional
+        The stored plan, exercise sessions and pain entries.
+    asof : datetime-like, optional
+        Judge as of this instant (UTC if naive); runs after it are left out. Default: the
+        latest run.
+    model : LinearIndex or path, optional
+        Default: the documented priors.
+    now : datetime-like, optional
+        When the analysis is made (default: the current time); the latest run is stale when it
+        is more than :data:`STALE_AFTER_DAYS` days older (older than ``asof`` when one is given).
+    """
+    now_ts = _utc(_dt.datetime.now(_dt.UTC) if now is None else now)
+    cut = None if asof is None else _utc(asof)
+    diary = diary or DiaryFrames()
+    runs = gait_rows if runs is None else runs
+    g = _with_device(gait_rows, runs)
+    if cut is not None and len(g):
+        g = g[(pd.to_datetime(g["start_time"], utc=True) <= cut).to_numpy()]
+    if len(g):
+        trends = normalise.trends(g, accepted=accepted)
+        changes = normalise.flag_changes(trends, accepted=accepted)
+        weekly = load.weekly(g)
+    else:
+        trends, changes, weekly = g, normalise.flag_changes(g), None
+    at = cut if cut is not None else (trends["start_time"].max() if len(trends) else None)
+    comparisons = normalise.current_vs_baseline(trends, asof=at)
+    plan_start = (diary.plan or {}).get("start_date")
+    started = plan_start is not None and (at is None or _utc(plan_start) <= at)
+
+    reason = None
+    assessment = None
+    try:
+        if not len(trends):
+            raise NotEnoughData(f"athlete {athlete!r} has no runs to score")
+        feats, ctx = _features.compute(trends, weekly, asof=cut, plan_started=started)
+        assessment = assess_features(feats, ctx, model=model, athlete=athlete)
+    except NotEnoughData as exc:
+        reason = str(exc)
+
+    when = cut if cut is not None else now_ts
+    warn = stale(runs if cut is None else g, when)
+    run_dates = runs["start_time"] if len(runs) else []
+    pain = diary.pain
+    pain_at = (cut if cut is not None else now_ts).tz_localize(None)
+    safety = progress.safety(pain, run_dates, asof=pain_at).to_dict()
+    open_pain = _so_far.open_pain(pain, pain_at) if len(pain) else []
+    so_far = _so_far.plan_so_far(
+        diary.plan, diary.exercises, pain, runs, trends, asof=None if cut is None else cut
+    )
+    out = Analysis(
+        athlete=athlete or "",
+        asof=at,
+        now=now_ts,
+        runs=runs,
+        gait=g,
+        accepted=accepted if accepted is not None else pd.DataFrame(columns=["metric", "asof"]),
+        trends=trends,
+        changes=changes,
+        comparisons=comparisons,
+        weekly=weekly,
+        assessment=assessment,
+        reason=reason,
+        plan=None,
+        plan_so_far=so_far,
+        open_pain=open_pain,
+        safety=safety,
+        stale=warn,
+    )
+    return replace(out, plan=out.recommend())
+
+
+def analyse(store, athlete: str | None = None, *, asof=None, model=None, now=None) -> Analysis:
+    """The analysis of one athlete in ``store`` (see the module docstring).
+
+    Parameters
+    ----------
+    store : analyzer.store.database.Store
+    athlete : str, optional
+        Needed when the store holds several athletes.
+    asof : datetime-like, optional
+        Judge as of this instant (default: the latest run).
+    model : LinearIndex or path, optional
+        Default: the documented priors.
+    now : datetime-like, optional
+        When the analysis is made (default: now).
+
+    Raises
+    ------
+    NotFound
+        Unknown athlete, an empty store, or several athletes and none named.
+    ModelFileError
+        A model file that cannot be used.
+    """
+    from analyzer.store.diary import Diary
+
+    athlete = store.resolve_athlete(athlete)
+    diary = Diary(store)
+    frames = DiaryFrames(
+        plan=diary.current_plan(athlete),
+        exercises=diary.exercises(athlete),
+        pain=diary.pain(athlete),
+    )
+    return analyse_frames(
+        store.gait(athlete),
+        athlete=athlete,
+        runs=store.runs(athlete),
+        accepted=store.accepted_baselines(athlete),
+        diary=frames,
+        asof=asof,
+        model=model,
+        now=now,
+    )
