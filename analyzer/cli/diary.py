@@ -245,9 +245,11 @@ def cmd_diary(args) -> int:
             "stale": an.stale,
         }, indent=2, default=json_value))  # fmt: skip
         return EXIT_OK
+    if an.safety.get("stop"):
+        _say(an.safety["message"])
     if an.stale:
         _say("Note: " + an.stale["warning"])
-    print_plan_so_far(status, athlete)
+    print_plan_so_far(status, athlete, safety=False)
     if ex.empty and pain.empty:
         _say(f"The diary of {athlete} is empty: `analyzer log exercise ...` adds to it.")
         return EXIT_OK

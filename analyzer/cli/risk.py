@@ -149,12 +149,12 @@ def _no_index(an):
     return an.assessment
 
 
-def _first_lines(an, con) -> None:
-    """What comes before any figure: the safety stop, then the staleness warning."""
+def _first_lines(an) -> None:
+    """What comes before any figure, each on one line: the safety stop, then staleness."""
     if an.safety.get("stop"):
-        con.print(text(an.safety["message"], "bold"))
+        print(visible(an.safety["message"]))
     if an.stale:
-        con.print(text("Note: " + an.stale["warning"], "bold"))
+        print(visible("Note: " + an.stale["warning"]))
 
 
 def _risk_json(an) -> dict:
@@ -178,7 +178,7 @@ def cmd_risk(args) -> int:
     from rich.table import Table
 
     con = _console()
-    _first_lines(an, con)
+    _first_lines(an)
     lv = a.levels
     if a.level is None:
         con.print(line((a.athlete, "bold"), f" as of {a.asof[:10]}: ", (a.status["text"], "bold")))
@@ -240,7 +240,7 @@ def cmd_recommend(args) -> int:
         print(json.dumps(out, indent=2))
         return 0
     con = _console()
-    _first_lines(an, con)
+    _first_lines(an)
     print_plan_so_far(status, a.athlete, safety=False)
     if args.start:
         print(

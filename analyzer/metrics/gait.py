@@ -25,6 +25,7 @@ import pandas as pd
 
 from analyzer.metrics import bands
 from analyzer.metrics.normalise import flag_changes, trends
+from analyzer.metrics.robust import huber_fit
 
 __all__ = [
     "METRIC_VERSION",
@@ -191,34 +192,6 @@ def running_mask(speed, cadence, stance_time=None) -> np.ndarray:
     return ok
 
 
-def _huber_fit(X: np.ndarray, y: np.ndarray, n_iter: int = 10) -> np.ndarray:
-    """Huber M-estimate of linear coefficients by iteratively reweighted least squares.
-
-    The residual scale is fixed from the least-squares fit (scaled MAD), which keeps the
-    estimate cheap (a few small normal-equation solves) and robust to GCT spikes.
-    """
-    XtX = X.T @ X
-    try:
-        beta = np.linalg.solve(XtX, X.T @ y)
-    except np.linalg.LinAlgError:
-        return np.linalg.lstsq(X, y, rcond=None)[0]
-    r = y - X @ beta
-    scale = 1.4826 * np.median(np.abs(r - np.median(r)))
-    if not np.isfinite(scale) or scale <= 1e-12:
-        return beta
-    cut = HUBER_K * scale
-    for _ in range(n_iter):
-        a = np.abs(y - X @ beta)
-        w = np.where(a <= cut, 1.0, cut / np.maximum(a, 1e-300))
-        Xw = X * w[:, None]
-        new = np.linalg.solve(Xw.T @ X, Xw.T @ y)
-        done = np.max(np.abs(new - beta)) <= 1e-6 * scale
-        beta = new
-        if done:
-            break
-    return beta
-
-
 def matched_speed_drift(values, speed, position) -> float:
     """Fatigue drift: last third minus first third of a run at matched speed.
 
@@ -263,7 +236,7 @@ def matched_speed_drift(values, speed, position) -> float:
     if use_speed:
         cols.append(sp - np.median(sp))
     cols.append(last.astype(float))
-    return float(_huber_fit(np.column_stack(cols), y)[-1])
+    return float(huber_fit(np.column_stack(cols), y, k=HUBER_K)[-1])
 
 
 def _position(seconds: np.ndarray) -> np.ndarray:

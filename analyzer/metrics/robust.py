@@ -1,6 +1,12 @@
-"""Robust straight-line fit (Huber loss with a jointly estimated scale), in numpy only.
+"""Huber regression in numpy only: the one place the package fits Huber's loss.
 
-The same estimator as :class:`sklearn.linear_model.HuberRegressor` with ``alpha=0``: it
+Two estimators share one reweighted least-squares step (:func:`_reweighted`):
+:func:`huber_fit`, several coefficients with the residual scale fixed from the least-squares
+fit (cheap; used within runs by the fatigue-drift regression of :mod:`analyzer.metrics.gait`),
+and :func:`huber_line`, a straight line with a jointly estimated scale (used across runs for
+each runner's speed relation). :func:`huber_line` is
+
+the same estimator as :class:`sklearn.linear_model.HuberRegressor` with ``alpha=0``: it
 minimises, over intercept ``c``, slope ``w`` and scale ``sigma > 0``,
 
     n * sigma + sum_{|r_i| <= eps sigma} r_i^2 / sigma + sum_{|r_i| > eps sigma} (2 eps |r_i| - eps^2 sigma)
@@ -21,6 +27,51 @@ import numpy as np
 TOL = 1e-10
 #: Smallest scale allowed [unit of y] (scikit-learn's bound on sigma).
 MIN_SCALE = 1e-12
+
+
+def _reweighted(A: np.ndarray, y: np.ndarray, beta: np.ndarray, cut: float) -> np.ndarray:
+    """One reweighted least-squares step of Huber's loss with threshold ``cut`` [unit of y]."""
+    a = np.abs(y - A @ beta)
+    w = np.where(a <= cut, 1.0, cut / np.maximum(a, MIN_SCALE))
+    Aw = A * w[:, None]
+    return np.linalg.solve(Aw.T @ A, Aw.T @ y)
+
+
+def huber_fit(X: np.ndarray, y: np.ndarray, *, k: float, n_iter: int = 10) -> np.ndarray:
+    """Huber M-estimate of the coefficients of ``y ~ X`` with a fixed residual scale.
+
+    The scale is the scaled MAD of the least-squares residuals, fixed for the whole fit, which
+    keeps it to a few small normal-equation solves and robust to spikes.
+
+    Parameters
+    ----------
+    X : ndarray of shape (n, p)
+        Design matrix (include a column of ones for an intercept).
+    y : ndarray of shape (n,)
+    k : float
+        Huber threshold in units of that scale [-].
+    n_iter : int
+        Most reweighting steps.
+
+    Returns
+    -------
+    ndarray of shape (p,)
+    """
+    try:
+        beta = np.linalg.solve(X.T @ X, X.T @ y)
+    except np.linalg.LinAlgError:
+        return np.linalg.lstsq(X, y, rcond=None)[0]
+    r = y - X @ beta
+    scale = 1.4826 * np.median(np.abs(r - np.median(r)))
+    if not np.isfinite(scale) or scale <= MIN_SCALE:
+        return beta
+    for _ in range(n_iter):
+        new = _reweighted(X, y, beta, k * scale)
+        done = np.max(np.abs(new - beta)) <= 1e-6 * scale
+        beta = new
+        if done:
+            break
+    return beta
 
 
 def huber_line(
@@ -52,10 +103,7 @@ def huber_line(
     for _ in range(int(max_iter)):
         old = np.array([beta[0], beta[1], sigma])
         # one reweighted least-squares step for (c, w) at this scale (weights of Huber's psi)
-        a = np.abs(y - A @ beta)
-        w = np.where(a <= epsilon * sigma, 1.0, epsilon * sigma / np.maximum(a, MIN_SCALE))
-        Aw = A * w[:, None]
-        beta = np.linalg.solve(Aw.T @ A, Aw.T @ y)
+        beta = _reweighted(A, y, beta, epsilon * sigma)
         # the scale that zeroes the objective's derivative in sigma at these residuals
         a = np.abs(y - A @ beta)
         inside = a <= epsilon * sigma

@@ -24,7 +24,12 @@ timestamps are ISO-8601 strings in UTC (``"2026-03-02T07:15:00Z"``); weeks start
       "risk": {                                  # the imbalance-risk index (analyzer.risk.assessment)
         "available": bool, "reason": str|null,   # reason: why there is no score
         "index": float|null,                     # 0–100
-        "level": "low"|"moderate"|"high"|null,
+        "level": "low"|"moderate"|"high"|null,   # null when the balance part cannot be judged
+        "status": {"state": "judged"|"balance_not_judged"|"not_enough_data",
+                   "text": str|null,             # the headline when not "judged"
+                   "reason": str|null,           # why the balance part cannot be judged
+                   "cannot_judge": [str], "judged": [str],   # feature names
+                   "judged_labels": [str]},      # what is still followed, in words
         "asof": str|null, "model": str|null, "summary": str|null,
         "baseline_index": float|null,            # the index with every feature at 0
         "drivers": [{"feature": str, "label": str,
@@ -123,6 +128,8 @@ JSON shape of the team page (``kind`` ``"team_report"``)
     {"schema_version": 1, "kind": "team_report", "generated_at": str,
      "athletes": [{"athlete": str, "n_runs": int, "last_run": str|null,
                    "index": float|null, "level": str|null, "top_exercise": str|null,
+                   "state": "judged"|"balance_not_judged"|"not_enough_data",
+                   "state_text": str|null,      # what cannot be judged and why
                    "file": str|null,            # the athlete's HTML file, relative to the page
                    "error": str|null,           # why there is no score for this athlete
                    "stale": str|null,           # warning when the latest run is > 4 weeks old
@@ -287,6 +294,8 @@ def team_from_reports(reports: dict[str, dict | str], files: dict[str, str] | No
                     "index": None,
                     "level": None,
                     "top_exercise": None,
+                    "state": "not_enough_data",
+                    "state_text": data,
                     "file": files.get(name),
                     "error": data,
                     "stale": None,
@@ -306,6 +315,8 @@ def team_from_reports(reports: dict[str, dict | str], files: dict[str, str] | No
                 "index": data["risk"]["index"],
                 "level": data["risk"]["level"],
                 "top_exercise": items[0]["name"] if items else None,
+                "state": data["risk"]["status"]["state"],
+                "state_text": data["risk"]["status"].get("text"),
                 "file": files.get(name),
                 "error": data["risk"]["reason"],
                 "stale": (data.get("stale") or {}).get("warning"),

@@ -76,6 +76,7 @@ def risk_section(assessment: Mapping | None, *, reason: str | None = None) -> di
             "drivers": [],
             "summary": None,
             "baseline_index": None,
+            "status": {"state": "not_enough_data", "text": reason, "reason": reason},
         }
     a = dict(assessment)
     drivers = []
@@ -112,6 +113,7 @@ def risk_section(assessment: Mapping | None, *, reason: str | None = None) -> di
         "drivers": drivers,
         "summary": _text(_first(a, "summary", "headline", "text")),
         "baseline_index": num(_first(a, "baseline_index"), 1),
+        "status": clean(_first(a, "status", default={"state": "judged"})),
     }
 
 

@@ -106,3 +106,9 @@ class Units:
         if self.imperial:
             return f"{float(speed_mps) * 3600.0 / METRES_PER_MILE:.1f} mph"
         return f"{float(speed_mps):.2f} m/s"
+
+
+def not_judged(row: dict) -> str:
+    """The team page's word for an index whose balance part could not be judged."""
+    text = str(row.get("state_text") or "")
+    return "balance not measured" if "does not measure" in text else "balance not judged yet"

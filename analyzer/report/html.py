@@ -22,7 +22,7 @@ from urllib.parse import quote
 from markupsafe import escape
 
 from analyzer.report import followup_view, views
-from analyzer.report.fmt import Units, is_missing, plural
+from analyzer.report.fmt import Units, is_missing, not_judged, plural
 from analyzer.report.views import FIGURE_DPI, figure_png, source_label
 
 __all__ = [
@@ -141,11 +141,12 @@ def render_team(team: Mapping) -> str:
         name: Any = views.show(a["athlete"])
         if a.get("file"):
             name = {"href": quote(a["file"]), "text": name}
-        level = (
-            {"badge": "level", "value": a["level"]}
-            if a.get("level")
-            else views.show(a.get("error"))
-        )
+        if a.get("level"):
+            level: Any = {"badge": "level", "value": a["level"]}
+        elif a.get("state") == "balance_not_judged":
+            level = {"badge": "level", "value": not_judged(a)}
+        else:
+            level = views.show(a.get("error"))
         rows.append(
             [
                 name,

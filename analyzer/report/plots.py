@@ -138,7 +138,7 @@ def balance(section: Mapping | None, ax: Axes | None = None) -> Figure:
                 "--",
                 color=ACCENT,
                 lw=1,
-                label="rolling baseline",
+                label="your reference (frozen)",
             )
     if not weeks.empty:
         when, values = _break_gaps(_dates(weeks["week"]), weeks["gct_balance_left_pct"])

@@ -16,7 +16,7 @@ from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
 
-from analyzer.report.fmt import NO_DATA, Units, plural
+from analyzer.report.fmt import NO_DATA, Units, not_judged, plural
 from analyzer.report.safe import text, visible
 
 #: Drivers adding fewer index points than this are not listed in the terminal summary.
@@ -75,13 +75,12 @@ def render(data: Mapping, console: Console | None = None, *, units: str = "metri
         f"  {plural(p['n_runs'], 'run')}, {(p['first_run'] or '')[:10]} to "
         f"{(p['last_run'] or '')[:10]}, {u.distance(p['distance_km'], 0)}\n"
     )
-    if p.get("stale"):
-        head.append(
-            f"Latest run {plural(p.get('days_since_last_run'), 'day')} ago: the figures describe "
-            "that time, not today.\n",
-            style="bold dark_orange",
-        )
-    if r["available"]:
+    if data.get("stale"):
+        head.append(visible(data["stale"]["warning"]) + "\n", style="bold dark_orange")
+    if r["available"] and not r["level"]:
+        head.append(visible((r.get("status") or {}).get("text") or ""), style="bold")
+        head.append(f"\nIndex from what can be judged: {r['index']:.0f}/100, no level.")
+    elif r["available"]:
         head.append("Imbalance-risk index ")
         head.append(f"{r['index']:.0f}/100 " if r["index"] is not None else "– ", style="bold")
         head.append(visible(r["level"]), style=_LEVEL_STYLE.get(r["level"], "bold"))
@@ -138,8 +137,8 @@ def render(data: Mapping, console: Console | None = None, *, units: str = "metri
 
     t = Table(title="Trends at reference speed", title_justify="left")
     t.add_column("metric")
-    t.add_column("first runs", justify="right")
-    t.add_column("latest runs", justify="right")
+    t.add_column("reference", justify="right")
+    t.add_column("recent", justify="right")
     t.add_column("change", justify="right")
     for m in data["trends"]["metrics"]:
         t.add_row(
@@ -185,11 +184,12 @@ def render_team(team: Mapping, console: Console | None = None) -> None:
     t.add_column("level")
     t.add_column("first exercise")
     for a in team["athletes"]:
-        level = (
-            _t(a["level"], _LEVEL_STYLE.get(a["level"] or "", ""))
-            if a["level"]
-            else _t(a.get("error"), "dim")
-        )
+        if a["level"]:
+            level = _t(a["level"], _LEVEL_STYLE.get(a["level"] or "", ""))
+        elif a.get("state") == "balance_not_judged":
+            level = _t(not_judged(a), "bold")
+        else:
+            level = _t(a.get("error"), "dim")
         t.add_row(
             _t(a["athlete"]), _t(a["n_runs"]), _f(a["index"], 0), level, _t(a["top_exercise"])
         )

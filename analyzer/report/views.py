@@ -101,15 +101,11 @@ def source_label(source: Any, sensor: Any = None) -> str:
 # ---------------------------------------------------------------------------------------------
 
 
-def _stale_text(p: Mapping) -> str | None:
-    if not p.get("stale"):
+def _stale_text(d: Mapping) -> str | None:
+    warn = d.get("stale")
+    if not warn:
         return None
-    days = p.get("days_since_last_run")
-    return (
-        f"Your latest run is from {day(p.get('last_run'))}, {plural(days, 'day')} before this "
-        "report: every figure below describes that time, not how you run today. Import your "
-        "recent runs for a current picture."
-    )
+    return f"{warn['warning']} Import your recent runs for a current picture."
 
 
 def _week_view(plan: Mapping) -> dict | None:
@@ -175,8 +171,10 @@ def summary(d: Mapping, u: Units) -> dict:
             "index": number(r["index"], 0, missing=NO_DATA),
             "level": r["level"],
             "reason": show(r["reason"]),
+            "state": (r.get("status") or {}).get("state"),
+            "state_text": show((r.get("status") or {}).get("text")),
         },
-        "stale": _stale_text(p),
+        "stale": _stale_text(d),
         "facts": facts,
         "week": _week_view(d["plan"]),
         "no_plan": f"No exercise plan yet: {show(d['plan'].get('reason'))}",
@@ -201,6 +199,7 @@ def risk(d: Mapping) -> dict:
         "reason": show(r["reason"]),
         "index": number(r["index"], 0),
         "level": r["level"],
+        "state_text": show((r.get("status") or {}).get("text")) if not r["level"] else None,
         "model": r.get("model"),
         "asof": day(r.get("asof"), "") or None,
         "summary": r.get("summary"),

@@ -424,7 +424,7 @@ def test_dask_parquet_import_equals_a_local_import_row_for_row(reference, inputs
 
 
 def test_cohort_risk_on_the_cluster_equals_the_store(client, tmp_path):
-    from analyzer import risk
+    import analyzer
     from analyzer.analysis.cohort import assess_cohort
     from analyzer.store.cohort import athlete_gait, athlete_parts, export_cohort, ingest_parquet
 
@@ -438,7 +438,7 @@ def test_cohort_risk_on_the_cluster_equals_the_store(client, tmp_path):
     with Store(tmp_path / "s.duckdb") as store:
         ingest_parquet(store, out)
         for row in table.itertuples():
-            a = risk.assess(store, row.athlete)
+            a = analyzer.assess(store, row.athlete)
             assert row.index == pytest.approx(a.index) and row.level == a.level
             assert row.n_runs == len(store.runs(row.athlete))
     assert table.set_index("athlete").loc["imbalance", "level"] != "low"

@@ -5,9 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
-from analyzer.report.followup import plan_so_far, start_plan
 
-from analyzer import recommend
+from analyzer import analyse
+from analyzer.analysis.plan_so_far import plan_record
 from analyzer.plan.followup import MIN_RUNS, NOT_PROOF, before_after, bootstrap_mean_difference
 from analyzer.simulate import AthleteProfile, BalanceShift
 from analyzer.simulate.followup import FollowUpProfile, write_followup_athlete
@@ -39,15 +39,16 @@ def store(tmp_path_factory):
             s.import_paths([root / name], athlete=name, workers=1)
             Diary(s).import_csv(root / name / "diary.csv")
             start = pd.Timestamp(fp.plan_start.date())
-            from analyzer import assess
-
-            a = assess(s, name, asof=start - pd.Timedelta(seconds=1))
-            plan = recommend(a).to_dict()
-            record = start_plan(s, name, plan, a.to_dict())
-            assert record == 1
+            an = analyse(s, name, asof=start - pd.Timedelta(seconds=1))
+            record = plan_record(an.plan.to_dict(), an.assessment.to_dict())
+            assert Diary(s).save_plan(name, record) == 1
             # the plan starts on the simulated day, not today
             s.con.execute("UPDATE plans SET start_date = ? WHERE athlete = ?", [start.date(), name])
         yield s, truths
+
+
+def plan_so_far(s, athlete, *, asof):
+    return analyse(s, athlete, asof=asof).plan_so_far
 
 
 def last_run(truth: dict) -> pd.Timestamp:

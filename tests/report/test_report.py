@@ -13,6 +13,8 @@ import pytest
 from matplotlib.figure import Figure
 from rich.console import Console
 
+from analyzer.analysis import stale
+from analyzer.metrics.normalise import current_vs_baseline
 from analyzer.report import (
     SCHEMA_VERSION,
     advice,
@@ -184,17 +186,18 @@ def make_report(
     if assessment == "real":
         assessment, plan = real_advice(trends, weekly, athlete)
     last = runs.iloc[-3]
+    warn = stale(runs, pd.Timestamp("2026-03-15T08:00:00Z"))
     return sections.clean(
         {
             "schema_version": SCHEMA_VERSION,
             "kind": "athlete_report",
             "generated_at": "2026-03-15T08:00:00Z",
             "athlete": athlete,
-            "period": sections.period(runs, "2026-03-15T08:00:00Z"),
-            "stale": advice.stale(sections.period(runs, "2026-03-15T08:00:00Z")),
+            "period": sections.period(runs, "2026-03-15T08:00:00Z", stale=warn),
+            "stale": warn,
             "risk": advice.risk_section(assessment),
             "balance": sections.balance(trends),
-            "trends": sections.trends(trends),
+            "trends": sections.trends(trends, current_vs_baseline(trends)),
             "flags": sections.flags(flags),
             "latest_run": sections.latest_run(
                 last.to_dict(), gait.iloc[-3].to_dict(), make_records()
@@ -269,8 +272,18 @@ def test_trends_report_change_at_reference_speed(report):
         "vertical_ratio_pct",
     ]
     cad = t["metrics"][0]
-    assert cad["change_at_ref"] > 4.0  # 166 → 172 spm in the hand-built history
     assert len(cad["runs"]) == 36 and cad["runs"][-1]["at_ref"] is None
+    # the change is the one comparison of the analysis (normalise.current_vs_baseline), with
+    # its dates: 166 -> 172 spm in the hand-built history
+    from analyzer.metrics import gait as gait_mod
+
+    _, gait, *_ = make_frames()
+    tr = gait_mod.trends(gait)
+    real = sections.trends(tr, current_vs_baseline(tr))["metrics"][0]
+    cmp = current_vs_baseline(tr).loc["cadence_spm"]
+    assert real["change_at_ref"] == round(cmp["change"], 2) and real["change_at_ref"] > 4.0
+    assert real["first_at_ref"] == round(cmp["baseline"], 2)
+    assert real["reference_start"].startswith("2026-01-05") and real["recent_end"]
 
 
 def test_latest_run_thirds_ignore_walking_and_show_drift(report):
@@ -528,7 +541,7 @@ def test_report_without_any_dynamics_still_renders():
             **make_report(),
             "risk": advice.risk_section(assessment),
             "balance": sections.balance(trends),
-            "trends": sections.trends(trends),
+            "trends": sections.trends(trends, current_vs_baseline(trends)),
             "flags": sections.flags(gait_mod.flag_changes(trends)),
             "latest_run": sections.latest_run(
                 runs.iloc[-1].to_dict(), gait.iloc[-1].to_dict(), records
@@ -538,7 +551,10 @@ def test_report_without_any_dynamics_still_renders():
         }
     )
     assert data["balance"]["weeks"] == [] and data["latest_run"]["thirds"] == []
-    assert data["risk"]["level"] == "low"  # missing data is never evidence of risk
+    # missing data is never evidence of risk, nor an all-clear: no level, and the state says why
+    assert data["risk"]["level"] is None
+    assert data["risk"]["status"]["state"] == "balance_not_judged"
+    assert "does not measure it" in data["risk"]["status"]["text"]
     assert data["data_quality"]["notes"][0].startswith("None of the 36 runs")
     page = html.render(data)
     assert page.count('<img class="fig"') == 5

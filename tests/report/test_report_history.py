@@ -167,10 +167,17 @@ def test_stale_history_warns_on_the_first_screen(browser, history, tmp_path):
     warn = v.page.locator("#stale-warning")
     assert warn.is_visible() and warn.bounding_box()["y"] < DESKTOP["height"]
     last = data["period"]["last_run"][:10]
+    days = data["period"]["days_since_last_run"]
+    assert data["stale"] == {
+        "last_run": last,
+        "days": days,
+        "warning": (
+            f"The latest run is from {last}, {days} days before {later:%Y-%m-%d}: every figure "
+            "describes that time, not today, and no advice is given about next week's running."
+        ),
+    }
     assert warn.inner_text() == (
-        f"Your latest run is from {last}, {data['period']['days_since_last_run']} days before "
-        "this report: every figure below describes that time, not how you run today. Import "
-        "your recent runs for a current picture."
+        data["stale"]["warning"] + " Import your recent runs for a current picture."
     )
     v.page.close()
 

@@ -10,9 +10,11 @@ import pytest
 from synth import synth_trends
 
 from analyzer import risk
+from analyzer.analysis import stale
+from analyzer.errors import NotEnoughData
 from analyzer.metrics import gait, load
 from analyzer.plan.exercises import recommend
-from analyzer.report import advice, sections
+from analyzer.report import sections
 
 
 def _driver(a, name):
@@ -154,7 +156,7 @@ def test_load_only_control_stays_below_moderate_and_never_high():
     for asof in pd.date_range(tr["start_time"].iloc[20], tr["start_time"].iloc[-1], freq="7D"):
         try:
             levels.append(risk.assess_frames(tr, wk, asof=asof).level)
-        except risk.assessment.NotEnoughData:
+        except NotEnoughData:
             continue  # inside the break: no recent runs, no index
     assert len(levels) >= 40
     assert levels.count("low") / len(levels) >= 0.9, levels
@@ -215,10 +217,10 @@ def test_stale_latest_balance_carries_its_date_and_a_warning():
     tr = gait.trends(synth_trends(30, seed=42, start="2020-03-01"))
     bal = sections.balance(tr)
     assert bal["latest_start_time"].startswith("2020-")
-    warn = advice.stale(sections.period(tr, "2026-12-01T00:00:00Z"))
+    warn = stale(tr, pd.Timestamp("2026-12-01T00:00:00Z"))
     assert warn["last_run"].startswith("2020-") and "2020-" in warn["warning"]
     assert "not today" in warn["warning"]
-    assert advice.stale(sections.period(tr, "2020-05-01T00:00:00Z")) is None
+    assert stale(tr, pd.Timestamp("2020-05-01T00:00:00Z")) is None
     a = risk.assess_frames(tr)
     assert a.asof.startswith("2020-")
     for d in a.drivers:  # every driver carries the dates of its numbers

@@ -14,9 +14,9 @@ import shutil
 import pandas as pd
 import pytest
 
+from analyzer.analysis import analyse
 from analyzer.cli import main
 from analyzer.metrics import load
-from analyzer.risk.assessment import athlete_frames
 from analyzer.store.database import Store
 
 UNDATED = "compressed-speed-distance.fit"
@@ -85,7 +85,8 @@ def test_undated_runs_stay_out_of_load_and_baselines(imported):
     names = {r["run_id"]: n for n, r in _by_file(store.runs()).items()}
     assert {names[r] for r in store.gait("ana")["run_id"]} == {TRUNCATED, *DATED}
     assert UNDATED in {names[r] for r in store.gait("ana", undated=True)["run_id"]}
-    trends, weekly = athlete_frames(store, "ana")
+    an = analyse(store, "ana")
+    trends, weekly = an.trends, an.weekly
     assert len(trends) == 3
     assert weekly.index.min().year == 2012  # the truncated HRM1 file; no week of 1990
     everything = load.weekly(store.runs("ana"))
