@@ -335,14 +335,14 @@ def flag_changes(trends_df: pd.DataFrame, *, accepted=None) -> pd.DataFrame:
     rows = []
     # an ongoing change quotes the one comparison of its metric (current_vs_baseline), so the
     # flag, the trends table and the risk driver give the same number
-    now = current_vs_baseline(df) if "gct_balance_monitored" in df.columns else None
+    current = current_vs_baseline(df) if "gct_balance_monitored" in df.columns else None
     for metric in METRICS:
         if metric != BALANCE_METRIC and not np.isfinite(_numeric(df, f"{metric}_at_ref")).any():
             continue
         det = _detect_metric(df, metric, accepted)
         for ev in change.events(df["start_time"], det):
-            if ev["ongoing"] and now is not None and np.isfinite(now.loc[metric, "change"]):
-                ev["size"] = float(now.loc[metric, "change"])
+            if ev["ongoing"] and current is not None and np.isfinite(current.loc[metric, "change"]):
+                ev["size"] = float(current.loc[metric, "change"])
             up = ev["direction"] > 0
             toward_even = None
             if metric == BALANCE_METRIC:

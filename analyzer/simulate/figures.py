@@ -14,8 +14,11 @@ then names it. Targets are the issue's acceptance thresholds:
 - ``transients_cleared_7d``: share of one-week wobbles with no balance flag on 7 days after
   the wobble ended; >= 0.90;
 - ``plan_side_matches``: share of sustained balance shifts and fatigue-drift onsets whose plan
-  (14 days after, drift 21 days) puts the extra sets on the injected side; for a shift toward
-  50/50 no side emphasis also counts (the issue calls it an improvement); >= 0.90;
+  (14 days after, drift 21 days) puts the extra sets on the injected side, whichever way the
+  shift went (away from, toward or across 50/50); >= 0.90;
+- ``index_up_5_28d``: share of sustained balance shifts of 1 point or more whose index rose by
+  5 points or more, at some evaluation within 28 days after the shift reached 1 point (sudden:
+  the onset), over the last index before the onset; >= 0.90;
 - ``controls_below_moderate``: share of the controls' weekly assessments at level "low"; >= 0.90;
 - ``first_run_after_break_high``: first runs after a break of 3+ weeks assessed "high"; == 0;
 - ``cadence_drop_flagged_21d``: share of cadence drops of 4 spm or more flagged ``lower``
@@ -42,6 +45,7 @@ TARGETS: dict[str, tuple[str, float]] = {
     "false_flags_per_athlete_year": ("<=", 0.5),
     "transients_cleared_7d": (">=", 0.90),
     "plan_side_matches": (">=", 0.90),
+    "index_up_5_28d": (">=", 0.90),
     "controls_below_moderate": (">=", 0.90),
     "first_run_after_break_high": ("==", 0.0),
     "cadence_drop_flagged_21d": (">=", 0.90),
@@ -167,6 +171,32 @@ def _shift_figures(results: dict, out: dict) -> None:
     )
 
 
+#: Rise of the index that counts as "the verdict followed the change" [index points].
+INDEX_RISE = 5.0
+#: Days after a shift reached 1 point within which the index must have risen.
+INDEX_RISE_DAYS = 28
+
+
+def _index_figures(results: dict, out: dict) -> None:
+    ups = []
+    for r, c in _changes(results, _sustained):
+        onset = pd.to_datetime(c["onset"], utc=True)
+        reached = pd.to_datetime(c["flaggable_date"], utc=True)
+        points = _points(r)
+        before = [j.index for j in points if j.asof <= onset and j.index is not None]
+        after = [
+            j.index
+            for j in points
+            if reached < j.asof <= reached + pd.Timedelta(days=INDEX_RISE_DAYS)
+            and j.index is not None
+        ]
+        if not before or not after:
+            ups.append(False)
+            continue
+        ups.append(max(after) - before[-1] >= INDEX_RISE)
+    out["index_up_5_28d"] = _figure("index_up_5_28d", _share(ups), len(ups))
+
+
 def _plan_side_figures(results: dict, out: dict) -> None:
     cases = _changes(results, lambda t, c: _sustained(t, c) or c["kind"] == "fatigue_drift")
     ok, toward_high, n_toward = [], 0, 0
@@ -178,9 +208,7 @@ def _plan_side_figures(results: dict, out: dict) -> None:
         if j.plan_side == "n/a":
             ok.append(None)
             continue
-        ok.append(
-            j.plan_side == c["side"] or (bool(c.get("toward_symmetry")) and j.plan_side is None)
-        )
+        ok.append(j.plan_side == c["side"])
         if c.get("toward_symmetry") and c["kind"] == "balance":
             n_toward += 1
             toward_high += j.level == "high"
@@ -335,6 +363,7 @@ def acceptance_figures(results: dict[str, dict]) -> dict[str, dict]:
     out: dict[str, dict] = {}
     _shift_figures(results, out)
     _plan_side_figures(results, out)
+    _index_figures(results, out)
     _transient_figures(results, out)
     _control_figures(results, out)
     _cadence_figures(results, out)

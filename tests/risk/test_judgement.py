@@ -225,3 +225,47 @@ def test_stale_latest_balance_carries_its_date_and_a_warning():
     assert a.asof.startswith("2020-")
     for d in a.drivers:  # every driver carries the dates of its numbers
         assert d.status != "ok" or d.dates.get("recent", {}).get("end", "").startswith("2020-")
+
+
+def test_a_high_volume_runner_with_one_empty_week_gets_a_cap_in_their_own_range():
+    """80-140 km a week, one week off: next week's cap is their usual week, not a mean that the
+    empty week dragged down (the old advice said about 41 km)."""
+    import re
+
+    rng = np.random.default_rng(44)
+    n = 70  # one run every two days: 3.5 runs a week
+    km = rng.uniform(23.0, 40.0, n)  # 80-140 km a week
+    tr = synth_trends(n, seed=44, distance_km=km)
+    t = tr["start_time"]
+    week = (t - t.iloc[0]).dt.days // 7
+    tr = tr[week != 17].reset_index(drop=True)  # the empty week
+    weekly = load.weekly(tr)
+    asof = tr["start_time"][(tr["start_time"] - t.iloc[0]).dt.days // 7 == 18].max()
+    a = risk.assess_frames(tr, weekly, asof=asof)
+    plan = recommend(a)
+    note = next(n for n in plan.notes if "cut running volume first" in n)
+    cap = float(re.search(r"about (\d+) km", note).group(1))
+    ran = weekly["distance_km"][weekly["distance_km"] > 0]
+    assert ran.quantile(0.1) <= cap <= ran.quantile(0.9), (cap, list(ran.round()))
+    assert 80 <= cap <= 140 and "median of your last 8 weeks with running" in note
+
+
+def test_a_new_watch_starts_a_new_wrist_reference():
+    """Wrist cadence frozen on one watch does not judge another watch's runs: a watch change
+    with a 5 spm offset is not a cadence change; the new watch builds its own reference."""
+    tr = synth_trends(80, seed=45, dynamics_source="wrist")
+    tr["device"] = ["Garmin fr235"] * 40 + ["Garmin fr55"] * 40
+    tr.loc[40:, "cadence_median_spm"] -= 5.0
+    trends = gait.trends(tr)
+    assert set(trends["reference_source"]) == {"watch:Garmin fr235", "watch:Garmin fr55"}
+    ev = gait.flag_changes(trends)
+    assert not (ev["metric"] == "cadence_spm").any(), ev
+    early = risk.assess_frames(gait.trends(tr.iloc[:46]))  # six runs on the new watch
+    d = _driver(early, "cadence_deficit_pct")
+    assert d.status.startswith("not enough data: the watch changed from Garmin fr235 to Garmin")
+    # the same offset on one watch is a change
+    same = synth_trends(80, seed=45, dynamics_source="wrist")
+    same["device"] = "Garmin fr235"
+    same.loc[40:, "cadence_median_spm"] -= 5.0
+    ev = gait.flag_changes(gait.trends(same))
+    assert list(ev.loc[ev["metric"] == "cadence_spm", "side"]) == ["lower"]
