@@ -45,6 +45,7 @@ from analyzer.cli.common import EXIT_OK, common, json_value
 from analyzer.cli.config import resolve_units, units_arg
 from analyzer.errors import NotFound
 from analyzer.report.safe import text
+from analyzer.schema import BASELINE_METRICS
 
 if TYPE_CHECKING:  # pandas is imported by the commands that need it (start-up time)
     import pandas as pd
@@ -118,15 +119,7 @@ def register(sub) -> None:
         const="all",
         default=None,
         metavar="METRIC",
-        choices=(
-            "all",
-            "gct_balance_left_pct",
-            "cadence_spm",
-            "stance_time_ms",
-            "vertical_oscillation_mm",
-            "step_length_mm",
-            "vertical_ratio_pct",
-        ),  # fmt: skip
+        choices=("all", *BASELINE_METRICS),
         help=(
             "accept the current level as the new personal reference, for METRIC (one of "
             "gct_balance_left_pct, cadence_spm, stance_time_ms, vertical_oscillation_mm, "

@@ -7,24 +7,15 @@ from __future__ import annotations
 
 import json
 from datetime import datetime
-from pathlib import Path
 
 import pytest
+from chromium import CHROMIUM, CHROMIUM_ARGS, MISSING
 
 import analyzer
 from analyzer.cli import main
 from analyzer.simulate.files import write_scenario
 from analyzer.simulate.scenarios import Kit, Scenario
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 FENIX2 = "activity-small-fenix2-run.fit"  # Fenix 2 + HRM-Run: GCT and VO, no balance
 
 
@@ -85,7 +76,7 @@ def test_wrist_cadence_is_still_followed(store):
 
 @pytest.mark.skipif(
     not CHROMIUM.exists(),
-    reason=f"{CHROMIUM} is not installed (Debian package `chromium`; .ci/run installs it)",
+    reason=MISSING,
 )
 def test_first_screen_and_team_page_say_balance_not_judged(store, tmp_path, capsys):
     from playwright.sync_api import sync_playwright

@@ -9,18 +9,9 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from chromium import CHROMIUM, CHROMIUM_ARGS, MISSING
 
 from analyzer.report import html
-
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 
 EVIL_PRODUCT = "<script>window.__xss=1;alert(1)</script>"
 EVIL_FIELD = "<img src=x onerror=window.__xss=2>"
@@ -32,7 +23,7 @@ pytestmark = [
     pytest.mark.xdist_group("report-demo"),  # shares the demo run with test_demo.py
     pytest.mark.skipif(
         not CHROMIUM.exists(),
-        reason=f"{CHROMIUM} is not installed (Debian package `chromium`; .ci/run installs it)",
+        reason=MISSING,
     ),
 ]
 
