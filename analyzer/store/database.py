@@ -117,8 +117,13 @@ class Store(BaselineMixin):
             except StoreError:
                 self._writer.release()
                 raise
+            try:
+                self._writer.cover()  # (a store DuckDB has just created)
+            except StoreError:
+                self.close()
+                raise
         try:
-            check.check_replayed(self.con, self.path, had_wal)
+            check.check_replayed(self.con, self.path, had_wal, read_only=read_only)
             self._init_schema()
         except StoreError:
             self.close()
