@@ -452,6 +452,8 @@ def injury_labels(diary: Diary) -> pd.DataFrame:
     gap = pd.Timedelta(days=LABEL_CLEAR_DAYS)
     for athlete in diary.athletes():
         runs = diary.store.runs(athlete) if athlete in diary.store.athletes() else None
+        if runs is not None and "date_unknown" in runs:  # (a run "in 2300" spans no history)
+            runs = runs[~runs["date_unknown"].fillna(False).astype(bool)]
         if runs is None or runs.empty:
             continue
         times = pd.to_datetime(runs["start_time"], utc=True).dt.tz_localize(None)
