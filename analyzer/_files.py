@@ -8,6 +8,9 @@ handled once:
   FIFO blocks until a writer comes; ``/dev/zero`` never ends), and checked again on the open
   descriptor (a path swapped after the check);
 - a file larger than the caller's limit is refused instead of being read into memory;
+- every gzip stream, wherever it sits (a ``.fit.gz``, a zip member, a ``.fit`` that is gzip
+  inside), is decompressed by :func:`gunzip` within the same limits: size, ratio and the
+  caller's running total;
 - a write goes to a temporary file in the target's folder that replaces the target only once
   it is complete, so a full disk or a file-size limit (``ulimit -f``) leaves the old file or no
   file, never a truncated one. A missing folder or a target that is a folder is one line.
@@ -17,6 +20,7 @@ from __future__ import annotations
 
 import contextlib
 import errno
+import io
 import os
 import stat
 import tempfile
@@ -24,7 +28,20 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import IO
 
-from analyzer.errors import FileProblem
+from analyzer.errors import FileProblem, UnsafeArchive
+
+MiB = 1 << 20
+#: Largest uncompressed activity payload [bytes] (the biggest real activity files are tens of MB).
+MAX_PAYLOAD_BYTES = 256 * MiB
+#: Largest uncompressed/compressed ratio of one member: activity files compress 3-10x, a zip
+#: bomb about 1000x.
+MAX_RATIO = 200.0
+#: Payloads smaller than this [bytes] are exempt from the ratio check (harmless however well
+#: they compress).
+RATIO_FLOOR_BYTES = 1 * MiB
+#: gzip's magic bytes (RFC 1952, 2.3.1).
+GZIP_MAGIC = b"\x1f\x8b"
+_CHUNK = 1 * MiB
 
 
 def kind_of(mode: int) -> str:
@@ -142,3 +159,54 @@ def _umask() -> int:
     mask = os.umask(0)
     os.umask(mask)
     return mask
+
+
+def gunzip(
+    fh: IO[bytes],
+    compressed: int,
+    name: str,
+    *,
+    limit: int = MAX_PAYLOAD_BYTES,
+    max_ratio: float = MAX_RATIO,
+    ratio_floor: int = RATIO_FLOOR_BYTES,
+    spend: Callable[[int, str], None] | None = None,
+) -> bytes:
+    """Decompress the gzip stream ``fh`` (``compressed`` bytes) chunk by chunk, within limits.
+
+    ``spend(n, name)`` is called for every chunk (the caller's budget for one import).
+
+    Raises
+    ------
+    UnsafeArchive
+        More than ``limit`` bytes, or a ratio above ``max_ratio`` (past ``ratio_floor``).
+    OSError, EOFError, zlib.error
+        Not a readable gzip stream.
+    """
+    import gzip
+
+    out = io.BytesIO()
+    with gzip.GzipFile(fileobj=fh, mode="rb") as gz:
+        while chunk := gz.read(_CHUNK):
+            out.write(chunk)
+            n = out.tell()
+            if spend is not None:
+                spend(len(chunk), name)
+            if n > limit:
+                raise UnsafeArchive(
+                    f"{name}: unsafe archive: decompresses to more than the {size_text(limit)} "
+                    "per-member limit"
+                )
+            if n > ratio_floor and n > max_ratio * max(compressed, 1):
+                raise UnsafeArchive(
+                    f"{name}: unsafe archive: compression ratio above {max_ratio:g}:1 "
+                    f"({size_text(n)} from {size_text(compressed)}; looks like a zip bomb)"
+                )
+    return out.getvalue()
+
+
+def size_text(n: int) -> str:
+    """A byte count for people: ``"1.5 MB"``, ``"300 bytes"``."""
+    for unit, scale in (("GB", 1 << 30), ("MB", MiB), ("KB", 1 << 10)):
+        if n >= scale:
+            return f"{n / scale:.1f} {unit}"
+    return f"{n} bytes"

@@ -87,6 +87,10 @@ class FileProblem(AnalyzerError):
     is left behind."""
 
 
+class FileTimeout(AnalyzerError):
+    """Reading one file took longer than the per-file time limit; that file fails alone."""
+
+
 class StoreError(AnalyzerError):
     """The database cannot be opened or is inconsistent."""
 
