@@ -204,16 +204,7 @@ def _decode_into(out: Decoded, data: bytes, name: str, decoder: str, strict: boo
             "file may have; export the runs as separate files"
         )
     version = averages_version()
-    seen = set()
-    for run in act.runs():
-        # A chained FIT (or a multi-member .fit.gz) may hold one recording twice: the
-        # second copy of the same session is the same run, not another one.
-        key = (str(run.session.get("start_time")), str(run.session.get("end_time")),
-               len(run.records), str(run.session.get("total_distance_m")))  # fmt: skip
-        if key in seen:
-            out.notes.append(f"session {int(run.session_index)} repeats an earlier one")
-            continue
-        seen.add(key)
+    for run in _distinct(act.runs(), out.notes):
         records = run.records
         dec = DecodedRun(
             run_id=run.run_id,
@@ -241,6 +232,22 @@ def _decode_into(out: Decoded, data: bytes, name: str, decoder: str, strict: boo
         except Exception:  # noqa: BLE001 - the cache is optional; Store.gait() recomputes
             dec.gait = dec.gait_version = None
         out.runs.append(dec)
+
+
+def _distinct(runs, notes: list[str]) -> list:
+    """The runs of one payload with repeats left out: a chained FIT (or a multi-member
+    ``.fit.gz``) may hold one recording twice, with the same start, end, distance and sport;
+    of such sessions the one with the most records is kept."""
+    best: dict[tuple, Any] = {}
+    for run in runs:
+        s = run.session
+        key = tuple(str(s.get(k)) for k in ("start_time", "end_time", "total_distance_m", "sport"))
+        if key in best:
+            notes.append(f"session {int(run.session_index)} repeats an earlier one: counted once")
+            if len(run.records) <= len(best[key].records):
+                continue
+        best[key] = run
+    return list(best.values())
 
 
 def log_notes_of(dec: Decoded) -> list[str]:
