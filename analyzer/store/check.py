@@ -125,7 +125,7 @@ def check_replayed(
     """
     if not had_wal:
         return
-    if read_only:
+    if read_only and _read_only(con):  # (else this process's own writer holds the log)
         wal = wal_path(path)
         if wal.exists() and wal.stat().st_size > 0:
             raise interrupted(path)
@@ -136,6 +136,13 @@ def check_replayed(
         raise damaged(
             path, f"its write-ahead log {wal.name} could not be replayed (recent changes are lost)"
         )
+
+
+def _read_only(con: duckdb.DuckDBPyConnection) -> bool:
+    """Whether ``con`` really is read-only (a reader in a process that writes the same file
+    shares the writer's connection: :func:`analyzer.store.connection.connect`)."""
+    (mode,) = con.execute("SELECT current_setting('access_mode')").fetchone()
+    return str(mode).lower() == "read_only"
 
 
 def is_storage_failure(exc: BaseException) -> bool:

@@ -114,10 +114,6 @@ class Store(BaselineMixin):
             self._writer = WriterLock(self.path, wait_s=wait)
             try:
                 self._con = connect(self.path, read_only=False, wait_s=wait)
-            except StoreError:
-                self._writer.release()
-                raise
-            try:
                 self._writer.cover()  # (a store DuckDB has just created)
             except StoreError:
                 self.close()
