@@ -81,6 +81,16 @@ class UnsafeArchive(AnalyzerError):
     """An archive breaks a safety limit (size, compression ratio, nesting depth, member count)."""
 
 
+class FileProblem(AnalyzerError):
+    """A file the user named cannot be read or written: a folder, a FIFO or device, too large,
+    its folder missing, or the write refused (disk full, file-size limit); nothing half-written
+    is left behind."""
+
+
+class FileTimeout(AnalyzerError):
+    """Reading one file took longer than the per-file time limit; that file fails alone."""
+
+
 class StoreError(AnalyzerError):
     """The database cannot be opened or is inconsistent."""
 

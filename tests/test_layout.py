@@ -17,13 +17,14 @@ MAX_LINES = 500
 
 #: Which stage may import which: the pipeline of DESIGN.md, in the order data flows. ``base``
 #: is what every stage may use (the error hierarchy, the data contract, the lazy-export helper).
-BASE = {"errors", "schema", "_lazy", "_version", "_processes"}
+BASE = {"errors", "schema", "_lazy", "_version", "_processes", "_files"}
 ALLOWED: dict[str, set[str]] = {
     "errors": set(),
     "schema": set(),
     "_lazy": set(),
     "_version": set(),
     "_processes": set(),
+    "_files": set(),
     "fit": set(),
     "metrics": set(),
     "ingest": {"fit", "metrics"},

@@ -1,4 +1,5 @@
-"""CLI commands that fix mistakes: ``athletes`` (list, rename, merge, delete) and ``runs delete``.
+"""CLI commands that fix mistakes: ``athletes`` (list, rename, merge, delete), ``runs delete``
+and ``check`` (finish an interrupted write).
 
 Each calls one :class:`~analyzer.store.database.Store` method, which runs as one transaction.
 """
@@ -24,7 +25,19 @@ def _store_arg(p: argparse.ArgumentParser) -> None:
 
 
 def register(sub) -> None:
-    """Add ``athletes`` and its actions to the sub-command parser."""
+    """Add ``athletes`` and its actions, and ``check``, to the sub-command parser."""
+    c = sub.add_parser(
+        "check",
+        help="finish an interrupted write and check that the store is intact",
+        description=(
+            "Open the store for writing, which replays the write-ahead log an interrupted "
+            "import, diary import or full disk left behind, and check its tables; then say how "
+            "many athletes and runs it holds. A store that cannot be repaired is reported as "
+            "damaged."
+        ),
+    )
+    common.store_arg(c)
+    c.set_defaults(func=cmd_check)
     p = sub.add_parser(
         "athletes",
         help="list athletes with run counts and dates; rename, merge or delete one",
@@ -117,6 +130,15 @@ def cmd_list(args: argparse.Namespace) -> int:
         first = row.first_run.strftime("%Y-%m-%d") if row.runs else "-"
         last = row.last_run.strftime("%Y-%m-%d") if row.runs else "-"
         print(f"{row.athlete:<{width}}  {row.runs:>5}  {first:<10}  {last}")
+    return EXIT_OK
+
+
+def cmd_check(args: argparse.Namespace) -> int:
+    with common.open_store(args, write=True) as store:
+        athletes = store.athletes()
+        n = sum(len(store.runs(a)) for a in athletes)
+        path = store.path
+    print(f"{path}: intact ({plural(len(athletes), 'athlete')}, {plural(n, 'run')})")
     return EXIT_OK
 
 

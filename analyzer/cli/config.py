@@ -13,16 +13,21 @@ mile); the JSON output is always SI (see :mod:`analyzer.report.fmt`).
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 from pathlib import Path
 
+from analyzer._files import read_user_file, write_user_file
 from analyzer.cli import options  # noqa: E402
 from analyzer.cli.common import EXIT_OK, EXIT_USAGE
 from analyzer.errors import AnalyzerError
 
 #: Environment variable naming the config file (tests and several users on one account).
 CONFIG_ENV = "ANALYZER_CONFIG"
+
+#: Largest config file read [bytes]: it holds a few short settings.
+MAX_CONFIG_BYTES = 64 * 1024
 
 #: Settings and their allowed values (the first is the default).
 SETTINGS: dict[str, tuple[str, ...]] = {"units": ("metric", "imperial")}
@@ -48,16 +53,26 @@ def load_config() -> dict[str, str]:
     """
     path = config_path()
     try:
-        text = path.read_text(encoding="utf-8")
+        raw = read_user_file(path, what="config file", max_bytes=MAX_CONFIG_BYTES)
     except FileNotFoundError:
         return {}
-    except OSError as exc:
-        raise AnalyzerError(f"cannot read the config file {path}: {exc.strerror}") from None
     try:
-        data = json.loads(text)
+        data = json.loads(raw.decode("utf-8"))
+    except UnicodeDecodeError:
+        raise AnalyzerError(
+            f"the config file {path} is not text (binary content): fix it or delete it"
+        ) from None
+    except RecursionError:
+        raise AnalyzerError(
+            f"the config file {path} is nested too deeply to be a config file: fix it or delete it"
+        ) from None
     except json.JSONDecodeError as exc:
         raise AnalyzerError(
             f"the config file {path} is not valid JSON (line {exc.lineno}): fix it or delete it"
+        ) from None
+    except ValueError as exc:  # e.g. an integer of more digits than Python converts
+        raise AnalyzerError(
+            f"the config file {path} is not usable ({exc}): fix it or delete it"
         ) from None
     if not isinstance(data, dict):
         raise AnalyzerError(f"the config file {path} must hold a JSON object: fix it or delete it")
@@ -78,10 +93,9 @@ def save_setting(key: str, value: str) -> Path:
     data = load_config()
     data[key] = value
     path = config_path()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(json.dumps(data, indent=2, sort_keys=True) + "\n", encoding="utf-8")
-    tmp.replace(path)  # a crash mid-write leaves the old file, never half a file
+    with contextlib.suppress(OSError):  # (write_user_file says what is wrong with the folder)
+        path.parent.mkdir(parents=True, exist_ok=True)
+    write_user_file(path, json.dumps(data, indent=2, sort_keys=True) + "\n", what="config file")
     return path
 
 

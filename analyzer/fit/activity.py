@@ -43,14 +43,17 @@ records (sport from the ``sport`` message, no watch averages).
 
 from __future__ import annotations
 
-import gzip
 import hashlib
+import io
+import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
+from analyzer._files import GZIP_MAGIC, gunzip
+from analyzer.errors import FitHeaderError
 from analyzer.fit.columns import (
     Columns,
     assign_sessions,
@@ -475,8 +478,11 @@ def read_fit(
         path = Path(source)
         data = path.read_bytes()
         name = name or str(path)
-    if data[:2] == b"\x1f\x8b":
-        data = gzip.decompress(data)
+    if data[:2] == GZIP_MAGIC:  # (within the limits every decompression keeps)
+        try:
+            data = gunzip(io.BytesIO(data), len(data), name)
+        except (OSError, EOFError, zlib.error) as exc:
+            raise FitHeaderError(name, f"not a readable gzip file ({exc})") from None
     msgs = decode(data, name, decoder=decoder, strict=strict)
     return build_activity(msgs, activity_id=hashlib.sha256(data).hexdigest(), source_name=name)
 

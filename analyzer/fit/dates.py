@@ -70,6 +70,19 @@ def date_problem(start: Any, *, now: Any = None) -> str | None:
     return None
 
 
+def real_dates(starts: Any, *, now: Any = None) -> pd.Series:
+    """The starts that are usable dates (:func:`date_problem` is None), as nanosecond UTC
+    timestamps: a start in year 1 or 9999 (a store written before such dates were refused)
+    never reaches pandas' nanosecond arithmetic."""
+    present = _utc(now) if now is not None else pd.Timestamp.now(tz="UTC")
+    keep = [
+        t
+        for t in (_utc(v) for v in starts)
+        if t is not None and EARLIEST <= t <= present + FUTURE_SLACK
+    ]
+    return pd.Series(keep, dtype="datetime64[ns, UTC]")
+
+
 def date_note(problem: str) -> str:
     """The line shown in the import log and ``analyzer runs`` for a run with that problem."""
     return f"date unknown: {problem}; kept out of load and baselines"

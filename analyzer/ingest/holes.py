@@ -104,7 +104,9 @@ def holes(
     """Merge the failed files' date ranges into stretches and count the runs inside each."""
     if not ranges:
         return []
-    runs = pd.Series(pd.to_datetime(list(run_starts), utc=True), dtype="datetime64[ns, UTC]")
+    from analyzer.fit.dates import real_dates
+
+    runs = real_dates(run_starts)
     merged: list[list] = []
     for lo, hi in sorted(ranges):
         if merged and lo - merged[-1][1] <= pd.Timedelta(days=MERGE_DAYS):

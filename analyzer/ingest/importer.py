@@ -429,7 +429,13 @@ def run_import(
                 report.records += sum(len(r.records) for r in dec.runs)
                 # (the Parquet export hands back receipts without the session)
                 session = getattr(dec.runs[0], "session", None) if dec.runs else None
-                if session and session.get("start_time") is not None:
+                # Only real dates place a failed neighbour in time (a run "in 9999" would put
+                # every failed file in a hole centuries long, beyond pandas' range).
+                if (
+                    session
+                    and session.get("start_time") is not None
+                    and not dec.runs[0].date_problem
+                ):
                     report.starts[dec.name] = pd.Timestamp(session["start_time"])
             record(entry, logged=entry.outcome != "failed")
         batch.clear()

@@ -35,7 +35,7 @@ and the summary instead of vanishing. Payload names show where a member came fro
 
 from __future__ import annotations
 
-import gzip
+import contextlib
 import io
 import os
 import stat
@@ -47,6 +47,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
 
+from analyzer._files import (
+    GZIP_MAGIC,
+    MAX_PAYLOAD_BYTES,
+    MAX_RATIO,
+    RATIO_FLOOR_BYTES,
+    gunzip,
+    size_text,
+)
 from analyzer.errors import AnalyzerError, UnsafeArchive, UnsupportedExport
 from analyzer.ingest.folders import NOT_READ, open_regular, special, walk_folder
 
@@ -93,11 +101,11 @@ class Limits:
         file instead of memory.
     """
 
-    max_member_bytes: int = 256 * MiB
+    max_member_bytes: int = MAX_PAYLOAD_BYTES
     max_archive_bytes: int = 8 * GiB
     max_total_bytes: int = 64 * GiB
-    max_ratio: float = 200.0
-    ratio_floor_bytes: int = 1 * MiB
+    max_ratio: float = MAX_RATIO
+    ratio_floor_bytes: int = RATIO_FLOOR_BYTES
     max_depth: int = 4
     max_members: int = 250_000
     max_import_members: int = 1_000_000
@@ -293,7 +301,7 @@ class _Walker:
                         f"{name}: {_size(max(size, len(data)))} is larger than the FIT file limit "
                         f"({_size(limit)})"
                     )
-                yield Payload(name, data)
+                yield self._payload(name, data)
             elif kind in GZ_KINDS:
                 with open_regular(path) as fh:
                     yield Payload(name, self._gunzip(fh, os.fstat(fh.fileno()).st_size, name))
@@ -309,23 +317,27 @@ class _Walker:
 
     # -- gzip -----------------------------------------------------------------------------
     def _gunzip(self, fh: IO[bytes], compressed: int, name: str) -> bytes:
-        limit = self.limits.max_member_bytes
-        out = io.BytesIO()
+        lim = self.limits
         try:
-            with gzip.GzipFile(fileobj=fh, mode="rb") as gz:
-                while chunk := gz.read(_CHUNK):
-                    out.write(chunk)
-                    n = out.tell()
-                    self._spend(len(chunk), name)
-                    if n > limit:
-                        raise UnsafeArchive(
-                            f"{name}: unsafe archive: decompresses to more than the "
-                            f"{_size(limit)} per-member limit"
-                        )
-                    self._check_ratio(n, compressed, name)
+            return gunzip(
+                fh,
+                compressed,
+                name,
+                limit=lim.max_member_bytes,
+                max_ratio=lim.max_ratio,
+                ratio_floor=lim.ratio_floor_bytes,
+                spend=self._spend,
+            )
         except (OSError, EOFError, zlib.error) as exc:
             raise UnsupportedExport(f"{name}: not a readable gzip file ({exc})") from None
-        return out.getvalue()
+
+    def _payload(self, name: str, data: bytes) -> Payload:
+        """A payload; one whose bytes are gzip whatever its name (a ``.fit`` that is really a
+        ``.fit.gz``) is decompressed here, within the same limits as every other."""
+        if data[:2] == GZIP_MAGIC:
+            with contextlib.suppress(UnsupportedExport):  # not gzip after all: the decoder says
+                data = self._gunzip(io.BytesIO(data), len(data), name)
+        return Payload(name, data)
 
     def _check_ratio(self, uncompressed: int, compressed: int, name: str) -> None:
         lim = self.limits
@@ -386,7 +398,7 @@ class _Walker:
             )
         self._check_ratio(info.file_size, info.compress_size, member)
         if kind in PLAIN_KINDS:
-            yield Payload(member, self._read(zf, info, member, limit))
+            yield self._payload(member, self._read(zf, info, member, limit))
         elif kind in GZ_KINDS:
             raw = self._read(zf, info, member, limit)
             yield Payload(member, self._gunzip(io.BytesIO(raw), len(raw), member))
@@ -471,8 +483,4 @@ def _reason(exc: AnalyzerError, name: str) -> str:
     return msg[len(prefix) :] if msg.startswith(prefix) else msg
 
 
-def _size(n: int) -> str:
-    for unit, scale in (("GB", GiB), ("MB", MiB), ("KB", 1 << 10)):
-        if n >= scale:
-            return f"{n / scale:.1f} {unit}"
-    return f"{n} bytes"
+_size = size_text

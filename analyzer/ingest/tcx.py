@@ -23,7 +23,15 @@ import pandas as pd
 
 from analyzer.errors import InvalidActivityXml
 from analyzer.fit.activity import Activity
-from analyzer.ingest.xmlrun import build_activity, local, number, parse_xml, steps_per_min
+from analyzer.ingest.xmlrun import (
+    build_activity,
+    check_sessions,
+    local,
+    number,
+    parse_xml,
+    steps_per_min,
+    utc_times,
+)
 
 #: TCX Sport attribute -> the FIT sport names used everywhere else.
 SPORTS = {"running": "running", "biking": "cycling", "other": "other"}
@@ -80,9 +88,9 @@ def read_tcx(data: bytes, name: str) -> Activity:
     if local(root.tag) != "TrainingCenterDatabase":
         raise InvalidActivityXml(f"{name}: not a TCX file (root element <{local(root.tag)}>)")
     sessions = []
-    for act in root.iter():
-        if local(act.tag) != "Activity":
-            continue
+    activities = [el for el in root.iter() if local(el.tag) == "Activity"]
+    check_sessions(len(activities), name)
+    for act in activities:
         sport_attr = (act.get("Sport") or "").strip().lower()
         laps, points = [], []
         hr_time = [0.0, 0.0]
@@ -96,9 +104,8 @@ def read_tcx(data: bytes, name: str) -> Activity:
                 hr_time[1] += timer
             laps.append(
                 {
-                    "start_time": pd.Timestamp(lap.get("StartTime"))
-                    if lap.get("StartTime")
-                    else pd.NaT,
+                    # optional: a bad one loses the lap's start, not the file
+                    "start_time": utc_times(pd.Series([lap.get("StartTime")])).iloc[0],
                     "total_timer_s": timer,
                     "total_distance_m": number(_text(lap, "DistanceMeters")),
                 }
@@ -142,7 +149,7 @@ def _frame(points: list[dict]) -> pd.DataFrame:
     if not points:
         return pd.DataFrame()
     df = pd.DataFrame(points)
-    df["timestamp"] = pd.to_datetime(df.pop("time"), utc=True, errors="coerce", format="ISO8601")
+    df["timestamp"] = utc_times(df.pop("time"))
     df = df[df["timestamp"].notna()]
     df = df.drop(columns=[c for c in df.columns if c != "timestamp" and df[c].isna().all()])
     # A trackpoint may repeat a time (lap boundaries): keep the first.

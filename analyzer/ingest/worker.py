@@ -12,15 +12,26 @@ cached by the store). It never raises for a bad file: the reason comes back in t
 
 from __future__ import annotations
 
+import contextlib
 import math
 import signal
+import threading
 from dataclasses import dataclass, field
 from typing import Any
 
 import pandas as pd
 
-from analyzer.errors import AnalyzerError, InvalidFitFile
+from analyzer.errors import AnalyzerError, FileTimeout, InvalidFitFile
 from analyzer.ingest.blocks import Block
+
+#: Wall time one file may take to decode [s]: the largest real files take a few seconds; a
+#: file that takes minutes is an attack on the parser (or a bug) and fails alone.
+FILE_TIME_BUDGET_S = 120.0
+
+
+def file_time_budget_s() -> float:
+    """:data:`FILE_TIME_BUDGET_S`, read when a file starts (so a caller may lower it)."""
+    return FILE_TIME_BUDGET_S
 
 
 @dataclass
@@ -128,46 +139,8 @@ def decode_payload(
     """
     out = Decoded(name=name, activity_id=activity_id, size=len(data))
     try:
-        from analyzer.fit.dates import date_problem
-
-        act = read_activity(data, name, decoder, strict=strict)
-        out.notes = list(getattr(act, "notes", None) or [])
-        if getattr(act, "partial", None) is not None:
-            out.partial_reason, out.partial_offset = str(act.partial), act.partial.offset
-        out.file_type = act.file_type
-        out.meta = dict(act.meta)
-        out.meta["developer_fields"] = _developer_fields(act.developer_fields)
-        out.decoder = act.decoder
-        sessions = act.sessions
-        if len(sessions) and "sport" in sessions:
-            out.sports = [str(s) for s in sessions["sport"].tolist()]
-        if act.file_type != "activity":
-            return out
-        version = averages_version()
-        for run in act.runs():
-            records = run.records
-            dec = DecodedRun(
-                run_id=run.run_id,
-                session_index=int(run.session_index),
-                session={k: _plain(v) for k, v in run.session.items()},
-                records=Block.from_frame(records, skip=("record_index",)),
-                laps=Block.from_frame(run.laps, skip=("lap_index",)),
-                averages={},
-                avg_version=None,
-                date_problem=date_problem(run.session.get("start_time")),
-            )
-            try:
-                dec.averages = compute_averages(
-                    records, run.session, out.meta.get("manufacturer"), out.meta.get("product")
-                )
-                dec.avg_version = version
-            except Exception:  # noqa: BLE001 - keep the run; Store.runs() recomputes (and shows why)
-                dec.averages, dec.avg_version = {}, None
-            try:
-                dec.gait, dec.gait_version = compute_gait(records, out.meta.get("dynamics_source"))
-            except Exception:  # noqa: BLE001 - the cache is optional; Store.gait() recomputes
-                dec.gait = dec.gait_version = None
-            out.runs.append(dec)
+        with time_budget(file_time_budget_s(), name):
+            _decode_into(out, data, name, decoder, strict)
     except InvalidFitFile as exc:
         where = f" at byte {exc.offset}" if exc.offset is not None else ""
         out.reason = f"{exc.reason}{where}"
@@ -180,6 +153,101 @@ def decode_payload(
     else:
         out.log_notes = log_notes_of(out)
     return out
+
+
+@contextlib.contextmanager
+def time_budget(seconds: float, name: str):
+    """Raise :class:`FileTimeout` in the block after ``seconds`` of wall time (a SIGALRM timer;
+    only in a process's main thread, where the decoders run, and only on POSIX)."""
+    if (
+        not hasattr(signal, "setitimer")
+        or threading.current_thread() is not threading.main_thread()
+    ):
+        yield
+        return
+
+    def expired(signum, frame):
+        raise FileTimeout(
+            f"{name}: took more than {seconds:g} s to read (the per-file time limit); not "
+            "imported, the other files are"
+        )
+
+    previous = signal.signal(signal.SIGALRM, expired)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+
+
+def _decode_into(out: Decoded, data: bytes, name: str, decoder: str, strict: bool) -> None:
+    from analyzer.fit.dates import date_problem
+    from analyzer.ingest.xmlrun import MAX_SESSIONS
+
+    act = read_activity(data, name, decoder, strict=strict)
+    out.notes = list(getattr(act, "notes", None) or [])
+    if getattr(act, "partial", None) is not None:
+        out.partial_reason, out.partial_offset = str(act.partial), act.partial.offset
+    out.file_type = act.file_type
+    out.meta = dict(act.meta)
+    out.meta["developer_fields"] = _developer_fields(act.developer_fields)
+    out.decoder = act.decoder
+    sessions = act.sessions
+    if len(sessions) and "sport" in sessions:
+        out.sports = [str(s) for s in sessions["sport"].tolist()]
+    if act.file_type != "activity":
+        return
+    if len(sessions) > MAX_SESSIONS:
+        raise AnalyzerError(
+            f"{name}: holds {len(sessions):,} sessions, more than the {MAX_SESSIONS} one "
+            "file may have; export the runs as separate files"
+        )
+    version = averages_version()
+    for run in _distinct(act.runs(), out.notes):
+        records = run.records
+        dec = DecodedRun(
+            run_id=run.run_id,
+            session_index=int(run.session_index),
+            session={k: _plain(v) for k, v in run.session.items()},
+            records=Block.from_frame(records, skip=("record_index",)),
+            laps=Block.from_frame(run.laps, skip=("lap_index",)),
+            averages={},
+            avg_version=None,
+            date_problem=date_problem(run.session.get("start_time")),
+        )
+        try:
+            dec.averages = compute_averages(
+                records, run.session, out.meta.get("manufacturer"), out.meta.get("product")
+            )
+            dec.avg_version = version
+        except FileTimeout:
+            raise
+        except Exception:  # noqa: BLE001 - keep the run; Store.runs() recomputes (and shows why)
+            dec.averages, dec.avg_version = {}, None
+        try:
+            dec.gait, dec.gait_version = compute_gait(records, out.meta.get("dynamics_source"))
+        except FileTimeout:
+            raise
+        except Exception:  # noqa: BLE001 - the cache is optional; Store.gait() recomputes
+            dec.gait = dec.gait_version = None
+        out.runs.append(dec)
+
+
+def _distinct(runs, notes: list[str]) -> list:
+    """The runs of one payload with repeats left out: a chained FIT (or a multi-member
+    ``.fit.gz``) may hold one recording twice, with the same start, end, distance and sport;
+    of such sessions the one with the most records is kept."""
+    best: dict[tuple, Any] = {}
+    for run in runs:
+        s = run.session
+        key = tuple(str(s.get(k)) for k in ("start_time", "end_time", "total_distance_m", "sport"))
+        if key in best:
+            notes.append(f"session {int(run.session_index)} repeats an earlier one: counted once")
+            if len(run.records) <= len(best[key].records):
+                continue
+        best[key] = run
+    return list(best.values())
 
 
 def log_notes_of(dec: Decoded) -> list[str]:

@@ -29,6 +29,11 @@ SPEED_HALF_WINDOW = 2
 #: Per-foot running cadence stays under this [strides/min]; larger values are already
 #: steps/min (a few apps write them so, against the TCX/Garmin convention of one foot).
 MAX_STRIDES_PER_MIN = 125.0
+#: Most activities (TCX) or tracks (GPX) one file may hold, and most runs one payload of any
+#: format may give (:mod:`analyzer.ingest.worker`).
+MAX_SESSIONS = 100
+#: The instants a nanosecond timestamp holds (pandas' range: 1677-09-21 ... 2262-04-11).
+_NS_MIN, _NS_MAX = (pd.Timestamp(t, tz="UTC") for t in ("1677-09-22", "2262-04-10"))
 
 
 def parse_xml(data: bytes, name: str, what: str):
@@ -52,6 +57,26 @@ def parse_xml(data: bytes, name: str, what: str):
         ) from None
     except (ET.ParseError, ValueError) as exc:
         raise InvalidActivityXml(f"{name}: not a readable {what} file ({exc})") from None
+
+
+def check_sessions(n: int, name: str) -> None:
+    """Refuse a file of more than :data:`MAX_SESSIONS` activities/tracks (one file is one
+    activity, a multisport one a handful: thousands of tiny tracks are an attack on the
+    duplicate search and the store, not a history)."""
+    if n > MAX_SESSIONS:
+        raise InvalidActivityXml(
+            f"{name}: holds {n:,} activities or tracks, more than the {MAX_SESSIONS} one file "
+            "may have; export the runs as separate files"
+        )
+
+
+def utc_times(texts: pd.Series) -> pd.Series:
+    """ISO 8601 times as UTC timestamps: a time without a zone is UTC (the GPX and TCX schemas
+    define xsd:dateTime in UTC); unreadable times, and years pandas cannot hold (before 1677,
+    after 2262), are NaT."""
+    times = pd.to_datetime(texts, utc=True, errors="coerce", format="ISO8601")
+    inside = (times >= _NS_MIN) & (times <= _NS_MAX)
+    return times.where(inside).astype("datetime64[ns, UTC]")
 
 
 def local(tag: str) -> str:

@@ -147,6 +147,7 @@ names, athlete names); the renderers escape every one of them.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as _dt
 import hashlib
 import os
@@ -154,6 +155,7 @@ import re
 from pathlib import Path
 from typing import Any
 
+from analyzer._files import write_user_file
 from analyzer._lazy import LazyModule
 from analyzer.errors import AnalyzerError
 
@@ -360,9 +362,16 @@ def write_athlete(
     """
     from analyzer.report import html
 
+    path = _folder_for(path)
+    return write_user_file(path, html.render(data, units=units, team_href=team_href), what="report")
+
+
+def _folder_for(path: str | Path) -> Path:
+    """``path`` with its folder created when missing (what cannot be created,
+    :func:`~analyzer._files.write_user_file` reports in one line)."""
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(html.render(data, units=units, team_href=team_href), encoding="utf-8")
+    with contextlib.suppress(OSError):
+        path.parent.mkdir(parents=True, exist_ok=True)
     return path
 
 
@@ -434,5 +443,5 @@ def write_team(
             files[name] = fname
     write_athletes(jobs, units=units, team_href=path.name)
     team_data = team_from_reports(reports, files)
-    path.write_text(html.render_team(team_data), encoding="utf-8")
+    write_user_file(path, html.render_team(team_data), what="team report")
     return path, team_data, reports

@@ -28,7 +28,8 @@ from typing import Any
 
 import numpy as np
 
-from analyzer.errors import ModelFileError
+from analyzer._files import read_user_file, write_user_file
+from analyzer.errors import FileProblem, ModelFileError
 from analyzer.risk.features import FEATURES
 from analyzer.risk.modelfile import _PARAMS, _drivers, _is_number
 
@@ -250,9 +251,8 @@ class LinearIndex:
 
     def save(self, path, **kwargs) -> Path:
         """Write :meth:`to_dict` as JSON to ``path``."""
-        path = Path(path)
-        path.write_text(json.dumps(self.to_dict(**kwargs), indent=2) + "\n", encoding="utf-8")
-        return path
+        text = json.dumps(self.to_dict(**kwargs), indent=2) + "\n"
+        return write_user_file(path, text, what="model file")
 
     @classmethod
     def from_dict(cls, data: Any, *, name: str = "model") -> LinearIndex:
@@ -354,20 +354,18 @@ def load_model(path) -> LinearIndex:
     """Read a model JSON (never a pickle). Raises ModelFileError with the reason."""
     path = Path(path)
     try:
-        if path.stat().st_size > MAX_MODEL_BYTES:
-            raise ModelFileError(
-                f"{path.name}: too large for a model file (> {MAX_MODEL_BYTES} bytes)"
-            )
-        text = path.read_text(encoding="utf-8")
+        raw = read_user_file(path, what="model file", max_bytes=MAX_MODEL_BYTES)
     except FileNotFoundError as exc:
         raise ModelFileError(f"{path}: model file not found") from exc
+    except FileProblem as exc:
+        raise ModelFileError(str(exc)) from None
+    try:
+        text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
         raise ModelFileError(
             f"{path.name}: not a JSON model file (binary content); analyzer reads JSON models "
             "only and never unpickles"
         ) from exc
-    except OSError as exc:
-        raise ModelFileError(f"{path.name}: cannot read model file: {exc}") from exc
     try:
         data = json.loads(text)
     except RecursionError:
@@ -379,6 +377,8 @@ def load_model(path) -> LinearIndex:
         raise ModelFileError(
             f"{path.name}: not valid JSON (line {exc.lineno}, column {exc.colno}): {exc.msg}"
         ) from exc
+    except ValueError as exc:  # an integer longer than Python converts (4,300 digits)
+        raise ModelFileError(f"{path.name}: not a usable model file ({exc})") from None
     return LinearIndex.from_dict(data, name=path.name)
 
 

@@ -13,6 +13,7 @@ check that training recovers what is there and finds nothing where nothing is.
 
 from __future__ import annotations
 
+import io
 import math
 from pathlib import Path
 from typing import Any
@@ -23,6 +24,7 @@ from scipy.special import expit
 from sklearn.metrics import brier_score_loss, roc_auc_score
 from sklearn.model_selection import GroupKFold
 
+from analyzer._files import read_user_file
 from analyzer.errors import AnalyzerError, NotEnoughData
 from analyzer.risk.features import FEATURES
 from analyzer.risk.model import ImbalanceRiskModel
@@ -30,6 +32,8 @@ from analyzer.risk.model import ImbalanceRiskModel
 LABEL_COLUMNS: tuple[str, ...] = ("athlete", "date", "injured", "side", "body_part")
 #: Fewest injuries, uninjured labels and athletes to train on; below this the AUC would be noise.
 MIN_INJURIES = 20
+#: Largest labels CSV read [bytes].
+MAX_LABELS_BYTES = 256 * 1024 * 1024
 MIN_UNINJURED = 20
 MIN_ATHLETES = 10
 DEFAULT_FOLDS = 5
@@ -52,13 +56,15 @@ def read_labels(path) -> pd.DataFrame:
         File missing, columns missing, unreadable dates or injured values.
     """
     path = Path(path)
-    if not path.is_file():
-        raise AnalyzerError(f"{path}: labels file not found")
     try:
-        df = pd.read_csv(path, dtype=str, keep_default_na=False)
+        raw = read_user_file(path, what="labels file", max_bytes=MAX_LABELS_BYTES)
+    except FileNotFoundError:
+        raise AnalyzerError(f"{path}: labels file not found") from None
+    try:
+        df = pd.read_csv(io.BytesIO(raw), dtype=str, keep_default_na=False)
     except (pd.errors.ParserError, UnicodeDecodeError, pd.errors.EmptyDataError) as exc:
         raise AnalyzerError(f"{path.name}: cannot read labels CSV: {exc}") from exc
-    df.columns = [c.strip().lower() for c in _header(path, df)]
+    df.columns = [c.strip().lower() for c in _header(raw, df)]
     dup = sorted({c for c in df.columns if list(df.columns).count(c) > 1})
     if dup:
         raise AnalyzerError(
@@ -93,11 +99,11 @@ def read_labels(path) -> pd.DataFrame:
     return out.reset_index(drop=True)
 
 
-def _header(path: Path, df: pd.DataFrame) -> list[str]:
+def _header(raw: bytes, df: pd.DataFrame) -> list[str]:
     """The header row as written (pandas renames a repeated ``date`` to ``date.1``)."""
     import csv
 
-    with path.open(newline="", encoding="utf-8-sig", errors="replace") as fh:
+    with io.StringIO(raw.decode("utf-8-sig", errors="replace"), newline="") as fh:
         row = next(csv.reader(fh), [])
     return row if len(row) == len(df.columns) else list(df.columns)
 

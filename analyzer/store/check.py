@@ -11,7 +11,9 @@ The write-ahead log (``<store>.wal``) holds the changes committed since the last
 DuckDB replays it on open, but skips one it cannot read (a zeroed header, a file cut short
 inside its only transaction) without saying so, and those changes are gone. So when a log is
 there at open, the store is checkpointed at once: a log that was replayed is then folded into
-the file and removed; a log still there was not replayed. (A process killed in the very moment
+the file and removed; a log still there was not replayed. A read-only open cannot checkpoint:
+it says the last write was interrupted and that the next import or ``analyzer check`` finishes
+it. (A process killed in the very moment
 of committing its first transaction after a checkpoint leaves such a log too; its changes were
 never confirmed to the importer, but the store cannot tell that case apart, so it refuses as
 well.)
@@ -27,6 +29,7 @@ from pathlib import Path
 import duckdb
 
 from analyzer.errors import StoreError
+from analyzer.store.duck import open_duckdb
 
 #: Messages of writes refused by the file system (full disk, file-size limit, quota).
 _STORAGE_FAILURE = re.compile(
@@ -69,7 +72,7 @@ def check_existing(con: duckdb.DuckDBPyConnection, path: Path) -> None:
 @cache
 def expected_columns(schema: str) -> dict[str, frozenset[str]]:
     """The columns of each table ``schema`` creates (built once in an in-memory database)."""
-    con = duckdb.connect(":memory:")
+    con = open_duckdb()
     try:
         con.execute(schema)
         rows = con.execute(
@@ -103,9 +106,29 @@ def wal_path(path: Path) -> Path:
     return path.with_name(path.name + ".wal")
 
 
-def check_replayed(con: duckdb.DuckDBPyConnection, path: Path, had_wal: bool) -> None:
-    """Checkpoint a store opened with a write-ahead log; a log left over was not replayed."""
+def interrupted(path: Path) -> StoreError:
+    """The error of a read-only open that finds a write-ahead log (a write was cut short)."""
+    return StoreError(
+        f"{path}: the last write was interrupted; the next import or `analyzer check` finishes "
+        "it (nothing is lost)"
+    )
+
+
+def check_replayed(
+    con: duckdb.DuckDBPyConnection, path: Path, had_wal: bool, *, read_only: bool = False
+) -> None:
+    """Checkpoint a store opened with a write-ahead log; a log left over was not replayed.
+
+    A read-only connection cannot checkpoint, and cannot tell a log it replayed from one it
+    skipped: it says the last write was interrupted (:func:`interrupted`), which the next
+    writer finishes, instead of calling the store damaged.
+    """
     if not had_wal:
+        return
+    if read_only and _read_only(con):  # (else this process's own writer holds the log)
+        wal = wal_path(path)
+        if wal.exists() and wal.stat().st_size > 0:
+            raise interrupted(path)
         return
     con.execute("CHECKPOINT")
     wal = wal_path(path)
@@ -113,6 +136,13 @@ def check_replayed(con: duckdb.DuckDBPyConnection, path: Path, had_wal: bool) ->
         raise damaged(
             path, f"its write-ahead log {wal.name} could not be replayed (recent changes are lost)"
         )
+
+
+def _read_only(con: duckdb.DuckDBPyConnection) -> bool:
+    """Whether ``con`` really is read-only (a reader in a process that writes the same file
+    shares the writer's connection: :func:`analyzer.store.connection.connect`)."""
+    (mode,) = con.execute("SELECT current_setting('access_mode')").fetchone()
+    return str(mode).lower() == "read_only"
 
 
 def is_storage_failure(exc: BaseException) -> bool:

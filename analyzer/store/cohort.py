@@ -32,6 +32,7 @@ from analyzer.ingest.importer import ImportReport, LogEntry
 from analyzer.ingest.sources import Limits, SourceProblem, check_paths, classify, iter_payloads
 from analyzer.ingest.worker import decode_payload
 from analyzer.store import writer as store_write
+from analyzer.store.duck import open_duckdb
 from analyzer.store.parts import PARQUET_TABLES, exported, sql_text, write_parquet, write_parts
 
 if TYPE_CHECKING:
@@ -254,7 +255,7 @@ def _take(result: dict, athlete: str, out: Path, claimed: dict, report: ImportRe
 
 def _drop_activities(out: Path, rel: str, ids: list[str]) -> None:
     """Rewrite one part of every table without the activities ``ids`` (activities last)."""
-    con = duckdb.connect()
+    con = open_duckdb()
     try:
         for table in PARQUET_TABLES:
             path = out / table / rel

@@ -20,12 +20,14 @@ database file in this process would drop DuckDB's POSIX lock on it. Where ``fcnt
 from __future__ import annotations
 
 import os
+import stat
 import time
 from pathlib import Path
 
 import duckdb
 
 from analyzer.errors import StoreError
+from analyzer.store.duck import open_duckdb
 
 try:  # POSIX only
     import fcntl
@@ -47,8 +49,29 @@ POLL_S = 0.05
 
 
 def lock_path(path: Path) -> Path:
-    """The writer-lock file beside the store ``path``."""
-    return path.with_name(path.name + ".lock")
+    """The writer-lock file of the store ``path``: beside the file the path leads to, so a
+    symbolic link to the store, or the store named by another path, takes the same lock (a
+    hard link, which has no one true name, is caught by the lock's identity check in
+    :class:`WriterLock`)."""
+    real = Path(os.path.realpath(path))
+    return real.with_name(real.name + ".lock")
+
+
+def check_store_file(path: Path) -> None:
+    """Refuse a store path that is not a regular file (a FIFO would block every command)."""
+    try:
+        mode = os.stat(path).st_mode
+    except FileNotFoundError:
+        return  # a new store
+    except OSError as exc:
+        raise StoreError(f"{path}: cannot open the store ({exc.strerror or exc})") from None
+    if not stat.S_ISREG(mode):
+        from analyzer._files import kind_of
+
+        raise StoreError(
+            f"{path}: cannot open the store: the path is {kind_of(mode)}, not a file; pass a "
+            "DuckDB file with --store"
+        )
 
 
 def _busy(path: Path, waited: float) -> StoreError:
@@ -65,14 +88,15 @@ def connect(path: Path, *, read_only: bool, wait_s: float) -> duckdb.DuckDBPyCon
     A read-only connection in a process that already holds the file read-write shares that
     connection's database instead (DuckDB refuses two configurations of one file in a process).
     """
+    check_store_file(path)
     deadline = time.monotonic() + wait_s
     started = time.monotonic()
     while True:
         try:
-            return duckdb.connect(str(path), read_only=read_only)
+            return open_duckdb(path, read_only=read_only)
         except duckdb.ConnectionException as exc:
             if read_only and "different configuration" in str(exc):
-                return duckdb.connect(str(path))
+                return open_duckdb(path)
             raise StoreError(f"{path}: cannot open the store ({exc})") from None
         except duckdb.IOException as exc:
             if "lock" not in str(exc).lower():
@@ -89,31 +113,66 @@ def connect(path: Path, *, read_only: bool, wait_s: float) -> duckdb.DuckDBPyCon
 
 
 class WriterLock:
-    """The exclusive lock every read-write store holds on ``<store>.lock`` while it is open."""
+    """The exclusive locks every read-write store holds while it is open.
+
+    Two ``flock`` s, both taken before DuckDB opens the file: one on ``<store>.lock`` beside the
+    file the path resolves to (:func:`lock_path`: the same for every symbolic link to it, and
+    there for a store that does not exist yet), and one on the database file itself once it
+    exists (:meth:`cover`): a hard link is the same file under another name, and only the file's
+    identity tells. The database file's descriptor is closed only after DuckDB has closed the
+    file (:meth:`release`), because closing it would drop DuckDB's own POSIX lock.
+    """
 
     def __init__(self, path: Path, *, wait_s: float):
         self.fd: int | None = None
+        self.file_fd: int | None = None
         if fcntl is None:
             return
-        started = time.monotonic()
+        self.path = path
+        self.started = time.monotonic()
+        self.wait_s = wait_s
         try:
             fd = os.open(lock_path(path), os.O_RDWR | os.O_CREAT, 0o644)
         except OSError as exc:
             raise StoreError(f"{path}: cannot open the store ({exc})") from None
+        self.fd = self._take(fd)
+        try:
+            self.cover()
+        except StoreError:
+            self.release()
+            raise
+
+    def _take(self, fd: int) -> int:
         while True:
             try:
                 fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
             except BlockingIOError:
-                if time.monotonic() - started >= wait_s:
+                waited = time.monotonic() - self.started
+                if waited >= self.wait_s:
                     os.close(fd)
-                    raise _busy(path, time.monotonic() - started) from None
+                    raise _busy(self.path, waited) from None
                 time.sleep(POLL_S)
             else:
-                self.fd = fd
-                return
+                return fd
+
+    def cover(self) -> None:
+        """Lock the database file itself, once it exists (call again after creating it)."""
+        if fcntl is None or self.file_fd is not None or self.fd is None:
+            return
+        check_store_file(self.path)
+        try:
+            fd = os.open(self.path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+        except FileNotFoundError:
+            return  # a new store: DuckDB creates it, then the store calls cover() again
+        except OSError as exc:
+            raise StoreError(f"{self.path}: cannot open the store ({exc})") from None
+        self.file_fd = self._take(fd)
 
     def release(self) -> None:
-        """Let the next writer in (idempotent)."""
+        """Let the next writer in (idempotent); after DuckDB has closed the file."""
+        if self.file_fd is not None:
+            os.close(self.file_fd)
+            self.file_fd = None
         if self.fd is not None:
             os.close(self.fd)  # closing the descriptor drops the flock
             self.fd = None

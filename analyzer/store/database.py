@@ -114,11 +114,12 @@ class Store(BaselineMixin):
             self._writer = WriterLock(self.path, wait_s=wait)
             try:
                 self._con = connect(self.path, read_only=False, wait_s=wait)
+                self._writer.cover()  # (a store DuckDB has just created)
             except StoreError:
-                self._writer.release()
+                self.close()
                 raise
         try:
-            check.check_replayed(self.con, self.path, had_wal)
+            check.check_replayed(self.con, self.path, had_wal, read_only=read_only)
             self._init_schema()
         except StoreError:
             self.close()

@@ -13,17 +13,27 @@ Tables (created on first use; dates are calendar dates in the runner's own recko
 
 Every entry is checked before anything is written (:func:`check_exercise`, :func:`check_pain`);
 a CSV import writes all of its rows in one transaction or none. An entry's id is a hash of its
-content, so importing the same diary CSV twice adds nothing.
+content when it is first logged and never changes after (resolving a pain entry, renaming or
+merging athletes keep it); the CSV export writes it in its ``entry_id`` column and an import
+keeps it, so importing the same diary CSV twice, or exporting and importing again, adds nothing.
+
+The CSV is written for spreadsheets too: a cell that a spreadsheet would run as a formula
+(starting with ``=``, ``+``, ``-``, ``@``, a tab or a carriage return: OWASP, "CSV Injection")
+gets a leading single quote, which the import removes again (:func:`csv_cell`,
+:func:`from_csv_cell`).
 """
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import datetime as dt
 import hashlib
 import io
 import json
+import math
 import os
+import re
 import unicodedata
 from collections.abc import Iterable, Mapping
 from pathlib import Path
@@ -32,8 +42,10 @@ from typing import Any
 import duckdb
 import pandas as pd
 
+from analyzer._files import read_user_file, write_user_file
 from analyzer.errors import DiaryError, NotFound
 from analyzer.schema import EXERCISE_IDS, FEELS, RUNNING_AFFECTED, SIDES
+from analyzer.store.cells import csv_cell, from_csv_cell
 
 #: Pain is logged on the 0-10 numeric rating scale (NRS), 0 = no pain.
 PAIN_MAX = 10
@@ -57,7 +69,12 @@ CSV_COLUMNS: tuple[str, ...] = (
     "running",
     "resolved",
     "note",
+    "entry_id",
 )
+#: Largest diary CSV read [bytes] (years of daily entries are a few MB).
+MAX_CSV_BYTES = 64 * 1024 * 1024
+_ENTRY_ID = re.compile(r"[0-9a-f]{16}")
+_ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS diary_exercise (
@@ -100,7 +117,7 @@ def parse_date(value: Any, what: str = "date", *, latest: dt.date | None = None)
     if not isinstance(value, dt.date):
         text = str(value).strip()
         try:
-            if len(text) != 10:
+            if not _ISO_DATE.fullmatch(text):  # (fromisoformat also takes 2026-W01-1)
                 raise ValueError
             value = dt.date.fromisoformat(text)
         except ValueError:
@@ -130,7 +147,11 @@ def _int(value: Any, what: str, lo: int, hi: int, *, required: bool = False) -> 
     try:
         number = float(str(value).strip())
     except ValueError:
-        raise DiaryError(f"{what} {str(value).strip()!r} is not a number") from None
+        raise DiaryError(f"{what} {str(value).strip()[:20]!r} is not a number") from None
+    if not math.isfinite(number):
+        raise DiaryError(
+            f"{what} {str(value).strip()[:20]} is not a whole number from {lo} to {hi}"
+        )
     if number != int(number) or not lo <= number <= hi:
         raise DiaryError(f"{what} {str(value).strip()} is not a whole number from {lo} to {hi}")
     return int(number)
@@ -191,6 +212,8 @@ def check_pain(entry: Mapping[str, Any], *, latest: dt.date | None = None) -> di
 
 
 def _entry_id(kind: str, row: Mapping[str, Any], fields: Iterable[str]) -> str:
+    if row.get("entry_id"):  # kept from an export: the entry was edited since it was logged
+        return row["entry_id"]
     key = "|".join([kind, *(str(row.get(f)) for f in fields)])
     return hashlib.sha256(key.encode("utf-8")).hexdigest()[:16]
 
@@ -264,8 +287,14 @@ class Diary:
                      r["side"], r["pain"], r["running"], r["resolved"], r["note"], now],
                 )  # fmt: skip
             self.con.execute("COMMIT")
-        except BaseException:
-            self.con.execute("ROLLBACK")
+        except BaseException as exc:
+            from analyzer.store.check import is_storage_failure, storage_error
+
+            # (a failed COMMIT has already ended the transaction: "cannot rollback")
+            with contextlib.suppress(duckdb.Error):
+                self.con.execute("ROLLBACK")
+            if is_storage_failure(exc):
+                raise storage_error(self.store.path, exc) from None
             raise
         return self._count() - before
 
@@ -342,10 +371,20 @@ class Diary:
         """
         path = Path(path)
         try:
-            text = path.read_text(encoding="utf-8-sig")
-        except (OSError, UnicodeDecodeError) as exc:
+            text = read_user_file(path, what="diary CSV", max_bytes=MAX_CSV_BYTES).decode(
+                "utf-8-sig"
+            )
+        except FileNotFoundError:
+            raise DiaryError(f"{path}: cannot read the diary (no such file)") from None
+        except UnicodeDecodeError as exc:
             raise DiaryError(f"{path}: cannot read the diary ({exc})") from None
-        reader = csv.DictReader(io.StringIO(text))
+        try:
+            return self._import_rows(path, text, athlete)
+        except csv.Error as exc:  # a field over csv.field_size_limit(), a NUL byte...
+            raise DiaryError(f"{path}: not a readable CSV ({exc}); nothing was imported") from None
+
+    def _import_rows(self, path: Path, text: str, athlete: str | None) -> int:
+        reader = csv.DictReader(io.StringIO(text, newline=""))
         header = [h.strip().lower() for h in (reader.fieldnames or [])]
         if "kind" not in header or "date" not in header:
             raise DiaryError(
@@ -359,17 +398,17 @@ class Diary:
         reader.fieldnames = header
         exercise, pain = [], []
         for n, raw in enumerate(reader, start=2):  # line 1 is the header
-            row = {k: v for k, v in raw.items() if k is not None}
+            row = {k: from_csv_cell(v) for k, v in raw.items() if k is not None}
             if _blank(row.get("athlete")):
                 row["athlete"] = athlete
             kind = str(row.get("kind") or "").strip().lower()
             try:
                 if kind == "exercise":
-                    exercise.append(check_exercise(row))
+                    exercise.append({**check_exercise(row), "entry_id": _kept_id(row)})
                 elif kind == "pain":
-                    pain.append(check_pain(row))
+                    pain.append({**check_pain(row), "entry_id": _kept_id(row)})
                 else:
-                    raise DiaryError(f"kind {kind!r} is not 'exercise' or 'pain'")
+                    raise DiaryError(f"kind {kind[:20]!r} is not 'exercise' or 'pain'")
             except DiaryError as exc:
                 raise DiaryError(f"{path}, line {n}: {exc}; nothing was imported") from None
         return self._write(exercise=exercise, pain=pain)
@@ -379,15 +418,17 @@ class Diary:
         rows = []
         for _, r in self.exercises(athlete).iterrows():
             rows.append({"kind": "exercise", **{k: r[k] for k in _EXERCISE_FIELDS}, "pain": r["pain"],
-                         "note": r["note"]})  # fmt: skip
+                         "note": r["note"], "entry_id": r["entry_id"]})  # fmt: skip
         for _, r in self.pain(athlete).iterrows():
-            rows.append({"kind": "pain", **{k: r[k] for k in _PAIN_FIELDS}, "note": r["note"]})
-        rows.sort(key=lambda r: (str(r["athlete"]), r["date"], r["kind"]))
-        with open(path, "w", encoding="utf-8", newline="") as fh:
-            writer = csv.DictWriter(fh, fieldnames=CSV_COLUMNS)
-            writer.writeheader()
-            for r in rows:
-                writer.writerow({k: _csv_value(r.get(k)) for k in CSV_COLUMNS})
+            rows.append({"kind": "pain", **{k: r[k] for k in _PAIN_FIELDS}, "note": r["note"],
+                         "entry_id": r["entry_id"]})  # fmt: skip
+        rows.sort(key=lambda r: (str(r["athlete"]), r["date"], r["kind"], r["entry_id"]))
+        out = io.StringIO(newline="")
+        writer = csv.DictWriter(out, fieldnames=CSV_COLUMNS)
+        writer.writeheader()
+        for r in rows:
+            writer.writerow({k: csv_cell(_csv_value(r.get(k))) for k in CSV_COLUMNS})
+        write_user_file(path, out.getvalue(), what="diary CSV")
         return len(rows)
 
 
@@ -411,6 +452,8 @@ def injury_labels(diary: Diary) -> pd.DataFrame:
     gap = pd.Timedelta(days=LABEL_CLEAR_DAYS)
     for athlete in diary.athletes():
         runs = diary.store.runs(athlete) if athlete in diary.store.athletes() else None
+        if runs is not None and "date_unknown" in runs:  # (a run "in 2300" spans no history)
+            runs = runs[~runs["date_unknown"].fillna(False).astype(bool)]
         if runs is None or runs.empty:
             continue
         times = pd.to_datetime(runs["start_time"], utc=True).dt.tz_localize(None)
@@ -424,6 +467,17 @@ def injury_labels(diary: Diary) -> pd.DataFrame:
     out["date"] = pd.to_datetime(out["date"]).dt.tz_localize("UTC").dt.floor("D")
     out["injured"] = out["injured"].astype(int)
     return out.sort_values(["athlete", "date"]).reset_index(drop=True)
+
+
+def _kept_id(row: Mapping[str, Any]) -> str | None:
+    """The ``entry_id`` an exported row carries (None when blank: the id is its content's hash)."""
+    value = row.get("entry_id")
+    if _blank(value):
+        return None
+    text = str(value).strip().lower()
+    if not _ENTRY_ID.fullmatch(text):
+        raise DiaryError(f"entry_id {str(value)[:20]!r} is not an id written by `diary export`")
+    return text
 
 
 def _csv_value(value: Any) -> str:

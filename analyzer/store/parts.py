@@ -23,6 +23,7 @@ import numpy as np
 import pandas as pd
 
 from analyzer.store import writer as store_write
+from analyzer.store.duck import open_duckdb
 
 if TYPE_CHECKING:
     from analyzer.ingest.worker import Decoded
@@ -125,7 +126,7 @@ def _writer() -> duckdb.DuckDBPyConnection:
     more than writing a small part, so each worker thread keeps its own)."""
     con = getattr(_LOCAL, "con", None)
     if con is None:
-        con = _LOCAL.con = duckdb.connect()
+        con = _LOCAL.con = open_duckdb()
     return con
 
 

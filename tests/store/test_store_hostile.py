@@ -157,7 +157,14 @@ def test_a_write_ahead_log_that_cannot_be_replayed(tmp_path, capsys):
     data = bytearray(wal.read_bytes())
     data[:64] = bytes(64)  # DuckDB skips such a log without a word: two runs would be lost
     wal.write_bytes(bytes(data))
+    # A reader cannot checkpoint, so it cannot tell this log from one a killed import left:
+    # it says the write was interrupted; the writer that finishes it finds the damage.
     err = _one_error(capsys, "runs", "--store", path)
+    assert err == (
+        f"Error: {path}: the last write was interrupted; the next import or `analyzer check` "
+        "finishes it (nothing is lost)\n"
+    )
+    err = _one_error(capsys, "check", "--store", path)
     assert err == (
         f"Error: {path}: damaged: its write-ahead log w.duckdb.wal could not be replayed (recent "
         f"changes are lost); {HINT}\n"
