@@ -279,7 +279,7 @@ class Store(BaselineMixin):
     def link_duplicates(self, athlete: str, import_id: str) -> list[duplicates.Link]:
         """Relink ``athlete``'s runs recorded twice (:func:`analyzer.store.duplicates.link`);
         returns the links that involve a run of import ``import_id``."""
-        duplicates.link(self.con, athlete)
+        duplicates.link(self.con, athlete, import_id)
         return duplicates.links_of_import(self.con, athlete, import_id)
 
     # -- fixing mistakes: one transaction each (analyzer.store.edits) ----------------------

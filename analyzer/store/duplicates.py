@@ -24,8 +24,9 @@ Of each group of matching runs one is kept: the one with **more dynamics** (more
 running-dynamics metrics in its records), **then more records**, then the smaller ``run_id``
 (the sha256 of the file: the same whatever the order of import). The others get
 ``duplicate_of = <kept run_id>``; :meth:`Store.runs` and :meth:`Store.gait` leave them out
-unless asked. The links are recomputed from all of the athlete's runs after every import, so the
-order in which the files arrive never changes the outcome.
+unless asked. After an import the links are recomputed for the new runs and every run that starts
+near them (and near those, and so on), so the order in which the files arrive never changes the
+outcome, and the cost of the search follows the new runs, not the athlete's whole history.
 """
 
 from __future__ import annotations
@@ -115,23 +116,75 @@ def _int(v) -> int:
     return 0 if v is None or pd.isna(v) else int(v)
 
 
-def link(con: duckdb.DuckDBPyConnection, athlete: str) -> dict[str, str]:
-    """Recompute ``duplicate_of`` for ``athlete``'s runs (one transaction); returns the links."""
-    runs = con.execute(
-        "SELECT run_id, activity_id, athlete, start_time, "
-        "coalesce(end_time, start_time + to_microseconds((elapsed_s * 1e6)::BIGINT)) AS end_time, "
-        "distance_m, coalesce(n_dynamics, has_dynamics::INTEGER) AS n_dynamics, n_records, "
-        "duplicate_of FROM runs WHERE athlete = ?",
-        [athlete],
-    ).df()
+_RUNS_SQL = (
+    "SELECT run_id, activity_id, athlete, start_time, "
+    "coalesce(end_time, start_time + to_microseconds((elapsed_s * 1e6)::BIGINT)) AS end_time, "
+    "distance_m, coalesce(n_dynamics, has_dynamics::INTEGER) AS n_dynamics, n_records, "
+    "duplicate_of FROM runs WHERE athlete = ?"
+)
+
+
+def _neighbourhood(con: duckdb.DuckDBPyConnection, athlete: str, import_id: str) -> pd.DataFrame:
+    """The athlete's runs that the runs of import ``import_id`` can be linked with: every run
+    whose start is within :data:`START_TOLERANCE_S` of one of them, and so on until no run is
+    added (a chain of recordings a minute apart each). The cost follows the new runs and their
+    neighbours, not the athlete's whole history."""
+    starts = con.execute(
+        "SELECT DISTINCT r.start_time FROM runs r JOIN activities a USING (activity_id) "
+        "WHERE r.athlete = ? AND a.import_id = ? AND r.start_time IS NOT NULL",
+        [athlete, import_id],
+    ).df()["start_time"]
+    near = (
+        _RUNS_SQL + " AND EXISTS (SELECT 1 FROM _new_starts n WHERE runs.start_time "
+        f"BETWEEN n.t - INTERVAL {int(START_TOLERANCE_S)} SECOND "
+        f"AND n.t + INTERVAL {int(START_TOLERANCE_S)} SECOND)"
+    )
+    parts: list[pd.DataFrame] = []
+    seen: set = set()
+    while len(starts):
+        seen |= set(starts)
+        con.register("_new_starts", pd.DataFrame({"t": pd.to_datetime(starts)}))
+        try:
+            parts.append(con.execute(near, [athlete]).df())
+        finally:
+            con.unregister("_new_starts")
+        found = pd.concat(parts).drop_duplicates("run_id")
+        starts = pd.Series(sorted(set(found["start_time"].dropna()) - seen))
+    return pd.concat(parts).drop_duplicates("run_id") if parts else pd.DataFrame()
+
+
+def link(
+    con: duckdb.DuckDBPyConnection, athlete: str, import_id: str | None = None
+) -> dict[str, str]:
+    """Recompute ``duplicate_of`` for ``athlete``'s runs (one transaction); returns the links.
+
+    With ``import_id``, only the runs that import's runs can match are looked at
+    (:func:`_neighbourhood`): a link between two older runs cannot change because of a new run
+    that starts nowhere near them. Without it, every run of the athlete.
+    """
+    if import_id is None:
+        runs = con.execute(_RUNS_SQL, [athlete]).df()
+    else:
+        runs = _neighbourhood(con, athlete, import_id)
+    if not len(runs):
+        return {}
     links = find_links(runs)
     before = {r: d for r, d in zip(runs["run_id"], runs["duplicate_of"], strict=True) if d}
     if links == before:
         return links
+    ids = pd.DataFrame({"run_id": runs["run_id"].astype(object)})
     df = pd.DataFrame({"run_id": list(links), "kept": list(links.values())}, dtype=object)
     con.begin()
     try:
-        con.execute("UPDATE runs SET duplicate_of = NULL WHERE athlete = ?", [athlete])
+        con.register("_looked_at", ids)
+        try:
+            con.execute(
+                "UPDATE runs SET duplicate_of = NULL WHERE athlete = ? AND run_id IN "
+                "(SELECT run_id FROM _looked_at)",
+                [athlete],
+            )
+        finally:
+            con.unregister("_looked_at")
         if len(df):
             con.register("_links", df)
             try:

@@ -114,20 +114,52 @@ def test_diary_export_to_bad_places(tmp_path, store, capsys):
     assert "a folder" in err
 
 
-def test_a_file_size_limit_leaves_no_half_file(tmp_path, store):
+def _with_file_size_limit(limit: int, *argv: str) -> subprocess.CompletedProcess:
+    """``analyzer ARGV`` in a process whose files cannot grow past ``limit`` bytes (a full disk,
+    as the writer sees it: EFBIG, with SIGXFSZ ignored as a shell's ``ulimit -f`` leaves it)."""
     code = (
-        "import resource, sys\n"
+        "import resource, signal, sys\n"
         "from analyzer.cli import main\n"
-        "resource.setrlimit(resource.RLIMIT_FSIZE, (1000, resource.RLIM_INFINITY))\n"
-        "sys.exit(main(['report', '--store', sys.argv[1], '--out', sys.argv[2]]))\n"
+        "signal.signal(signal.SIGXFSZ, signal.SIG_IGN)\n"
+        "resource.setrlimit(resource.RLIMIT_FSIZE, (int(sys.argv[1]), resource.RLIM_INFINITY))\n"
+        "sys.exit(main(sys.argv[2:]))\n"
     )
-    out = tmp_path / "r.html"
-    res = subprocess.run([sys.executable, "-c", code, str(store), str(out)], cwd=REPO,
-                         capture_output=True, text=True, timeout=120)  # fmt: skip
+    return subprocess.run([sys.executable, "-c", code, str(limit), *argv], cwd=REPO,
+                          capture_output=True, text=True, timeout=120)  # fmt: skip
+
+
+def _one_error(res: subprocess.CompletedProcess) -> str:
     errors = [ln for ln in res.stderr.splitlines() if ln.startswith("Error:")]
     assert res.returncode == 1 and len(errors) == 1 and "Traceback" not in res.stderr, res.stderr
+    return errors[0]
+
+
+def test_a_file_size_limit_leaves_no_half_file(tmp_path, store):
+    out = tmp_path / "r.html"
+    _one_error(_with_file_size_limit(1000, "report", "--store", str(store), "--out", str(out)))
     assert not out.exists()
     assert not [p for p in tmp_path.iterdir() if p.name.endswith(".tmp")]
+
+
+def test_diary_import_on_a_full_disk_is_one_line_and_writes_nothing(tmp_path, store):
+    import datetime as dt
+
+    day = dt.date(2010, 1, 1)
+    rows = "".join(
+        f"exercise,=cmd,{day + dt.timedelta(days=i)},bridge,3,10,,both,easy,,,,,n{i} {'x' * 150}\n"
+        for i in range(30000)
+    )
+    csv = tmp_path / "big.csv"
+    csv.write_text("kind,athlete,date,exercise,sets,reps,seconds,side,feel,pain,body_part,"
+                   "running,resolved,note\n" + rows)  # fmt: skip
+    before = _diary_rows(store)
+    # existing blocks can be rewritten, but no file may grow past the store: a full disk
+    limit = store.stat().st_size
+    error = _one_error(
+        _with_file_size_limit(limit, "diary", "import", str(csv), "--store", str(store))
+    )
+    assert "cannot rollback" not in error
+    assert _diary_rows(store) == before  # all or nothing
 
 
 def _fifo(tmp_path: Path) -> Path:

@@ -133,3 +133,50 @@ def test_a_bad_optional_lap_start_keeps_the_file():
     ).encode()
     act = read_tcx(tcx, "lap.tcx")
     assert len(act.sessions) == 1
+
+
+def test_a_file_over_the_time_budget_fails_alone(monkeypatch):
+    """The per-file time limit: a file that takes longer fails with the reason, in about the
+    budget's time, and the next file decodes as usual."""
+    import time
+
+    from analyzer.ingest import worker
+
+    points = "".join(
+        f'<trkpt lat="{47 + i * 1e-5:.6f}" lon="8.5"><time>2024-05-01T07:{i // 60 % 60:02d}:'
+        f"{i % 60:02d}Z</time></trkpt>"
+        for i in range(60000)
+    )
+    gpx = (
+        '<?xml version="1.0"?><gpx version="1.1" creator="t" '
+        'xmlns="http://www.topografix.com/GPX/1/1"><trk><type>running</type><trkseg>'
+        f"{points}</trkseg></trk></gpx>"
+    ).encode()
+    monkeypatch.setattr(worker, "file_time_budget_s", lambda: 0.02)
+    t0 = time.perf_counter()
+    out = worker.decode_payload(gpx, "slow.gpx", "id1")
+    assert time.perf_counter() - t0 < 2.0
+    assert out.failed and "per-file time limit" in out.reason
+    monkeypatch.setattr(worker, "file_time_budget_s", lambda: 120.0)
+    assert not worker.decode_payload(gpx, "slow.gpx", "id1").failed
+
+
+def test_a_run_dated_2200_invents_no_labels_and_trains_quickly(tmp_path):
+    """A run dated 2200 (within pandas' range) is imported as 'date unknown' and spans no
+    history: the diary's uninjured labels come from the real runs only (it used to invent a
+    label every few weeks up to that year: 3,565 labels, 197 s of training)."""
+    from analyzer.store.database import Store
+    from analyzer.store.diary import Diary, injury_labels
+
+    for year in (2024, 2200):
+        (tmp_path / f"y{year}.gpx").write_bytes(gpx(year=year, points=40))
+    with Store(tmp_path / "s.duckdb") as s:
+        s.import_paths([tmp_path / "y2024.gpx", tmp_path / "y2200.gpx"], athlete="a", workers=1)
+        runs = s.runs("a")
+        assert len(runs) == 2 and runs["date_unknown"].fillna(False).astype(bool).sum() == 1
+        Diary(s).log_pain({"athlete": "a", "date": "2024-05-02", "body_part": "knee",
+                           "side": "left", "pain": 3, "running": "reduced"})  # fmt: skip
+        started = time.monotonic()
+        labels = injury_labels(Diary(s))
+        assert time.monotonic() - started < 2.0
+    assert len(labels) <= 2 and labels["date"].dt.year.max() == 2024

@@ -170,3 +170,23 @@ def test_a_store_made_before_the_new_columns_is_migrated(tmp_path, corpus_dir):
         every = s.runs(include_duplicates=True)
     assert every["duplicate_of"].notna().sum() == 1
     assert every["avg_cadence_spm_source"].tolist() == ["records", "records"]
+
+
+def test_relinking_after_an_import_looks_only_near_the_new_runs(tmp_path):
+    """The duplicate search costs the new runs and their neighbours, not the athlete's history:
+    one run added to a 50-run history looks at the runs that start near it, no more."""
+    from pathlib import Path
+
+    sample = Path(__file__).resolve().parents[2] / "sample_data"
+    with Store(tmp_path / "s.duckdb") as s:
+        s.import_paths([sample / "imbalance"], athlete="a", workers=1)
+        one = sorted((sample / "balanced").glob("*.fit"))[0]
+        rep = s.import_paths([one], athlete="a", workers=1)
+        assert rep.imported == 1
+        n = len(s.runs("a"))
+        near = duplicates._neighbourhood(s.con, "a", rep.import_id)
+        assert n > 40 and 1 <= len(near) <= 3, (n, len(near))
+        # the whole history relinked gives the same links as the neighbourhood did
+        assert duplicates.link(s.con, "a") == duplicates.find_links(
+            s.con.execute(duplicates._RUNS_SQL, ["a"]).df()
+        )
