@@ -69,10 +69,11 @@ def _athlete(store, form) -> str:
 def log_exercise(state, form) -> tuple[str, str]:
     """One exercise session; a blank dose is the plan's dose of that exercise."""
     from analyzer.plan.exercises import BY_ID
-    from analyzer.store.diary import Diary, exercise_id
+    from analyzer.store.diary import Diary, exercise_id, today
 
     ex = exercise_id(field(form, "exercise"))
     entry = {k: field(form, k) for k in ("date", "sets", "reps", "seconds", "side", "feel")}
+    entry["date"] = entry["date"] or today()
     entry.update(exercise=ex, pain=field(form, "pain"), note=field(form, "note"))
     if not (entry["sets"] or entry["reps"] or entry["seconds"]):
         entry["sets"], entry["reps"] = BY_ID[ex].dose["sets"], BY_ID[ex].dose["reps"]
@@ -86,10 +87,11 @@ def log_exercise(state, form) -> tuple[str, str]:
 @action
 def log_pain(state, form) -> tuple[str, str]:
     """One pain or injury entry (open until resolved)."""
-    from analyzer.store.diary import Diary
+    from analyzer.store.diary import Diary, today
 
     keys = ("date", "body_part", "side", "pain", "running", "note")
     entry = {k: field(form, k) for k in keys}
+    entry["date"] = entry["date"] or today()
     with state.writing() as store:
         entry["athlete"] = name = _athlete(store, form)
         Diary(store).log_pain(entry)
