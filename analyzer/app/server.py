@@ -28,7 +28,9 @@ _HEADERS = [
     (b"content-security-policy", CSP.encode()),
     (b"x-content-type-options", b"nosniff"),
     (b"x-frame-options", b"DENY"),
-    (b"referrer-policy", b"no-referrer"),
+    # same-origin, not no-referrer: under no-referrer Chromium sends ``Origin: null`` with a
+    # form's POST, which the Guard must refuse
+    (b"referrer-policy", b"same-origin"),
     (b"cache-control", b"no-store"),
 ]
 LOOPBACK = ("127.0.0.1", "localhost", "::1")
@@ -141,6 +143,9 @@ def serve(
             f"cannot listen on {host}:{port} ({exc.strerror}); choose another with --port, "
             "or --port 0 for any free one"
         ) from None
+    # Listening before the URL is printed: a browser or script that reads the first line and
+    # connects at once is queued until uvicorn accepts, never refused.
+    sock.listen(128)
     port = sock.getsockname()[1]
     secrets = Secrets()
     state = AppState(store_path, units=units, save_units=save_units)
@@ -157,6 +162,7 @@ def serve(
 
         webbrowser.open(url)
     config = uvicorn.Config(app, log_level="warning", access_log=False, lifespan="on")
-    uvicorn.Server(config).run(sockets=[sock])
+    with contextlib.suppress(KeyboardInterrupt):  # uvicorn re-raises Ctrl-C once it has stopped
+        uvicorn.Server(config).run(sockets=[sock])
     print("analyzer app stopped.", file=sys.stderr, flush=True)
     return 0
