@@ -109,3 +109,12 @@ class ModelFileError(AnalyzerError):
 
 class DiaryError(AnalyzerError):
     """A diary entry (exercise session, pain entry, diary CSV row) breaks a rule; nothing is written."""
+
+
+class InvalidInput(AnalyzerError):
+    """A request to the local app breaks a rule (a form field, an upload too large); nothing is
+    written."""
+
+
+class UploadTooLarge(InvalidInput):
+    """An upload to the local app passes its size limit; everything it sent is removed."""

@@ -37,8 +37,11 @@ ALLOWED: dict[str, set[str]] = {
     # figures) runs the judgement on scenario athletes as the CLI would
     "simulate": {"fit", "metrics", "risk", "plan", "analysis"},
     "report": {"analysis", "plan", "risk", "metrics", "store"},
+    # the local app (analyzer serve): pages and JSON over the same analysis as the CLI
+    "app": {"report", "analysis", "plan", "risk", "metrics", "store", "ingest", "fit"},
     "demo": {"report", "analysis", "simulate", "store", "ingest", "plan", "risk", "metrics"},
     "cli": {
+        "app",
         "demo",
         "report",
         "analysis",

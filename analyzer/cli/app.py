@@ -22,7 +22,17 @@ def build_parser() -> argparse.ArgumentParser:
     # One module per command group; each ``register(subparsers)`` adds its sub-commands and
     # sets ``func`` to a callable ``(args) -> int``. Imported here, not at the top, so that
     # ``analyzer --version`` does not pay for them.
-    from analyzer.cli import athletes, config, diary, gait, imports, report, risk, simulate
+    from analyzer.cli import (
+        athletes,
+        config,
+        diary,
+        gait,
+        imports,
+        report,
+        risk,
+        serve,
+        simulate,
+    )
     from analyzer.cli.options import OneLineParser
 
     parser = OneLineParser(
@@ -35,7 +45,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=_version())
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     sub.required = True
-    for module in (imports, athletes, simulate, gait, risk, diary, report, config):
+    for module in (imports, athletes, simulate, gait, risk, diary, report, config, serve):
         module.register(sub)
     return parser
 

@@ -180,4 +180,10 @@ def cmd_demo(args: argparse.Namespace) -> int:
     print(f"Store:  {result.store_path}")
     print(f"Report: {result.team_html}")
     print(f"Open it in a browser: {result.team_html.resolve().as_uri()}")
+    # shlex.quote: the store may sit under a folder with spaces (or worse) in its name
+    import shlex
+
+    print(
+        f"Or open the app on the demo store: analyzer serve --store {shlex.quote(str(result.store_path))}"
+    )
     return EXIT_OK if result.reports_ok else EXIT_FAILED

@@ -32,6 +32,9 @@ __all__ = [
     "figure_png",
     "render",
     "render_team",
+    "athlete_context",
+    "team_context",
+    "page",
     "source_label",
 ]
 
@@ -59,12 +62,17 @@ def esc(value: Any) -> str:
 
 
 @cache
-def environment():
-    """The Jinja2 environment: package templates, autoescape on, undefined names are errors."""
+def environment(*packages: str):
+    """The Jinja2 environment: package templates, autoescape on, undefined names are errors.
+
+    ``packages`` name further packages whose ``templates`` folder is searched first (the local
+    app's pages extend the report's templates).
+    """
     import jinja2
 
+    loaders = [jinja2.PackageLoader(p, "templates") for p in (*packages, "analyzer.report")]
     env = jinja2.Environment(
-        loader=jinja2.PackageLoader("analyzer.report", "templates"),
+        loader=jinja2.ChoiceLoader(loaders),
         autoescape=True,
         undefined=jinja2.StrictUndefined,
         keep_trailing_newline=True,
@@ -84,11 +92,21 @@ def _css() -> str:
 # ---------------------------------------------------------------------------------------------
 
 
-def _page(template: str, *, title: str, heading: str, subheading: str, **context) -> str:
+def page(
+    template: str,
+    *,
+    title: str,
+    heading: str,
+    subheading: str,
+    packages: tuple[str, ...] = (),
+    **context,
+) -> str:
+    """Render ``template`` (from ``packages``' templates, then the report's) with the page frame:
+    title, headings, the report stylesheet and the version."""
     from analyzer._version import __version__
 
     return (
-        environment()
+        environment(*packages)
         .get_template(template)
         .render(
             title=title,
@@ -113,13 +131,20 @@ def render(data: Mapping, *, units: str = "metric", team_href: str | None = None
     team_href : str, optional
         The team page's file name, relative to this page: adds a link back to it.
     """
-    u = Units(units)
-    return _page(
+    return page(
         "athlete.html",
+        team_href=quote(team_href) if team_href else None,
+        **athlete_context(data, units=units),
+    )
+
+
+def athlete_context(data: Mapping, *, units: str = "metric") -> dict[str, Any]:
+    """What ``athlete.html`` shows of a report dict: titles, sections, figures (the slow part)."""
+    u = Units(units)
+    return dict(
         title=f"Running report: {data['athlete']}",
         heading=f"Running dynamics report: {data['athlete']}",
         subheading="Gait trends, an imbalance-risk index and a hip-exercise plan",
-        team_href=quote(team_href) if team_href else None,
         generated_at=views.show(data.get("generated_at")),
         disclaimer=[str(x) for x in data["disclaimer"]],
         s=views.summary(data, u),
@@ -136,6 +161,11 @@ def render(data: Mapping, *, units: str = "metric", team_href: str | None = None
 
 def render_team(team: Mapping) -> str:
     """The team dict (see :mod:`analyzer.report`) → a self-contained HTML page with links."""
+    return page("team.html", team_href=None, **team_context(team))
+
+
+def team_context(team: Mapping) -> dict[str, Any]:
+    """What ``team.html`` shows of a team dict; an athlete's ``file`` becomes their link."""
     rows = []
     for a in team["athletes"]:
         name: Any = views.show(a["athlete"])
@@ -158,12 +188,10 @@ def render_team(team: Mapping) -> str:
                 *followup_view.team_cells(a),
             ]
         )
-    return _page(
-        "team.html",
+    return dict(
         title="Team report",
         heading="Team report",
         subheading="Imbalance-risk level and first exercise per athlete",
-        team_href=None,
         generated_at=views.show(team.get("generated_at")),
         disclaimer=[str(x) for x in team["disclaimer"]],
         team_heading=f"Team: {plural(len(team['athletes']), 'athlete')}",

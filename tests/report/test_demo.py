@@ -98,9 +98,10 @@ def test_demo_command_prints_path_and_summary(demo, capsys):
     assert main(["demo", "--out", str(demo.out_dir)]) == 0
     out = capsys.readouterr().out
     assert "nothing new" in out or "duplicate" in out
-    tail = out.strip().splitlines()[-3:]
+    tail = out.strip().splitlines()[-4:]
     assert tail[1] == f"Report: {demo.team_html}"
     assert tail[2].startswith("Open it in a browser: file://")
+    assert tail[3].startswith("Or open the app on the demo store: analyzer serve --store ")
     assert "Team: 2 athletes" in out and "imbalance" in out and "/100" in out
 
 
