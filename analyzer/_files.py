@@ -91,8 +91,8 @@ def read_user_file(path: str | os.PathLike, *, what: str, max_bytes: int) -> byt
             raise FileProblem(f"{path}: the {what} is {kind_of(st.st_mode)}, not a file: not read")
         if st.st_size > max_bytes:
             raise FileProblem(
-                f"{path}: the {what} is {st.st_size:,} bytes, more than the {max_bytes:,} a "
-                f"{what} may have: not read"
+                f"{path}: the {what} is too large ({st.st_size:,} bytes; a {what} may have "
+                f"{max_bytes:,}): not read"
             )
         try:
             data = fh.read(max_bytes + 1)

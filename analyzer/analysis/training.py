@@ -16,7 +16,7 @@ from analyzer.errors import NotEnoughData
 from analyzer.risk.features import FEATURES
 from analyzer.risk.training import DEFAULT_FOLDS, read_labels, train
 
-__all__ = ["build_training_set", "train_from_store"]
+__all__ = ["LABEL_CLEAR_DAYS", "build_training_set", "injury_labels", "train_from_store"]
 
 
 def build_training_set(
@@ -74,3 +74,41 @@ def train_from_store(
     evaluation["skipped"] = skipped
     evaluation["labels"] = Path(labels_path).name if labels_path is not None else "diary"
     return model, evaluation
+
+
+#: Days around a pain entry that no uninjured label may fall in, and the spacing of those labels.
+LABEL_CLEAR_DAYS = 28
+
+
+def injury_labels(diary) -> pd.DataFrame:
+    """Training labels from the diary, in the columns of :func:`analyzer.risk.training.read_labels`
+    (``diary`` is a :class:`analyzer.store.diary.Diary`).
+
+    An injury is a pain entry that reduced or stopped running: the consensus definition of a
+    running-related injury is pain that restricts or stops running (Yamato et al. 2015, JOSPT
+    45:375). Uninjured labels are taken every :data:`LABEL_CLEAR_DAYS` days over the run history
+    of each athlete who keeps a diary, except within that many days of any pain entry (an
+    athlete without a diary has no known injury status and gives no labels).
+    """
+    pain = diary.pain()
+    rows = []
+    for r in pain[pain["running"] != "none"].itertuples(index=False):
+        rows.append((r.athlete, pd.Timestamp(r.date), 1, r.side, r.body_part))
+    gap = pd.Timedelta(days=LABEL_CLEAR_DAYS)
+    for athlete in diary.athletes():
+        runs = diary.store.runs(athlete) if athlete in diary.store.athletes() else None
+        if runs is not None and "date_unknown" in runs:  # (a run "in 2300" spans no history)
+            runs = runs[~runs["date_unknown"].fillna(False).astype(bool)]
+        if runs is None or runs.empty:
+            continue
+        times = pd.to_datetime(runs["start_time"], utc=True).dt.tz_localize(None)
+        painful = pd.to_datetime(pain.loc[pain["athlete"] == athlete, "date"])
+        day = times.min().normalize() + gap
+        while day <= times.max().normalize():
+            if not ((painful - day).abs() <= gap).any():
+                rows.append((athlete, day, 0, "", ""))
+            day += gap
+    out = pd.DataFrame(rows, columns=["athlete", "date", "injured", "side", "body_part"])
+    out["date"] = pd.to_datetime(out["date"]).dt.tz_localize("UTC").dt.floor("D")
+    out["injured"] = out["injured"].astype(int)
+    return out.sort_values(["athlete", "date"]).reset_index(drop=True)

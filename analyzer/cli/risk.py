@@ -287,7 +287,8 @@ def cmd_train(args) -> int:
     labels = training.read_labels(args.labels) if args.labels is not None else None
     with common.open_store(args) as store:
         if labels is None:
-            from analyzer.store.diary import Diary, injury_labels
+            from analyzer.analysis.training import injury_labels
+            from analyzer.store.diary import Diary
 
             labels = injury_labels(Diary(store))
         from analyzer.analysis.training import train_from_store

@@ -411,7 +411,26 @@ class Diary:
                     raise DiaryError(f"kind {kind[:20]!r} is not 'exercise' or 'pain'")
             except DiaryError as exc:
                 raise DiaryError(f"{path}, line {n}: {exc}; nothing was imported") from None
+        self._known_athletes(path, exercise + pain, athlete)
         return self._write(exercise=exercise, pain=pain)
+
+    def _known_athletes(self, path: Path, rows: list[dict], athlete: str | None) -> None:
+        """Refuse a CSV whose rows name athletes the store does not hold (they would land where
+        no command shows them): all rows or none, and the message names them."""
+        known = set(self.store.athletes())
+        missing = sorted({str(r["athlete"]) for r in rows} - known)
+        if not missing:
+            return
+        names = ", ".join(repr(m) for m in missing[:5]) + (" ..." if len(missing) > 5 else "")
+        hint = (
+            "import their runs first"
+            if athlete
+            else "give --athlete NAME for rows without an athlete, or import their runs first"
+        )
+        raise DiaryError(
+            f"{path}: no athlete {names} in the store ({', '.join(sorted(known)) or 'none yet'}); "
+            f"{hint}; nothing was imported"
+        )
 
     def export_csv(self, path: str | os.PathLike, *, athlete: str | None = None) -> int:
         """Write the diary (or one athlete's) as CSV; returns the number of rows."""
@@ -430,43 +449,6 @@ class Diary:
             writer.writerow({k: csv_cell(_csv_value(r.get(k))) for k in CSV_COLUMNS})
         write_user_file(path, out.getvalue(), what="diary CSV")
         return len(rows)
-
-
-#: Days around a pain entry that no uninjured label may fall in, and the spacing of those labels.
-LABEL_CLEAR_DAYS = 28
-
-
-def injury_labels(diary: Diary) -> pd.DataFrame:
-    """Training labels from the diary, in the columns of :func:`analyzer.risk.training.read_labels`.
-
-    An injury is a pain entry that reduced or stopped running: the consensus definition of a
-    running-related injury is pain that restricts or stops running (Yamato et al. 2015, JOSPT
-    45:375). Uninjured labels are taken every :data:`LABEL_CLEAR_DAYS` days over the run history
-    of each athlete who keeps a diary, except within that many days of any pain entry (an
-    athlete without a diary has no known injury status and gives no labels).
-    """
-    pain = diary.pain()
-    rows = []
-    for r in pain[pain["running"] != "none"].itertuples(index=False):
-        rows.append((r.athlete, pd.Timestamp(r.date), 1, r.side, r.body_part))
-    gap = pd.Timedelta(days=LABEL_CLEAR_DAYS)
-    for athlete in diary.athletes():
-        runs = diary.store.runs(athlete) if athlete in diary.store.athletes() else None
-        if runs is not None and "date_unknown" in runs:  # (a run "in 2300" spans no history)
-            runs = runs[~runs["date_unknown"].fillna(False).astype(bool)]
-        if runs is None or runs.empty:
-            continue
-        times = pd.to_datetime(runs["start_time"], utc=True).dt.tz_localize(None)
-        painful = pd.to_datetime(pain.loc[pain["athlete"] == athlete, "date"])
-        day = times.min().normalize() + gap
-        while day <= times.max().normalize():
-            if not ((painful - day).abs() <= gap).any():
-                rows.append((athlete, day, 0, "", ""))
-            day += gap
-    out = pd.DataFrame(rows, columns=["athlete", "date", "injured", "side", "body_part"])
-    out["date"] = pd.to_datetime(out["date"]).dt.tz_localize("UTC").dt.floor("D")
-    out["injured"] = out["injured"].astype(int)
-    return out.sort_values(["athlete", "date"]).reset_index(drop=True)
 
 
 def _kept_id(row: Mapping[str, Any]) -> str | None:

@@ -165,8 +165,9 @@ def test_a_run_dated_2200_invents_no_labels_and_trains_quickly(tmp_path):
     """A run dated 2200 (within pandas' range) is imported as 'date unknown' and spans no
     history: the diary's uninjured labels come from the real runs only (it used to invent a
     label every few weeks up to that year: 3,565 labels, 197 s of training)."""
+    from analyzer.analysis.training import injury_labels
     from analyzer.store.database import Store
-    from analyzer.store.diary import Diary, injury_labels
+    from analyzer.store.diary import Diary
 
     for year in (2024, 2200):
         (tmp_path / f"y{year}.gpx").write_bytes(gpx(year=year, points=40))

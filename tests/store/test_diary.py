@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import datetime as dt
+from pathlib import Path
 
 import pandas as pd
 import pytest
 
+from analyzer.analysis.training import injury_labels
 from analyzer.errors import DiaryError
 from analyzer.store.database import Store
-from analyzer.store.diary import CSV_COLUMNS, Diary, injury_labels
+from analyzer.store.diary import CSV_COLUMNS, Diary
 
 DAY = dt.date(2026, 10, 5)
 
@@ -80,6 +82,12 @@ def test_csv_round_trip_and_idempotent_import(tmp_path, diary):
     assert out.read_text().splitlines()[0] == ",".join(CSV_COLUMNS)
     with Store(tmp_path / "other.duckdb") as other:
         again = Diary(other)
+        # into a store that does not hold the athlete: refused, named, nothing written
+        with pytest.raises(DiaryError, match="no athlete 'ann' in the store"):
+            again.import_csv(out)
+        assert again.exercises().empty and again.pain().empty
+        sample = Path(__file__).resolve().parents[2] / "sample_data" / "balanced"
+        other.import_paths([sorted(sample.glob("*.fit"))[0]], athlete="ann", workers=1)
         assert again.import_csv(out) == 4
         assert again.import_csv(out) == 0  # the same rows again add nothing
         for a, b in ((diary.exercises(), again.exercises()), (diary.pain(), again.pain())):
