@@ -264,6 +264,17 @@ def _route_points(ts: np.ndarray, r: dict) -> list[tuple[int, float, float, floa
     return list(zip(ts.tolist(), lat, lon, r["altitude_m"], r["speed_mps"], strict=True))
 
 
+def _route_name(local: str, folder: Path) -> str:
+    """Apple's route file name, ``route_2024-05-01_7.12am.gpx`` (``_2``... when taken)."""
+    hour = int(local[11:13])
+    stem = f"route_{local[:10]}_{(hour - 1) % 12 + 1}.{local[14:16]}{'am' if hour < 12 else 'pm'}"
+    name, n = f"{stem}.gpx", 1
+    while (folder / name).exists():
+        n += 1
+        name = f"{stem}_{n}.gpx"
+    return name
+
+
 def _gpx(points, clock: _Clock) -> str:
     lines = [
         '<?xml version="1.0" encoding="UTF-8"?>',
@@ -415,8 +426,7 @@ def write_apple_health_export(
                 events += [("Pause", a_end + FIT_EPOCH), ("Resume", b_start + FIT_EPOCH)]
             route = None
             if points and routes:
-                local = clock(t0)
-                route = f"route_{local[:10]}_{int(local[11:13])}.{local[14:16]}{i}.gpx"
+                route = _route_name(clock(t0), folder / "workout-routes")
                 (folder / "workout-routes" / route).write_text(_gpx(points, clock), "utf-8")
             dev = records.device(True)
             workouts.append((t0, _workout("Running", t0, t1, timer, stats, clock, indoor=indoor,
