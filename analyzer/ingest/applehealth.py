@@ -153,47 +153,69 @@ def stream(
     start: Callable[[str, dict], None],
     end: Callable[[str], None] | None = None,
     on_bytes: Callable[[int], None] | None = None,
+    *,
+    skip_to: bytes | None = None,
 ) -> None:
-    """Feed the whole XML stream to ``start`` (and ``end``) element handlers, chunk by chunk.
+    """Feed the XML stream to ``start`` (and ``end``) element handlers, chunk by chunk.
+
+    With ``skip_to`` (``b"<Workout "``), the bytes before its first occurrence are only scanned
+    for it, not parsed, and parsing starts there inside a bare ``<HealthData>``: the workouts sit
+    after the records, and a top-level element's start tag cannot occur elsewhere as bytes
+    (``<`` is escaped in attribute values). The full parse of the other pass checks the rest.
 
     Raises
     ------
     InvalidHealthExport
-        Not well-formed (with the byte offset of the damage), unsafe, or not ``HealthData``.
+        Not well-formed (with the byte offset of the damage in the file), unsafe, or not
+        ``HealthData``.
     """
     parser = safe_parser()
-    root: list[str] = []
+    base = 0  # the file offset of the parser's byte 0
 
     def first(tag: str, attrs: dict) -> None:
-        if not root:
-            root.append(tag)
-            if tag != "HealthData":
-                raise _Refused(f"not an Apple Health export (root element <{tag}>)")
+        if tag != "HealthData":
+            raise _Refused(f"not an Apple Health export (root element <{tag}>)")
+        parser.StartElementHandler = start
         start(tag, attrs)
 
     parser.StartElementHandler = first
     if end is not None:
         parser.EndElementHandler = end
+    read, carry = 0, b""
     with opener() as fh:
         final = False
         while not final:
             chunk = fh.read(CHUNK)
             final = not chunk
+            read += len(chunk)
+            if on_bytes is not None and chunk:
+                on_bytes(len(chunk))
+            if skip_to is not None:
+                buf = carry + chunk
+                at = buf.find(skip_to)
+                if at < 0:
+                    if final:
+                        return  # (no such element at all)
+                    carry = buf[-(len(skip_to) - 1) :]
+                    continue
+                prefix = b"<HealthData>"
+                base = read - len(buf) + at - len(prefix)
+                chunk, skip_to = prefix + buf[at:], None
             try:
                 parser.Parse(chunk, final)
             except expat.ExpatError as exc:
                 what = expat.ErrorString(exc.code)
-                reason = f"not well-formed XML ({what}, line {exc.lineno}, column {exc.offset})"
+                reason = (
+                    f"not well-formed XML ({what.removeprefix('not well-formed ').strip('()')})"
+                )
                 if final:
                     reason = f"the XML ends early ({what}; a cut-off or damaged file)"
-                raise InvalidHealthExport(name, reason, parser.ErrorByteIndex) from None
+                raise InvalidHealthExport(name, reason, base + parser.ErrorByteIndex) from None
             except _Refused as exc:
                 why = str(exc)
                 if not why.startswith("not an Apple"):
                     why = f"unsafe XML: {why} (entities and external DTDs are refused)"
-                raise InvalidHealthExport(name, why, parser.CurrentByteIndex) from None
-            if on_bytes is not None and chunk:
-                on_bytes(len(chunk))
+                raise InvalidHealthExport(name, why, base + parser.CurrentByteIndex) from None
 
 
 class _Workout:
@@ -386,22 +408,18 @@ def health_items(
     workouts = _WorkoutPass()
     damage: InvalidHealthExport | None = None
     try:
-        stream(opener, name, workouts.start, workouts.end, progress)
+        stream(opener, name, workouts.start, workouts.end, progress, skip_to=b"<Workout ")
     except InvalidHealthExport as exc:
-        if (
-            exc.offset is None
-            or not workouts.found
-            or "unsafe" in exc.reason
-            or "not an Apple" in exc.reason
-        ):
+        if not workouts.found:
             raise
         damage = exc
     records = _RecordPass(workouts.found)
     done = size
     try:
         stream(opener, name, records.start, None, progress)
-    except InvalidHealthExport:
-        if damage is None:
+    except InvalidHealthExport as exc:
+        # the full parse checks what the workout pass skipped: the DTD and the records
+        if damage is None or exc.offset < damage.offset or "unsafe" in exc.reason:
             raise
     for w in records.workouts:
         route = _route(w, read_route)

@@ -245,3 +245,16 @@ def test_zip_layout(export):
     assert "apple_health_export/export.xml" in names
     assert "apple_health_export/export_cda.xml" in names
     assert any(re.fullmatch(r"apple_health_export/workout-routes/route_.+\.gpx", n) for n in names)
+
+
+def test_damage_among_the_records_fails_the_file(tmp_path):
+    """The workout pass skips the records; the full pass still finds damage there, and no run is
+    imported without the samples after the damage."""
+    _, xml, data = _xml(tmp_path)
+    at = data.index(b"<Record ", len(data) // 3)
+    xml.write_bytes(data[:at] + b"<Record <<" + data[at:])
+    with Store(tmp_path / "s.duckdb") as store:
+        report = store.import_paths([xml], workers=1)
+    assert report.runs == 0
+    (failure,) = report.failures
+    assert f"not well-formed XML (invalid token) at byte {at + 8}" in failure.detail
