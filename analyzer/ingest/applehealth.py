@@ -334,13 +334,17 @@ class _RecordPass:
         self.starts = [w.start for w in self.workouts]
         self.sources = {w.source for w in self.workouts} - {""}
         self.devices = {w.device for w in self.workouts} - {""}
+        # Local dates as written: one export writes every date in the phone's zone at export
+        # time, so a sample inside a workout carries the workout's start or end date. A cheap
+        # first test for the watch's all-day samples.
+        self.days = {w.attrs[k][:10] for w in self.workouts for k in ("startDate", "endDate")}
         self.kept = 0
 
     def start(self, tag: str, attrs: dict) -> None:
         if tag != "Record":
             return
         kind = attrs.get("type")
-        if kind not in RECORD_TYPES:
+        if kind not in RECORD_TYPES or attrs.get("startDate", "")[:10] not in self.days:
             return
         source = attrs.get("sourceName") or ""
         device = ""
