@@ -145,14 +145,18 @@ def test_folder_and_export_xml_alone_import_the_same_runs(tmp_path):
                 [path], workers=1, on_read=lambda *a, out=read: out.append(a)
             )
             runs = store.runs()
+            altitude = store.con.execute(
+                "SELECT count(altitude_m) > 0 FROM records JOIN runs USING (run_key) "
+                "GROUP BY run_id, start_time ORDER BY start_time"
+            ).fetchall()
         assert report.runs == len(truth["runs"]) > 0 and report.ok
+        # the outdoor runs' routes (workout-routes/*.gpx) give their altitude; treadmills have none
+        assert [a for (a,) in altitude] == [r["route"] is not None for r in truth["runs"]]
         assert runs["avg_vertical_oscillation_mm"].notna().all()
         # the progress on bytes: two passes over the file, up to twice its size
         size = (folder / "export.xml").stat().st_size
         assert read[-1][1:] == (2 * size, 2 * size)
         assert [d for _, d, _ in read] == sorted(d for _, d, _ in read)
-    # outdoor runs carry the route's altitude
-    assert runs["start_time"].notna().all()
 
 
 def _xml(tmp_path) -> tuple:
@@ -258,3 +262,23 @@ def test_damage_among_the_records_fails_the_file(tmp_path):
     assert report.runs == 0
     (failure,) = report.failures
     assert f"not well-formed XML (invalid token) at byte {at + 8}" in failure.detail
+
+
+@pytest.mark.parametrize(
+    ("reference", "member"),
+    [
+        (
+            "/workout-routes/route_2024-05-01_7.12am.gpx",
+            "e/workout-routes/route_2024-05-01_7.12am.gpx",
+        ),
+        ("workout-routes/r.gpx", "e/workout-routes/r.gpx"),
+        ("/workout-routes/../../etc/passwd", None),
+        ("/etc/passwd", None),
+        ("/workout-routes/sub/r.gpx", None),
+        ("..\\..\\workout-routes\\r.gpx", "e/workout-routes/r.gpx"),
+    ],
+)
+def test_route_references_stay_inside_workout_routes(reference, member):
+    from analyzer.ingest.healthfiles import route_member
+
+    assert route_member(reference, "e/export.xml") == member
