@@ -14,9 +14,11 @@ usually come before the workouts. So the file is read twice, as a stream, never 
    ``sourceName``, or the same ``device`` description (without the object address that differs
    per element). The phone's steps and distance, carried in a pocket, are left out.
 
-Memory is bounded by what the running workouts need (three numbers per kept sample), not by the
-export's size: the parser is expat with only a start-element handler, so no tree is built and
-nothing read has to be cleared. Each workout then becomes a small JSON document (its figures,
+Memory is bounded by what the running workouts need (16 bytes per kept sample), not by the
+export's size, and capped: when the runs' samples would pass :data:`MAX_SAMPLES_PER_PASS`, the
+records are read in several passes, one group of workouts at a time. The parser is expat with
+only a start-element handler, so no tree is built and nothing read has to be cleared; the
+workout pass parses from the first ``<Workout`` on (the bytes before are only scanned). Each workout then becomes a small JSON document (its figures,
 its samples and the text of its route GPX) that :mod:`analyzer.ingest.applerun` turns into an
 Activity in a worker process.
 
@@ -68,6 +70,12 @@ NO_WORKOUTS = "an Apple Health export without workouts: no runs to import"
 DOC_FORMAT = "analyzer.apple-health-workout/1"
 #: Prefix of a workout's payload name after the export's name and ``!``.
 WORKOUT_PREFIX = "workout "
+#: Samples one record pass keeps at most (16 bytes each, ~100 MB), estimated from the running
+#: workouts' durations at SAMPLES_PER_S: an Apple Watch writes heart rate every ~5 s, each
+#: running metric every few seconds, distance and steps over short intervals (~1-2 a second
+#: in all); more running time than this takes another pass over the file.
+MAX_SAMPLES_PER_PASS = 6_000_000
+SAMPLES_PER_S = 2.0
 #: Bytes read per parser call.
 CHUNK = 1 << 20
 #: Largest route GPX read for a workout [bytes] (a three-hour run's route is ~3 MB).
@@ -230,7 +238,8 @@ class _Workout:
         self.events: list[dict] = []
         self.routes: list[str] = []
         self.start = self.end = 0
-        # (type, unit) -> [start seconds, end seconds, value]
+        # (type, unit) -> [start, duration [s], value] (16 bytes a sample: 7 digits of a value
+        # are more than any watch writes)
         self.series: dict[tuple[str, str], tuple[array, array, array]] = {}
 
     @property
@@ -248,9 +257,9 @@ class _Workout:
     def add(self, kind: str, unit: str, start: int, end: int, value: float) -> None:
         cols = self.series.get((kind, unit))
         if cols is None:
-            cols = self.series[(kind, unit)] = (array("q"), array("q"), array("d"))
+            cols = self.series[(kind, unit)] = (array("q"), array("i"), array("f"))
         cols[0].append(start)
-        cols[1].append(end)
+        cols[1].append(end - start)
         cols[2].append(value)
 
     def document(self, export: str, route: str | None) -> bytes:
@@ -259,8 +268,8 @@ class _Workout:
                 "type": k,
                 "unit": u,
                 "start": c[0].tolist(),
-                "end": c[1].tolist(),
-                "value": c[2].tolist(),
+                "end": [t + d for t, d in zip(c[0], c[1], strict=True)],
+                "value": [float(f"{v:.7g}") for v in c[2]],  # (float32: 7 digits)
             }
             for (k, u), c in sorted(self.series.items())
         ]
@@ -394,20 +403,21 @@ def health_items(
         ``read_route(path)`` returns the bytes of a ``FileReference`` path
         (``/workout-routes/route_....gpx``) or None when the export does not hold it.
     on_read : callable, optional
-        ``on_read(name, bytes_done, bytes_total)`` while reading (both passes: total = 2 x size).
+        ``on_read(name, bytes_done, bytes_total)`` while reading (every pass: the total is
+        2 x size, more for a history too long for one record pass: :func:`_batches`).
 
     Raises
     ------
     InvalidHealthExport
         When nothing could be read at all (not an export, unsafe before the first workout).
     """
-    done = 0
+    done, passes = 0, 2
 
     def progress(n: int) -> None:
         nonlocal done
         done += n
         if on_read is not None:
-            on_read(name, done, 2 * size)
+            on_read(name, done, passes * size)
 
     workouts = _WorkoutPass()
     damage: InvalidHealthExport | None = None
@@ -417,19 +427,24 @@ def health_items(
         if not workouts.found:
             raise
         damage = exc
-    records = _RecordPass(workouts.found)
-    done = size
-    try:
-        stream(opener, name, records.start, None, progress)
-    except InvalidHealthExport as exc:
-        # the full parse checks what the workout pass skipped: the DTD and the records
-        if damage is None or exc.offset < damage.offset or "unsafe" in exc.reason:
-            raise
-    for w in records.workouts:
-        route = _route(w, read_route)
-        data = w.document(name, route)
-        w.series.clear()
-        yield Payload(f"{name}!{WORKOUT_PREFIX}{w.attrs.get('startDate')}", data, w.activity_id())
+    batches = _batches(workouts.found)
+    passes = 1 + len(batches)
+    for k, batch in enumerate(batches):
+        records = _RecordPass(batch)
+        done = (1 + k) * size
+        try:
+            stream(opener, name, records.start, None, progress)
+        except InvalidHealthExport as exc:
+            # the full parse checks what the workout pass skipped: the DTD and the records
+            if damage is None or exc.offset < damage.offset or "unsafe" in exc.reason:
+                raise
+        for w in records.workouts:
+            route = _route(w, read_route)
+            data = w.document(name, route)
+            w.series.clear()
+            yield Payload(
+                f"{name}!{WORKOUT_PREFIX}{w.attrs.get('startDate')}", data, w.activity_id()
+            )
     if not workouts.found and not workouts.others and damage is None:
         yield SourceProblem(name, NO_WORKOUTS, "skipped")
     if workouts.others:
@@ -439,12 +454,28 @@ def health_items(
             name, f"{n} workout{'s' * (n != 1)} not runs ({kinds}): not imported", "skipped"
         )
     if damage is not None:
-        n = len(records.workouts)
+        n = len(workouts.found)
         reason = (
             f"{damage.reason} at byte {damage.offset}; the {n} running workout"
             f"{'s' * (n != 1)} before it were read"
         )
         yield SourceProblem(name, reason, "failed", damage)
+
+
+def _batches(workouts: list[_Workout]) -> list[list[_Workout]]:
+    """The running workouts in groups whose samples fit :data:`MAX_SAMPLES_PER_PASS` (estimated
+    at :data:`SAMPLES_PER_S` a second of workout): one record pass per group, so that memory
+    stays bounded even for a decade of daily runs (one group, one pass, for most exports)."""
+    out: list[list[_Workout]] = [[]]
+    budget = 0.0
+    for w in sorted(workouts, key=lambda w: (w.start, w.end)):
+        need = (w.end - w.start) * SAMPLES_PER_S
+        if out[-1] and budget + need > MAX_SAMPLES_PER_PASS:
+            out.append([])
+            budget = 0.0
+        out[-1].append(w)
+        budget += need
+    return out if out[0] else []
 
 
 def _route(w: _Workout, read_route: Callable[[str], bytes | None] | None) -> str | None:

@@ -282,3 +282,24 @@ def test_route_references_stay_inside_workout_routes(reference, member):
     from analyzer.ingest.healthfiles import route_member
 
     assert route_member(reference, "e/export.xml") == member
+
+
+def test_a_long_history_is_read_in_several_record_passes(export, imported, tmp_path, monkeypatch):
+    """Memory stays capped: with room for about one workout's samples per pass, every workout
+    gets a pass of its own, and the runs are the same."""
+    from analyzer.ingest import applehealth
+
+    monkeypatch.setattr(applehealth, "MAX_SAMPLES_PER_PASS", 1_000)
+    with zipfile.ZipFile(export["path"]) as zf:
+        size = zf.getinfo("apple_health_export/export.xml").file_size
+    read = []
+    with Store(tmp_path / "s.duckdb") as store:
+        report = store.import_paths(
+            [export["path"]], workers=1, on_read=lambda *a, out=read: out.append(a)
+        )
+        runs = store.runs()
+    n = len(export["runs"])
+    assert report.runs == n and read[-1][1:] == ((1 + n) * size, (1 + n) * size)
+    cols = ["start_time", "avg_stance_time_ms", "avg_cadence_spm", "distance_m"]
+    _, before, _, _, _ = imported
+    assert _by_start(runs)[cols].equals(_by_start(before)[cols])
