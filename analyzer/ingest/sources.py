@@ -5,7 +5,7 @@
 for every member it skips (not an activity file) or cannot read (corrupt or unsafe archive). A
 file of a format we cannot use that is named on the command line is a failure whose reason says
 what to export instead (:func:`unusable_reason`); inside folders and exports such files (CSV
-tables, JSON, Apple Health's export.xml...) are skipped with the same reason. It understands:
+tables, JSON...) are skipped with the same reason. It understands:
 
 - ``.fit``, ``.tcx`` and ``.gpx`` files in any letter case, and gzip-compressed ``.fit.gz``,
   ``.tcx.gz`` and ``.gpx.gz`` files (:func:`payload_format` tells the worker which reader);
@@ -13,7 +13,11 @@ tables, JSON, Apple Health's export.xml...) are skipped with the same reason. It
 - ``.zip`` archives, including archives inside archives. This covers Garmin Connect's
   "Export your data" (``DI_CONNECT/DI-Connect-Uploaded-Files/UploadedFiles_*.zip``), Garmin's
   single-activity "Export original" (``<id>.zip`` holding ``<id>_ACTIVITY.fit``) and Strava's
-  bulk export (``activities/*.fit.gz`` beside CSV, GPX and TCX files).
+  bulk export (``activities/*.fit.gz`` beside CSV, GPX and TCX files);
+- Apple Health exports: an ``export.xml`` (alone, in ``apple_health_export/`` or in
+  ``export.zip``) is streamed, never held, and yields one payload per running workout
+  (:mod:`analyzer.ingest.applehealth`); the route GPX files in ``workout-routes/`` beside it are
+  read with their workouts, not as files of their own.
 
 Archive members are decompressed in memory (a nested archive larger than
 :attr:`Limits.spool_bytes` goes to an anonymous temporary file that has no name on disk), never
