@@ -390,11 +390,11 @@ class _Walker:
             yield _skip(member)
             return
         lim = self.limits
+        if info.flag_bits & 0x1:
+            raise UnsupportedExport(f"{member}: the member is encrypted")
         if kind == "health":
             yield from self._health_member(zf, info, member)
             return
-        if info.flag_bits & 0x1:
-            raise UnsupportedExport(f"{member}: the member is encrypted")
         limit = lim.max_archive_bytes if kind == "zip" else lim.max_member_bytes
         if info.file_size > limit:
             raise UnsafeArchive(
