@@ -386,6 +386,7 @@ def health_items(
     *,
     read_route: Callable[[str], bytes | None] | None = None,
     on_read: Callable[[str, int, int], None] | None = None,
+    on_discover: Callable[[int], None] | None = None,
 ) -> Iterator[Item]:
     """One :class:`Payload` per running workout of an Apple Health ``export.xml``, then a
     :class:`SourceProblem` for the other workouts (skipped) and for a damaged tail (failed).
@@ -405,6 +406,9 @@ def health_items(
     on_read : callable, optional
         ``on_read(name, bytes_done, bytes_total)`` while reading (every pass: the total is
         2 x size, more for a history too long for one record pass: :func:`_batches`).
+    on_discover : callable, optional
+        Called with the number of running workouts once they are known (the import's total,
+        and what decides whether decoding in worker processes pays off).
 
     Raises
     ------
@@ -427,6 +431,8 @@ def health_items(
         if not workouts.found:
             raise
         damage = exc
+    if on_discover is not None:
+        on_discover(len(workouts.found))
     batches = _batches(workouts.found)
     passes = 1 + len(batches)
     for k, batch in enumerate(batches):
