@@ -14,8 +14,10 @@ tables, JSON...) are skipped with the same reason. It understands:
   "Export your data" (``DI_CONNECT/DI-Connect-Uploaded-Files/UploadedFiles_*.zip``), Garmin's
   single-activity "Export original" (``<id>.zip`` holding ``<id>_ACTIVITY.fit``) and Strava's
   bulk export (``activities/*.fit.gz`` beside CSV, GPX and TCX files);
-- Apple Health exports: ``export.xml`` (alone, in a folder or a zip) is streamed, one payload per
-  running workout (:mod:`analyzer.ingest.applehealth`; its ``workout-routes/`` go with them).
+- Apple Health exports: an ``export.xml`` (alone, in ``apple_health_export/`` or in
+  ``export.zip``) is streamed, never held, and yields one payload per running workout
+  (:mod:`analyzer.ingest.applehealth`); the route GPX files in ``workout-routes/`` beside it are
+  read with their workouts, not as files of their own.
 
 Archive members are decompressed in memory (a nested archive larger than
 :attr:`Limits.spool_bytes` goes to an anonymous temporary file that has no name on disk), never
@@ -429,9 +431,7 @@ class _Walker:
             err = UnsupportedExport(reason) if named else None
             yield SourceProblem(name, reason, "failed" if named else "skipped", err)
             return
-        yield from health_items(
-            opener, size, name, read_route=route, on_read=self.on_read, on_discover=self.on_discover
-        )
+        yield from health_items(opener, size, name, read_route=route, on_read=self.on_read)
 
     def _health_member(self, zf: zipfile.ZipFile, info: zipfile.ZipInfo, member: str):
         self._check_ratio(info.file_size, info.compress_size, member)
