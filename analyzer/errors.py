@@ -12,6 +12,13 @@ class AnalyzerError(Exception):
     """Base class of every error this package raises on purpose."""
 
 
+def _located(err: Exception, name: str, reason: str, offset: int | None) -> str:
+    """Keep ``name``, ``reason`` and ``offset`` on ``err``; its message names all three."""
+    err.name, err.reason, err.offset = name, reason, offset
+    where = f" at byte {offset}" if offset is not None else ""
+    return f"{name}: {reason}{where}"
+
+
 class InvalidFitFile(AnalyzerError):
     """A payload is not a readable FIT file.
 
@@ -28,11 +35,7 @@ class InvalidFitFile(AnalyzerError):
     kind = "invalid"
 
     def __init__(self, name: str, reason: str, offset: int | None = None):
-        self.name = name
-        self.reason = reason
-        self.offset = offset
-        where = f" at byte {offset}" if offset is not None else ""
-        super().__init__(f"{name}: {reason}{where}")
+        super().__init__(_located(self, name, reason, offset))
 
 
 class FitHeaderError(InvalidFitFile):
@@ -75,6 +78,25 @@ class UnsupportedExport(AnalyzerError):
 class InvalidActivityXml(AnalyzerError):
     """A TCX or GPX file that cannot be used: not well-formed, unsafe XML (a DTD or entities),
     not TCX/GPX, or without any timed point."""
+
+
+class InvalidHealthExport(InvalidActivityXml):
+    """An Apple Health ``export.xml`` that cannot be read (from some point on): not well-formed
+    (a damaged or cut-off tail), unsafe (entity declarations, external entities or an external
+    DTD), or not an Apple Health export.
+
+    Parameters
+    ----------
+    name : str
+        The file (or archive member).
+    reason : str
+        One line saying what is wrong.
+    offset : int, optional
+        Byte offset in the (uncompressed) XML where the problem was found.
+    """
+
+    def __init__(self, name: str, reason: str, offset: int | None = None):
+        super().__init__(_located(self, name, reason, offset))
 
 
 class UnsafeArchive(AnalyzerError):

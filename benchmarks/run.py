@@ -16,13 +16,16 @@ Part 3 (``benchmarks/report_bench.py``) times report generation for a two-year h
 
 Part 4 (``benchmarks/junk_bench.py``) imports an export of 100,000 non-FIT members.
 
+Part 6 (``benchmarks/apple_bench.py``, opt-in: ``--apple-health`` or ``ANALYZER_BENCH_APPLE=1``)
+imports a simulated Apple Health ``export.xml`` of at least 1 GB: time per GB, peak memory.
+
 Part 5 (``benchmarks/issue15.py``): ``read_fit`` end to end against the Rust-backed fitfast and
 pyroparse, CLI start-up (``--help``, ``risk`` and ``recommend`` on the 1,000-run store), parallel
 ``report --all`` rendering, Dask scaling (1 vs 2 workers) and a simulated cohort; every figure
 with the load average at the time.
 
 Usage: ``python benchmarks/run.py [--quick] [--skip-import] [--runs N] [--workers N]
-[--skip-dask] [--skip-legacy] [--skip-junk] [--cohort N]``.
+[--skip-dask] [--skip-legacy] [--skip-junk] [--cohort N] [--apple-health]``.
 """
 
 from __future__ import annotations
@@ -283,6 +286,30 @@ def _tree_sample(proc, cpu: dict[int, float]) -> int:
     return total
 
 
+def run_sampled(cmd: list[str]) -> tuple:
+    """Run ``cmd`` in the repository; ``(process, output bytes, wall [s], peak resident memory
+    of its process tree [bytes], {pid: CPU seconds})``, memory sampled every 50 ms."""
+    peak = 0
+    cpu_by_pid: dict[int, float] = {}
+    start = time.perf_counter()
+    proc = subprocess.Popen(cmd, cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    done = threading.Event()
+
+    def sample() -> None:
+        nonlocal peak
+        while not done.is_set():
+            peak = max(peak, _tree_sample(proc, cpu_by_pid))
+            time.sleep(0.05)
+
+    sampler = threading.Thread(target=sample, daemon=True)
+    sampler.start()
+    output, _ = proc.communicate()
+    wall = time.perf_counter() - start
+    done.set()
+    sampler.join()
+    return proc, output, wall, peak, cpu_by_pid
+
+
 def bench_import(runs: int, workers: int) -> Path | None:
     """Import the simulated export; returns the store (kept for the start-up benchmarks)."""
     print(f"\nEnd-to-end import of a simulated {runs}-run export (workers={workers})")
@@ -307,25 +334,8 @@ def bench_import(runs: int, workers: int) -> Path | None:
         str(workers),
         str(folder),
     ]
-    peak = 0
     load = os.getloadavg()[0]
-    cpu_by_pid: dict[int, float] = {}
-    start = time.perf_counter()
-    proc = subprocess.Popen(cmd, cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
-    done = threading.Event()
-
-    def sample() -> None:
-        nonlocal peak
-        while not done.is_set():
-            peak = max(peak, _tree_sample(proc, cpu_by_pid))
-            time.sleep(0.05)
-
-    sampler = threading.Thread(target=sample, daemon=True)
-    sampler.start()
-    output, _ = proc.communicate()
-    wall = time.perf_counter() - start
-    done.set()
-    sampler.join()
+    proc, output, wall, peak, cpu_by_pid = run_sampled(cmd)
     cpu = sum(cpu_by_pid.values())
     cpu_main = cpu_by_pid.get(proc.pid, 0.0)
     load_end = os.getloadavg()[0]
@@ -417,6 +427,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--skip-junk", action="store_true", help="no import of 100,000 non-FIT members"
     )
+    parser.add_argument(
+        "--apple-health",
+        action="store_true",
+        help="also import a simulated >= 1 GB Apple Health export.xml (issue 23; minutes; "
+        "or set ANALYZER_BENCH_APPLE=1)",
+    )
     args = parser.parse_args(argv)
     import issue15
 
@@ -453,6 +469,10 @@ def main(argv: list[str] | None = None) -> int:
         from junk_bench import bench_junk_export
 
         bench_junk_export(10_000 if args.quick else 100_000)
+    if args.apple_health or os.environ.get("ANALYZER_BENCH_APPLE"):
+        from apple_bench import bench_apple_health
+
+        bench_apple_health(1.0, args.workers)
     return 0
 
 

@@ -116,7 +116,6 @@ def cmd_import(args: argparse.Namespace) -> int:
     from rich.console import Console
     from rich.progress import (
         BarColumn,
-        MofNCompleteColumn,
         Progress,
         SpinnerColumn,
         TextColumn,
@@ -128,7 +127,7 @@ def cmd_import(args: argparse.Namespace) -> int:
         SpinnerColumn(),
         TextColumn("importing"),
         BarColumn(),
-        MofNCompleteColumn(),
+        TextColumn("{task.fields[count]}"),
         TimeElapsedColumn(),
         # markup=False: the name is a file's; rich would otherwise parse "[/]" in it as markup
         TextColumn("{task.fields[name]}", style="dim", markup=False),
@@ -136,12 +135,19 @@ def cmd_import(args: argparse.Namespace) -> int:
         transient=True,
         disable=not err.is_terminal,
     )
-    task = progress.add_task("import", total=None, name="")
+    task = progress.add_task("import", total=None, name="", count="")
 
     def on_progress(entry, report) -> None:
         total = max(report.discovered, report.done) or None
         name = visible(entry.name.rsplit("!", 1)[-1].rsplit("/", 1)[-1][-40:])
-        progress.update(task, completed=report.done, total=total, name=name)
+        count = f"{report.done}/{total}" if total else f"{report.done}"
+        progress.update(task, completed=report.done, total=total, name=name, count=count)
+
+    def on_read(name: str, done: int, total: int) -> None:
+        # an Apple Health export.xml is streamed twice before its runs are handed out
+        count = f"{done / 1e9:.2f}/{total / 1e9:.2f} GB read"
+        short = visible(name.rsplit("!", 1)[-1].rsplit("/", 1)[-1][-40:])
+        progress.update(task, completed=done, total=total, name=short, count=count)
 
     path = common.store_path(args)
     absent = _absent_parts(Path(path))  # what a store created here would add to the disk
@@ -164,6 +170,7 @@ def cmd_import(args: argparse.Namespace) -> int:
                 args.paths,
                 athlete=args.athlete,
                 progress=on_progress,
+                on_read=on_read,
                 workers=args.workers,
                 decoder=args.decoder,
                 strict=args.strict,

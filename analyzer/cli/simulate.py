@@ -63,6 +63,17 @@ def register(sub) -> None:
         help="write only the athlete folders, not the Garmin/Strava export zips",
     )
     p.add_argument(
+        "--format",
+        choices=("fit", "apple-health"),
+        default="fit",
+        help=(
+            "'fit' (default): FIT files and Garmin/Strava exports; 'apple-health': each "
+            "runner's Health app export (<out>/<runner>/export.zip: export.xml with Apple's "
+            "element names, units and local times with offsets, running form on every run, "
+            "walks, all-day records and workout-routes/*.gpx), as an Apple Watch owner has it"
+        ),
+    )
+    p.add_argument(
         "--scenario",
         choices=("messy", "cohort"),
         default=None,
@@ -145,6 +156,8 @@ def _scenario(args: argparse.Namespace) -> int:
 def _simulate(args: argparse.Namespace) -> int:
     if args.scenario is not None:
         return _scenario(args)
+    if args.format == "apple-health":
+        return _apple_health(args)
     from analyzer.simulate import write_synthetic_export
 
     truths = write_synthetic_export(
@@ -159,6 +172,31 @@ def _simulate(args: argparse.Namespace) -> int:
         start=_start(args.start),
     )
     _report(args.out, truths)
+    return 0
+
+
+def _apple_health(args: argparse.Namespace) -> int:
+    from dataclasses import replace
+
+    from analyzer.simulate import AthleteProfile, write_apple_health_export
+
+    weekly = None if args.runs_per_week is None else (args.runs_per_week, args.runs_per_week)
+    start = _start(args.start)
+    for i in range(args.athletes):
+        profile = replace(
+            AthleteProfile(name=f"runner_{i:03d}"),
+            seed=args.seed * 1000 + i,
+            weeks=args.weeks,
+            interval_s=args.interval or 1,
+            run_minutes=args.run_minutes,
+            **({"runs_per_week": weekly} if weekly else {}),
+            **({"start": start} if start is not None else {}),
+        )
+        truth = write_apple_health_export(args.out / profile.name, profile)
+        print(
+            f"Wrote {truth['path']}: {len(truth['runs'])} runs, {truth['walks']} walks, "
+            f"export.xml {truth['size_bytes'] / 1e6:.1f} MB"
+        )
     return 0
 
 

@@ -21,8 +21,12 @@ UNUSABLE = {
     ".xml": f"an XML file that is neither TCX nor GPX; {_INSTEAD}",
 }
 APPLE_HEALTH = (
-    "an Apple Health export: its workouts carry no per-second records analyzer can read; "
-    "export the runs as FIT or GPX with an app that reads Apple Health (e.g. HealthFit, RunGap)"
+    "an XML file named export.xml that is not an Apple Health export (no <HealthData> root); "
+    f"{_INSTEAD}"
+)
+APPLE_CDA = (
+    "Apple Health clinical documents (CDA), no workouts; the runs are read from export.xml "
+    "beside it"
 )
 
 
@@ -30,8 +34,10 @@ def unusable_reason(name: str) -> str:
     """Why a file is not read, naming what to export instead."""
     base = name.rsplit(MEMBER_SEP, 1)[-1].rsplit("/", 1)[-1]
     lower = base.lower()
-    if lower in ("export.xml", "export_cda.xml"):
+    if lower == "export.xml":
         return APPLE_HEALTH
+    if lower == "export_cda.xml":
+        return APPLE_CDA
     suffix = Path(lower).suffix or "no extension"
     return UNUSABLE.get(
         suffix,

@@ -43,7 +43,7 @@ def _is_run(kind: str | None) -> bool:
     return k in STRAVA_RUN_TYPES or "run" in k
 
 
-def _haversine(lat: np.ndarray, lon: np.ndarray) -> np.ndarray:
+def track_distance(lat: np.ndarray, lon: np.ndarray) -> np.ndarray:
     """Cumulative distance along the points [m] (0 at the first)."""
     if lat.size == 0:
         return np.zeros(0)
@@ -128,7 +128,7 @@ def read_gpx(data: bytes, name: str) -> Activity:
             continue
         df = df.sort_values("timestamp", kind="stable").drop_duplicates("timestamp")
         df = df.reset_index(drop=True)
-        df["distance_m"] = _haversine(
+        df["distance_m"] = track_distance(
             df.pop("lat").to_numpy(dtype=float), df.pop("lon").to_numpy(dtype=float)
         )
         kind = _child_text(track, "type")

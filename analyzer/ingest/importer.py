@@ -324,6 +324,7 @@ def run_import(
     decoder: str = "auto",
     pipeline: Callable[[str], Any] | None = None,
     strict: bool = False,
+    on_read: Callable[[str, int, int], None] | None = None,
 ) -> ImportReport:
     """Import every FIT payload under ``paths`` into ``store``; see the module docstring.
 
@@ -354,6 +355,10 @@ def run_import(
         far; blocks while too many are out), ``finish() -> list[Decoded]`` (all the rest) and a
         ``workers`` attribute (reported). ``workers`` is then not used. :mod:`analyzer.ingest.scale`
         passes one that decodes on a Dask cluster; writing stays here.
+
+    on_read : callable, optional
+        ``on_read(name, bytes_done, bytes_total)`` while a large export (an Apple Health
+        ``export.xml``) is streamed before its runs are handed out: a progress bar on bytes.
 
     Returns
     -------
@@ -447,19 +452,23 @@ def run_import(
         else:
             pipe_cm = pipeline(decoder)
         with pipe_cm as pipe:
-            for item in iter_payloads(checked, limits=limits or Limits(), on_discover=discover):
+            items = iter_payloads(
+                checked, limits=limits or Limits(), on_discover=discover, on_read=on_read
+            )
+            for item in items:
                 report.order.append(item.name)
                 if isinstance(item, SourceProblem):
                     record(LogEntry(item.name, item.outcome, item.reason), logged=False)
                     continue
-                aid = hashlib.sha256(item.data).hexdigest()
+                aid = item.activity_id or hashlib.sha256(item.data).hexdigest()
                 first = known.get(aid) or pending_names.get(aid)
                 if first is not None:
                     owner = owners.get(aid)
+                    same = "same workout" if item.activity_id else "same file"
                     detail = (
                         f"already imported for athlete {owner!r} (as {first})"
                         if owner is not None
-                        else f"same file as {first}"
+                        else f"{same} as {first}"
                     )
                     entry = LogEntry(item.name, "duplicate", detail, aid)
                     record(entry, logged=False)

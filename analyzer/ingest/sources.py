@@ -5,7 +5,7 @@
 for every member it skips (not an activity file) or cannot read (corrupt or unsafe archive). A
 file of a format we cannot use that is named on the command line is a failure whose reason says
 what to export instead (:func:`unusable_reason`); inside folders and exports such files (CSV
-tables, JSON, Apple Health's export.xml...) are skipped with the same reason. It understands:
+tables, JSON...) are skipped with the same reason. It understands:
 
 - ``.fit``, ``.tcx`` and ``.gpx`` files in any letter case, and gzip-compressed ``.fit.gz``,
   ``.tcx.gz`` and ``.gpx.gz`` files (:func:`payload_format` tells the worker which reader);
@@ -13,7 +13,11 @@ tables, JSON, Apple Health's export.xml...) are skipped with the same reason. It
 - ``.zip`` archives, including archives inside archives. This covers Garmin Connect's
   "Export your data" (``DI_CONNECT/DI-Connect-Uploaded-Files/UploadedFiles_*.zip``), Garmin's
   single-activity "Export original" (``<id>.zip`` holding ``<id>_ACTIVITY.fit``) and Strava's
-  bulk export (``activities/*.fit.gz`` beside CSV, GPX and TCX files).
+  bulk export (``activities/*.fit.gz`` beside CSV, GPX and TCX files);
+- Apple Health exports: an ``export.xml`` (alone, in ``apple_health_export/`` or in
+  ``export.zip``) is streamed, never held, and yields one payload per running workout
+  (:mod:`analyzer.ingest.applehealth`); the route GPX files in ``workout-routes/`` beside it are
+  read with their workouts, not as files of their own.
 
 Archive members are decompressed in memory (a nested archive larger than
 :attr:`Limits.spool_bytes` goes to an anonymous temporary file that has no name on disk), never
@@ -56,7 +60,12 @@ from analyzer._files import (
     size_text,
 )
 from analyzer.errors import AnalyzerError, UnsafeArchive, UnsupportedExport
+from analyzer.ingest import healthfiles as hf
+from analyzer.ingest.applehealth import WORKOUT_PREFIX, health_items
 from analyzer.ingest.folders import NOT_READ, open_regular, special, walk_folder
+from analyzer.ingest.healthfiles import is_export_name
+from analyzer.ingest.items import Item, Payload, SourceProblem
+from analyzer.ingest.zipcheck import check_overlap
 
 MiB = 1 << 20
 GiB = 1 << 30
@@ -65,8 +74,6 @@ GiB = 1 << 30
 MEMBER_SEP = "!"
 
 _CHUNK = 1 * MiB
-#: Size of a zip local file header before its name and extra field [bytes] (APPNOTE 4.3.7).
-_LOCAL_HEADER = 30
 
 
 @dataclass(frozen=True)
@@ -99,6 +106,9 @@ class Limits:
     spool_bytes : int
         Nested archives larger than this [bytes] are decompressed into an anonymous temporary
         file instead of memory.
+    max_health_bytes : int
+        Largest Apple Health ``export.xml`` [bytes] (streamed, never held: real ones are
+        0.5-4 GB).
     """
 
     max_member_bytes: int = MAX_PAYLOAD_BYTES
@@ -110,40 +120,7 @@ class Limits:
     max_members: int = 250_000
     max_import_members: int = 1_000_000
     spool_bytes: int = 64 * MiB
-
-
-@dataclass(frozen=True, slots=True)
-class Payload:
-    """The bytes of one activity file (FIT, TCX or GPX) and where they came from."""
-
-    name: str
-    data: bytes
-
-
-@dataclass(frozen=True, slots=True)
-class SourceProblem:
-    """A member that yields no payload.
-
-    Attributes
-    ----------
-    name : str
-        The file or archive member concerned.
-    reason : str
-        One line saying why.
-    outcome : str
-        ``"skipped"`` (not an activity file: JSON, CSV...) or ``"failed"`` (unreadable,
-        unsafe, or a file of an unusable format named on the command line).
-    error : AnalyzerError or None
-        The error behind a failure (an :class:`UnsafeArchive` for limit breaches).
-    """
-
-    name: str
-    reason: str
-    outcome: str
-    error: AnalyzerError | None = None
-
-
-Item = Payload | SourceProblem
+    max_health_bytes: int = 32 * GiB
 
 
 #: Activity formats read as they are, and gzip-compressed (Strava's bulk export gzips them).
@@ -153,11 +130,14 @@ ACTIVITY_KINDS = PLAIN_KINDS + GZ_KINDS
 
 
 def classify(name: str) -> str | None:
-    """What a file name says it holds: one of :data:`ACTIVITY_KINDS`, ``"zip"`` or None."""
+    """What a file name says it holds: one of :data:`ACTIVITY_KINDS`, ``"zip"``, ``"health"``
+    (an Apple Health ``export.xml``) or None."""
     lower = name.lower()
     base = lower.rsplit("/", 1)[-1]
     if base.startswith("._"):  # macOS AppleDouble metadata, not the file it shadows
         return None
+    if is_export_name(base):
+        return "health"
     for kind in ACTIVITY_KINDS + ("zip",):
         if lower.endswith(f".{kind}"):
             return kind
@@ -165,8 +145,13 @@ def classify(name: str) -> str | None:
 
 
 def payload_format(name: str) -> str:
-    """The format of a payload by its name: ``"tcx"``, ``"gpx"`` or ``"fit"`` (the rest)."""
-    kind = classify(name.rsplit(MEMBER_SEP, 1)[-1]) or "fit"
+    """The format of a payload by its name: ``"tcx"``, ``"gpx"``, ``"apple-health"`` (one
+    workout of an Apple Health export) or ``"fit"`` (the rest)."""
+    last = name.rsplit(MEMBER_SEP, 1)[-1]
+    kind = classify(last)
+    if kind is None and MEMBER_SEP in name and last.startswith(WORKOUT_PREFIX):
+        return "apple-health"
+    kind = kind or "fit"
     return kind.removesuffix(".gz") if kind in ACTIVITY_KINDS else "fit"
 
 
@@ -200,6 +185,7 @@ def iter_payloads(
     limits: Limits = Limits(),  # noqa: B008 - immutable
     on_discover: Callable[[int], None] | None = None,
     named: bool = True,
+    on_read: Callable[[str, int, int], None] | None = None,
 ) -> Iterator[Item]:
     """Yield every FIT payload (and every skipped or unreadable member) under ``paths``.
 
@@ -215,6 +201,9 @@ def iter_payloads(
     named : bool
         Whether the user named ``paths`` (a file that cannot be used then fails, with what to
         export instead); ``False`` for files found in a folder, which are skipped instead.
+    on_read : callable, optional
+        ``on_read(name, bytes_done, bytes_total)`` while an Apple Health ``export.xml`` is
+        streamed (its two passes: the total is twice its size), for a progress bar on bytes.
 
     Yields
     ------
@@ -227,7 +216,7 @@ def iter_payloads(
         At call time, when a path does not exist.
     """
     checked = check_paths(paths)
-    return _Walker(limits, on_discover, named).walk(checked)
+    return _Walker(limits, on_discover, named, on_read).walk(checked)
 
 
 class _BudgetExceeded(UnsafeArchive):
@@ -238,8 +227,13 @@ class _Walker:
     """The state of one :func:`iter_payloads` call: limits, the byte budget, progress hook."""
 
     def __init__(
-        self, limits: Limits, on_discover: Callable[[int], None] | None, named: bool = True
+        self,
+        limits: Limits,
+        on_discover: Callable[[int], None] | None,
+        named: bool = True,
+        on_read: Callable[[str, int, int], None] | None = None,
     ):
+        self.on_read = on_read
         self.limits = limits
         self.named = named
         self.on_discover = on_discover or (lambda n: None)
@@ -270,9 +264,13 @@ class _Walker:
                 files = list(walk_folder(path))
                 ok = [p for p, why in files if why is None]
                 self.on_discover(sum(classify(p.name) in ACTIVITY_KINDS for p in ok))
+                exports = {p.parent for p in ok if is_export_name(p.name)}
                 for f, why in files:
                     if why is not None:
                         yield SourceProblem(str(f), NOT_READ + why, "skipped")
+                        continue
+                    if hf.is_route_file(f, exports):
+                        yield SourceProblem(str(f), hf.ROUTE_REASON, "skipped")
                         continue
                     yield from self._file(f)
                     if self.members > self.limits.max_import_members:
@@ -284,9 +282,9 @@ class _Walker:
             else:
                 if classify(path.name) in ACTIVITY_KINDS:
                     self.on_discover(1)
-                yield from self._file(path)
+                yield from self._file(path, named=self.named)
 
-    def _file(self, path: Path) -> Iterator[Item]:
+    def _file(self, path: Path, named: bool = False) -> Iterator[Item]:
         name = str(path)
         kind = classify(path.name)
         try:
@@ -308,6 +306,18 @@ class _Walker:
             elif kind == "zip":
                 with open_regular(path) as fh:
                     yield from self._zip(fh, name, depth=1)
+            elif kind == "health":
+                size = path.stat().st_size
+
+                def route(ref: str) -> bytes | None:
+                    rel = hf.route_member(ref, "")
+                    target = path.parent / rel if rel else None
+                    if target is None or not target.is_file() or target.is_symlink():
+                        return None
+                    with open_regular(target) as fh:
+                        return fh.read(self.limits.max_member_bytes + 1)
+
+                yield from self._health(lambda: open_regular(path), size, name, route, named)
             else:
                 yield _skip(name)
         except AnalyzerError as exc:
@@ -368,11 +378,15 @@ class _Walker:
                     f"{name}: unsafe archive: {len(infos)} members, more than the limit of "
                     f"{lim.max_members}"
                 )
-            _check_overlap(zf.infolist(), name)
+            check_overlap(zf.infolist(), name)
             self._count(len(infos), name)
             self.on_discover(sum(classify(i.filename) in ACTIVITY_KINDS for i in infos))
+            exports = hf.export_member_dirs([i.filename for i in infos])
             for info in infos:
                 member = f"{name}{MEMBER_SEP}{info.filename}"
+                if exports and hf.is_route_member(info.filename, exports):
+                    yield SourceProblem(member, hf.ROUTE_REASON, "skipped")
+                    continue
                 try:
                     yield from self._member(zf, info, member, depth)
                 except _BudgetExceeded:
@@ -390,6 +404,9 @@ class _Walker:
         lim = self.limits
         if info.flag_bits & 0x1:
             raise UnsupportedExport(f"{member}: the member is encrypted")
+        if kind == "health":
+            yield from self._health_member(zf, info, member)
+            return
         limit = lim.max_archive_bytes if kind == "zip" else lim.max_member_bytes
         if info.file_size > limit:
             raise UnsafeArchive(
@@ -410,6 +427,39 @@ class _Walker:
                 )
             with self._spool(zf, info, member, limit) as inner:
                 yield from self._zip(inner, member, depth + 1)
+
+    # -- Apple Health ---------------------------------------------------------------------
+    def _health(self, opener, size: int, name: str, route, named=False) -> Iterator[Item]:
+        """An ``export.xml``: one payload per running workout (streamed twice, never held)."""
+        if size > self.limits.max_health_bytes:
+            raise UnsafeArchive(
+                f"{name}: {_size(size)} is larger than the Apple Health export limit "
+                f"({_size(self.limits.max_health_bytes)})"
+            )
+        with opener() as fh:
+            head = fh.read(hf.SNIFF_BYTES)
+        if not hf.is_health_export(head):
+            reason = unusable_reason(name)
+            err = UnsupportedExport(reason) if named else None
+            yield SourceProblem(name, reason, "failed" if named else "skipped", err)
+            return
+        yield from health_items(opener, size, name, read_route=route, on_read=self.on_read)
+
+    def _health_member(self, zf: zipfile.ZipFile, info: zipfile.ZipInfo, member: str):
+        self._check_ratio(info.file_size, info.compress_size, member)
+        self._spend(2 * info.file_size, member)  # (read twice; zipfile stops at the size)
+        names = {i.filename for i in zf.infolist()}
+
+        def route(ref: str) -> bytes | None:
+            target = hf.route_member(ref, info.filename)
+            if target is None or target not in names:
+                return None
+            inner = zf.getinfo(target)
+            return self._read(
+                zf, inner, f"{member}{MEMBER_SEP}{target}", self.limits.max_member_bytes
+            )
+
+        yield from self._health(lambda: zf.open(info), info.file_size, member, route)
 
     def _read(self, zf: zipfile.ZipFile, info: zipfile.ZipInfo, member: str, limit: int) -> bytes:
         out = io.BytesIO()
@@ -438,35 +488,6 @@ class _Walker:
                     raise UnsafeArchive(f"{member}: unsafe archive: larger than {_size(limit)}")
                 self._check_ratio(n, info.compress_size, member)
                 out.write(chunk)
-
-
-def _check_overlap(infos: list[zipfile.ZipInfo], name: str) -> None:
-    """Refuse an archive whose entries share bytes (Python's zipfile does not).
-
-    Each entry occupies at least its local header, its name and its compressed data from its
-    header offset on; in a well-formed zip these spans are disjoint. Several central-directory
-    entries pointing at one member are the trick of an amplification bomb.
-    """
-    spans = sorted(
-        (
-            (i.header_offset, i.header_offset + _LOCAL_HEADER + _name_size(i) + i.compress_size, i)
-            for i in infos
-        ),
-        key=lambda span: span[0],
-    )  # (sorted by offset; equal offsets stay in directory order)
-    for (_, end, first), (start, _, second) in zip(spans, spans[1:], strict=False):
-        if start < end:
-            raise UnsafeArchive(
-                f"{name}: unsafe archive: entries {first.filename!r} and {second.filename!r} "
-                f"overlap at byte {start} (one member listed more than once: an amplification "
-                "zip bomb); not read"
-            )
-
-
-def _name_size(info: zipfile.ZipInfo) -> int:
-    """Bytes of the member's name in its header (UTF-8 when flagged, else cp437)."""
-    encoding = "utf-8" if info.flag_bits & 0x800 else "cp437"
-    return len(info.orig_filename.encode(encoding, errors="replace"))
 
 
 def _skip(name: str) -> SourceProblem:

@@ -262,10 +262,15 @@ def log_notes_of(dec: Decoded) -> list[str]:
 
 
 def read_activity(data: bytes, name: str, decoder: str = "auto", *, strict: bool = False):
-    """The :class:`~analyzer.fit.activity.Activity` of one payload: FIT, TCX or GPX by name."""
+    """The :class:`~analyzer.fit.activity.Activity` of one payload: FIT, TCX, GPX or an Apple
+    Health workout, by name."""
     from analyzer.ingest.sources import payload_format
 
     fmt = payload_format(name)
+    if fmt == "apple-health":
+        from analyzer.ingest.applerun import read_apple_workout
+
+        return read_apple_workout(data, name)
     if fmt == "tcx":
         from analyzer.ingest.tcx import read_tcx
 

@@ -130,6 +130,7 @@ def build_activity(
     sessions: list[dict],
     meta: dict,
     file_type: str = "activity",
+    activity_id: str | None = None,
 ) -> Activity:
     """An :class:`Activity` from parsed sessions.
 
@@ -145,12 +146,17 @@ def build_activity(
         One per activity/track: ``sport``, ``points`` (DataFrame with ``timestamp`` (UTC) and
         any of distance_m, speed_mps, heart_rate_bpm, cadence_spm, power_w, altitude_m), and
         optional ``timer_s``, ``distance_m``, ``laps`` (list of dicts: start_time, timer_s,
-        distance_m) and ``watch`` (``{metric: value}`` of the file's own summary).
+        distance_m), ``watch`` (``{metric: value}`` of the file's own summary), and optional
+        ``start_time`` / ``end_time`` (UTC; default: the first and last point), ``sub_sport``
+        and ``extra`` (more session fields, e.g. the local time of an Apple Health workout).
     meta : dict
-        manufacturer / product (the app or device the file names), time_created.
+        manufacturer / product (the app or device the file names), time_created; optionally
+        software_version, dynamics_source and dynamics_sensor (default ``"none"``, None).
     file_type : str
         What the file is (``"activity"``; for a file without timed points, e.g. ``"route"``:
         then there is no session and the import logs it as not an activity).
+    activity_id : str, optional
+        The activity's id when it is not the sha256 of ``data`` (an Apple Health workout).
     """
     rec_parts, sess_rows, lap_rows = [], [], []
     for i, sess in enumerate(sessions):
@@ -162,7 +168,8 @@ def build_activity(
             rec["speed_mps"] = speed_from_distance(rec["timestamp"], rec["distance_m"].to_numpy())
         rec["session_index"] = i
         rec_parts.append(rec)
-        start, end = rec["timestamp"].iloc[0], rec["timestamp"].iloc[-1]
+        start = sess.get("start_time", rec["timestamp"].iloc[0])
+        end = sess.get("end_time", rec["timestamp"].iloc[-1])
         timer = sess.get("timer_s")
         timer = moving_seconds(rec["timestamp"]) if timer is None or math.isnan(timer) else timer
         dist = sess.get("distance_m")
@@ -171,7 +178,7 @@ def build_activity(
         row = {
             "session_index": i,
             "sport": sess["sport"],
-            "sub_sport": None,
+            "sub_sport": sess.get("sub_sport"),
             "start_time": start,
             "end_time": end,
             "total_elapsed_s": (end - start).total_seconds(),
@@ -183,6 +190,7 @@ def build_activity(
             row[f"watch_avg_{m}"] = watch.get(m, math.nan)
         row["watch_avg_power_w"] = watch.get("power_w", math.nan)
         row["watch_avg_heart_rate_bpm"] = watch.get("heart_rate_bpm", math.nan)
+        row.update(sess.get("extra") or {})
         sess_rows.append(row)
         for lap in sess.get("laps") or []:
             lap_rows.append({"lap_index": len(lap_rows), "session_index": i, **lap})
@@ -198,14 +206,14 @@ def build_activity(
         "manufacturer": meta.get("manufacturer"),
         "product": meta.get("product"),
         "serial_number": None,
-        "software_version": None,
-        "dynamics_source": "none",
-        "dynamics_sensor": None,
+        "software_version": meta.get("software_version"),
+        "dynamics_source": meta.get("dynamics_source", "none"),
+        "dynamics_sensor": meta.get("dynamics_sensor"),
         "developer_apps": [],
         "format": file_format,
     }
     return Activity(
-        activity_id=hashlib.sha256(data).hexdigest(),
+        activity_id=activity_id or hashlib.sha256(data).hexdigest(),
         source_name=name,
         file_type=file_type,
         meta=full_meta,

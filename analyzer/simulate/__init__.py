@@ -3,7 +3,8 @@
 ``simulate_athlete(profile)`` gives a deterministic training history (a list of
 :class:`SimulatedRun`), ``write_fit(run, path_or_buffer)`` encodes one run with garmin-fit-sdk,
 ``write_sample_data(out_dir)`` writes the bundled ``sample_data/`` and
-``write_synthetic_export(out_dir, athletes=N, weeks=W, seed=S)`` larger synthetic exports.
+``write_synthetic_export(out_dir, athletes=N, weeks=W, seed=S)`` larger synthetic exports, and
+``write_apple_health_export(out_dir, profile)`` a runner's Apple Health export (issue 23).
 See :mod:`analyzer.simulate.model` for the gait model and :mod:`analyzer.fit.writer` for the
 FIT layout and how session averages are computed.
 
@@ -18,6 +19,7 @@ acceptance figures). They are not imported here, so ``import analyzer.simulate``
 from __future__ import annotations
 
 from analyzer.fit.writer import Device, encode_run, write_fit
+from analyzer.simulate.applehealth import write_apple_health_export
 from analyzer.simulate.export import (
     SAMPLE_ATHLETES,
     sample_profiles,
@@ -50,6 +52,7 @@ __all__ = [
     "sample_profiles",
     "simulate_athlete",
     "simulate_run",
+    "write_apple_health_export",
     "write_athlete",
     "write_fit",
     "write_sample_data",

@@ -74,7 +74,7 @@ def export_paths(
             if isinstance(item, SourceProblem):
                 receipts.append(("problem", LogEntry(item.name, item.outcome, item.reason)))
                 continue
-            aid = hashlib.sha256(item.data).hexdigest()
+            aid = item.activity_id or hashlib.sha256(item.data).hexdigest()
             if aid in known or aid in seen:
                 receipts.append(("known", item.name, aid))
                 continue

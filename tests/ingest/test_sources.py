@@ -15,8 +15,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from analyzer.errors import UnsafeArchive, UnsupportedExport
+from analyzer.ingest.applehealth import NO_WORKOUTS
 from analyzer.ingest.sources import (
-    APPLE_HEALTH,
     UNUSABLE,
     Limits,
     Payload,
@@ -95,7 +95,7 @@ def test_folder_is_walked_recursively_and_non_fit_files_are_skipped(tmp_path, fi
         str(tmp_path / "top.fit"): fit[BIKE],
     }
     assert sorted((Path(p.name).name, p.outcome, p.reason) for p in problems) == [
-        ("export.xml", "skipped", APPLE_HEALTH),
+        ("export.xml", "skipped", NO_WORKOUTS),
         ("summary.json", "skipped", UNUSABLE[".json"]),
     ]
     assert sum(found) == 3

@@ -197,10 +197,9 @@ def test_unsafe_and_broken_xml_fail_with_the_reason(tmp_path, capsys):
         ),
         (
             "export.xml",
-            "<HealthData/>",
-            "an Apple Health export: its workouts carry no per-second records analyzer can "
-            "read; export the runs as FIT or GPX with an app that reads Apple Health (e.g. "
-            "HealthFit, RunGap)",
+            "<Export/>",  # (an Apple Health export.xml is read: tests/ingest/test_applehealth.py)
+            "an XML file named export.xml that is not an Apple Health export (no <HealthData> "
+            "root); export the activities as FIT (best: running dynamics), TCX or GPX instead",
         ),
         (
             "ride.pwx",
