@@ -1,11 +1,47 @@
-"""What to say about a file we cannot use: what it is, and what to export instead."""
+"""What a file holds by its name, and what to say about one we cannot use (what to export
+instead)."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
-#: Separates an archive's path from a member's name in payload names (as in sources).
+from analyzer.ingest.applehealth import WORKOUT_PREFIX
+from analyzer.ingest.healthfiles import is_export_name
+
+#: Separates an archive's path from a member's name in payload names.
 MEMBER_SEP = "!"
+
+#: Activity formats read as they are, and gzip-compressed (Strava's bulk export gzips them).
+PLAIN_KINDS = ("fit", "tcx", "gpx")
+GZ_KINDS = tuple(f"{k}.gz" for k in PLAIN_KINDS)
+ACTIVITY_KINDS = PLAIN_KINDS + GZ_KINDS
+
+
+def classify(name: str) -> str | None:
+    """What a file name says it holds: one of :data:`ACTIVITY_KINDS`, ``"zip"``, ``"health"``
+    (an Apple Health ``export.xml``) or None."""
+    lower = name.lower()
+    base = lower.rsplit("/", 1)[-1]
+    if base.startswith("._"):  # macOS AppleDouble metadata, not the file it shadows
+        return None
+    if is_export_name(base):
+        return "health"
+    for kind in ACTIVITY_KINDS + ("zip",):
+        if lower.endswith(f".{kind}"):
+            return kind
+    return None
+
+
+def payload_format(name: str) -> str:
+    """The format of a payload by its name: ``"tcx"``, ``"gpx"``, ``"apple-health"`` (one
+    workout of an Apple Health export) or ``"fit"`` (the rest)."""
+    last = name.rsplit(MEMBER_SEP, 1)[-1]
+    kind = classify(last)
+    if kind is None and MEMBER_SEP in name and last.startswith(WORKOUT_PREFIX):
+        return "apple-health"
+    kind = kind or "fit"
+    return kind.removesuffix(".gz") if kind in ACTIVITY_KINDS else "fit"
+
 
 #: What to say about files we cannot use, by suffix: what they are and what to export instead.
 _INSTEAD = "export the activities as FIT (best: running dynamics), TCX or GPX instead"

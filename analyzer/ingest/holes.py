@@ -144,7 +144,7 @@ def import_holes(report, run_starts: Iterable[pd.Timestamp]) -> list[Hole]:
     """The holes of an :class:`~analyzer.ingest.importer.ImportReport`: its failed activity
     files (not the files of a format we cannot use), dated and merged, with the runs of
     ``run_starts`` (the athlete's runs in the store) counted inside each."""
-    from analyzer.ingest.sources import ACTIVITY_KINDS, classify
+    from analyzer.ingest.formats import ACTIVITY_KINDS, classify
 
     failed = {
         e.name

@@ -61,8 +61,16 @@ from analyzer._files import (
 )
 from analyzer.errors import AnalyzerError, UnsafeArchive, UnsupportedExport
 from analyzer.ingest import healthfiles as hf
-from analyzer.ingest.applehealth import WORKOUT_PREFIX, health_items
+from analyzer.ingest.applehealth import health_items
 from analyzer.ingest.folders import NOT_READ, open_regular, special, walk_folder
+from analyzer.ingest.formats import (
+    ACTIVITY_KINDS,
+    GZ_KINDS,
+    MEMBER_SEP,
+    PLAIN_KINDS,
+    classify,
+    unusable_reason,
+)
 from analyzer.ingest.healthfiles import is_export_name
 from analyzer.ingest.items import Item, Payload, SourceProblem
 from analyzer.ingest.zipcheck import check_overlap
@@ -71,7 +79,6 @@ MiB = 1 << 20
 GiB = 1 << 30
 
 #: Separator between an archive's name and a member's name in payload names.
-MEMBER_SEP = "!"
 
 _CHUNK = 1 * MiB
 
@@ -121,41 +128,6 @@ class Limits:
     max_import_members: int = 1_000_000
     spool_bytes: int = 64 * MiB
     max_health_bytes: int = 32 * GiB
-
-
-#: Activity formats read as they are, and gzip-compressed (Strava's bulk export gzips them).
-PLAIN_KINDS = ("fit", "tcx", "gpx")
-GZ_KINDS = tuple(f"{k}.gz" for k in PLAIN_KINDS)
-ACTIVITY_KINDS = PLAIN_KINDS + GZ_KINDS
-
-
-def classify(name: str) -> str | None:
-    """What a file name says it holds: one of :data:`ACTIVITY_KINDS`, ``"zip"``, ``"health"``
-    (an Apple Health ``export.xml``) or None."""
-    lower = name.lower()
-    base = lower.rsplit("/", 1)[-1]
-    if base.startswith("._"):  # macOS AppleDouble metadata, not the file it shadows
-        return None
-    if is_export_name(base):
-        return "health"
-    for kind in ACTIVITY_KINDS + ("zip",):
-        if lower.endswith(f".{kind}"):
-            return kind
-    return None
-
-
-def payload_format(name: str) -> str:
-    """The format of a payload by its name: ``"tcx"``, ``"gpx"``, ``"apple-health"`` (one
-    workout of an Apple Health export) or ``"fit"`` (the rest)."""
-    last = name.rsplit(MEMBER_SEP, 1)[-1]
-    kind = classify(last)
-    if kind is None and MEMBER_SEP in name and last.startswith(WORKOUT_PREFIX):
-        return "apple-health"
-    kind = kind or "fit"
-    return kind.removesuffix(".gz") if kind in ACTIVITY_KINDS else "fit"
-
-
-from analyzer.ingest.formats import APPLE_HEALTH, UNUSABLE, unusable_reason  # noqa: E402, F401
 
 
 def check_paths(paths: Iterable[str | os.PathLike]) -> list[Path]:

@@ -264,7 +264,7 @@ def log_notes_of(dec: Decoded) -> list[str]:
 def read_activity(data: bytes, name: str, decoder: str = "auto", *, strict: bool = False):
     """The :class:`~analyzer.fit.activity.Activity` of one payload: FIT, TCX, GPX or an Apple
     Health workout, by name."""
-    from analyzer.ingest.sources import payload_format
+    from analyzer.ingest.formats import payload_format
 
     fmt = payload_format(name)
     if fmt == "apple-health":

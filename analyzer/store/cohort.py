@@ -28,8 +28,9 @@ import duckdb
 import pandas as pd
 
 from analyzer.ingest.folders import NOT_READ, walk_folder
+from analyzer.ingest.formats import classify
 from analyzer.ingest.importer import ImportReport, LogEntry
-from analyzer.ingest.sources import Limits, SourceProblem, check_paths, classify, iter_payloads
+from analyzer.ingest.sources import Limits, SourceProblem, check_paths, iter_payloads
 from analyzer.ingest.worker import decode_payload
 from analyzer.store import writer as store_write
 from analyzer.store.duck import open_duckdb

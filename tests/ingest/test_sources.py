@@ -16,15 +16,8 @@ from hypothesis import strategies as st
 
 from analyzer.errors import UnsafeArchive, UnsupportedExport
 from analyzer.ingest.applehealth import NO_WORKOUTS
-from analyzer.ingest.sources import (
-    UNUSABLE,
-    Limits,
-    Payload,
-    SourceProblem,
-    classify,
-    iter_payloads,
-    payload_format,
-)
+from analyzer.ingest.formats import UNUSABLE, classify, payload_format
+from analyzer.ingest.sources import Limits, Payload, SourceProblem, iter_payloads
 
 RUN = "garmin-fenix-5-run.fit"
 WALK = "garmin-fenix-5-walk.fit"
