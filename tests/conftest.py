@@ -39,3 +39,10 @@ def manifest() -> dict:
     if not corpus_available():
         pytest.skip(NO_CORPUS)
     return corpus_manifest()
+
+
+@pytest.fixture(autouse=True)
+def _no_terminal_width(monkeypatch):
+    """Commands fit their output to ``$COLUMNS`` when it is set: each test starts without it (a
+    test about widths sets it), whatever the shell or an earlier test in this worker left."""
+    monkeypatch.delenv("COLUMNS", raising=False)

@@ -15,6 +15,40 @@ def plural(n: int, noun: str) -> str:
     return f"{n} {noun}{'s' if n != 1 else ''}"
 
 
+def terminal_width() -> int | None:
+    """The terminal's width in columns: ``$COLUMNS``, else the width of the terminal on stdout;
+    None when stdout is a pipe or a file (nothing to fit)."""
+    import sys
+
+    env = os.environ.get("COLUMNS", "")
+    if env.isdigit() and int(env) > 0:
+        return int(env)
+    try:
+        return os.get_terminal_size(sys.stdout.fileno()).columns if sys.stdout.isatty() else None
+    except (OSError, ValueError, AttributeError):
+        return None
+
+
+def console(*, pipe_width: int = 120):
+    """The console a command prints its tables with: as wide as the terminal, so that no line
+    is wider than it (a pipe or a file gets ``pipe_width``); no highlighting."""
+    from rich.console import Console
+
+    return Console(highlight=False, soft_wrap=False, width=terminal_width() or pipe_width)
+
+
+def say(message: str) -> None:
+    """Print one line of text that may come from a file (shown, not obeyed, by a terminal),
+    wrapped at word boundaries to the terminal's width when there is a terminal."""
+    import textwrap
+
+    from analyzer.report.safe import visible
+
+    width = terminal_width()
+    shown = visible(message)
+    print(textwrap.fill(shown, width, break_on_hyphens=False) if width else shown)
+
+
 EXIT_OK = 0
 EXIT_FAILED = 1
 EXIT_USAGE = 2

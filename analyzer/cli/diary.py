@@ -20,8 +20,7 @@ import re
 from typing import Any
 
 from analyzer.cli import options
-from analyzer.cli.common import EXIT_OK, common, json_value
-from analyzer.report.safe import visible
+from analyzer.cli.common import EXIT_OK, common, json_value, say
 from analyzer.schema import FEELS, RUNNING_AFFECTED, SIDES
 
 _DOSE = re.compile(
@@ -314,4 +313,4 @@ def cmd_diary_export(args) -> int:
 
 def _say(message: str) -> None:
     """Print one line; names and notes from the diary are shown, not obeyed, by a terminal."""
-    print(visible(message))
+    say(message)

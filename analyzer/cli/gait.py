@@ -192,11 +192,10 @@ def cmd_trends(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps(data, indent=2, allow_nan=False))
         return EXIT_OK
-    from rich.console import Console
-
+    from analyzer.cli.common import console as terminal_console
     from analyzer.report.fmt import Units
 
-    console = Console()
+    console = terminal_console()
     units = Units(resolve_units(args))
     for item in data["athletes"]:
         _render(item, console, units)
@@ -310,12 +309,13 @@ def _render(item: dict[str, Any], console, units) -> None:
     console.print(r)
 
     w = Table(title="Weekly load (distance)", box=box.SIMPLE_HEAD)
-    for col in ("week", "km", "hours", "runs", "ACWR coupled", "ACWR uncoupled", "vs last week %"):
+    cols = ("week", units.distance_unit, "hours", "runs", "ACWR coupled", "ACWR uncoupled")
+    for col in (*cols, "vs last week %"):
         w.add_column(col, justify="right")
     for wk in item["weekly_load"][-RECENT_WEEKS:]:
         w.add_row(
             wk["week"][:10],
-            _fmt(wk["distance_km"]),
+            _fmt(units.distance_value(wk["distance_km"])),
             _fmt(wk["time_h"]),
             str(wk["n_runs"]),
             _fmt(wk["acwr_coupled"], ".2f"),

@@ -81,6 +81,11 @@ def register(sub) -> None:
             "files and writes the store"
         ),
     )
+    p.add_argument(
+        "--verbose",
+        action="store_true",
+        help="list every file's import notes (by default one line per kind of note)",
+    )
     p.set_defaults(func=cmd_import)
 
     p = sub.add_parser(
@@ -184,7 +189,7 @@ def cmd_import(args: argparse.Namespace) -> int:
             found = import_holes(report, store.runs(report.athlete)["start_time"])
     if report.runs == 0 and report.duplicates == 0:
         return _found_no_run(report, args.paths, store_path, absent)
-    _print_summary(report, store_path, found)
+    _print_summary(report, store_path, found, verbose=args.verbose)
     return EXIT_OK if report.ok else EXIT_FAILED
 
 
@@ -241,7 +246,54 @@ def _found_no_run(report, paths, store_path: Path, absent: list[Path]) -> int:
     return EXIT_FAILED
 
 
-def _print_summary(report, store_path: Path, holes=(), *, headline: bool = True) -> None:
+#: Kinds of import note, by how the note starts or what it says: (test, sentence for N files).
+_NOTE_KINDS: tuple[tuple, ...] = (
+    (
+        lambda n: "read as bytes" in n,
+        "{n} with a field stored in an unexpected size (a known quirk of some watches, COROS "
+        "among them): those fields were kept as raw bytes and are not used; nothing to do",
+    ),
+    (
+        lambda n: n.startswith("partial:"),
+        "{n} damaged part-way: the runs before the damage were kept, marked partial in "
+        "`analyzer runs`; export them again from the watch to get the rest",
+    ),
+    (
+        lambda n: "implausible sample" in n,
+        "{n} with a few implausible samples (values no runner can have): left out of the "
+        "averages; nothing to do",
+    ),
+    (
+        lambda n: n.startswith("date unknown"),
+        "{n} without a usable date (device-relative or impossible): kept, but out of load "
+        "and baselines",
+    ),
+)
+
+
+def note_kinds(entries) -> list[str]:
+    """One line per kind of import note, in words a runner can act on (file counts, not the
+    per-field details, which the import log keeps)."""
+    counts = [0] * len(_NOTE_KINDS)
+    other: dict[str, int] = {}
+    for e in entries:
+        kinds = set()
+        for note in e.detail.split("; ")[1:]:
+            k = next((i for i, (test, _) in enumerate(_NOTE_KINDS) if test(note)), None)
+            if k is None:
+                other[note] = other.get(note, 0) + 1
+            else:
+                kinds.add(k)
+        for k in kinds:
+            counts[k] += 1
+    lines = [_NOTE_KINDS[k][1].format(n=plural(c, "file")) for k, c in enumerate(counts) if c]
+    lines += [f"{plural(c, 'file')}: {visible(note)}" for note, c in sorted(other.items())]
+    return lines
+
+
+def _print_summary(
+    report, store_path: Path, holes=(), *, headline: bool = True, verbose: bool = False
+) -> None:
     # File names, details and the athlete come from files and arguments: shown, not obeyed.
     out = []
     decoded = report.done > report.duplicates  # a pool is only started for files to decode
@@ -276,11 +328,14 @@ def _print_summary(report, store_path: Path, holes=(), *, headline: bool = True)
         if len(not_run) > MAX_LISTED:
             out.append(f"  ... and {len(not_run) - MAX_LISTED} more (see the store's import_log)")
     noted = [e for e in report.entries if e.outcome == "imported" and "; " in e.detail]
-    if noted:
+    if noted and verbose:
         out.append("Imported with notes:")
-        out += [f"  {visible(e.name)}: {visible(e.detail)}" for e in noted[:MAX_LISTED]]
-        if len(noted) > MAX_LISTED:
-            out.append(f"  ... and {len(noted) - MAX_LISTED} more (see the store's import_log)")
+        out += [f"  {visible(e.name)}: {visible(e.detail)}" for e in noted]
+    elif noted:
+        out.append(
+            "Imported with notes (every file's notes: --verbose, or the store's import_log):"
+        )
+        out += [f"  {line}" for line in note_kinds(noted)]
     if refused:
         out.append("Not read (links out of the folder, special files):")
         out += [f"  {visible(e.name)}: {visible(e.detail)}" for e in refused[:MAX_LISTED]]

@@ -74,9 +74,9 @@ def register(sub) -> None:
 
 
 def _console():
-    from rich.console import Console
+    from analyzer.cli.common import console
 
-    return Console(soft_wrap=False)
+    return console(pipe_width=80)
 
 
 def _load_model(path: Path | None):

@@ -7,7 +7,7 @@ import json
 from pathlib import Path
 
 from analyzer.cli import options
-from analyzer.report.safe import line, text, visible
+from analyzer.report.safe import line, text
 
 
 def _model_arg(p: argparse.ArgumentParser) -> None:
@@ -88,6 +88,9 @@ def register(sub) -> None:
         help="store this plan as the athlete's current one from DATE (YYYY-MM-DD, default "
         "today); its progress is then followed from the diary",
     )
+    from analyzer.cli.config import units_arg
+
+    units_arg(p)
     p.set_defaults(func=cmd_recommend)
 
     p = sub.add_parser(
@@ -123,9 +126,9 @@ def register(sub) -> None:
 
 
 def _console():
-    from rich.console import Console
+    from analyzer.cli.common import console
 
-    return Console(highlight=False, soft_wrap=False, width=120)
+    return console()
 
 
 def _model(args):
@@ -151,10 +154,12 @@ def _no_index(an):
 
 def _first_lines(an) -> None:
     """What comes before any figure, each on one line: the safety stop, then staleness."""
+    from analyzer.cli.common import say
+
     if an.safety.get("stop"):
-        print(visible(an.safety["message"]))
+        say(an.safety["message"])
     if an.stale:
-        print(visible("Note: " + an.stale["warning"]))
+        say("Note: " + an.stale["warning"])
 
 
 def _risk_json(an) -> dict:
@@ -243,12 +248,9 @@ def cmd_recommend(args) -> int:
     _first_lines(an)
     print_plan_so_far(status, a.athlete, safety=False)
     if args.start:
-        print(
-            visible(
-                f"Started plan v{version} for {a.athlete}; log sessions with "
-                "`analyzer log exercise`."
-            )
-        )
+        from analyzer.cli.common import say
+
+        say(f"Started plan v{version} for {a.athlete}; log sessions with `analyzer log exercise`.")
     from rich.table import Table
 
     head = f"index {a.index:.0f} ({a.level})" if a.level else a.status["text"]
@@ -271,7 +273,10 @@ def cmd_recommend(args) -> int:
     )
     if plan.side_reasoning:
         con.print(text("Side: " + plan.side_reasoning))
-    for n in plan.notes:
+    from analyzer.cli.config import resolve_units
+    from analyzer.report.fmt import Units
+
+    for n in plan.notes_in(Units(resolve_units(args)).distance_whole):
         if n != _referral(an):  # printed first already
             con.print(text("Note: " + n))
     con.print(text(plan.evidence_note))

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import math
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from importlib import resources
 from typing import Any
@@ -114,11 +115,26 @@ class Plan:
     notes: list[str]
     maintenance: bool
     groups: list[str] = field(default_factory=list)  # the driver groups behind ``focus``
+    #: The next-week cap of the load note (``{"km", "weeks"}``), None without one.
+    load_cap: dict[str, Any] | None = None
     safety_note: str = SAFETY_NOTE
     evidence_note: str = EVIDENCE_NOTE
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
+
+    def notes_in(self, distance: Callable[[float], str]) -> list[str]:
+        """:attr:`notes` with the load cap in the display units of ``distance``."""
+        return display_notes(self.notes, self.load_cap, distance)
+
+
+def display_notes(notes: list[str], cap: dict | None, distance: Callable[[float], str]) -> list:
+    """Plan notes with the load cap in the display units of ``distance`` (notes are SI)."""
+    if not cap:
+        return list(notes)
+    si = load_note(cap.get("km"), int(cap.get("weeks") or 0))
+    shown = load_note(cap.get("km"), int(cap.get("weeks") or 0), distance)
+    return [shown if n == si else n for n in notes]
 
 
 def _get(obj, name, default=None):
@@ -244,13 +260,20 @@ def _building_back_note(ctx: dict[str, Any]) -> str:
     )
 
 
-def _load_note(ctx: dict[str, Any]) -> str:
-    chronic = ctx.get("chronic_weekly_km")
-    weeks = ctx.get("usual_weeks") or 0
+def _km(km: float) -> str:
+    return f"{km:.0f} km"
+
+
+def load_note(cap_km: float | None, weeks: int, distance: Callable[[float], str] = _km) -> str:
+    """The "cut volume first" advice with the runner's usual week as the cap.
+
+    ``distance`` formats the cap (default whole kilometres; the terminal and the HTML pass the
+    display units), so the same sentence reads in miles where the runner chose miles.
+    """
     cap = (
-        f" (about {chronic:.0f} km, your usual week: the median of your last {weeks} weeks "
+        f" (about {distance(cap_km)}, your usual week: the median of your last {weeks} weeks "
         "with running)"
-        if isinstance(chronic, float) and math.isfinite(chronic) and chronic > 0
+        if isinstance(cap_km, float) and math.isfinite(cap_km) and cap_km > 0
         else ""
     )
     return (
@@ -419,8 +442,10 @@ def recommend(
         notes.append(_pain_note(pain, spared))
     if "overstride" in groups and _cadence_note(ctx):
         notes.append(_cadence_note(ctx))
+    cap = None
     if "load_spike" in groups and not stale:
-        notes.append(_load_note(ctx))
+        cap = {"km": ctx.get("chronic_weekly_km"), "weeks": int(ctx.get("usual_weeks") or 0)}
+        notes.append(load_note(cap["km"], cap["weeks"]))
     if ctx.get("building_back") and not stale:
         notes.append(_building_back_note(ctx))
     if maintenance and not careful:
@@ -446,4 +471,5 @@ def recommend(
         notes=notes,
         maintenance=maintenance,
         groups=list(groups),
+        load_cap=cap,
     )

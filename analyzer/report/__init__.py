@@ -105,7 +105,9 @@ timestamps are ISO-8601 strings in UTC (``"2026-03-02T07:15:00Z"``); weeks start
                "weekly_plan": {"sessions_per_week": int|null, "minutes_per_session": int|null,
                                "sessions": [{"day": str|null, "exercises": [str]}],
                                "note": str|null},
-               "notes": [str], "evidence_note": str|null, "safety_note": str|null},
+               "notes": [str],                   # SI units (km); renderers show display units
+               "load_cap": null | {"km": float, "weeks": int},   # the load note's next-week cap
+               "evidence_note": str|null, "safety_note": str|null},
       "data_quality": {"n_runs": int, "n_with_dynamics": int, "n_without_dynamics": int,
                        "dynamics_sources": {source: n_runs},   # chest_strap, pod, wrist, stryd, none
                        "devices": [{"device": str, "n_runs": int}],    # watch (from the file)

@@ -171,6 +171,7 @@ def plan_section(plan: Mapping | None, *, reason: str | None = None) -> dict:
             "items": [],
             "weekly_plan": _weekly(None),
             "notes": [],
+            "load_cap": None,
             "evidence_note": None,
             "safety_note": None,
         }
@@ -206,6 +207,7 @@ def plan_section(plan: Mapping | None, *, reason: str | None = None) -> dict:
         "items": items,
         "weekly_plan": _weekly(_first(p, "weekly_plan", "schedule")),
         "notes": _list(_first(p, "notes")),
+        "load_cap": clean(_first(p, "load_cap")),
         "evidence_note": _text(_first(p, "evidence_note")),
         "safety_note": _text(_first(p, "safety_note", "safety")),
     }

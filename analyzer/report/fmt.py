@@ -91,6 +91,10 @@ class Units:
             return missing
         return f"{value:,.{digits}f} {self.distance_unit}"
 
+    def distance_whole(self, km: Any) -> str:
+        """A distance in whole display units (``"41 km"``, ``"25 mi"``): caps in advice."""
+        return self.distance(km, 0)
+
     def pace(self, speed_mps: Any, missing: str = NO_DATA) -> str:
         """``"5:30 min/km"`` / ``"8:51 min/mi"`` from a speed [m/s]."""
         if is_missing(speed_mps) or float(speed_mps) <= 0.5:  # slower than 33 min/km: no pace

@@ -153,7 +153,7 @@ def athlete_context(data: Mapping, *, units: str = "metric") -> dict[str, Any]:
         t=views.trends(data, u),
         lr=views.latest(data, u),
         ld=views.load(data, u),
-        p=views.plan(data),
+        p=views.plan(data, u),
         q=views.quality(data),
         f=followup_view.plan_so_far(data),
     )

@@ -14,6 +14,7 @@ import io
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from analyzer.plan.exercises import display_notes
 from analyzer.report import plots
 from analyzer.report.bands import (
     ACWR_DANGER,
@@ -27,6 +28,10 @@ from analyzer.report.quality import SOURCE_NAMES
 
 #: Resolution of embedded figures [dots per inch].
 FIGURE_DPI = 90
+
+#: Smallest share of the index [points] a driver must add for the drivers chart to be drawn (an
+#: index at its baseline would draw an empty frame with a ±0.04 axis).
+MIN_CHART_POINTS = 0.1
 
 #: Exercises listed in "This week" on the first screen (the plan section has them all).
 FIRST_SCREEN_EXERCISES = 3
@@ -204,7 +209,11 @@ def risk(d: Mapping) -> dict:
         "asof": day(r.get("asof"), "") or None,
         "summary": r.get("summary"),
         "rows": rows,
-        "figure": _figure(lambda: plots.drivers(r), "drivers of the index") if rows else None,
+        "figure": (
+            _figure(lambda: plots.drivers(r), "drivers of the index")
+            if any(abs(x["contribution"] or 0.0) >= MIN_CHART_POINTS for x in r["drivers"])
+            else {"missing": "No driver adds a visible amount to the index: no chart."}
+        ),
     }
 
 
@@ -225,7 +234,11 @@ def balance(d: Mapping) -> dict:
     return {
         "green": f"{GCT_BALANCE_GREEN_PCT[0]}–{GCT_BALANCE_GREEN_PCT[1]} %",
         "orange": f"{GCT_BALANCE_ORANGE_PCT[0]} % / {GCT_BALANCE_ORANGE_PCT[1]} %",
-        "figure": _figure(lambda: plots.balance(b), "GCT balance per week on Garmin's bands"),
+        "figure": (
+            _figure(lambda: plots.balance(b), "GCT balance per week on Garmin's bands")
+            if b["weeks"]
+            else {"missing": "No run carries a left/right balance reading: no balance chart."}
+        ),
         "rows": rows,
         "flags": [show(f["text"]) for f in d.get("flags") or []],
     }
@@ -236,7 +249,11 @@ def trends(d: Mapping, u: Units) -> dict:
     ref = t.get("ref_speed_mps")
     return {
         "ref": f"{u.speed(ref)}, {u.pace(ref)}" if ref else None,
-        "figure": _figure(lambda: plots.trends(t, units=u), "speed-normalised trends"),
+        "figure": (
+            _figure(lambda: plots.trends(t, units=u), "speed-normalised trends")
+            if any(r["at_ref"] is not None for m in t["metrics"] for r in m["runs"])
+            else {"missing": "No run carries running dynamics at a usable speed: no trend chart."}
+        ),
         "rows": [
             [
                 show(m["label"]),
@@ -247,6 +264,15 @@ def trends(d: Mapping, u: Units) -> dict:
             for m in t["metrics"]
         ],
     }
+
+
+def _has_series(lr: Mapping) -> bool:
+    series = lr.get("series") or {}
+    return any(
+        v is not None
+        for k in ("gct_balance_left_pct", "stance_time_ms")
+        for v in series.get(k) or []
+    )
 
 
 def latest(d: Mapping, u: Units) -> dict | None:
@@ -281,7 +307,11 @@ def latest(d: Mapping, u: Units) -> dict | None:
     return {
         "summary": summary,
         "band": lr["gct_balance_band"],
-        "figure": _figure(lambda: plots.within_run(lr), "balance within the latest run"),
+        "figure": (
+            _figure(lambda: plots.within_run(lr), "balance within the latest run")
+            if _has_series(lr)
+            else {"missing": "The latest run has no balance or contact-time samples: no chart."}
+        ),
         "rows": rows,
         "drift": drift,
     }
@@ -334,13 +364,13 @@ def load(d: Mapping, u: Units) -> dict:
             "runs",
             "ACWR",
             "ACWR coupled",
-            "2-week change",
+            "vs last week",
         ],
         "rows": rows,
     }
 
 
-def plan(d: Mapping) -> dict:
+def plan(d: Mapping, u: Units | None = None) -> dict:
     p = d["plan"]
     items = []
     for it in p["items"]:
@@ -383,7 +413,14 @@ def plan(d: Mapping) -> dict:
         "side_reasoning": p.get("side_reasoning"),
         "exercises": items,
         "week": week,
-        "notes": [n for n in [*p["notes"], p.get("evidence_note")] if n],
+        "notes": [
+            n
+            for n in [
+                *display_notes(p["notes"], p.get("load_cap"), (u or Units()).distance_whole),
+                p.get("evidence_note"),
+            ]
+            if n
+        ],
         "safety_note": p.get("safety_note"),
     }
 

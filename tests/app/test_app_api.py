@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from conftest import ATHLETE, write_headers
+from appkit import ATHLETE, client, sample_store, store_copy, write_headers  # noqa: F401  (fixtures, see appkit)
 
 from analyzer.cli import main
 

@@ -13,7 +13,7 @@ import urllib.request
 from pathlib import Path
 
 import pytest
-from conftest import SAMPLE_ZIP
+from appkit import SAMPLE_ZIP
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [

@@ -7,7 +7,15 @@ import time
 import zipfile
 
 import pytest
-from conftest import ATHLETE, BASE, make_client, write_headers
+from appkit import (  # noqa: F401  (fixtures, see appkit)
+    ATHLETE,
+    BASE,
+    client,
+    make_client,
+    sample_store,
+    store_copy,
+    write_headers,
+)
 
 GET_PATHS = [
     "/",

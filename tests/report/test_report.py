@@ -557,7 +557,10 @@ def test_report_without_any_dynamics_still_renders():
     assert "does not measure it" in data["risk"]["status"]["text"]
     assert data["data_quality"]["notes"][0].startswith("None of the 36 runs")
     page = html.render(data)
-    assert page.count('<img class="fig"') == 5
+    # no empty chart frames: the load chart, and one line for each chart there is no data for
+    assert page.count('<img class="fig"') == 1
+    assert page.count('class="muted no-figure"') == 4
+    assert "No run carries a left/right balance reading" in page
     terminal.render(data, Console(file=io.StringIO(), width=100))
 
 

@@ -1,4 +1,7 @@
-"""Shared fixtures of the app tests: one imported sample store, an in-process client per test."""
+"""Shared by the app tests (a module, not a conftest: a second conftest.py would shadow the
+suite's own ``conftest`` module for ``from conftest import ...``).
+
+Shared fixtures of the app tests: one imported sample store, an in-process client per test."""
 
 from __future__ import annotations
 
