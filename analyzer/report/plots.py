@@ -153,10 +153,12 @@ def balance(section: Mapping | None, ax: Axes | None = None) -> Figure:
         )
     ax.set_ylim(lo, hi)
     ax.set_ylabel("GCT balance [% left]")
-    ax.text(0.005, 0.98, "left longer ↑", transform=ax.transAxes, va="top", fontsize=8, color=MUTED)
-    ax.text(0.005, 0.02, "right longer ↓", transform=ax.transAxes, fontsize=8, color=MUTED)
-    ax.legend(loc="upper right", fontsize=8, frameon=False, ncols=3)
-    ax.set_title("Ground-contact balance over the weeks (Garmin colour bands)", fontsize=10)
+    ax.text(
+        0.005, 0.98, "left longer ↑", transform=ax.transAxes, va="top", fontsize=10, color=MUTED
+    )
+    ax.text(0.005, 0.02, "right longer ↓", transform=ax.transAxes, fontsize=10, color=MUTED)
+    ax.legend(loc="upper right", fontsize=10, frameon=False, ncols=3)
+    ax.set_title("Ground-contact balance over the weeks (Garmin colour bands)", fontsize=12)
     fig.autofmt_xdate()
     return fig
 
@@ -191,7 +193,7 @@ def trend(metric: Mapping, ax: Axes | None = None) -> Figure:
     name = metric.get("metric", "")
     label, unit = TREND_LABELS.get(name, (metric.get("label", name), metric.get("unit", "")))
     runs = _frame(metric.get("runs"))
-    ax.set_title(label, fontsize=10)
+    ax.set_title(label, fontsize=12)
     empty = pd.Series(dtype=float)
     if runs.empty or not (
         runs.get("at_ref", empty).notna().any() or runs.get("value", empty).notna().any()
@@ -207,8 +209,8 @@ def trend(metric: Mapping, ax: Axes | None = None) -> Figure:
         smooth = at_ref.rolling(5, min_periods=1, center=True).median()
         ax.plot(when, smooth, "-", color=LINE, lw=1.5)
     ax.set_ylabel(f"[{metric.get('unit') or unit}]")
-    ax.tick_params(axis="x", labelrotation=30, labelsize=7)
-    ax.tick_params(axis="y", labelsize=8)
+    ax.tick_params(axis="x", labelrotation=30, labelsize=9)
+    ax.tick_params(axis="y", labelsize=10)
     return fig
 
 
@@ -242,7 +244,7 @@ def trends(section: Mapping | None, ax: Sequence[Axes] | None = None, *, units=N
         from analyzer.report.fmt import Units
 
         u = units or Units()
-        fig.suptitle(f"Trends at your reference speed {u.speed(ref)} ({u.pace(ref)})", fontsize=10)
+        fig.suptitle(f"Trends at your reference speed {u.speed(ref)} ({u.pace(ref)})", fontsize=12)
     return fig
 
 
@@ -264,7 +266,7 @@ def within_run(latest: Mapping | None, ax: Axes | None = None) -> Figure:
             ax.plot(series["elapsed_min"], series["stance_time_ms"], color=LINE)
             ax.set_ylabel("GCT [ms]")
             ax.set_xlabel("elapsed [min]")
-            ax.set_title("Latest run: ground contact time (no balance recorded)", fontsize=10)
+            ax.set_title("Latest run: ground contact time (no balance recorded)", fontsize=12)
             return fig
         _no_data(ax, "no running dynamics in the latest run")
         return fig
@@ -282,13 +284,13 @@ def within_run(latest: Mapping | None, ax: Axes | None = None) -> Figure:
     if "stance_time_ms" in series and series["stance_time_ms"].notna().any():
         ax2 = ax.twinx()
         ax2.plot(t, series["stance_time_ms"].astype(float), color=MUTED, lw=0.8, alpha=0.7)
-        ax2.set_ylabel("GCT [ms] (grey)", color=MUTED, fontsize=8)
-        ax2.tick_params(labelsize=7, colors=MUTED)
+        ax2.set_ylabel("GCT [ms] (grey)", color=MUTED, fontsize=10)
+        ax2.tick_params(labelsize=9, colors=MUTED)
     ax.set_ylim(lo, hi)
     ax.set_xlabel("elapsed [min]")
     ax.set_ylabel("GCT balance [% left]")
-    ax.legend(loc="upper right", fontsize=8, frameon=False)
-    ax.set_title("Latest run: balance as you tire", fontsize=10)
+    ax.legend(loc="upper right", fontsize=10, frameon=False)
+    ax.set_title("Latest run: balance as you tire", fontsize=12)
     return fig
 
 
@@ -381,7 +383,7 @@ def load(
             xytext=(0, -10),
             textcoords="offset points",
             ha="center",
-            fontsize=7,
+            fontsize=9,
             color=ACCENT,
         )
     ax2.set_ylabel("acute:chronic ratio")
@@ -391,7 +393,7 @@ def load(
     ax.legend(
         handles[0] + handles2[0],
         handles[1] + handles2[1],
-        fontsize=8,
+        fontsize=10,
         frameon=False,
         loc="upper left",
         ncols=3,
@@ -400,7 +402,7 @@ def load(
     ax.set_title(
         f"Weekly load, {span} (ratio shaded: {lo}–{hi}; dashed: {ACWR_DANGER}; "
         f"capped at {ACWR_AXIS_MAX})",
-        fontsize=10,
+        fontsize=12,
     )
     fig.autofmt_xdate()
     return fig
@@ -428,11 +430,11 @@ def load_overview(section: Mapping | None, ax: Axes | None = None, *, units=None
     ax.plot(when, dist, drawstyle="steps-post", color=LINE, lw=0.6)
     if len(frame) > LOAD_WEEKS:
         ax.axvspan(when.iloc[-LOAD_WEEKS], when.iloc[-1], color=MUTED, alpha=0.12, lw=0)
-    ax.set_ylabel(f"[{unit}/week]", fontsize=8)
-    ax.tick_params(labelsize=7)
+    ax.set_ylabel(f"[{unit}/week]", fontsize=10)
+    ax.tick_params(labelsize=9)
     ax.set_ylim(bottom=0)
     ax.set_title(
-        f"Whole history: {len(frame)} weeks (shaded: the weeks of the chart above)", fontsize=9
+        f"Whole history: {len(frame)} weeks (shaded: the weeks of the chart above)", fontsize=11
     )
     return fig
 
@@ -457,12 +459,12 @@ def drivers(risk: Mapping | None, ax: Axes | None = None) -> Figure:
     vals = [float(d["contribution"]) for d in rows]
     colours = [ACCENT if v > 0 else "#27ae60" for v in vals]
     ax.barh(range(len(vals)), vals, color=colours)
-    ax.set_yticks(range(len(vals)), labels, fontsize=8)
+    ax.set_yticks(range(len(vals)), labels, fontsize=10)
     ax.axvline(0, color=MUTED, lw=0.8)
     ax.set_xlabel("contribution to the index [points]")
     index = risk.get("index")
     if index is not None:
-        ax.set_title(f"Imbalance-risk index {index:.0f}/100 ({risk.get('level')})", fontsize=10)
+        ax.set_title(f"Imbalance-risk index {index:.0f}/100 ({risk.get('level')})", fontsize=12)
     return fig
 
 
