@@ -19,6 +19,7 @@ import pandas as pd
 
 from analyzer.errors import InvalidActivityXml
 from analyzer.fit.activity import Activity
+from analyzer.fit.localtime import local_offset, zone_offset
 from analyzer.schema import AVERAGE_METRICS, RECORD_COLUMNS
 
 #: Gaps between points longer than this are pauses (auto-pause, timer stopped) [s]; the same
@@ -145,7 +146,9 @@ def build_activity(
         One per activity/track: ``sport``, ``points`` (DataFrame with ``timestamp`` (UTC) and
         any of distance_m, speed_mps, heart_rate_bpm, cadence_spm, power_w, altitude_m), and
         optional ``timer_s``, ``distance_m``, ``laps`` (list of dicts: start_time, timer_s,
-        distance_m) and ``watch`` (``{metric: value}`` of the file's own summary).
+        distance_m), ``watch`` (``{metric: value}`` of the file's own summary) and
+        ``position`` (the first real (lat, lon) [deg], or None: the time zone there at the
+        start gives the local clock, :mod:`analyzer.fit.localtime`).
     meta : dict
         manufacturer / product (the app or device the file names), time_created.
     file_type : str
@@ -153,6 +156,7 @@ def build_activity(
         then there is no session and the import logs it as not an activity).
     """
     rec_parts, sess_rows, lap_rows = [], [], []
+    offset = None
     for i, sess in enumerate(sessions):
         pts = sess["points"].sort_values("timestamp", kind="stable").reset_index(drop=True)
         rec = pd.DataFrame({"timestamp": pts["timestamp"]})
@@ -163,6 +167,8 @@ def build_activity(
         rec["session_index"] = i
         rec_parts.append(rec)
         start, end = rec["timestamp"].iloc[0], rec["timestamp"].iloc[-1]
+        if offset is None and sess.get("position") is not None:
+            offset = zone_offset(*sess["position"], start)
         timer = sess.get("timer_s")
         timer = moving_seconds(rec["timestamp"]) if timer is None or math.isnan(timer) else timer
         dist = sess.get("distance_m")
@@ -203,6 +209,7 @@ def build_activity(
         "dynamics_sensor": None,
         "developer_apps": [],
         "format": file_format,
+        **local_offset(None, offset),
     }
     return Activity(
         activity_id=hashlib.sha256(data).hexdigest(),
