@@ -154,3 +154,118 @@ def jsonable(value: Any) -> Any:
     if hasattr(value, "isoformat"):
         return value.isoformat()
     return str(value)
+
+
+# --- Local time: the one conversion from a run's UTC instant to its local clock (DESIGN §10) ---
+# A run keeps its UTC instant (``start_time``) and ``utc_offset_s``, the seconds its local clock
+# was ahead of UTC; its date, its week and "this week" are read on that local clock. Days and
+# weeks are midnights *labelled* UTC (the local calendar date at 00:00Z), so that day and week
+# indexes stay one UTC-aware dtype whatever zones the runs were in.
+
+#: Where a run's ``utc_offset_s`` came from, best first: the watch's own local time (FIT
+#: ``activity.local_timestamp``), the time zone at the run's first position, the athlete's usual
+#: offset (the most common one of their other runs), none (UTC, so labelled).
+OFFSET_SOURCES: tuple[str, ...] = ("device", "position", "usual", "utc")
+
+
+def _offsets(value: Any, offset_s: Any):
+    """``offset_s`` as a timedelta (scalar) or timedelta Series aligned with ``value``; missing
+    offsets are 0 (UTC)."""
+    import pandas as pd
+
+    if isinstance(value, pd.Series):
+        off = (
+            pd.Series(offset_s, index=value.index)
+            if not isinstance(offset_s, pd.Series)
+            else offset_s
+        )
+        off = pd.to_numeric(off, errors="coerce").fillna(0).to_numpy()
+        return pd.to_timedelta(off, unit="s")
+    try:
+        off = float(offset_s)
+    except (TypeError, ValueError):
+        off = 0.0
+    return pd.Timedelta(seconds=off if off == off else 0.0)
+
+
+def local_clock(value: Any, offset_s: Any = 0):
+    """The local wall clock of UTC instant(s) ``value`` at ``offset_s`` [s]: a naive
+    :class:`pandas.Timestamp` (None when ``value`` is not a time), or, for a Series, a naive
+    datetime Series (NaT where not a time)."""
+    import pandas as pd
+
+    if isinstance(value, pd.Series):
+        t = pd.to_datetime(value, utc=True, errors="coerce")
+        return (t + _offsets(t, offset_s)).dt.tz_localize(None)
+    ts = utc(value)
+    return None if ts is None else (ts + _offsets(ts, offset_s)).tz_localize(None)
+
+
+def local_day(value: Any, offset_s: Any = 0):
+    """The local calendar day of UTC instant(s) ``value`` at ``offset_s`` [s], as midnight
+    labelled UTC (a run at 06:30 in Auckland, 17:30Z the day before, is on its local day).
+    Scalar in, Timestamp or None out; Series in, Series out. Days and weeks everywhere."""
+    import pandas as pd
+
+    clock = local_clock(value, offset_s)
+    if isinstance(clock, pd.Series):
+        return clock.dt.floor("D").dt.tz_localize("UTC")
+    return None if clock is None else clock.floor("D").tz_localize("UTC")
+
+
+def local_monday(value: Any, offset_s: Any = 0):
+    """The local Monday (midnight labelled UTC) of the week holding ``value`` on its local clock."""
+    import pandas as pd
+
+    day = local_day(value, offset_s)
+    if isinstance(day, pd.Series):
+        return day - pd.to_timedelta(day.dt.day_of_week, unit="D")
+    return None if day is None else day - pd.Timedelta(days=day.day_of_week)
+
+
+def iso_local(value: Any, offset_s: Any = 0) -> str | None:
+    """``value`` on its local clock as ISO-8601 text with the offset
+    (``"2026-03-02T06:30:00+13:00"``), or None."""
+    import datetime as dt
+
+    ts = utc(value)
+    if ts is None:
+        return None
+    off = _offsets(ts, offset_s)
+    return ts.tz_convert(dt.timezone(off.to_pytimedelta())).isoformat().replace("+00:00", "Z")
+
+
+def local_date(value: Any, offset_s: Any = 0) -> str | None:
+    """``YYYY-MM-DD`` of ``value`` on its local clock, or None: every date shown to a runner."""
+    day = local_day(value, offset_s)
+    return None if day is None else day.strftime("%Y-%m-%d")
+
+
+def resolve_offsets(runs: Any):
+    """``runs`` (with ``utc_offset_s``, ``utc_offset_source`` and, when several, ``athlete``)
+    with every offset filled: runs without one take their athlete's usual offset (the most
+    common one of their runs that have one, ties to the latest), else 0 labelled ``"utc"``."""
+    import pandas as pd
+
+    df = runs.copy()
+    if "utc_offset_s" not in df.columns:
+        df["utc_offset_s"] = pd.NA
+    if "utc_offset_source" not in df.columns:
+        df["utc_offset_source"] = None
+    off = pd.to_numeric(df["utc_offset_s"], errors="coerce")
+    src = df["utc_offset_source"].astype(object).where(off.notna(), None)
+    who = df["athlete"] if "athlete" in df.columns else pd.Series("", index=df.index)
+    for _, idx in who.groupby(who, dropna=False).groups.items():
+        known = off.loc[idx].dropna()
+        missing = off.loc[idx].isna()
+        if not missing.any():
+            continue
+        gone = missing[missing].index
+        if len(known):
+            counts = known.iloc[::-1].value_counts(sort=True)  # ties: the latest first
+            off.loc[gone], src.loc[gone] = float(counts.index[0]), "usual"
+        else:
+            off.loc[gone], src.loc[gone] = 0.0, "utc"
+    df["utc_offset_s"] = off.round().astype("Int64") if len(df) else off
+    df["utc_offset_source"] = src.where(off.notna(), None)
+    return df

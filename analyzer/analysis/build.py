@@ -25,6 +25,7 @@ from analyzer.metrics import load, normalise
 from analyzer.plan import exercises, progress
 from analyzer.risk import features as _features
 from analyzer.risk.assessment import Assessment, assess_features
+from analyzer.schema import local_date, local_day
 from analyzer.schema import utc as _utc
 
 __all__ = ["STALE_AFTER_DAYS", "Analysis", "DiaryFrames", "analyse", "analyse_frames", "stale"]
@@ -171,18 +172,20 @@ def stale(runs: pd.DataFrame, when: pd.Timestamp) -> dict[str, Any] | None:
     dated = runs
     if "date_unknown" in runs:
         dated = runs[~runs["date_unknown"].astype("boolean").fillna(False).to_numpy(dtype=bool)]
-    last = pd.to_datetime(dated["start_time"], utc=True).max()
-    if pd.isna(last):
+    times = pd.to_datetime(dated["start_time"], utc=True)
+    if times.isna().all():
         return None
+    last = times.max()
     days = int((when - last).total_seconds() // 86400)
     if days <= STALE_AFTER_DAYS:
         return None
-    day = last.strftime("%Y-%m-%d")
+    off = dated["utc_offset_s"].loc[times.idxmax()] if "utc_offset_s" in dated else 0
+    day = local_date(last, off)
     return {
         "last_run": day,
         "days": days,
         "warning": (
-            f"The latest run is from {day}, {days} days before {when:%Y-%m-%d}: every figure "
+            f"The latest run is from {day}, {days} days before {local_date(when, off)}: every figure "
             "describes that time, not today, and no advice is given about next week's running."
         ),
     }
@@ -259,7 +262,7 @@ def analyse_frames(
 
     when = cut if cut is not None else now_ts
     warn = stale(runs if cut is None else g, when)
-    run_dates = runs["start_time"] if len(runs) else []
+    run_dates = local_day(runs["start_time"], runs.get("utc_offset_s", 0)) if len(runs) else []
     pain = diary.pain
     pain_at = (cut if cut is not None else now_ts).tz_localize(None)
     safety = progress.safety(pain, run_dates, asof=pain_at).to_dict()

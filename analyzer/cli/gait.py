@@ -14,11 +14,11 @@
                       "lower", "size": float, "n_runs": int, "baseline": float,
                       "last": ISO-8601 UTC, "ongoing": bool, "reference_start",
                       "reference_end": ISO-8601 UTC, "toward_even": bool | null}, ...],
-         "runs": [{"run_id", "start_time", "distance_m", "timer_s", "dynamics_source",
+         "runs": [{"run_id", "start_time" (UTC), "local_date", "utc_offset_s", "distance_m", "timer_s", "dynamics_source",
                    "speed_median_mps", "<m>_median", "<m>_at_ref", "<m>_resid" for the five
                    normalised metrics, "gct_balance_left_median_pct", "gct_balance_baseline_pct",
                    "gct_balance_change_pts", "balance_shift_flag"}, ...],
-         "weekly_load": [{"week": ISO-8601 UTC, "distance_km", "time_h", "n_runs",
+         "weekly_load": [{"week": local Monday YYYY-MM-DD, "distance_km", "time_h", "n_runs",
                           "acwr_coupled", "acwr_uncoupled", "progression_2wk_pct"}, ...]}
     ]}
 
@@ -45,7 +45,7 @@ from analyzer.cli.common import EXIT_OK, common, json_value
 from analyzer.cli.config import resolve_units, units_arg
 from analyzer.errors import NotFound
 from analyzer.report.safe import text
-from analyzer.schema import BASELINE_METRICS
+from analyzer.schema import BASELINE_METRICS, local_date
 
 if TYPE_CHECKING:  # pandas is imported by the commands that need it (start-up time)
     import pandas as pd
@@ -167,9 +167,16 @@ def athlete_trends(an) -> dict[str, Any]:
             for m, row in an.comparisons.iterrows()
         ],
         "changes": [{k: json_value(v) for k, v in row.items()} for _, row in an.changes.iterrows()],
-        "runs": [{k: json_value(row.get(k)) for k in _RUN_KEYS} for _, row in tr.iterrows()],
-        "weekly_load": [
-            {k: json_value(v) for k, v in row.items()}
+        "runs": [
+            {
+                **{k: json_value(row.get(k)) for k in _RUN_KEYS},
+                "utc_offset_s": json_value(row.get("utc_offset_s")),
+                "local_date": local_date(row.get("start_time"), row.get("utc_offset_s")),
+            }
+            for _, row in tr.iterrows()
+        ],
+        "weekly_load": [  # weeks start on the runner's local Monday (metrics.load)
+            {k: json_value(v) for k, v in row.items()} | {"week": local_date(row["week"])}
             for row in weekly.rename_axis("week").reset_index().to_dict("records")
         ],
     }
@@ -295,7 +302,7 @@ def _render(item: dict[str, Any], console, units) -> None:
         r.add_column(col, justify="right")
     for run in item["runs"][-RECENT_RUNS:]:
         r.add_row(
-            (run["start_time"] or "")[:10],
+            run["local_date"] or "",
             _fmt(run["speed_median_mps"], ".2f"),
             _fmt(run["cadence_spm_at_ref"]),
             _fmt(run["stance_time_ms_at_ref"], ".0f"),

@@ -8,6 +8,7 @@ from pathlib import Path
 
 from analyzer.cli import options
 from analyzer.report.safe import line, text
+from analyzer.schema import local_date
 
 
 def _model_arg(p: argparse.ArgumentParser) -> None:
@@ -186,7 +187,13 @@ def cmd_risk(args) -> int:
     _first_lines(an)
     lv = a.levels
     if a.level is None:
-        con.print(line((a.athlete, "bold"), f" as of {a.asof[:10]}: ", (a.status["text"], "bold")))
+        con.print(
+            line(
+                (a.athlete, "bold"),
+                f" as of {local_date(a.asof, a.utc_offset_s)}: ",
+                (a.status["text"], "bold"),
+            )
+        )
         con.print(
             text(
                 f"Index from what can be judged: {a.index:.0f} / 100, with no level: its main "
@@ -197,7 +204,7 @@ def cmd_risk(args) -> int:
         con.print(
             line(
                 (a.athlete, "bold"),
-                f" as of {a.asof[:10]}: imbalance-risk index ",
+                f" as of {local_date(a.asof, a.utc_offset_s)}: imbalance-risk index ",
                 (f"{a.index:.0f}", "bold"),
                 " / 100 (",
                 (a.level, "bold"),

@@ -7,6 +7,7 @@ from typing import Any
 
 from analyzer.cli.common import json_value
 from analyzer.report.safe import text, visible
+from analyzer.schema import iso_local, local_clock, local_date
 
 #: Most "not a run" lines printed after an import (the import log keeps them all).
 
@@ -17,6 +18,10 @@ JSON_KEYS = (
     "athlete",
     "source_name",
     "start_time",
+    "local_start_time",
+    "local_date",
+    "utc_offset_s",
+    "utc_offset_source",
     "sport",
     "sub_sport",
     "device",
@@ -69,7 +74,8 @@ def with_gait(store, runs, *, athlete: str | None = None):
 def runs_to_json(runs) -> list[dict[str, Any]]:
     """The rows of :meth:`Store.runs` as JSON-able dicts (NaN → None, times in ISO 8601).
 
-    Each object has :data:`JSON_KEYS`, the computed ``avg_*`` and the watch's ``watch_avg_*``
+    Each object has :data:`JSON_KEYS` (``start_time`` the UTC instant, ``local_start_time`` /
+    ``local_date`` the run's own clock, ``utc_offset_s`` and where it came from), the computed ``avg_*`` and the watch's ``watch_avg_*``
     averages, and, when the runs were joined with :func:`with_gait`, every field of the gait
     summary (medians, IQRs, GCT-balance deviation and bands, fatigue drift, variability).
     """
@@ -78,11 +84,21 @@ def runs_to_json(runs) -> list[dict[str, Any]]:
     gait_cols = [c for c in gait_cols if c not in ("run_key", "athlete_id")]
     out = []
     for row in runs.to_dict("records"):
+        off = row.get("utc_offset_s")
+        row["local_start_time"] = iso_local(row.get("start_time"), off)
+        row["local_date"] = local_date(row.get("start_time"), off)
         obj = {k: json_value(row.get(k)) for k in JSON_KEYS}
         obj.update({k: json_value(row[k]) for k in avg_cols})
         obj.update({k: json_value(row[k]) for k in gait_cols})
         out.append(obj)
     return out
+
+
+def _local(r: dict) -> str:
+    """The run's start on its own clock; " UTC" when no local clock was known (DESIGN §10)."""
+    clock = local_clock(r["start_time"], r.get("utc_offset_s"))
+    utc = r.get("utc_offset_source") in (None, "utc")
+    return clock.strftime("%Y-%m-%d %H:%M") + (" UTC" if utc else "")
 
 
 def _print_table(runs, power: dict[str, float], units: str) -> None:
@@ -103,7 +119,7 @@ def _print_table(runs, power: dict[str, float], units: str) -> None:
         title += f" ({int(twice.sum())} recorded twice, shown but not counted)"
     table = Table(title=title)
     for name, justify in (
-        ("date (UTC)", "left"),
+        ("date (local)", "left"),
         ("athlete", "left"),
         (u.distance_unit, "right"),
         ("time", "right"),
@@ -131,11 +147,7 @@ def _print_table(runs, power: dict[str, float], units: str) -> None:
             speed = r["distance_m"] / r["timer_s"]
         undated = _flag(r.get("date_unknown"))
         table.add_row(
-            "unknown"
-            if undated
-            else (
-                r["start_time"].strftime("%Y-%m-%d %H:%M") if _num_time(r["start_time"]) else "?"
-            ),
+            "unknown" if undated else (_local(r) if _num_time(r["start_time"]) else "?"),
             text(r["athlete"]),
             _fmt(
                 u.distance_value(r["distance_m"] / 1000) if _num(r["distance_m"]) else None,

@@ -76,6 +76,7 @@ from analyzer.fit.devices import (
     developer_fields,
     dynamics_source,
 )
+from analyzer.fit.localtime import fit_offset
 from analyzer.fit.messages import (
     DEVELOPER_DATA_ID,
     DEVICE_INFO,
@@ -154,7 +155,7 @@ class Activity:
         software_version, dynamics_source (one of :data:`analyzer.schema.DYNAMICS_SOURCES`),
         dynamics_sensor (a readable sensor name), developer_apps (list of application ids),
         masked_samples (``{column: n}`` record values outside the physiological ranges of
-        :mod:`analyzer.fit.plausible`, set to NaN; empty when none).
+        :mod:`analyzer.fit.plausible`, set to NaN; empty when none), utc_offset_s / _source.
     sessions : pandas.DataFrame
         One row per session: session_index, sport, sub_sport, start_time, end_time,
         total_elapsed_s, total_timer_s, total_distance_m, and the watch's own averages as
@@ -442,6 +443,7 @@ def build_activity(msgs: FitMessages, *, activity_id: str, source_name: str) -> 
         "dynamics_sensor": sensor,
         "developer_apps": list(dict.fromkeys(apps)),
         "masked_samples": masked,
+        **fit_offset(msgs, sessions["start_time"].min() if len(sessions) else None),
     }
     return Activity(
         activity_id=activity_id,

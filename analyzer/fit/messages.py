@@ -74,12 +74,23 @@ LAP = 19
 RECORD = 20
 EVENT = 21
 DEVICE_INFO = 23
+ACTIVITY = 34
 FIELD_DESCRIPTION = 206
 DEVELOPER_DATA_ID = 207
 
 #: Messages every decoder must supply when present.
 WANTED_MESSAGES: frozenset[int] = frozenset(
-    {FILE_ID, SPORT, SESSION, LAP, RECORD, DEVICE_INFO, FIELD_DESCRIPTION, DEVELOPER_DATA_ID}
+    {
+        FILE_ID,
+        SPORT,
+        SESSION,
+        LAP,
+        RECORD,
+        DEVICE_INFO,
+        ACTIVITY,
+        FIELD_DESCRIPTION,
+        DEVELOPER_DATA_ID,
+    }
 )
 
 #: Seconds between the Unix epoch and the FIT epoch (1989-12-31T00:00:00Z).

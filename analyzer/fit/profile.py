@@ -40,6 +40,7 @@ BYTE = 0x0D
 #: ``raw / scale - offset`` per message and field number, for the wanted messages; fields not
 #: listed have scale 1 and offset 0 (so they stay the raw number).
 SCALE_OFFSET: dict[int, dict[int, tuple[float, float]]] = {
+    34: {0: (1000, 0)},  # activity: total_timer_time
     18: {  # session
         7: (1000, 0),  # total_elapsed_time
         8: (1000, 0),  # total_timer_time

@@ -272,7 +272,13 @@ def _slice(rec: dict, lo: int, hi: int) -> dict:
     return {k: v[lo:hi] for k, v in rec.items()}
 
 
-def encode_run(run: SimulatedRun, device: Device | None = None, *, bulk: bool = True) -> bytes:
+def encode_run(
+    run: SimulatedRun,
+    device: Device | None = None,
+    *,
+    bulk: bool = True,
+    utc_offset_s: int | None = 7200,
+) -> bytes:
     """Encode a simulated run as FIT bytes (see the module docstring for layout and rules).
 
     Parameters
@@ -283,6 +289,9 @@ def encode_run(run: SimulatedRun, device: Device | None = None, *, bulk: bool = 
     bulk : bool
         Pack stretches of records with numpy (default); ``False`` lets the stock SDK ``Encoder``
         write every message itself (same bytes, ~20x slower; used by the tests as reference).
+    utc_offset_s : int or None
+        The watch's local clock ahead of UTC [s], written as ``activity.local_timestamp``
+        (default UTC+2, as every simulated file so far); None writes no local time.
 
     Returns
     -------
@@ -389,7 +398,7 @@ def encode_run(run: SimulatedRun, device: Device | None = None, *, bulk: bool = 
             "type": "manual",
             "event": "activity",
             "event_type": "stop",
-            "local_timestamp": end + 7200,
+            **({} if utc_offset_s is None else {"local_timestamp": end + utc_offset_s}),
         }
     )
     return enc.close()
@@ -418,9 +427,11 @@ def write_fit(
     path_or_buffer: str | Path | BinaryIO | None = None,
     *,
     device: Device | None = None,
+    utc_offset_s: int | None = 7200,
 ) -> bytes:
-    """Encode ``run`` and write it to a path or binary buffer (when given); return the bytes."""
-    data = encode_run(run, device)
+    """Encode ``run`` and write it to a path or binary buffer (when given); return the bytes
+    (``utc_offset_s``: see :func:`encode_run`)."""
+    data = encode_run(run, device, utc_offset_s=utc_offset_s)
     if isinstance(path_or_buffer, str | Path):
         Path(path_or_buffer).write_bytes(data)
     elif isinstance(path_or_buffer, io.IOBase) or hasattr(path_or_buffer, "write"):

@@ -22,6 +22,7 @@ import pandas as pd
 
 from analyzer.errors import InvalidActivityXml
 from analyzer.fit.activity import Activity
+from analyzer.fit.localtime import first_position
 from analyzer.ingest.xmlrun import (
     build_activity,
     check_sessions,
@@ -128,9 +129,8 @@ def read_gpx(data: bytes, name: str) -> Activity:
             continue
         df = df.sort_values("timestamp", kind="stable").drop_duplicates("timestamp")
         df = df.reset_index(drop=True)
-        df["distance_m"] = track_distance(
-            df.pop("lat").to_numpy(dtype=float), df.pop("lon").to_numpy(dtype=float)
-        )
+        lat, lon = df.pop("lat").to_numpy(dtype=float), df.pop("lon").to_numpy(dtype=float)
+        df["distance_m"] = track_distance(lat, lon)
         kind = _child_text(track, "type")
         run = _is_run(kind)
         if "cadence" in df:
@@ -139,7 +139,7 @@ def read_gpx(data: bytes, name: str) -> Activity:
                 df["cadence_spm"] = steps_per_min(cadence)
         df = df.drop(columns=[c for c in df.columns if c != "timestamp" and df[c].isna().all()])
         sport = "running" if run else ((kind or "").strip().lower() or "no type given")
-        sessions.append({"sport": sport, "points": df})
+        sessions.append({"sport": sport, "points": df, "position": first_position(lat, lon)})
     if not sessions and unusable:
         raise InvalidActivityXml(
             f"{name}: no usable time: {unusable!r} is not a time a run can have (a date from "

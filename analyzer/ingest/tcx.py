@@ -23,6 +23,7 @@ import pandas as pd
 
 from analyzer.errors import InvalidActivityXml
 from analyzer.fit.activity import Activity
+from analyzer.fit.localtime import first_position
 from analyzer.ingest.xmlrun import (
     build_activity,
     check_sessions,
@@ -63,6 +64,8 @@ def _points(lap) -> list[dict]:
             "altitude_m": number(_text(tp, "AltitudeMeters")),
             "heart_rate_bpm": number(_text(tp, "HeartRateBpm", "Value")),
             "cadence": number(_text(tp, "Cadence")),
+            "lat": number(_text(tp, "Position", "LatitudeDegrees")),
+            "lon": number(_text(tp, "Position", "LongitudeDegrees")),
         }
         for el in tp.iter():
             tag = local(el.tag)
@@ -114,6 +117,7 @@ def read_tcx(data: bytes, name: str) -> Activity:
         frame = _frame(points)
         if frame.empty:
             continue
+        lat, lon = (frame.pop(c) if c in frame else pd.Series(dtype=float) for c in ("lat", "lon"))
         timer = sum(lap["total_timer_s"] for lap in laps if not math.isnan(lap["total_timer_s"]))
         dist = sum(
             lap["total_distance_m"] for lap in laps if not math.isnan(lap["total_distance_m"])
@@ -134,6 +138,7 @@ def read_tcx(data: bytes, name: str) -> Activity:
                 "distance_m": dist if dist > 0 else math.nan,
                 "laps": laps,
                 "watch": watch,
+                "position": first_position(lat, lon) if len(lat) == len(lon) else None,
             }
         )
     creator = _creator(root)

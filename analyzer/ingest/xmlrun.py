@@ -19,6 +19,7 @@ import pandas as pd
 
 from analyzer.errors import InvalidActivityXml
 from analyzer.fit.activity import Activity
+from analyzer.fit.localtime import local_offset, zone_offset
 from analyzer.schema import AVERAGE_METRICS, RECORD_COLUMNS
 
 #: Gaps between points longer than this are pauses (auto-pause, timer stopped) [s]; the same
@@ -146,9 +147,12 @@ def build_activity(
         One per activity/track: ``sport``, ``points`` (DataFrame with ``timestamp`` (UTC) and
         any of distance_m, speed_mps, heart_rate_bpm, cadence_spm, power_w, altitude_m), and
         optional ``timer_s``, ``distance_m``, ``laps`` (list of dicts: start_time, timer_s,
-        distance_m), ``watch`` (``{metric: value}`` of the file's own summary), and optional
-        ``start_time`` / ``end_time`` (UTC; default: the first and last point), ``sub_sport``
-        and ``extra`` (more session fields, e.g. the local time of an Apple Health workout).
+        distance_m), ``watch`` (``{metric: value}`` of the file's own summary), optional
+        ``start_time`` / ``end_time`` (UTC; default: the first and last point), ``sub_sport``,
+        ``extra`` (more session fields, e.g. the local time of an Apple Health workout: its
+        ``utc_offset_s`` is the device's own offset) and ``position`` (the first real
+        (lat, lon) [deg], or None: the time zone there at the start gives the local clock,
+        :mod:`analyzer.fit.localtime`).
     meta : dict
         manufacturer / product (the app or device the file names), time_created; optionally
         software_version, dynamics_source and dynamics_sensor (default ``"none"``, None).
@@ -159,6 +163,7 @@ def build_activity(
         The activity's id when it is not the sha256 of ``data`` (an Apple Health workout).
     """
     rec_parts, sess_rows, lap_rows = [], [], []
+    offset = device = None
     for i, sess in enumerate(sessions):
         pts = sess["points"].sort_values("timestamp", kind="stable").reset_index(drop=True)
         rec = pd.DataFrame({"timestamp": pts["timestamp"]})
@@ -170,6 +175,11 @@ def build_activity(
         rec_parts.append(rec)
         start = sess.get("start_time", rec["timestamp"].iloc[0])
         end = sess.get("end_time", rec["timestamp"].iloc[-1])
+        told = (sess.get("extra") or {}).get("utc_offset_s")
+        if told is not None and device is None:
+            device = int(told)  # the workout's own clock (Apple Health writes its offset)
+        if offset is None and sess.get("position") is not None:
+            offset = zone_offset(*sess["position"], start)
         timer = sess.get("timer_s")
         timer = moving_seconds(rec["timestamp"]) if timer is None or math.isnan(timer) else timer
         dist = sess.get("distance_m")
@@ -211,6 +221,7 @@ def build_activity(
         "dynamics_sensor": meta.get("dynamics_sensor"),
         "developer_apps": [],
         "format": file_format,
+        **local_offset(device, offset),
     }
     return Activity(
         activity_id=activity_id or hashlib.sha256(data).hexdigest(),

@@ -2,8 +2,10 @@
 two-week distance progression.
 
 Load is measured as running distance (the exposure used in the running studies below).
-Days and weeks are UTC calendar days and ISO weeks (starting Monday, 00:00 UTC); days or weeks
-without a run count as zero load.
+Days and weeks are the runner's local calendar days and weeks (starting on the local Monday):
+a run's day is read on its own clock (``utc_offset_s``, :func:`analyzer.schema.local_day`; UTC
+without the column), and day and week indexes are those local midnights labelled UTC. Days or
+weeks without a run count as zero load.
 
 The acute:chronic workload ratio (ACWR) is computed two ways because the usual one is
 mathematically coupled: the acute week is part of the 28-day chronic window, so the ratio
@@ -41,7 +43,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from analyzer.schema import utc
+from analyzer.schema import local_day, local_monday
 
 #: Acute window [days] of the ACWR (Gabbett 2016 [1]_).
 ACUTE_DAYS: int = 7
@@ -94,14 +96,14 @@ _DAILY_COLUMNS = [
 
 
 def _per_day(runs_df: pd.DataFrame) -> pd.DataFrame:
-    """Sum runs per UTC day over a gap-free range of days (zeros where nothing was run)."""
+    """Sum runs per local day over a gap-free range of days (zeros where nothing was run)."""
     for col in ("start_time", "distance_m", "timer_s"):
         if col not in runs_df.columns:
             raise KeyError(f"runs_df needs column {col!r}")
     t = pd.to_datetime(runs_df["start_time"], utc=True, errors="coerce")
     frame = pd.DataFrame(
         {
-            "day": t.dt.floor("D"),
+            "day": local_day(t, runs_df.get("utc_offset_s", 0)),
             "distance_km": pd.to_numeric(runs_df["distance_m"], errors="coerce").fillna(0.0)
             / 1000.0,
             "time_h": pd.to_numeric(runs_df["timer_s"], errors="coerce").fillna(0.0) / 3600.0,
@@ -156,7 +158,7 @@ def daily(runs_df: pd.DataFrame) -> pd.DataFrame:
     Returns
     -------
     pandas.DataFrame
-        Indexed by UTC day (every day from the first to the last run): ``distance_km`` [km],
+        Indexed by local day (every day from the first to the last run): ``distance_km`` [km],
         ``time_h`` [h], ``n_runs``, ``acute_km`` (last 7 days including the day) [km],
         ``chronic_weekly_km`` (weekly average of the last 28 days) [km/week],
         ``acwr_coupled`` (acute / weekly average of the last 28 days, acute included) [-] and
@@ -191,7 +193,7 @@ def weekly(runs_df: pd.DataFrame) -> pd.DataFrame:
     Returns
     -------
     pandas.DataFrame
-        Indexed by week start (Monday 00:00 UTC), every week from the first to the last run:
+        Indexed by week start (the local Monday), every week from the first to the last run:
         ``distance_km`` [km], ``time_h`` [h], ``n_runs``; ``acwr_coupled`` (the week's distance
         over the mean of that week and the 3 before it) [-]; ``acwr_uncoupled`` (over the mean
         of the 3 weeks before it) [-]; ``progression_2wk_pct`` (change of the week's distance
@@ -231,12 +233,7 @@ def weekly(runs_df: pd.DataFrame) -> pd.DataFrame:
     return w[_WEEKLY_COLUMNS]
 
 
-def _week_of(ts: pd.Timestamp) -> pd.Timestamp:
-    day = ts.floor("D")
-    return day - pd.Timedelta(days=day.day_of_week)
-
-
-def chronic_base(weekly_df: pd.DataFrame, asof) -> dict:
+def chronic_base(weekly_df: pd.DataFrame, asof, offset_s=0) -> dict:
     """Whether a chronic base of running exists before the week containing ``asof``.
 
     Parameters
@@ -244,17 +241,17 @@ def chronic_base(weekly_df: pd.DataFrame, asof) -> dict:
     weekly_df : pandas.DataFrame
         Output of :func:`weekly`.
     asof : datetime-like
-        The date judged (UTC if naive).
+        The instant judged (UTC if naive).
+    offset_s : int
+        The local clock at ``asof`` [s ahead of UTC]: which week is "this week".
 
     Returns
     -------
     dict
         ``ok`` (bool), ``weeks_with_runs`` and ``runs`` in the :data:`BASE_WEEKS` weeks before
-        the current one, and ``start`` / ``end`` (first and last day of those weeks, UTC).
+        the current one, and ``start`` / ``end`` (first and last local day of those weeks).
     """
-    ts = pd.Timestamp(asof)
-    ts = utc(ts)
-    this_week = _week_of(ts)
+    this_week = local_monday(asof, offset_s)
     start = this_week - pd.Timedelta(weeks=BASE_WEEKS)
     idx = pd.to_datetime(weekly_df.index, utc=True) if len(weekly_df) else pd.DatetimeIndex([])
     sel = (idx >= start) & (idx < this_week)
@@ -287,7 +284,7 @@ def building_back(run_times, asof) -> dict | None:
         when there was no such break.
     """
     ts = pd.Timestamp(asof)
-    ts = utc(ts)
+    ts = ts.tz_localize("UTC") if ts.tzinfo is None else ts.tz_convert("UTC")
     t = pd.to_datetime(pd.Series(run_times), utc=True).dropna().sort_values()
     t = t[t <= ts].reset_index(drop=True)
     if len(t) < 2:
@@ -305,7 +302,7 @@ def building_back(run_times, asof) -> dict | None:
     }
 
 
-def acwr_at(daily_df: pd.DataFrame, when) -> dict[str, float]:
+def acwr_at(daily_df: pd.DataFrame, when, offset_s=0) -> dict[str, float]:
     """The daily acute:chronic ratios as of a date (the last day on or before it).
 
     Parameters
@@ -313,7 +310,7 @@ def acwr_at(daily_df: pd.DataFrame, when) -> dict[str, float]:
     daily_df : pandas.DataFrame
         Output of :func:`daily`.
     when : datetime-like
-        Date of interest (UTC if naive).
+        Instant of interest (UTC if naive), on its local day at ``offset_s`` [s ahead of UTC].
 
     Returns
     -------
@@ -323,9 +320,7 @@ def acwr_at(daily_df: pd.DataFrame, when) -> dict[str, float]:
         further runs happened.
     """
     keys = ("acwr_coupled", "acwr_uncoupled", "acute_km", "chronic_weekly_km")
-    ts = pd.Timestamp(when)
-    ts = utc(ts)
-    day = ts.floor("D")
+    day = local_day(when, offset_s)
     if daily_df.empty or day < daily_df.index[0]:
         return dict.fromkeys(keys, float("nan"))
     if day > daily_df.index[-1]:

@@ -16,7 +16,9 @@ timestamps are ISO-8601 strings in UTC (``"2026-03-02T07:15:00Z"``); weeks start
       "kind": "athlete_report",
       "generated_at": str,                       # when the report was built
       "athlete": str,
-      "period": {"first_run": str|null, "last_run": str|null, "n_runs": int, "distance_km": float,
+      "period": {"first_run": str|null, "last_run": str|null,  # UTC instants; "first_date" /
+                 # "last_date": the same runs' local dates (DESIGN §10)
+                 "n_runs": int, "distance_km": float,
                  "days_since_last_run": int|null,  # whole days from the last run to the report
                  "stale": bool},                   # last run more than 28 days old
       "stale": null | {"last_run": str, "days": int,   # the latest run is older than 4 weeks
@@ -46,7 +48,7 @@ timestamps are ISO-8601 strings in UTC (``"2026-03-02T07:15:00Z"``); weeks start
       "balance": {                               # GCT balance [% of contact time on the LEFT foot]
         "bands": [{"name": "red"|"orange"|"green", "low": float|null, "high": float|null,
                    "label": str}],               # Garmin's colour bands, lowest first
-        "weeks": [{"week": str, "gct_balance_left_pct": float, "text": str ("51.3 % L"),
+        "weeks": [{"week": str (the local Monday, YYYY-MM-DD), "gct_balance_left_pct": float, "text": str ("51.3 % L"),
                    "band": str, "n_runs": int, "outside_green_share": float|null}],
         "runs": [{"run_id": str, "start_time": str, "gct_balance_left_pct": float|null,
                   "baseline_pct": float|null, "change_pts": float|null, "shift_flag": bool,
@@ -75,7 +77,8 @@ timestamps are ISO-8601 strings in UTC (``"2026-03-02T07:15:00Z"``); weeks start
                  "reference_start": str|null, "reference_end": str|null,  # reference period
                  "toward_even": bool|null}],                      # balance moved toward 50/50
       "latest_run": null | {
-        "run_id": str, "start_time": str, "source_name": str, "device": str|null,
+        "run_id": str, "start_time": str (UTC), "local_start_time": str (with its offset),
+        "local_date": str, "utc_offset_s": int, "utc_offset_source": str, "source_name": str, "device": str|null,
         "dynamics_source": str, "dynamics_sensor": str|null,   # what sent the dynamics
         "distance_km": float, "duration_min": float,
         "gct_balance_left_pct": float|null, "gct_balance_band": str|null,
@@ -87,7 +90,7 @@ timestamps are ISO-8601 strings in UTC (``"2026-03-02T07:15:00Z"``); weeks start
                     "cadence_spm": float|null, "speed_mps": float|null}],
         "series": {"elapsed_min": [float], "gct_balance_left_pct": [float|null],
                    "stance_time_ms": [float|null], "speed_mps": [float|null]}},  # 30 s medians
-      "load": {"weeks": [{"week": str, "distance_km": float, "time_h": float, "n_runs": int,
+      "load": {"weeks": [{"week": str (local Monday), "distance_km": float, "time_h": float, "n_runs": int,
                           "acwr_coupled": float|null, "acwr_uncoupled": float|null,
                           "progression_2wk_pct": float|null}],
                "latest": <last entry of weeks>|null},

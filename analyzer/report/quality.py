@@ -12,6 +12,7 @@ import pandas as pd
 
 from analyzer.report.fmt import plural
 from analyzer.report.sections import clean
+from analyzer.schema import local_date
 
 #: Readable names of :data:`analyzer.schema.DYNAMICS_SOURCES`.
 SOURCE_NAMES = {
@@ -97,6 +98,7 @@ def data_quality(
             {
                 "run_id": clean(r.get("run_id")),
                 "start_time": clean(r.get("start_time")),
+                "local_date": local_date(r.get("start_time"), r.get("utc_offset_s")),
                 "source_name": clean(r.get("source_name")),
                 "device": clean(r.get("device")),
             }

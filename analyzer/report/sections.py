@@ -17,8 +17,8 @@ import pandas as pd
 
 from analyzer.report.bands import GCT_BALANCE_BANDS, balance_band, balance_text
 from analyzer.report.fmt import plural
+from analyzer.schema import iso_local, local_date, local_monday, utc
 from analyzer.schema import jsonable as clean  # the one JSON encoder
-from analyzer.schema import utc
 
 #: Trend metrics shown in the report, in display order: (column stem, label, unit).
 TREND_METRICS: tuple[tuple[str, str, str], ...] = (
@@ -76,10 +76,14 @@ def _utc(series: pd.Series) -> pd.Series:
     return pd.to_datetime(series, utc=True, errors="coerce")
 
 
-def _week_start(ts: pd.Series) -> pd.Series:
-    """Monday 00:00 UTC of each timestamp's week."""
-    day = _utc(ts).dt.tz_convert("UTC").dt.normalize()
-    return day - pd.to_timedelta(day.dt.day_of_week, unit="D")
+def _offsets(df: pd.DataFrame) -> pd.Series:
+    """Each run's ``utc_offset_s`` (0, UTC, for frames without one)."""
+    return _col(df, "utc_offset_s").fillna(0)
+
+
+def _day(ts: Any) -> str | None:
+    """A day or week start (a local midnight labelled UTC, as metrics.load makes) as a date."""
+    return local_date(ts, 0)
 
 
 def _col(df: pd.DataFrame, name: str) -> pd.Series:
@@ -119,7 +123,8 @@ def period(runs: pd.DataFrame, now: Any = None, *, stale: dict | None = None) ->
     undated = (
         runs["date_unknown"].astype("boolean").fillna(False) if "date_unknown" in runs else False
     )
-    start = _utc(runs.loc[~undated, "start_time"] if "date_unknown" in runs else runs["start_time"])
+    dated = runs.loc[~undated] if "date_unknown" in runs else runs
+    start = _utc(dated["start_time"])
     ref = pd.Timestamp.now(tz="UTC") if now is None else pd.Timestamp(now)
     ref = utc(ref)
     last = start.max()
@@ -127,11 +132,22 @@ def period(runs: pd.DataFrame, now: Any = None, *, stale: dict | None = None) ->
     return {
         "first_run": clean(start.min()),
         "last_run": clean(last),
+        # the same runs' dates on their own clocks (DESIGN §10)
+        "first_date": _run_date(dated, start, last=False),
+        "last_date": _run_date(dated, start, last=True),
         "n_runs": int(len(runs)),
         "distance_km": num(_col(runs, "distance_m").sum() / 1000.0, 1) or 0.0,
         "days_since_last_run": days,
         "stale": stale is not None,
     }
+
+
+def _run_date(runs: pd.DataFrame, start: pd.Series, last: bool) -> str | None:
+    """The local date of the first (last) run; ``start`` is ``runs``' UTC start times."""
+    if start.isna().all():
+        return None
+    i = start.idxmax() if last else start.idxmin()
+    return local_date(start.loc[i], _offsets(runs).loc[i])
 
 
 def balance(trends_df: pd.DataFrame) -> dict:
@@ -164,6 +180,8 @@ def balance(trends_df: pd.DataFrame) -> dict:
             {
                 "run_id": clean(df["run_id"].iloc[i]) if "run_id" in df else None,
                 "start_time": clean(_utc(df["start_time"]).iloc[i]),
+                "utc_offset_s": clean(_offsets(df).iloc[i]),
+                "local_date": local_date(df["start_time"].iloc[i], _offsets(df).iloc[i]),
                 "gct_balance_left_pct": num(bal.iloc[i], 2),
                 "baseline_pct": num(base.iloc[i], 2),
                 "change_pts": num(change.iloc[i], 2),
@@ -171,13 +189,14 @@ def balance(trends_df: pd.DataFrame) -> dict:
                 "outside_green_share": num(outside.iloc[i], 3),
             }
         )
-    weeks = pd.DataFrame({"week": _week_start(df["start_time"]), "bal": bal, "out": outside})
+    week = local_monday(df["start_time"], _offsets(df))
+    weeks = pd.DataFrame({"week": week, "bal": bal, "out": outside})
     weeks = weeks[weeks["bal"].notna()]
     for week, grp in weeks.groupby("week", sort=True):
         median = float(grp["bal"].median())
         out["weeks"].append(
             {
-                "week": clean(week),
+                "week": _day(week),  # the local Monday
                 "gct_balance_left_pct": num(median, 2),
                 "text": balance_text(median),
                 "band": balance_band(median),
@@ -192,7 +211,7 @@ def balance(trends_df: pd.DataFrame) -> dict:
         out["latest_text"] = balance_text(last["gct_balance_left_pct"])
         out["latest_band"] = balance_band(last["gct_balance_left_pct"])
         out["latest_start_time"] = last["start_time"]
-        out["latest_date"] = last["start_time"]
+        out["latest_date"] = last["local_date"]
         # Runs after the latest balance reading (from a sensor without balance, or none).
         out["runs_since_latest"] = len(out["runs"]) - 1 - with_bal[-1]
         out["baseline_pct"] = last["baseline_pct"]
@@ -233,6 +252,7 @@ def trends(trends_df: pd.DataFrame, comparisons: pd.DataFrame | None = None) -> 
         rows = [
             {
                 "start_time": clean(when.iloc[i]),
+                "local_date": local_date(when.iloc[i], _offsets(df).iloc[i]),
                 "value": num(value.iloc[i], 2),
                 "at_ref": num(at_ref.iloc[i], 2),
             }
@@ -321,7 +341,7 @@ def load_section(weekly: pd.DataFrame | None) -> dict:
     for rec in df.to_dict(orient="records"):
         out["weeks"].append(
             {
-                "week": clean(pd.Timestamp(rec["week"])),
+                "week": _day(rec["week"]),  # the local Monday
                 "distance_km": num(rec.get("distance_km"), 2),
                 "time_h": num(rec.get("time_h"), 2),
                 "n_runs": clean(rec.get("n_runs")),
@@ -354,6 +374,10 @@ def latest_run(
     out: dict[str, Any] = {
         "run_id": clean(run.get("run_id")),
         "start_time": clean(run.get("start_time")),
+        "local_start_time": iso_local(run.get("start_time"), run.get("utc_offset_s")),
+        "local_date": local_date(run.get("start_time"), run.get("utc_offset_s")),
+        "utc_offset_s": clean(run.get("utc_offset_s")),
+        "utc_offset_source": clean(run.get("utc_offset_source")),
         "source_name": clean(run.get("source_name")),
         "device": clean(run.get("device")),
         "dynamics_source": clean(run.get("dynamics_source")),

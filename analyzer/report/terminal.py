@@ -72,8 +72,8 @@ def render(data: Mapping, console: Console | None = None, *, units: str = "metri
     head = Text()
     head.append(visible(data["athlete"]), style="bold")
     head.append(
-        f"  {plural(p['n_runs'], 'run')}, {(p['first_run'] or '')[:10]} to "
-        f"{(p['last_run'] or '')[:10]}, {u.distance(p['distance_km'], 0)}\n"
+        f"  {plural(p['n_runs'], 'run')}, {p.get('first_date') or ''} to "
+        f"{p.get('last_date') or ''}, {u.distance(p['distance_km'], 0)}\n"
     )
     if data.get("stale"):
         head.append(visible(data["stale"]["warning"]) + "\n", style="bold dark_orange")
@@ -162,7 +162,7 @@ def render(data: Mapping, console: Console | None = None, *, units: str = "metri
         dr = lr["drift"]
         extra.append(
             Text(
-                f"Latest run {(lr['start_time'] or '')[:10]}: balance "
+                f"Latest run {lr.get('local_date') or ''}: balance "
                 f"{lr['gct_balance_text'] if lr['gct_balance_left_pct'] is not None else NO_DATA}, "
                 f"drift over the run {_f(dr['gct_balance_left_pts'], 2, 'pts', True)}, "
                 f"contact time {_f(dr['stance_time_ms'], 0, 'ms', True)}"

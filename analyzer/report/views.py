@@ -151,7 +151,7 @@ def summary(d: Mapping, u: Units) -> dict:
     p, r, b, dq, ld = d["period"], d["risk"], d["balance"], d["data_quality"], d["load"]
     n = p["n_runs"]
     runs = (
-        f"{plural(n, 'run')} ({day(p['first_run'])} to {day(p['last_run'])}), "
+        f"{plural(n, 'run')} ({day(p.get('first_date'))} to {day(p.get('last_date'))}), "
         f"{u.distance(p['distance_km'], 0)}"
         if n
         else "no runs yet"
@@ -291,7 +291,7 @@ def latest(d: Mapping, u: Units) -> dict | None:
     src = source_label(lr["dynamics_source"], lr.get("dynamics_sensor"))
     bal = lr["gct_balance_text"] if lr["gct_balance_left_pct"] is not None else NO_DATA
     summary = (
-        f"{day(lr['start_time'])}: {u.distance(lr['distance_km'])} in "
+        f"{day(lr.get('local_date'))}: {u.distance(lr['distance_km'])} in "
         f"{number(lr['duration_min'], 0, 'min', NO_DATA)}, device {show(lr['device'])}, dynamics "
         f"from {src} (file {file_name(lr['source_name']) or NO_DATA}). Median balance {bal}."
     )
@@ -442,7 +442,7 @@ def quality(d: Mapping) -> dict:
         "devices": [[show(x["device"]), show(x["n_runs"])] for x in q["devices"]],
         "sensors": [[show(x["sensor"]), show(x["n_runs"])] for x in q["sensors"]],
         "without": [
-            [day(x["start_time"]), file_name(x["source_name"]) or "–", show(x["device"])]
+            [day(x.get("local_date")), file_name(x["source_name"]) or "–", show(x["device"])]
             for x in without[:MAX_RUNS_WITHOUT_DYNAMICS]
         ],
         "without_more": (

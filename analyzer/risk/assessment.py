@@ -86,6 +86,9 @@ class Assessment:
     levels: dict[str, float] = field(
         default_factory=lambda: {"low_below": LOW_MAX, "moderate_below": MODERATE_MAX}
     )
+    #: The local clock at ``asof`` (that of the latest run judged) [s ahead of UTC]: ``asof``
+    #: stays the UTC instant; its date is :func:`analyzer.schema.local_date` of both.
+    utc_offset_s: int = 0
 
     @property
     def flagged(self) -> list[Driver]:
@@ -196,6 +199,7 @@ def assess_features(
         features={k: float(v) for k, v in feats.items()},
         context=ctx,
         model=getattr(m, "source_", "fitted in memory"),
+        utc_offset_s=int(ctx.get("utc_offset_s") or 0),
     )
 
 

@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 
 from analyzer.metrics import change, normalise
-from analyzer.risk.texts import OK, iso_day
+from analyzer.risk.texts import OK, iso_day, offset_of
 
 #: Length of the recent window [days].
 RECENT_DAYS = normalise.RECENT_DAYS
@@ -45,15 +45,21 @@ def median(s: pd.Series) -> float:
 
 
 def window(rows: pd.DataFrame) -> dict[str, str | None]:
-    """``{"start", "end"}`` ISO days of the rows' runs (empty for no rows)."""
-    t = rows["start_time"]
-    return {"start": iso_day(t.min()), "end": iso_day(t.max())} if len(rows) else {}
+    """``{"start", "end"}`` local ISO days of the rows' first and last runs (empty for none)."""
+    if not len(rows):
+        return {}
+    t = pd.to_datetime(rows["start_time"], utc=True)
+    first, last = rows.loc[t.idxmin()], rows.loc[t.idxmax()]
+    return {
+        "start": iso_day(first["start_time"], offset_of(first)),
+        "end": iso_day(last["start_time"], offset_of(last)),
+    }
 
 
 def reference_window(row: pd.Series, stem: str) -> dict[str, Any]:
     return {
-        "start": iso_day(row.get(f"{stem}_ref_start")),
-        "end": iso_day(row.get(f"{stem}_ref_end")),
+        "start": iso_day(row.get(f"{stem}_ref_start"), offset_of(row)),
+        "end": iso_day(row.get(f"{stem}_ref_end"), offset_of(row)),
         "runs": int(row.get(f"{stem}_ref_n") or 0),
     }
 
@@ -79,7 +85,7 @@ def missing_reference(df: pd.DataFrame, recent: pd.DataFrame, stem: str, value: 
             what = "watch" if src.startswith("watch:") else "dynamics sensor"
             return (
                 f"not enough data: the {what} changed from {old.removeprefix('watch:')} to "
-                f"{src.removeprefix('watch:')} on {iso_day(first_new)}; a new {what} is not a gait "
+                f"{src.removeprefix('watch:')} on {iso_day(first_new, offset_of(last))}; a new {what} is not a gait "
                 f"change, so a new reference needs {need} runs with "
                 f"{normalise.describe_source(src)} ({so_far} so far)"
             )
@@ -90,7 +96,7 @@ def missing_reference(df: pd.DataFrame, recent: pd.DataFrame, stem: str, value: 
     if bool(last.get(f"{stem}_in_ref", False)):
         return (
             f"not enough data: the recent runs are part of your reference period (until "
-            f"{iso_day(last.get(f'{stem}_ref_end'))}); changes are judged after it"
+            f"{iso_day(last.get(f'{stem}_ref_end'), offset_of(last))}); changes are judged after it"
         )
     return (
         f"not enough data: {len(judged)} of {MIN_RECENT_RUNS} runs needed in the last "

@@ -82,7 +82,8 @@ from analyzer.risk.evidence import (
     window,
 )
 from analyzer.risk.loadfeatures import load_drivers
-from analyzer.risk.texts import FEATURE_INFO, OK, describe, iso_day
+from analyzer.risk.texts import FEATURE_INFO, OK, describe, iso_day, offset_of
+from analyzer.schema import local_day
 from analyzer.schema import utc as to_utc
 
 __all__ = [
@@ -363,18 +364,22 @@ def compute(
     df = _prepare(trends_df)
     asof = df["start_time"].iloc[-1] if asof is None else to_utc(asof)
     df = df[df["start_time"] <= asof]
+    # "Today" is read on the clock of the latest run judged (DESIGN §10).
+    off = offset_of(df.iloc[-1]) if len(df) else 0
     recent_start = asof - pd.Timedelta(days=RECENT_DAYS)
     recent = df[df["start_time"] > recent_start]
     if recent.empty:
         raise NotEnoughData(
-            f"no runs in the {RECENT_DAYS} days up to {asof:%Y-%m-%d}; the index needs recent runs"
+            f"no runs in the {RECENT_DAYS} days up to {iso_day(asof, off)}; the index needs "
+            "recent runs"
         )
     ctx: dict[str, Any] = {
         "asof": asof.isoformat(),
+        "utc_offset_s": off,
         "recent_days": RECENT_DAYS,
-        "recent_window": {"start": iso_day(recent_start), "end": iso_day(asof)},
+        "recent_window": {"start": iso_day(recent_start, off), "end": iso_day(asof, off)},
         "n_recent_runs": len(recent),
-        "latest_run": iso_day(df["start_time"].iloc[-1]),
+        "latest_run": iso_day(df["start_time"].iloc[-1], off),
         "balance_side": None,
         "fatigue_side": None,
         "status": {},
@@ -423,11 +428,12 @@ def feature_timeline(
     Returns
     -------
     DataFrame
-        Index ``date`` (UTC day); columns ``asof``, :data:`FEATURES`, ``balance_side``.
+        Index ``date`` (local day); columns ``asof``, :data:`FEATURES`, ``balance_side``.
     """
     df = _prepare(trends_df)
     rows = []
-    for day, grp in df.groupby(df["start_time"].dt.floor("D"), sort=True):
+    days = local_day(df["start_time"], df.get("utc_offset_s", 0))
+    for day, grp in df.groupby(days, sort=True):
         asof = grp["start_time"].max()
         feats, ctx = compute(df, weekly_df, asof=asof)
         rows.append(

@@ -15,6 +15,7 @@ import pandas as pd
 from analyzer.metrics import load
 from analyzer.risk.evidence import column
 from analyzer.risk.texts import OK, iso_day
+from analyzer.schema import local_day
 
 #: Upper end of the ACWR "sweet spot" [-]; Gabbett 2016, BJSM 50:273 (>=1.5 is his "danger zone").
 GABBETT_ACWR_SWEET_SPOT_MAX = 1.3
@@ -51,21 +52,22 @@ def load_drivers(df, weekly_df, asof, feats, ctx) -> None:
         for n in names:
             ctx["status"][n] = "not enough data: no weekly training load"
         return
-    base = load.chronic_base(weekly_df, asof)
-    window = {"start": iso_day(base["start"]), "end": iso_day(base["end"])}
+    off = ctx.get("utc_offset_s", 0)  # this week is the runner's local week (DESIGN §10)
+    base = load.chronic_base(weekly_df, asof, off)
+    window = {"start": iso_day(base["start"]), "end": iso_day(base["end"])}  # (local days)
     brk = load.building_back(df["start_time"], asof)
     ctx["chronic_base"] = {**base, "start": window["start"], "end": window["end"]}
     if not base["ok"]:
         if brk is not None:
             weeks = brk["break_days"] / 7
             ctx["building_back"] = {
-                "break_start": iso_day(brk["break_start"]),
-                "break_end": iso_day(brk["break_end"]),
+                "break_start": iso_day(brk["break_start"], off),
+                "break_end": iso_day(brk["break_end"], off),
                 "break_weeks": round(weeks, 1),
                 "runs_since": brk["runs_since"],
             }
             status = (
-                f"building back: {brk['runs_since']} run(s) since {iso_day(brk['break_end'])} "
+                f"building back: {brk['runs_since']} run(s) since {iso_day(brk['break_end'], off)} "
                 f"after a {weeks:.0f}-week break; load ratios need a chronic base again (runs in "
                 f"{load.BASE_WEEKS_WITH_RUNS} of {load.BASE_WEEKS} weeks and "
                 f"{load.BASE_MIN_RUNS} runs)"
@@ -82,11 +84,12 @@ def load_drivers(df, weekly_df, asof, feats, ctx) -> None:
             ctx["dates"][n] = {"chronic": window}
         return
     idx = pd.to_datetime(weekly_df.index, utc=True)
-    mask = (idx <= asof) & (idx > asof - pd.Timedelta(days=14))
+    today = local_day(asof, off)
+    mask = (idx <= today) & (idx > today - pd.Timedelta(days=14))
     recent = weekly_df.loc[np.asarray(mask)]
     acwr = column(recent, "acwr_uncoupled")
     prog = column(recent, "progression_pct")
-    weeks = {"start": iso_day(idx[np.asarray(mask)].min()), "end": iso_day(asof)}
+    weeks = {"start": iso_day(idx[np.asarray(mask)].min()), "end": iso_day(asof, off)}
     for n, series in zip(names, (acwr, prog), strict=True):
         ctx["dates"][n] = {"weeks": weeks, "chronic": window}
         ctx["status"][n] = (

@@ -11,7 +11,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from analyzer.schema import utc
+from analyzer.schema import local_date
 
 #: The status of a driver with enough data.
 OK = "ok"
@@ -66,10 +66,15 @@ FEATURE_INFO: dict[str, dict[str, Any]] = {
 }
 
 
-def iso_day(ts) -> str | None:
-    """``YYYY-MM-DD`` (UTC) of a timestamp, or None."""
-    t = utc(ts)
-    return None if t is None else t.strftime("%Y-%m-%d")
+def iso_day(ts, offset_s=0) -> str | None:
+    """``YYYY-MM-DD`` of a timestamp on the local clock ``offset_s`` [s ahead of UTC] (that of
+    the run it dates, :func:`analyzer.schema.local_date`), or None."""
+    return local_date(ts, offset_s)
+
+
+def offset_of(row) -> Any:
+    """The ``utc_offset_s`` of a run's row (0, UTC, for rows without one)."""
+    return row.get("utc_offset_s", 0) if row is not None else 0
 
 
 def _ok(x) -> bool:

@@ -39,6 +39,7 @@ import duckdb
 import pandas as pd
 
 from analyzer.errors import NotFound, StoreError
+from analyzer.schema import resolve_offsets
 from analyzer.store import cache, check, duplicates, edits
 from analyzer.store.baselines import TABLE_SQL, BaselineMixin
 from analyzer.store.connection import (
@@ -333,8 +334,8 @@ class Store(BaselineMixin):
         )
 
     def runs(self, athlete: str | None = None, *, include_duplicates: bool = False) -> pd.DataFrame:
-        """One row per run, oldest first: identity, totals, ``avg_*`` (with ``avg_*_source``:
-        "records" or "watch") and ``watch_avg_*``.
+        """One row per run, oldest first: identity, totals, local clock (``utc_offset_s``, filled
+        by :func:`~analyzer.schema.resolve_offsets`), ``avg_*`` (``avg_*_source``) and ``watch_avg_*``.
 
         Runs recorded twice (:mod:`analyzer.store.duplicates`) appear once: the others carry
         ``duplicate_of`` (the kept run's id) and are left out unless ``include_duplicates``.
@@ -352,7 +353,7 @@ class Store(BaselineMixin):
         df = self.con.execute(
             f"SELECT {', '.join(cols)} FROM runs {where} ORDER BY start_time, run_id", params
         ).df()
-        return utc(df, ("start_time", "end_time"))
+        return resolve_offsets(utc(df, ("start_time", "end_time")))
 
     def records(self, run_id: str) -> pd.DataFrame:
         """The records of one run in contract columns (UTC ``timestamp``), in file order.
@@ -458,7 +459,7 @@ class Store(BaselineMixin):
         rows = [json.loads(cached[r]) for r in runs["run_id"]]
         summary = pd.DataFrame.from_records(rows, columns=keys, index=runs.index)
         out = pd.concat([runs[list(GAIT_ID_COLUMNS)], summary, runs[list(means)]], axis=1)
-        return utc(out, ("start_time",))
+        return resolve_offsets(utc(out, ("start_time",)))
 
     def _in_transaction(self, sql: str, df: pd.DataFrame, *more: tuple[str, list]) -> None:
         """Run ``sql`` over ``df`` (registered as ``_rows``) and ``more`` in one transaction."""

@@ -7,6 +7,7 @@ from analyzer.store.writer import (
     ADDED_COLUMNS,
     AVG_COLUMNS,
     FLAG_COLUMNS,
+    OFFSET_COLUMNS,
     SOURCE_COLUMNS,
     WATCH_COLUMNS,
 )
@@ -46,27 +47,38 @@ CREATE TABLE IF NOT EXISTS gait_cache (
 SCHEMA_VERSION = "1"
 #: Columns of :meth:`Store.runs` before the averages.
 RUN_ID_COLUMNS = (
+    (
+        "run_id",
+        "activity_id",
+        "session_index",
+        "athlete",
+        "source_name",
+        "start_time",
+        "end_time",
+        "sport",
+        "sub_sport",
+        "device",
+        "manufacturer",
+        "product",
+        "dynamics_source",
+        "dynamics_sensor",
+        "has_dynamics",
+        "distance_m",
+        "timer_s",
+        "elapsed_s",
+        "n_records",
+        "decoder",
+        "duplicate_of",
+    )
+    + FLAG_COLUMNS
+    + OFFSET_COLUMNS
+)
+#: Identity columns that start every row of :meth:`Store.gait`.
+GAIT_ID_COLUMNS = (
     "run_id",
-    "activity_id",
-    "session_index",
     "athlete",
-    "source_name",
     "start_time",
-    "end_time",
-    "sport",
-    "sub_sport",
-    "device",
-    "manufacturer",
-    "product",
     "dynamics_source",
-    "dynamics_sensor",
-    "has_dynamics",
     "distance_m",
     "timer_s",
-    "elapsed_s",
-    "n_records",
-    "decoder",
-    "duplicate_of",
-) + FLAG_COLUMNS
-#: Identity columns that start every row of :meth:`Store.gait`.
-GAIT_ID_COLUMNS = ("run_id", "athlete", "start_time", "dynamics_source", "distance_m", "timer_s")
+) + OFFSET_COLUMNS

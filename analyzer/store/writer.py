@@ -72,6 +72,10 @@ def bounded_memory(con: duckdb.DuckDBPyConnection) -> Iterator[None]:
 
 #: Run flags: unknown date (:func:`analyzer.fit.dates.date_problem`), damaged file read in part.
 FLAG_COLUMNS = ("date_unknown", "date_problem", "partial_reason", "partial_offset")
+#: The run's local clock (DESIGN §10, :mod:`analyzer.fit.localtime`): seconds ahead of UTC and
+#: where that came from; NULL in stores made before, and for files with neither a local time
+#: nor a position (read as the athlete's usual offset, :func:`analyzer.schema.resolve_offsets`).
+OFFSET_COLUMNS = ("utc_offset_s", "utc_offset_source")
 #: Columns added after schema version 1 was released (old stores gain them when opened).
 ADDED_COLUMNS = """
 ALTER TABLE runs ADD COLUMN IF NOT EXISTS date_unknown BOOLEAN DEFAULT false;
@@ -80,6 +84,8 @@ ALTER TABLE runs ADD COLUMN IF NOT EXISTS partial_reason VARCHAR;
 ALTER TABLE runs ADD COLUMN IF NOT EXISTS partial_offset BIGINT;
 ALTER TABLE activities ADD COLUMN IF NOT EXISTS partial_reason VARCHAR;
 ALTER TABLE activities ADD COLUMN IF NOT EXISTS partial_offset BIGINT;
+ALTER TABLE runs ADD COLUMN IF NOT EXISTS utc_offset_s INTEGER;
+ALTER TABLE runs ADD COLUMN IF NOT EXISTS utc_offset_source VARCHAR;
 """
 
 
@@ -295,6 +301,8 @@ def run_row(dec: Decoded, run, athlete: str, key: int) -> dict:
         "date_problem": run.date_problem,
         "partial_reason": dec.partial_reason,
         "partial_offset": dec.partial_offset,
+        "utc_offset_s": _offset(meta.get("utc_offset_s")),
+        "utc_offset_source": text(meta.get("utc_offset_source")),
         "avg_version": run.avg_version,
         "session_json": json.dumps(s, default=str),
     }
@@ -305,6 +313,11 @@ def run_row(dec: Decoded, run, athlete: str, key: int) -> dict:
     for col in WATCH_COLUMNS:
         row[col] = number(s.get(col))
     return row
+
+
+def _offset(value: Any) -> int | None:
+    off = number(value)
+    return None if off is None else int(off)
 
 
 def arrays(block: Block, key: int, index_col: str) -> dict[str, np.ndarray]:

@@ -185,7 +185,8 @@ def test_runs_table(store, corpus_dir, capsys):
     _run(capsys, "import", corpus_dir / "FR630-with-lth.fit", "--store", store, "--workers", "1")
     code, out, _ = _run(capsys, "runs", "--store", store)
     assert code == 0
-    assert "1 run" in out and "2015-11-27 20:02" in out
+    # 20:02 UTC; the watch's own local time (activity.local_timestamp) was UTC+1
+    assert "1 run" in out and "2015-11-27 21:02" in out and "date (local)" in out
     assert "garmin fr630" in out and "chest_strap" in out
     assert "2.03" in out and "0:13:39" in out and "6:44" in out  # km, duration, pace /km
 
