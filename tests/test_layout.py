@@ -173,3 +173,44 @@ def test_readme_maps_every_stage():
     folders = sorted(p.parent.name for p in PACKAGE.glob("*/__init__.py"))
     missing = [f for f in folders if f"{f}/" not in readme]
     assert not missing, f"README's folder map lacks {missing}"
+
+
+def private_uses(path: Path) -> list[str]:
+    """Where a module reaches into another's private names: ``from analyzer.x import _name``,
+    or ``obj._name`` on anything but ``self`` / ``cls`` (a split made by line count leaves
+    these; a concept has a public face)."""
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    found = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom) and (node.module or "").startswith("analyzer"):
+            found += [
+                f"{path.name}:{node.lineno} imports {a.name}"
+                for a in node.names
+                if a.name.startswith("_") and not a.name.startswith("__")
+            ]
+        elif (
+            isinstance(node, ast.Attribute)
+            and node.attr.startswith("_")
+            and not node.attr.startswith("__")
+            and isinstance(node.value, ast.Name)
+            and node.value.id not in ("self", "cls")
+        ):
+            found.append(f"{path.name}:{node.lineno} uses {node.value.id}.{node.attr}")
+    return found
+
+
+@pytest.mark.parametrize("module", sorted(MODULES))
+def test_no_private_names_across_modules(module):
+    assert not private_uses(MODULES[module])
+
+
+def test_the_private_check_sees_what_it_is_for(tmp_path):
+    bad = tmp_path / "bad.py"
+    bad.write_text(
+        "from analyzer.risk.modelfile import _x\n"
+        "def f(store):\n    return store._records_by_key(1), self._fine\n"
+    )
+    assert private_uses(bad) == [
+        "bad.py:1 imports _x",
+        "bad.py:3 uses store._records_by_key",
+    ]

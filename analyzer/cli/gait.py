@@ -139,7 +139,7 @@ def register(sub) -> None:
     p.set_defaults(func=cmd_trends)
 
 
-@options._described("date")
+@options.described("date")
 def _date(text: str) -> pd.Timestamp:
     """An ISO date (:func:`analyzer.cli.options.iso_date`) as a UTC timestamp."""
     import pandas as pd

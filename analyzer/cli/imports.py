@@ -11,7 +11,7 @@ from pathlib import Path
 from analyzer.cli import options
 from analyzer.cli.common import EXIT_FAILED, EXIT_OK, EXIT_USAGE, common, plural
 from analyzer.cli.config import resolve_units, units_arg
-from analyzer.cli.runs_table import _print_table, record_power, runs_to_json, with_gait
+from analyzer.cli.runs_table import print_table, record_power, runs_to_json, with_gait
 from analyzer.ingest.folders import NOT_READ
 from analyzer.report.safe import visible
 
@@ -395,5 +395,5 @@ def cmd_runs(args: argparse.Namespace) -> int:
     if runs.empty:
         print(f"No runs in {visible(store_path)}; add some with `analyzer import PATH`.")
         return EXIT_OK
-    _print_table(runs, power, units)
+    print_table(runs, power, units)
     return EXIT_OK

@@ -39,7 +39,7 @@ class OneLineParser(argparse.ArgumentParser):
         self.exit(2, f"Error: {self.prog}: {message} (see `{self.prog} --help`)\n")
 
 
-def _described(kind: str, **bounds: Any) -> Callable[[Callable], Callable]:
+def described(kind: str, **bounds: Any) -> Callable[[Callable], Callable]:
     def mark(parse: Callable) -> Callable:
         parse.kind = kind
         for key, value in bounds.items():
@@ -53,7 +53,7 @@ def _shown(text: str) -> str:
     return repr(text) if text else "an empty value"
 
 
-@_described("date")
+@described("date")
 def iso_date(text: str) -> dt.date:
     """A calendar date written ``YYYY-MM-DD`` (nothing else: no ``07/09/2024``, no ``yesterday``)."""
     hint = f"use {DATE_FORMAT}, e.g. {_DATE_EXAMPLE}"
@@ -70,7 +70,7 @@ def iso_date(text: str) -> dt.date:
 def int_range(low: int, high: int | None = None) -> Callable[[str], int]:
     """A whole number in ``[low, high]`` (``high`` None: no upper bound)."""
 
-    @_described("int", low=low, high=high)
+    @described("int", low=low, high=high)
     def parse(text: str) -> int:
         try:
             value = int(text)
@@ -84,7 +84,7 @@ def int_range(low: int, high: int | None = None) -> Callable[[str], int]:
     return parse
 
 
-@_described("float", low=0.0)
+@described("float", low=0.0)
 def positive_float(text: str) -> float:
     """A finite number above zero."""
     try:
@@ -96,7 +96,7 @@ def positive_float(text: str) -> float:
     return value
 
 
-@_described("path")
+@described("path")
 def path(text: str) -> Path:
     """A file or folder name (it need not exist yet): not empty, no NUL character."""
     if not text.strip():
@@ -106,7 +106,7 @@ def path(text: str) -> Path:
     return Path(text)
 
 
-@_described("file")
+@described("file")
 def existing_file(text: str) -> Path:
     """A file that exists (the model, the labels): checked now, before any work starts."""
     p = path(text)
@@ -117,7 +117,7 @@ def existing_file(text: str) -> Path:
     return p
 
 
-@_described("name", high=MAX_NAME)
+@described("name", high=MAX_NAME)
 def name(text: str) -> str:
     """An athlete name: not blank, at most :data:`MAX_NAME` characters, no control characters."""
     value = text.strip()
@@ -138,7 +138,7 @@ def name(text: str) -> str:
 MAX_LABEL = 200
 
 
-@_described("label")
+@described("label")
 def label(text: str) -> str:
     """Short free text: not blank, at most :data:`MAX_LABEL` characters, no control characters."""
     value = text.strip()
@@ -151,7 +151,7 @@ def label(text: str) -> str:
     return value
 
 
-@_described("scheduler")
+@described("scheduler")
 def scheduler(text: str) -> str:
     """``local`` or a Dask scheduler address (``tcp://host:8786``, ``host:8786``)."""
     if text == "local" or _SCHEDULER_RE.fullmatch(text):

@@ -101,7 +101,7 @@ def _local(r: dict) -> str:
     return clock.strftime("%Y-%m-%d %H:%M") + (" UTC" if utc else "")
 
 
-def _print_table(runs, power: dict[str, float], units: str) -> None:
+def print_table(runs, power: dict[str, float], units: str) -> None:
     from rich.console import Console
     from rich.table import Table
 

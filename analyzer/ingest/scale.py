@@ -50,7 +50,7 @@ TASK_PREFIX = "analyzer-decode"
 _Item = tuple[Payload, str]  # a payload and its activity id
 
 
-def _distributed() -> Any:
+def distributed_module() -> Any:
     try:
         import distributed
     except ImportError:
@@ -115,7 +115,7 @@ class DaskPipeline:
         self._ac: Any = None
 
     def __enter__(self) -> DaskPipeline:
-        distributed = _distributed()
+        distributed = distributed_module()
         self._check_workers()
         threads = sum(self.client.nthreads().values())
         self.workers = max(1, threads)
@@ -227,7 +227,7 @@ def dask_client(
     cluster on this machine (``n_workers`` single-threaded worker processes, default one per
     core); a client (used as it is); ``None``: the current default client, else ``"local"``.
     """
-    distributed = _distributed()
+    distributed = distributed_module()
     if address is not None and not isinstance(address, str):
         yield address
         return

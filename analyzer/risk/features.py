@@ -392,7 +392,11 @@ def compute(
     ctx["comparisons"] = normalise.current_vs_baseline(df, asof=asof)
     _balance(df, recent, feats, ctx)
     _gait(df, recent, feats, ctx)
-    load_drivers(df, weekly_df, asof, feats, ctx)
+    loads = load_drivers(df, weekly_df, asof, ctx.get("utc_offset_s", 0))
+    feats.update(loads["features"])
+    ctx["status"].update(loads["status"])
+    ctx["dates"].update(loads["dates"])
+    ctx.update(loads["context"])
     for f in FEATURES:
         if ctx["status"].get(f, OK) != OK:
             feats[f] = math.nan

@@ -44,23 +44,36 @@ def usual_week_km(distance_km: pd.Series) -> tuple[float, int]:
     return (float(ran.median()), int(len(ran))) if len(ran) else (math.nan, 0)
 
 
-def load_drivers(df, weekly_df, asof, feats, ctx) -> None:
-    """Fill the two load features, their status and dates in ``feats`` / ``ctx``."""
+def load_drivers(df, weekly_df, asof, offset_s: int = 0) -> dict[str, dict]:
+    """The two load features with their status, dates and the runner's numbers behind them.
+
+    Returns
+    -------
+    dict
+        ``features`` (``{name: value}``, only where there is one), ``status`` and ``dates``
+        (``{name: ...}``, as in :func:`analyzer.risk.features.compute`'s context) and
+        ``context`` (acwr, progression_pct, building_back, chronic_base, chronic_weekly_km,
+        usual_weeks).
+    """
     names = ("acwr_excess", "progression_excess_pct")
-    ctx.update(acwr=math.nan, progression_pct=math.nan, building_back=None)
+    feats: dict[str, float] = {}
+    status_of: dict[str, str] = {}
+    dates: dict[str, dict] = {}
+    info: dict = {"acwr": math.nan, "progression_pct": math.nan, "building_back": None}
+    out = {"features": feats, "status": status_of, "dates": dates, "context": info}
     if weekly_df is None or len(weekly_df) == 0:
         for n in names:
-            ctx["status"][n] = "not enough data: no weekly training load"
-        return
-    off = ctx.get("utc_offset_s", 0)  # this week is the runner's local week (DESIGN §10)
+            status_of[n] = "not enough data: no weekly training load"
+        return out
+    off = offset_s  # this week is the runner's local week (DESIGN §10)
     base = load.chronic_base(weekly_df, asof, off)
     window = {"start": iso_day(base["start"]), "end": iso_day(base["end"])}  # (local days)
     brk = load.building_back(df["start_time"], asof)
-    ctx["chronic_base"] = {**base, "start": window["start"], "end": window["end"]}
+    info["chronic_base"] = {**base, "start": window["start"], "end": window["end"]}
     if not base["ok"]:
         if brk is not None:
             weeks = brk["break_days"] / 7
-            ctx["building_back"] = {
+            info["building_back"] = {
                 "break_start": iso_day(brk["break_start"], off),
                 "break_end": iso_day(brk["break_end"], off),
                 "break_weeks": round(weeks, 1),
@@ -80,9 +93,9 @@ def load_drivers(df, weekly_df, asof, feats, ctx) -> None:
                 f"to {window['end']})"
             )
         for n in names:
-            ctx["status"][n] = status
-            ctx["dates"][n] = {"chronic": window}
-        return
+            status_of[n] = status
+            dates[n] = {"chronic": window}
+        return out
     idx = pd.to_datetime(weekly_df.index, utc=True)
     today = local_day(asof, off)
     mask = (idx <= today) & (idx > today - pd.Timedelta(days=14))
@@ -91,14 +104,15 @@ def load_drivers(df, weekly_df, asof, feats, ctx) -> None:
     prog = column(recent, "progression_pct")
     weeks = {"start": iso_day(idx[np.asarray(mask)].min()), "end": iso_day(asof, off)}
     for n, series in zip(names, (acwr, prog), strict=True):
-        ctx["dates"][n] = {"weeks": weeks, "chronic": window}
-        ctx["status"][n] = (
+        dates[n] = {"weeks": weeks, "chronic": window}
+        status_of[n] = (
             OK if series.notna().any() else "not enough data: no ratio for the last two weeks"
         )
     a = float(acwr.max()) if acwr.notna().any() else math.nan
     p = float(prog.max()) if prog.notna().any() else math.nan
     prior = column(weekly_df.loc[np.asarray(idx < (idx[np.asarray(mask)].min()))], "distance_km")
     usual, n_usual = usual_week_km(prior)
-    ctx.update(acwr=a, progression_pct=p, chronic_weekly_km=usual, usual_weeks=n_usual)
+    info.update(acwr=a, progression_pct=p, chronic_weekly_km=usual, usual_weeks=n_usual)
     feats["acwr_excess"] = min(a - GABBETT_ACWR_SWEET_SPOT_MAX, ACWR_EXCESS_CAP)
     feats["progression_excess_pct"] = min(p - NIELSEN_PROGRESSION_PCT, PROGRESSION_EXCESS_CAP_PCT)
+    return out

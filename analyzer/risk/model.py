@@ -77,7 +77,7 @@ class ImbalanceRiskModel(ClassifierMixin, BaseEstimator, LinearIndex):
         ValueError
             Bad parameters, non-finite X, or y without exactly two classes.
         """
-        self._check_params()
+        self.check_params()
         X, y = validate_data(self, X, y, dtype=np.float64)
         check_classification_targets(y)
         classes = np.unique(y)

@@ -9,12 +9,12 @@ from analyzer.errors import ModelFileError
 from analyzer.risk.features import FEATURES
 
 #: Hyper-parameters a model file may set, and their type.
-_PARAMS = {"C": float, "max_iter": int, "tol": float}
+PARAMS = {"C": float, "max_iter": int, "tol": float}
 #: Evidence fields of a driver entry (each a string when present).
 _DRIVER_FIELDS = ("source", "grade", "note")
 
 
-def _is_number(value: Any, *, integer: bool = False) -> bool:
+def is_number(value: Any, *, integer: bool = False) -> bool:
     """A JSON number (int or float, not a boolean, not a string); whole when ``integer``."""
     if isinstance(value, bool) or not isinstance(value, int | float):
         return False
@@ -23,7 +23,7 @@ def _is_number(value: Any, *, integer: bool = False) -> bool:
     return True
 
 
-def _drivers(drivers: Any, name: str) -> dict[str, dict[str, str]] | None:
+def checked_drivers(drivers: Any, name: str) -> dict[str, dict[str, str]] | None:
     """The ``drivers`` evidence of a model file, checked: ``{feature: {source, grade, note}}``."""
     if drivers is None:
         return None

@@ -31,7 +31,7 @@ import numpy as np
 from analyzer._files import read_user_file, write_user_file
 from analyzer.errors import FileProblem, ModelFileError
 from analyzer.risk.features import FEATURES
-from analyzer.risk.modelfile import _PARAMS, _drivers, _is_number
+from analyzer.risk.modelfile import PARAMS, checked_drivers, is_number
 
 #: Index cut-offs [index points]: low < 25 <= moderate < 50 <= high. A convention (there is no
 #: validated threshold); chosen so that the priors put one clear, sustained change in "moderate".
@@ -89,7 +89,7 @@ class LinearIndex:
         self.max_iter = max_iter
         self.tol = tol
 
-    def _check_params(self) -> None:
+    def check_params(self) -> None:
         if not (isinstance(self.C, int | float) and math.isfinite(self.C) and self.C > 0):
             raise ValueError(f"C must be a finite number > 0, got {self.C!r}")
         if not (isinstance(self.max_iter, int | np.integer) and self.max_iter >= 1):
@@ -280,10 +280,10 @@ class LinearIndex:
         if not isinstance(coefs, dict) or set(coefs) != set(feats):
             raise ModelFileError(f"{name}: 'coefficients' must give one number per feature")
         values = [coefs[f] for f in feats] + [data.get("intercept")]
-        if not all(_is_number(v) for v in values):
+        if not all(is_number(v) for v in values):
             # (float() would take "0.5" and True: a model must say what it means)
             bad = [
-                f for f, v in zip([*feats, "intercept"], values, strict=True) if not _is_number(v)
+                f for f, v in zip([*feats, "intercept"], values, strict=True) if not is_number(v)
             ]
             raise ModelFileError(
                 f"{name}: coefficients and intercept must be numbers (not text or true/false); "
@@ -301,20 +301,20 @@ class LinearIndex:
         params = data.get("params") or {}
         if not isinstance(params, dict):
             raise ModelFileError(f"{name}: 'params' must be an object")
-        unknown = sorted(set(params) - set(_PARAMS))
+        unknown = sorted(set(params) - set(PARAMS))
         if unknown:
             raise ModelFileError(
-                f"{name}: unknown params {unknown}; a model has only {list(_PARAMS)}"
+                f"{name}: unknown params {unknown}; a model has only {list(PARAMS)}"
             )
-        for key, kind in _PARAMS.items():
-            if key in params and not _is_number(params[key], integer=kind is int):
+        for key, kind in PARAMS.items():
+            if key in params and not is_number(params[key], integer=kind is int):
                 raise ModelFileError(
                     f"{name}: params.{key} must be {'a whole number' if kind is int else 'a number'}, "
                     f"got {params[key]!r}"
                 )
         try:
             model = cls(**{k: params[k] for k in ("C", "max_iter", "tol") if k in params})
-            model._check_params()
+            model.check_params()
         except (TypeError, ValueError) as exc:
             raise ModelFileError(f"{name}: bad params: {exc}") from exc
         model.coef_ = coef
@@ -322,13 +322,13 @@ class LinearIndex:
         model.classes_ = np.array([0, 1])
         model.n_features_in_ = len(feats)
         model.feature_names_in_ = np.array(feats, dtype=object)
-        model.drivers_ = _drivers(data.get("drivers"), name)
+        model.drivers_ = checked_drivers(data.get("drivers"), name)
         model.kind_ = str(data.get("kind", "trained"))
         contested = data.get("contested")
         if contested is not None and not (
             isinstance(contested, dict)
             and isinstance(contested.get("features", []), list)
-            and _is_number(contested.get("max_index", 47.5))
+            and is_number(contested.get("max_index", 47.5))
             and 0 < float(contested.get("max_index", 47.5)) < 100
         ):
             raise ModelFileError(

@@ -12,7 +12,7 @@ import pandas as pd
 
 from analyzer.store import check
 from analyzer.store.frames import session_series
-from analyzer.store.writer import AVG_COLUMNS, SOURCE_COLUMNS, number
+from analyzer.store.writer import AVG_COLUMNS, SOURCE_COLUMNS, ident, number
 
 #: What these functions use of :class:`analyzer.store.database.Store` (which calls them).
 Store = Any
@@ -31,7 +31,7 @@ def fill_gait_cache(store: Store, keys: list[int], version: int, cached: dict) -
         ).fetchall()
     }
     rows = []
-    for key, records in store._records_by_key(keys):
+    for key, records in store.records_by_key(keys):
         run_id, source = ids[key]
         payload = json.dumps(gait_to_json(gait.summarize(records, dynamics_source=source)))
         rows.append((run_id, version, payload))
@@ -40,7 +40,7 @@ def fill_gait_cache(store: Store, keys: list[int], version: int, cached: dict) -
         return
     df = pd.DataFrame(rows, columns=["run_id", "metric_version", "summary_json"])
     df["computed_at"] = pd.Timestamp.now(tz="UTC").tz_localize(None)
-    store._in_transaction(
+    store.in_transaction(
         "INSERT OR REPLACE INTO gait_cache SELECT * FROM _rows",
         df,
         ("DELETE FROM gait_cache WHERE metric_version <> ?", [version]),
@@ -62,7 +62,7 @@ def refresh_averages(store: Store) -> None:
     if not stale:
         return
     rows = []
-    for key, records in store._records_by_key(list(stale)):
+    for key, records in store.records_by_key(list(stale)):
         session_json, manufacturer, product = stale[key]
         session = check.loads(session_json, store.path, "runs.session_json")
         avgs = compute_averages(records, session_series(session), manufacturer, product)
@@ -79,12 +79,8 @@ def refresh_averages(store: Store) -> None:
         # Nothing may be written: a temporary copy of the runs table, which DuckDB resolves
         # before the stored one, carries the fresh averages for this connection only.
         (db,) = store.con.execute("SELECT current_database()").fetchone()
-        store.con.execute(f"CREATE TEMP TABLE runs AS SELECT * FROM {_ident(db)}.main.runs")
+        store.con.execute(f"CREATE TEMP TABLE runs AS SELECT * FROM {ident(db)}.main.runs")
     sets = ", ".join(f"{c} = _rows.{c}" for c in (*AVG_COLUMNS, *SOURCE_COLUMNS, "avg_version"))
-    store._in_transaction(
+    store.in_transaction(
         f"UPDATE runs SET {sets} FROM _rows WHERE runs.run_key = _rows.run_key", df
     )
-
-
-def _ident(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'

@@ -140,7 +140,7 @@ def export_cohort(
     ImportReport
         One entry per file, as a normal import of the same inputs would log them.
     """
-    from analyzer.ingest.scale import _distributed, dask_client
+    from analyzer.ingest.scale import dask_client, distributed_module
 
     if batch < 1:
         raise ValueError(f"batch must be at least 1, got {batch}")
@@ -165,7 +165,7 @@ def export_cohort(
         for athlete, files in inputs.items()
         for i in range(0, len(files), batch)
     ]
-    dist = _distributed()
+    dist = distributed_module()
     with dask_client(client, n_workers=workers) as cl:
         threads = max(1, sum(cl.nthreads().values()))
         report.workers = threads
@@ -349,19 +349,19 @@ def ingest_parquet(store: Store, out_dir: str | os.PathLike) -> ImportReport:
         con.commit()
     except BaseException:
         con.rollback()
-        store._load_columns()
+        store.load_columns()
         raise
     report.elapsed_s = time.perf_counter() - started
     return report
 
 
 def _add_columns(store: Store, table: str, src: str) -> None:
-    known = store._columns[table]
+    known = store.known_columns[table]
     for name, dtype, *_ in store.con.execute(f"DESCRIBE {src}").fetchall():
         if name.lower() in known or name == "run_id":
             continue
         sql_type = _store_type(dtype)
-        store.con.execute(f"ALTER TABLE {table} ADD COLUMN {store_write._ident(name)} {sql_type}")
+        store.con.execute(f"ALTER TABLE {table} ADD COLUMN {store_write.ident(name)} {sql_type}")
         known[name.lower()] = sql_type
 
 

@@ -99,7 +99,7 @@ class Store(BaselineMixin):
         self._lending = False
         self._lent_at = 0.0
         self._closed = False
-        self._columns: dict[str, dict[str, str]] = {}
+        self.known_columns: dict[str, dict[str, str]] = {}
         had_wal = check.wal_path(self.path).exists()
         if read_only:
             wait = READ_WAIT_S if wait_s is None else wait_s
@@ -135,7 +135,7 @@ class Store(BaselineMixin):
                 raise StoreError(f"{self.path}: the store is closed")
             self._con = connect(self.path, read_only=False, wait_s=REOPEN_WAIT_S)
             self._set_zone()
-            self._load_columns()
+            self.load_columns()
         return self._con
 
     @contextlib.contextmanager
@@ -193,9 +193,9 @@ class Store(BaselineMixin):
                 f"{SCHEMA_VERSION}; import into a new store"
             )
         check.check_columns(con, self.path, _SCHEMA)
-        self._load_columns()
+        self.load_columns()
 
-    def _load_columns(self) -> None:
+    def load_columns(self) -> None:
         """Cache the columns of the tables that grow new columns (records, laps)."""
         for table in ("records", "laps"):
             rows = self.con.execute(
@@ -203,7 +203,7 @@ class Store(BaselineMixin):
                 "WHERE table_name = ?",
                 [table],
             ).fetchall()
-            self._columns[table] = {name.lower(): dtype for name, dtype in rows}
+            self.known_columns[table] = {name.lower(): dtype for name, dtype in rows}
 
     def close(self) -> None:
         """Close the connection and let the next writer in (idempotent)."""
@@ -364,7 +364,7 @@ class Store(BaselineMixin):
             When no run has this id.
         """
         key = self._run_key(run_id)
-        return next(self._records_by_key([key]))[1]
+        return next(self.records_by_key([key]))[1]
 
     def laps(self, run_id: str) -> pd.DataFrame:
         """The laps of one run, in order (columns as the decoder gave them)."""
@@ -461,7 +461,7 @@ class Store(BaselineMixin):
         out = pd.concat([runs[list(GAIT_ID_COLUMNS)], summary, runs[list(means)]], axis=1)
         return resolve_offsets(utc(out, ("start_time",)))
 
-    def _in_transaction(self, sql: str, df: pd.DataFrame, *more: tuple[str, list]) -> None:
+    def in_transaction(self, sql: str, df: pd.DataFrame, *more: tuple[str, list]) -> None:
         """Run ``sql`` over ``df`` (registered as ``_rows``) and ``more`` in one transaction."""
         con = self.con
         con.begin()
@@ -483,7 +483,7 @@ class Store(BaselineMixin):
             raise NotFound(f"no run with id {run_id!r} in {self.path}")
         return row[0]
 
-    def _records_by_key(self, keys: list[int]) -> Iterator[tuple[int, pd.DataFrame]]:
+    def records_by_key(self, keys: list[int]) -> Iterator[tuple[int, pd.DataFrame]]:
         """``(run_key, records)`` for each key, a few runs per query."""
         for i in range(0, len(keys), _RUNS_PER_QUERY):
             chunk = keys[i : i + _RUNS_PER_QUERY]

@@ -35,9 +35,9 @@ class Store(Protocol):
 
     con: duckdb.DuckDBPyConnection
     path: Path
-    _columns: dict[str, dict[str, str]]
+    known_columns: dict[str, dict[str, str]]
 
-    def _load_columns(self) -> None: ...
+    def load_columns(self) -> None: ...
 
 
 AVG_COLUMNS = tuple(f"avg_{m}" for m in AVERAGE_METRICS)
@@ -165,7 +165,7 @@ def _write(store: Store, batch: list[Decoded], athlete: str, import_id: str) -> 
         with contextlib.suppress(duckdb.Error):
             con.rollback()
         with contextlib.suppress(duckdb.Error):
-            store._load_columns()  # forget columns added by the rolled-back transaction
+            store.load_columns()  # forget columns added by the rolled-back transaction
         raise
     return entries
 
@@ -202,12 +202,12 @@ def _insert(store: Store, table: str, df: pd.DataFrame, *, now: str | None = Non
 
 def ensure_columns(store: Store, table: str, df: pd.DataFrame) -> None:
     """Add to ``table`` the columns of ``df`` it does not have yet (typed from the dtype)."""
-    known = store._columns[table]
+    known = store.known_columns[table]
     for col in df.columns:
         if str(col).lower() in known:
             continue
         sql_type = _sql_type(df[col])
-        store.con.execute(f"ALTER TABLE {table} ADD COLUMN {_ident(col)} {sql_type}")
+        store.con.execute(f"ALTER TABLE {table} ADD COLUMN {ident(col)} {sql_type}")
         known[str(col).lower()] = sql_type
 
 
@@ -365,7 +365,8 @@ def _sql_type(s: pd.Series) -> str:
     return "VARCHAR"
 
 
-def _ident(name: Any) -> str:
+def ident(name: Any) -> str:
+    """``name`` quoted as a SQL identifier (a column or database name from a file)."""
     return '"' + str(name).replace('"', '""') + '"'
 
 

@@ -57,7 +57,7 @@ def prepared(store, tmp_path_factory):
     return store
 
 
-def _drivers(rows) -> dict:
+def checked_drivers(rows) -> dict:
     return {
         d["feature"]: (round(d["contribution"], 2), bool(d["flagged"]), d["status"]) for d in rows
     }
@@ -80,9 +80,9 @@ def test_every_surface_gives_the_same_answer(prepared, capsys, tmp_path):
     for other in (risk, rec["assessment"]):
         assert round(other["index"], 1) == index and other["level"] == a["level"]
         assert other["asof"] == a["asof"]
-        assert _drivers(other["drivers"]) == _drivers(a["drivers"])
+        assert checked_drivers(other["drivers"]) == checked_drivers(a["drivers"])
     assert round(rep["risk"]["index"], 1) == index and rep["risk"]["level"] == a["level"]
-    assert _drivers(rep["risk"]["drivers"]) == _drivers(a["drivers"])
+    assert checked_drivers(rep["risk"]["drivers"]) == checked_drivers(a["drivers"])
     (row,) = team["athletes"]
     assert round(row["index"], 1) == index and row["level"] == a["level"]
     assert team["reports"]["imbalance"]["risk"]["index"] == rep["risk"]["index"]
