@@ -30,19 +30,13 @@ import zipfile
 from collections import defaultdict
 from pathlib import Path
 
+from analyzer.metrics.averages import AGREEMENT_TOLERANCES
+from analyzer.schema import AVERAGE_METRICS
+
 REPO = Path(__file__).resolve().parents[1]
 HISTORIES = REPO.parent / "real-histories-data"
 CORPUS_FILES = REPO.parent / "shared" / "fit-corpus" / "files"
 
-#: metric -> (kind, tolerance): the issue's tolerances.
-TOLERANCES = {
-    "cadence_spm": ("abs", 1.0),
-    "stance_time_ms": ("rel", 2.0),
-    "vertical_oscillation_mm": ("rel", 2.0),
-    "step_length_mm": ("rel", 2.0),
-    "vertical_ratio_pct": ("abs", 0.2),
-    "gct_balance_left_pct": ("abs", 0.2),
-}
 SHORT = {
     "cadence_spm": "cad",
     "stance_time_ms": "gct",
@@ -53,22 +47,12 @@ SHORT = {
 }
 #: A run's speed this far [%] from distance / timer time contradicts its own row.
 PACE_TOL_PCT = 5.0
-RECORD_COLS = (
-    "timestamp",
-    "distance_m",
-    "speed_mps",
-    "cadence_spm",
-    "stance_time_ms",
-    "vertical_oscillation_mm",
-    "gct_balance_left_pct",
-    "step_length_mm",
-    "vertical_ratio_pct",
-)
+RECORD_COLS = ("timestamp", "distance_m", *AVERAGE_METRICS)
 
 
 def deviation(metric: str, ours: float, watch: float) -> tuple[float, bool]:
     """(deviation in the tolerance's unit, within tolerance)."""
-    kind, tol = TOLERANCES[metric]
+    kind, tol = AGREEMENT_TOLERANCES[metric]
     dev = ours - watch if kind == "abs" else (ours - watch) / watch * 100
     return dev, abs(dev) <= tol
 
@@ -143,12 +127,12 @@ def evaluate(runs: list[dict]) -> dict:
     from analyzer.metrics.averages import run_averages
 
     table: dict = defaultdict(lambda: defaultdict(list))
-    pace: dict = defaultdict(lambda: [0, 0])
+    pace: dict = defaultdict(lambda: [0, 0, 0])
     for r in runs:
         s = r["session"]
         ours = run_averages(r["records"], s, manufacturer=r["manufacturer"], product=r["product"])
         key = (r["group"], f"{r['manufacturer']}/{r['product']}")
-        for m in TOLERANCES:
+        for m in AGREEMENT_TOLERANCES:
             watch = s.get(f"watch_avg_{m}")
             value = ours[f"avg_{m}"]
             if watch is None or not math.isfinite(watch) or not math.isfinite(value):
@@ -160,17 +144,20 @@ def evaluate(runs: list[dict]) -> dict:
         if dist and timer and dist > 0 and timer > 0 and math.isfinite(spd):
             pace[key][0] += 1
             pace[key][1] += abs(spd / (dist / timer) - 1) * 100 > PACE_TOL_PCT
+            pace[key][2] += ours["avg_speed_mps_source"] == "watch"  # records too sparse
     return {"table": table, "pace": pace}
 
 
 def report(result: dict, show_misses: int = 0) -> None:
     table, pace = result["table"], result["pace"]
-    head = f"{'group':24} {'device':28} " + " ".join(f"{SHORT[m]:>21}" for m in TOLERANCES)
-    print(head + "   pace>5%")
+    head = f"{'group':24} {'device':28} " + " ".join(
+        f"{SHORT[m]:>21}" for m in AGREEMENT_TOLERANCES
+    )
+    print(head + "   speed>5% off distance/timer (runs with records too sparse)")
     total = defaultdict(lambda: [0, 0, 0])
     for key in sorted(table):
         cells = []
-        for m in TOLERANCES:
+        for m in AGREEMENT_TOLERANCES:
             pairs = table[key].get(m, [])
             if not pairs:
                 cells.append(f"{'-':>21}")
@@ -184,10 +171,10 @@ def report(result: dict, show_misses: int = 0) -> None:
                 total[g][0] += ok
                 total[g][1] += len(pairs)
                 total[g][2] += watch
-        n, bad = pace.get(key, (0, 0))
-        print(f"{key[0]:24} {key[1][:28]:28} " + " ".join(cells) + f"   {bad}/{n}")
+        n, bad, sparse = pace.get(key, (0, 0, 0))
+        print(f"{key[0]:24} {key[1][:28]:28} " + " ".join(cells) + f"   {bad}/{n} ({sparse})")
         if show_misses:
-            for m in TOLERANCES:
+            for m in AGREEMENT_TOLERANCES:
                 for dev, _ok, src, f in [p for p in table[key].get(m, []) if not p[1]][
                     :show_misses
                 ]:
