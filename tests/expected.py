@@ -3,15 +3,10 @@
 tests/ is on sys.path (pyproject's ``pythonpath``), so test files import this by name.
 """
 
+from analyzer.metrics.averages import AGREEMENT_TOLERANCES
+
 #: metric -> (kind, tolerance): "abs" in the metric's unit, "rel" in percent (issue 2).
-TOLERANCES = {
-    "cadence_spm": ("abs", 1.0),
-    "stance_time_ms": ("rel", 2.0),
-    "vertical_oscillation_mm": ("rel", 2.0),
-    "step_length_mm": ("rel", 2.0),
-    "vertical_ratio_pct": ("abs", 0.2),
-    "gct_balance_left_pct": ("abs", 0.2),
-}
+TOLERANCES = AGREEMENT_TOLERANCES
 #: No pair may be further off than this [%].
 MAX_DEVIATION_PCT = 5.0
 #: Share of (session, metric) pairs that must be within tolerance.
@@ -27,9 +22,18 @@ KNOWN_DEVIATIONS = {
         "never reached the file.",
     ),
     ("garmin-fenix-5-run.fit", 0, "cadence_spm"): (
-        -2.4,
+        -3.1,
         "57 s run with 21 smart-recorded records (1-9 s apart) starting from standstill: the watch "
-        "averages its 1 Hz cadence; the records miss the acceleration phase (off by 4.0 spm).",
+        "averages its 1 Hz cadence; the records miss the acceleration phase (off by 5.1 spm with "
+        "the Garmin rule's linear interpolation, 4.0 spm holding each value back to the previous "
+        "record; the interpolation is right on 1,265 real fenix runs, see analyzer.metrics.averages).",
+    ),
+    ("Garmin_Fenix_6S_Pro-Running.fit", 0, "cadence_spm"): (
+        -1.6,
+        "93 smart-recorded records over a short run with 20 zero-cadence records: linear "
+        "interpolation between records gives 129.3 against the watch's 131.4 (-2.1 spm; holding "
+        "values back to the previous record gave -0.6). One 93-record file against 1,265 real "
+        "fenix 3/5/6 runs where interpolation moves cadence agreement from 85-92 % to 95-96 %.",
     ),
     ("Multisession-stop-after-transition.fit", 4, "step_length_mm"): (
         -3.3,
@@ -43,10 +47,10 @@ KNOWN_DEVIATIONS = {
         "match), too little evidence for a threshold.",
     ),
     ("2067489619.fit", 0, "cadence_spm"): (
-        +1.9,
+        +2.2,
         "vivoactive HR smart recording with gaps of up to 28 s while walking: the watch averaged "
-        "1 Hz samples (stops included) that the sparse records miss; 119.5 against 117.3 (a fixed "
-        "10 s pause cut-off gave 126.9).",
+        "1 Hz samples (stops included) that the sparse records miss; 119.9 against 117.3 with linear "
+        "interpolation, 119.5 holding values back (a fixed 10 s pause cut-off gave 126.9).",
     ),
 }
 

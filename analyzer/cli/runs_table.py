@@ -142,9 +142,7 @@ def print_table(runs, power: dict[str, float], units: str) -> None:
     if twice.any():
         table.add_column("twice", justify="left")
     for r in rows:
-        speed = r["avg_speed_mps"]
-        if not _num(speed) and _num(r["distance_m"]) and _num(r["timer_s"]) and r["timer_s"] > 0:
-            speed = r["distance_m"] / r["timer_s"]
+        speed = row_speed(r)
         undated = _flag(r.get("date_unknown"))
         table.add_row(
             "unknown" if undated else (_local(r) if _num_time(r["start_time"]) else "?"),
@@ -189,6 +187,15 @@ def print_table(runs, power: dict[str, float], units: str) -> None:
                 markup=False,
                 highlight=False,
             )
+
+
+def row_speed(r: dict) -> float | None:
+    """The speed behind a row's pace: its own distance / timer time, so that distance, time and
+    pace never contradict each other (issue 21: records with gaps gave '6:19 /km' beside
+    11.66 km in 0:53:36); the averaged speed only when the row has no distance or time."""
+    if _num(r["distance_m"]) and _num(r["timer_s"]) and r["distance_m"] > 0 and r["timer_s"] > 0:
+        return r["distance_m"] / r["timer_s"]
+    return r["avg_speed_mps"]
 
 
 def _flag(v: Any) -> bool:

@@ -158,7 +158,8 @@ class Activity:
         :mod:`analyzer.fit.plausible`, set to NaN; empty when none), utc_offset_s / _source.
     sessions : pandas.DataFrame
         One row per session: session_index, sport, sub_sport, start_time, end_time,
-        total_elapsed_s, total_timer_s, total_distance_m, and the watch's own averages as
+        total_elapsed_s, total_timer_s, total_distance_m, total_cycles (strides when running:
+        total_cycles 10 + total_fractional_cycles 94), and the watch's own averages as
         ``watch_avg_<metric>`` in contract units (NaN where the watch wrote none or a 0
         placeholder), plus watch_avg_power_w and watch_avg_heart_rate_bpm.
     laps : pandas.DataFrame
@@ -279,6 +280,7 @@ def _session_table(msgs: FitMessages, rec_ts: np.ndarray) -> tuple[pd.DataFrame,
         "total_elapsed_s": elapsed,
         "total_timer_s": cols(8),
         "total_distance_m": cols(9),
+        "total_cycles": cols(10) + np.nan_to_num(cols(94), nan=0.0),  # strides when running
     }
     out.update(_summary(cols, _is_foot(sport), 0))
     table = pd.DataFrame(out, index=index)

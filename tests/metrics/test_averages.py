@@ -137,7 +137,11 @@ def test_time_weighting_and_pauses():
         distance_m=[0, 3, 18, 20],
     )
     avg = run_averages(recs)
-    assert avg["avg_cadence_spm"] == pytest.approx((0 * 1 + 180 * 1 + 160 * 5) / 7)
+    # Cadence (Garmin rule, also for unknown devices): linear between records, i.e. each record
+    # weighs half the counted intervals on both sides: 1/2 + 1/2, 1/2 + 5/2, 5/2, 0.
+    assert avg["avg_cadence_spm"] == pytest.approx((0 * 1 + 180 * 3 + 160 * 2.5) / 6.5)
+    held = run_averages(recs, manufacturer="garmin", product="fr235")  # value held back
+    assert held["avg_cadence_spm"] == pytest.approx((180 * 1 + 160 * 5) / 6)
     assert avg["avg_stance_time_ms"] == pytest.approx((250 + 260 * 5) / 6)
     assert avg["avg_speed_mps"] == pytest.approx(18 / 6)
     assert set(avg) == {f"avg_{m}" for m in AVERAGE_METRICS} | {
@@ -167,7 +171,7 @@ def test_session_window_and_empty_input():
 
 #: Corpus file -> the averaging family its manufacturer/product select (module docstring).
 FAMILY_OF = {
-    "20210507_run_coros_pace_2.fit": "coros",
+    "20210507_run_coros_pace_2.fit": "coros_pace2",
     "6914538454.fit": "suunto",
     "developer-types-sample.fit": "stryd",
     "compressed-speed-distance.fit": "garmin_fr70",
@@ -193,10 +197,10 @@ def test_every_family_in_the_corpus_agrees(corpus_dir):
         for metric, ours, watch in _pairs(name, index):
             ok = _deviation(metric, ours, watch)[2] or (name, index, metric) in KNOWN_DEVIATIONS
             by_family.setdefault(fam, []).append(ok)
-    assert {"garmin", "coros", "suunto", "stryd", "garmin_fr70"} <= set(by_family)
+    assert {"garmin", "coros_pace2", "suunto", "stryd", "garmin_fr70"} <= set(by_family)
     assert all(all(v) for v in by_family.values())
     # The families whose rule differs from Garmin's matched the watch only after the change.
-    for fam in ("coros", "suunto", "stryd"):
+    for fam in ("coros_pace2", "suunto", "stryd"):
         assert sum(by_family[fam]) == len(by_family[fam]) >= 2
 
 
@@ -278,11 +282,12 @@ def test_pauses_come_from_the_session_timer():
     recs = _records(ts, cadence_spm=[100, 100, 120, 120, 170, 170])
     running = pd.Series({"total_elapsed_s": 380.0, "total_timer_s": 380.0})
     paused = pd.Series({"total_elapsed_s": 380.0, "total_timer_s": 80.0})
-    w_all = np.array([1, 20, 20, 20, 300, 20])
-    assert run_averages(recs, running)["avg_cadence_spm"] == pytest.approx(
-        np.dot(w_all, [100, 100, 120, 120, 170, 170]) / w_all.sum()
-    )
-    w = np.array([1, 20, 20, 20, 0, 20])
-    assert run_averages(recs, paused)["avg_cadence_spm"] == pytest.approx(
-        np.dot(w, [100, 100, 120, 120, 170, 170]) / w.sum()
-    )
+    cad = [100, 100, 120, 120, 170, 170]
+    for session, counted in ((running, [1, 20, 20, 20, 300, 20]), (paused, [1, 20, 20, 20, 0, 20])):
+        w = np.asarray(counted, dtype=float)
+        held = run_averages(recs, session, manufacturer="coros")["avg_cadence_spm"]
+        assert held == pytest.approx(round(np.dot(w, cad) / w.sum() / 2) * 2)
+        w = 0.5 * (w + np.r_[w[1:], 0.0])  # Garmin: linear between records
+        assert run_averages(recs, session)["avg_cadence_spm"] == pytest.approx(
+            np.dot(w, cad) / w.sum()
+        )
