@@ -254,11 +254,6 @@ _NOTE_KINDS: tuple[tuple, ...] = (
         "among them): those fields were kept as raw bytes and are not used; nothing to do",
     ),
     (
-        lambda n: n.startswith("partial:"),
-        "{n} damaged part-way: the runs before the damage were kept, marked partial in "
-        "`analyzer runs`; export them again from the watch to get the rest",
-    ),
-    (
         lambda n: "implausible sample" in n,
         "{n} with a few implausible samples (values no runner can have): left out of the "
         "averages; nothing to do",
@@ -332,10 +327,20 @@ def _print_summary(
         out.append("Imported with notes:")
         out += [f"  {visible(e.name)}: {visible(e.detail)}" for e in noted]
     elif noted:
-        out.append(
-            "Imported with notes (every file's notes: --verbose, or the store's import_log):"
-        )
-        out += [f"  {line}" for line in note_kinds(noted)]
+        # a file read in part is listed by name (the runner may export it again); the other
+        # notes are one line per kind
+        partial = [e for e in noted if "; partial:" in e.detail]
+        rest = [e for e in noted if e not in partial]
+        if partial:
+            out.append("Imported in part (the runs before the damage were kept):")
+            out += [f"  {visible(e.name)}: {visible(e.detail)}" for e in partial[:MAX_LISTED]]
+            if len(partial) > MAX_LISTED:
+                out.append(f"  ... and {len(partial) - MAX_LISTED} more (see --verbose)")
+        if rest:
+            out.append(
+                "Imported with notes (every file's notes: --verbose, or the store's import_log):"
+            )
+            out += [f"  {line}" for line in note_kinds(rest)]
     if refused:
         out.append("Not read (links out of the folder, special files):")
         out += [f"  {visible(e.name)}: {visible(e.detail)}" for e in refused[:MAX_LISTED]]

@@ -101,74 +101,115 @@ def _local(r: dict) -> str:
     return clock.strftime("%Y-%m-%d %H:%M") + (" UTC" if utc else "")
 
 
+#: Columns of the runs table: header, justify, priority (lower first when the terminal is
+#: narrow) and whether the cell is text that may wrap. The date, distance, time and pace come
+#: first, then the metrics the runner has; text columns wrap, numbers and dates never do.
+_COLUMNS = (
+    ("date (local)", "left", 0, False),
+    ("athlete", "left", 30, True),
+    ("{dist}", "right", 0, False),
+    ("time", "right", 0, False),
+    ("pace /{dist}", "right", 0, False),
+    ("device", "left", 31, True),
+    ("dynamics", "left", 32, True),
+    ("cadence spm", "right", 10, False),
+    ("GCT ms", "right", 11, False),
+    ("balance L %", "right", 12, False),
+    ("VO mm", "right", 13, False),
+    ("step mm", "right", 14, False),
+    ("VR %", "right", 15, False),
+    ("L/R drift pts", "right", 16, False),
+    ("power W", "right", 17, False),
+    ("notes", "left", 5, True),
+)
+#: Narrowest a wrapping text column is shown [characters].
+_MIN_TEXT = 8
+
+
+def _row_cells(r: dict, u, power: dict[str, float]) -> list[str]:
+    undated = _flag(r.get("date_unknown"))
+    return [
+        "unknown" if undated else (_local(r) if _num_time(r["start_time"]) else "?"),
+        text(r["athlete"]),
+        _fmt(u.distance_value(r["distance_m"] / 1000) if _num(r["distance_m"]) else None, "{:.2f}"),
+        _duration(r["timer_s"]),
+        u.pace(row_speed(r), "-").split(" ")[0],
+        text(r["device"]) if isinstance(r["device"], str) else "-",
+        text(r["dynamics_source"]) if r["has_dynamics"] else "-",
+        _fmt(r["avg_cadence_spm"], "{:.0f}"),
+        _fmt(r["avg_stance_time_ms"], "{:.0f}"),
+        _fmt(r["avg_gct_balance_left_pct"], "{:.1f}"),
+        _fmt(r["avg_vertical_oscillation_mm"], "{:.0f}"),
+        _fmt(r["avg_step_length_mm"], "{:.0f}"),
+        _fmt(r["avg_vertical_ratio_pct"], "{:.1f}"),
+        _fmt(r.get("drift_gct_balance_left_pts"), "{:+.1f}"),
+        _fmt(
+            r["watch_avg_power_w"] if _num(r["watch_avg_power_w"]) else power.get(r["run_id"]),
+            "{:.0f}",
+        ),
+        _notes(r),
+    ]
+
+
+def choose_columns(columns: list[tuple], cells: list[list[str]], width: int) -> list[int]:
+    """The columns that fit ``width``, in table order: by priority, a column whose cells are
+    all "-" (a metric this runner does not have) last. Each column costs its widest cell (a
+    text column at least :data:`_MIN_TEXT`, as it wraps) plus 3 for its padding and border."""
+
+    def cost(i: int) -> int:
+        head = max(len(w) for w in columns[i][0].split())  # headers break between words
+        widest = max([len(c[i]) for c in cells] + [head])
+        return (min(widest, max(_MIN_TEXT, head)) if columns[i][3] else widest) + 3
+
+    def rank(i: int) -> tuple:
+        empty = all(c[i] in ("-", "") for c in cells)
+        return (columns[i][2] > 0 and empty, columns[i][2], i)
+
+    chosen, used = [], 1
+    for i in sorted(range(len(columns)), key=rank):
+        if columns[i][2] == 0 or used + cost(i) <= width:
+            chosen.append(i)
+            used += cost(i)
+    return sorted(chosen)
+
+
 def print_table(runs, power: dict[str, float], units: str) -> None:
-    from rich.console import Console
     from rich.table import Table
 
+    from analyzer.cli.common import console as terminal_console
+    from analyzer.cli.common import terminal_width
     from analyzer.report.fmt import Units
 
     u = Units(units)
-
-    console = Console()
-    if not console.is_terminal:
-        console = Console(width=220)  # a pipe or file: room for every column
+    width = terminal_width()
+    console = terminal_console(pipe_width=220)  # a pipe or file: room for every column
     twice = runs["duplicate_of"].notna() if "duplicate_of" in runs else runs["run_id"].isna()
     source = dict(zip(runs["run_id"], runs["source_name"], strict=True))
     title = f"{len(runs)} run{'s' if len(runs) != 1 else ''}"
     if twice.any():
         title += f" ({int(twice.sum())} recorded twice, shown but not counted)"
-    table = Table(title=title)
-    for name, justify in (
-        ("date (local)", "left"),
-        ("athlete", "left"),
-        (u.distance_unit, "right"),
-        ("time", "right"),
-        (f"pace /{u.distance_unit}", "right"),
-        ("device", "left"),
-        ("dynamics", "left"),
-        ("cadence spm", "right"),
-        ("GCT ms", "right"),
-        ("balance L %", "right"),
-        ("VO mm", "right"),
-        ("step mm", "right"),
-        ("VR %", "right"),
-        ("L/R drift pts", "right"),
-        ("power W", "right"),
-        ("notes", "left"),
-    ):
-        table.add_column(name, justify=justify)
+    columns = [(h.format(dist=u.distance_unit), j, pr, wrap) for h, j, pr, wrap in _COLUMNS]
     rows = runs.to_dict("records")
     kept_ids = set(runs.loc[twice, "duplicate_of"]) if twice.any() else set()
+    cells = [_row_cells(r, u, power) for r in rows]
     if twice.any():
-        table.add_column("twice", justify="left")
-    for r in rows:
-        speed = row_speed(r)
-        undated = _flag(r.get("date_unknown"))
-        table.add_row(
-            "unknown" if undated else (_local(r) if _num_time(r["start_time"]) else "?"),
-            text(r["athlete"]),
-            _fmt(
-                u.distance_value(r["distance_m"] / 1000) if _num(r["distance_m"]) else None,
-                "{:.2f}",
-            ),
-            _duration(r["timer_s"]),
-            u.pace(speed, "-").split(" ")[0],
-            text(r["device"]) if isinstance(r["device"], str) else "-",
-            text(r["dynamics_source"]) if r["has_dynamics"] else "-",
-            _fmt(r["avg_cadence_spm"], "{:.0f}"),
-            _fmt(r["avg_stance_time_ms"], "{:.0f}"),
-            _fmt(r["avg_gct_balance_left_pct"], "{:.1f}"),
-            _fmt(r["avg_vertical_oscillation_mm"], "{:.0f}"),
-            _fmt(r["avg_step_length_mm"], "{:.0f}"),
-            _fmt(r["avg_vertical_ratio_pct"], "{:.1f}"),
-            _fmt(r.get("drift_gct_balance_left_pts"), "{:+.1f}"),
-            _fmt(
-                r["watch_avg_power_w"] if _num(r["watch_avg_power_w"]) else power.get(r["run_id"]),
-                "{:.0f}",
-            ),
-            _notes(r),
-            *([_twice(r, kept_ids)] if twice.any() else []),
-        )
+        columns.append(("twice", "left", 1, False))
+        cells = [c + [_twice(r, kept_ids)] for c, r in zip(cells, rows, strict=True)]
+    shown = choose_columns(columns, cells, width) if width else list(range(len(columns)))
+    hidden = [columns[i][0] for i in range(len(columns)) if i not in shown]
+    caption = (
+        f"Not shown at this width: {', '.join(hidden)} (a wider terminal or --json shows them)"
+        if hidden
+        else None
+    )
+    table = Table(title=title, caption=caption)
+    for i in shown:
+        name, justify, _, wrap = columns[i]
+        # a narrow terminal: headers break between words, cells never do
+        head = name.replace(" ", "\n") if width else name
+        table.add_column(head, justify=justify, no_wrap=not wrap, overflow="fold")
+    for row in cells:
+        table.add_row(*(row[i] for i in shown))
     console.print(table)
     problems = list(
         dict.fromkeys(r.get("date_problem") for r in rows if _flag(r.get("date_unknown")))

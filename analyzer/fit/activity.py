@@ -13,10 +13,8 @@ of :mod:`analyzer.fit.columns`. Conversions, per record:
   (the devices write 0 while stopped or when the sensor has no reading).
 - ``gct_balance_left_pct`` = stance_time_balance (84) as the **left** foot's share; 0 and 100
   (outside what a running sensor can report, and the values written without a reading) -> NaN.
-  The side was checked on FR920xt-with-runscribe-plus.fit, which also carries RunScribe's
-  independent left and right contact times: the balance rises and falls with RunScribe's left
-  share L / (L + R) (r = +0.5 on 30-record means; a right-foot share would correlate
-  negatively). See ``tests/test_fit.py::test_gct_balance_side``.
+  Checked on FR920xt-with-runscribe-plus.fit against RunScribe's own left share L / (L + R)
+  (r = +0.5 on 30-record means; ``tests/test_fit.py::test_gct_balance_side``).
 - ``speed_mps`` = enhanced_speed (73), else speed (6); ``altitude_m`` = enhanced_altitude (78),
   else altitude (2) (decoders apply scale 5 / offset 500).
 - ``power_w`` = power (7), else the Stryd developer field 0.
@@ -31,9 +29,8 @@ Record values outside the physiological ranges of :mod:`analyzer.fit.plausible` 
 speed of 65 m/s, a cadence of 508 steps/min) are set to NaN and counted in
 ``meta["masked_samples"]``.
 
-Timestamps are FIT seconds counted from the FIT epoch (1989-12-31 UTC), also for the
-device-relative times (< 0x10000000) of old ANT-FS devices (FR70): those land in 1990 and only
-their differences mean anything.
+Timestamps are FIT seconds from the FIT epoch (1989-12-31 UTC); the device-relative times
+(< 0x10000000) of old ANT-FS devices (FR70) land in 1990: only their differences mean anything.
 
 Records are assigned to sessions by time: session *i* owns ``[start_i, start_{i+1})``; the first
 session also owns earlier records and the last one later records (so a single-session file keeps

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Iterable
 from functools import cache
 from pathlib import Path
 
@@ -85,6 +86,65 @@ def expected_columns(schema: str) -> dict[str, frozenset[str]]:
     for table, column in rows:
         out.setdefault(table, set()).add(column.lower())
     return {t: frozenset(c) for t, c in out.items()}
+
+
+def upgradable(schema: str, added: Iterable[str] = ()) -> frozenset[str]:
+    """``runs`` columns a later version added (``ADD COLUMN IF NOT EXISTS`` in ``schema``, and
+    ``added``): a store lacking only these was made by an earlier analyzer, not damaged."""
+    import re
+
+    found = re.findall(r"ADD COLUMN IF NOT EXISTS (\w+)", schema, flags=re.IGNORECASE)
+    return frozenset(f"runs.{c.lower()}" for c in [*found, *added])
+
+
+def missing_columns(
+    con: duckdb.DuckDBPyConnection, schema: str, only: frozenset[str] | None = None
+) -> list[str]:
+    """``table.column`` of every column ``schema`` creates that the store lacks (with ``only``:
+    [] unless every missing one is in it, i.e. the store is merely older)."""
+    rows = con.execute(
+        "SELECT table_name, column_name FROM information_schema.columns WHERE table_schema = 'main'"
+    ).fetchall()
+    have: dict[str, set[str]] = {}
+    for table, column in rows:
+        have.setdefault(table, set()).add(column.lower())
+    if "store_meta" not in have:
+        return []  # a new store, or not an analyzer store (check_existing says which)
+    missing = [
+        f"{table}.{c}"
+        for table, columns in sorted(expected_columns(schema).items())
+        if table in have
+        for c in sorted(columns - have[table])
+    ]
+    return [] if only is not None and not set(missing) <= only else missing
+
+
+def upgrade(con, path: Path, schema: str, *, migrate, reopen):
+    """A store made by an earlier analyzer, opened to read: add the new columns once (a short
+    write, as any import's first step would: ``migrate()``), then read as asked (``reopen()``
+    gives the read-only connection back). Said once on stderr through the ``analyzer`` logger.
+
+    Raises
+    ------
+    StoreError
+        The store cannot be written now (an import holds it): the next import or
+        ``analyzer check`` upgrades it.
+    """
+    import logging
+
+    missing = missing_columns(con, schema)
+    con.close()
+    try:
+        migrate()
+    except StoreError as exc:
+        raise StoreError(
+            f"{path}: made by an earlier version of analyzer; the next import or "
+            f"`analyzer check` upgrades it ({exc})"
+        ) from None
+    logging.getLogger("analyzer").warning(
+        "Upgraded %s to this version's format, once (added %s).", path, ", ".join(missing)
+    )
+    return reopen()
 
 
 def check_columns(con: duckdb.DuckDBPyConnection, path: Path, schema: str) -> None:

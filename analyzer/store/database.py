@@ -40,7 +40,7 @@ import pandas as pd
 
 from analyzer.errors import NotFound, StoreError
 from analyzer.schema import resolve_offsets
-from analyzer.store import cache, check, duplicates, edits
+from analyzer.store import activity_meta, cache, check, duplicates, edits
 from analyzer.store.baselines import TABLE_SQL, BaselineMixin
 from analyzer.store.connection import (
     LEND_EVERY_S,
@@ -53,6 +53,7 @@ from analyzer.store.ddl import GAIT_ID_COLUMNS, RUN_ID_COLUMNS, SCHEMA, SCHEMA_V
 from analyzer.store.frames import contract_records, empty_records, utc, where_runs
 from analyzer.store.writer import (
     AVG_COLUMNS,
+    OFFSET_COLUMNS,
     SOURCE_COLUMNS,
     WATCH_COLUMNS,
     bounded_memory,
@@ -68,6 +69,8 @@ _RUNS_PER_QUERY = 64
 
 #: The tables, in one place (analyzer.store.ddl), and the accepted baselines (store.baselines).
 _SCHEMA = SCHEMA + TABLE_SQL
+#: Columns an earlier store may lack: added on its first open (a read opens it for writing once).
+_UPGRADABLE = check.upgradable(_SCHEMA, [*duplicates.RUN_COLUMNS, *SOURCE_COLUMNS, *OFFSET_COLUMNS])
 
 
 class Store(BaselineMixin):
@@ -104,6 +107,14 @@ class Store(BaselineMixin):
         if read_only:
             wait = READ_WAIT_S if wait_s is None else wait_s
             self._con = connect(self.path, read_only=True, wait_s=wait)
+            if not had_wal and check.missing_columns(self._con, _SCHEMA, _UPGRADABLE):
+                self._con = check.upgrade(
+                    self._con,
+                    self.path,
+                    _SCHEMA,
+                    migrate=lambda: Store(self.path, wait_s=0.0).close(),
+                    reopen=lambda: connect(self.path, read_only=True, wait_s=wait),
+                )
         else:
             wait = 0.0 if wait_s is None else wait_s
             try:
@@ -374,40 +385,18 @@ class Store(BaselineMixin):
         return utc(df, [c for c in df.columns if pd.api.types.is_datetime64_any_dtype(df[c])])
 
     def developer_fields(self, athlete: str | None = None) -> pd.DataFrame:
-        """Developer (third-party) fields seen in the imported activities, one row per
-        activity and field: activity_id, application_id, field_number, name, units and
-        ``column`` (the contract column it was mapped to, or None). Names and units are the
-        file's own strings: escape them before showing them in HTML.
-        """
+        """Developer (third-party) fields of the imported activities
+        (:func:`analyzer.store.activity_meta.developer_fields`)."""
         if athlete is not None:
             self.resolve_athlete(athlete)
-        where, params = ("WHERE athlete = ?", [athlete]) if athlete is not None else ("", [])
-        rows = self.con.execute(
-            f"SELECT activity_id, meta_json FROM activities {where} ORDER BY activity_id", params
-        ).fetchall()
-        cols = ["activity_id", "application_id", "field_number", "name", "units", "column"]
-        out = [
-            {"activity_id": aid, **field}
-            for aid, meta in rows
-            for field in (
-                check.loads(meta, self.path, "activities.meta_json").get("developer_fields") or []
-            )
-        ]
-        return pd.DataFrame(out, columns=cols)
+        return activity_meta.developer_fields(self.con, self.path, athlete)
 
     def masked_samples(self, athlete: str | None = None) -> dict[str, int]:
-        """Record values set aside as implausible at import, per column, summed over the
-        activities (:mod:`analyzer.fit.plausible`; ``meta["masked_samples"]`` of each)."""
+        """Values set aside as implausible, per column
+        (:func:`analyzer.store.activity_meta.masked_samples`)."""
         if athlete is not None:
             self.resolve_athlete(athlete)
-        where, params = ("WHERE athlete = ?", [athlete]) if athlete is not None else ("", [])
-        rows = self.con.execute(f"SELECT meta_json FROM activities {where}", params).fetchall()
-        total: dict[str, int] = {}
-        for (meta,) in rows:
-            masked = check.loads(meta, self.path, "activities.meta_json").get("masked_samples")
-            for column, n in (masked or {}).items():
-                total[column] = total.get(column, 0) + int(n)
-        return dict(sorted(total.items()))
+        return activity_meta.masked_samples(self.con, self.path, athlete)
 
     def import_log(self, import_id: str | None = None) -> pd.DataFrame:
         """The import log (every payload's outcome and reason), oldest first."""
