@@ -16,8 +16,9 @@ from analyzer.report.sections import clean, num
 #: The plain disclaimer printed at the end of every report (HTML, terminal and JSON).
 DISCLAIMER: tuple[str, ...] = (
     "The imbalance-risk index is an index, not a diagnosis and not a probability of injury. "
-    "It ranks how much your recent running dynamics moved away from your own reference period "
-    "(a move toward 50/50 counts as an improvement), how they compare with Garmin's population "
+    "It ranks how much your recent running dynamics changed against your own reference period "
+    "(a balance change away from or across 50/50 counts fully, one toward 50/50 less, and not "
+    "at all during a plan that aims at it), how they compare with Garmin's population "
     "bands, and how fast your training load is rising. Load and population bands are contested "
     "evidence and together can raise the index at most to 'moderate'.",
     "What the evidence shows: raising step rate 5-10 % lowers knee and hip loading in the lab "
