@@ -92,7 +92,8 @@ def test_damaged_files_raise_only_project_errors(case):
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(damaged())
 def test_damaged_files_agree_with_fitparse_when_both_read_them(case):
-    """Where fitparse reads a damaged file, the fast path gives the same tables or declines."""
+    """Where fitparse reads a damaged file, the fast path gives the same tables, or declines and
+    the automatic fall-back does."""
     name, data = case
     fast = _check(name, data)
     try:
@@ -100,7 +101,13 @@ def test_damaged_files_agree_with_fitparse_when_both_read_them(case):
     except AnalyzerError as exc:
         ref = exc
     if isinstance(fast, DecoderDeclined):
-        return
+        # what a user gets is the automatic fall-back: it must read what fitparse reads
+        from analyzer.fit.activity import decode
+
+        try:
+            fast = decode(data, name, decoder="auto")
+        except AnalyzerError as exc:
+            fast = exc
     if isinstance(ref, InvalidFitFile):
         assert isinstance(fast, InvalidFitFile), f"fitparse: {ref!r}; fast read it"
         return

@@ -413,6 +413,7 @@ def test_figures_draw_on_given_axes(report):
     fig2 = Figure()
     axes = fig2.subplots(1, 4)
     assert plots.trends(report["trends"], ax=axes) is fig2
+    assert sum(len(ax.lines) for ax in axes) >= 4  # something drawn on the axes given
 
 
 def test_balance_figure_shades_five_bands(report):

@@ -65,12 +65,33 @@ def test_trained_model_recovers_the_hazard_direction(informative):
     assert coef["progression_excess_pct"] < 0.01
 
 
-def test_athletes_never_span_train_and_test():
-    from sklearn.model_selection import GroupKFold
+def test_athletes_never_span_train_and_test(monkeypatch):
+    """The project's cross-validation (``training.cross_validate``), not scikit-learn's splitter:
+    every fold's model is fitted on athletes that none of the rows it then scores belong to."""
+    from analyzer.risk.model import ImbalanceRiskModel
 
     X, y, g, _ = training.simulate_cohort(30, 3, seed=4)
-    for tr, te in GroupKFold(5).split(X, y, g):
-        assert not set(g[tr]) & set(g[te])
+    X = X.copy()
+    X["gct_excess_ms"] = [float(name[3:]) for name in g]  # each row says whose it is
+    seen: list[tuple[set, set]] = []
+    fit, proba = ImbalanceRiskModel.fit, ImbalanceRiskModel.predict_proba
+
+    def spy_fit(self, X_, y_, *a, **k):
+        seen.append((set(pd.DataFrame(X_)["gct_excess_ms"]), set()))
+        return fit(self, X_, y_, *a, **k)
+
+    def spy_proba(self, X_):
+        if seen and not seen[-1][1]:
+            seen[-1][1].update(pd.DataFrame(X_, columns=list(X.columns))["gct_excess_ms"])
+        return proba(self, X_)
+
+    monkeypatch.setattr(ImbalanceRiskModel, "fit", spy_fit)
+    monkeypatch.setattr(ImbalanceRiskModel, "predict_proba", spy_proba)
+    ev = training.cross_validate(X, y, g, n_splits=5)
+    assert len(seen) == ev["n_splits"] == 5
+    for trained_on, scored in seen:
+        assert scored and not trained_on & scored
+    assert set().union(*(s for _, s in seen)) == set(X["gct_excess_ms"])  # every athlete scored
 
 
 def test_too_few_injuries_or_athletes_is_refused_with_the_numbers_needed():
