@@ -6,6 +6,8 @@ The public API is re-exported here; see ``__all__``.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from analyzer._lazy import exports  # noqa: E402
 from analyzer._version import __version__  # noqa: E402
 from analyzer.errors import (  # noqa: E402
@@ -59,4 +61,10 @@ _EXPORTS = {
     "ImbalanceRiskModel": "risk.model",
 }
 # Lazy so that ``import analyzer`` stays cheap (no pandas/duckdb until used).
-__getattr__ = exports(__name__, _EXPORTS)
+__getattr__, __dir__ = exports(__name__, _EXPORTS)
+
+if TYPE_CHECKING:  # what editors and type checkers see (the same names as _EXPORTS)
+    from analyzer.analysis import Analysis, analyse, assess, recommend
+    from analyzer.fit.activity import read_fit
+    from analyzer.risk.model import ImbalanceRiskModel
+    from analyzer.store.database import Store

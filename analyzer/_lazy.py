@@ -12,8 +12,13 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 
-def exports(package: str, where: Mapping[str, str]) -> Callable[[str], Any]:
-    """A module ``__getattr__`` that imports ``package.where[name]`` on first use of ``name``."""
+def exports(
+    package: str, where: Mapping[str, str]
+) -> tuple[Callable[[str], Any], Callable[[], list[str]]]:
+    """A module's ``__getattr__`` that imports ``package.where[name]`` on first use of ``name``,
+    and its ``__dir__``, so that ``dir()`` and tab completion in a notebook list the lazy names
+    (type checkers and editors read the ``if TYPE_CHECKING:`` imports beside the map, which
+    ``tests/test_layout.py`` keeps equal to it)."""
 
     def __getattr__(name: str) -> Any:
         try:
@@ -22,25 +27,9 @@ def exports(package: str, where: Mapping[str, str]) -> Callable[[str], Any]:
             raise AttributeError(f"module {package!r} has no attribute {name!r}") from None
         return getattr(importlib.import_module(f"{package}.{module}"), name)
 
-    return __getattr__
+    def __dir__() -> list[str]:
+        import sys
 
+        return sorted(set(vars(sys.modules[package])) | set(where))
 
-class LazyModule:
-    """A module imported on first attribute use (for package faces that ``cli`` loads at start-up:
-    ``import analyzer.report.safe`` runs ``analyzer/report/__init__.py``, which must not pull in
-    pandas before a command needs it)."""
-
-    def __init__(self, name: str):
-        object.__setattr__(self, "_name", name)
-
-    def _module(self):
-        return importlib.import_module(object.__getattribute__(self, "_name"))
-
-    def __getattr__(self, attr: str) -> Any:
-        return getattr(self._module(), attr)
-
-    def __setattr__(self, attr: str, value: Any) -> None:  # monkeypatching reaches the module
-        setattr(self._module(), attr, value)
-
-    def __delattr__(self, attr: str) -> None:
-        delattr(self._module(), attr)
+    return __getattr__, __dir__

@@ -214,3 +214,39 @@ def test_the_private_check_sees_what_it_is_for(tmp_path):
         "bad.py:1 imports _x",
         "bad.py:3 uses store._records_by_key",
     ]
+
+
+def _faces():
+    for module, path in MODULES.items():
+        if path.name != "__init__.py":
+            continue
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        where = next(
+            (
+                ast.literal_eval(n.value)
+                for n in tree.body
+                if isinstance(n, ast.Assign)
+                and any(isinstance(t, ast.Name) and t.id == "_EXPORTS" for t in n.targets)
+            ),
+            None,
+        )
+        if where is not None:
+            yield module, tree, where
+
+
+@pytest.mark.parametrize(("module", "tree", "where"), list(_faces()), ids=lambda x: str(x)[:30])
+def test_lazy_names_are_seen_by_editors_and_dir(module, tree, where):
+    """One way to load a stage lazily: the literal map, the same names imported under
+    ``if TYPE_CHECKING:`` (editors, type checkers) and listed by ``dir()`` (notebooks)."""
+    import importlib
+
+    typed = {
+        (a.asname or a.name): node.module.rsplit(".", 1)[-1]
+        for block in tree.body
+        if isinstance(block, ast.If) and ast.unparse(block.test) == "TYPE_CHECKING"
+        for node in block.body
+        if isinstance(node, ast.ImportFrom)
+        for a in node.names
+    }
+    assert typed == dict(where)
+    assert set(where) <= set(dir(importlib.import_module(module)))

@@ -8,6 +8,8 @@ reference and fallback); :mod:`~analyzer.fit.activity` converts units once. The 
 simulator uses (:mod:`~analyzer.fit.writer`) lives here too. Depends on nothing above it.
 """
 
+from typing import TYPE_CHECKING
+
 from analyzer._lazy import exports
 
 _EXPORTS = {
@@ -22,4 +24,9 @@ _EXPORTS = {
     "Device": "writer",
 }
 __all__ = sorted(_EXPORTS)
-__getattr__ = exports(__name__, _EXPORTS)
+__getattr__, __dir__ = exports(__name__, _EXPORTS)
+
+if TYPE_CHECKING:  # what editors and type checkers see (the same names as _EXPORTS)
+    from analyzer.fit.activity import STRYD_APP_IDS, Activity, build_activity, decode, read_fit
+    from analyzer.fit.messages import FitMessages
+    from analyzer.fit.writer import Device, encode_run, write_fit

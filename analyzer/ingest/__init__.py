@@ -8,6 +8,8 @@ Ingest never imports the store: the store calls the importer, and the importer w
 what it is handed. :mod:`~analyzer.ingest.scale` runs the same pipeline on a Dask cluster.
 """
 
+from typing import TYPE_CHECKING
+
 from analyzer._lazy import exports
 
 _EXPORTS = {
@@ -29,4 +31,17 @@ _EXPORTS = {
     "dask_client": "scale",
 }
 __all__ = sorted(_EXPORTS)
-__getattr__ = exports(__name__, _EXPORTS)
+__getattr__, __dir__ = exports(__name__, _EXPORTS)
+
+if TYPE_CHECKING:  # what editors and type checkers see (the same names as _EXPORTS)
+    from analyzer.ingest.importer import DEFAULT_ATHLETE, ImportReport, LogEntry, Sink, run_import
+    from analyzer.ingest.scale import dask_client, import_with_dask
+    from analyzer.ingest.sources import (
+        Limits,
+        Payload,
+        SourceProblem,
+        check_paths,
+        classify,
+        iter_payloads,
+    )
+    from analyzer.ingest.worker import Decoded, DecodedRun, decode_payload

@@ -7,6 +7,8 @@ speed normalisation, baselines and change flags (:mod:`~analyzer.metrics.normali
 load (:mod:`~analyzer.metrics.load`). Imports nothing of the package above :mod:`analyzer.schema`.
 """
 
+from typing import TYPE_CHECKING
+
 from analyzer._lazy import exports
 
 _EXPORTS = {
@@ -24,4 +26,10 @@ _EXPORTS = {
     "acwr_at": "load",
 }
 __all__ = sorted(_EXPORTS)
-__getattr__ = exports(__name__, _EXPORTS)
+__getattr__, __dir__ = exports(__name__, _EXPORTS)
+
+if TYPE_CHECKING:  # what editors and type checkers see (the same names as _EXPORTS)
+    from analyzer.metrics.averages import run_averages
+    from analyzer.metrics.gait import METRIC_VERSION, SUMMARY_KEYS, running_mask, summarize
+    from analyzer.metrics.load import acwr_at, daily, weekly
+    from analyzer.metrics.normalise import current_vs_baseline, flag_changes, speed_relation, trends

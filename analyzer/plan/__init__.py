@@ -6,6 +6,8 @@ its dose, side emphasis, next progression and the measured reason, and the safet
 exercise facts (from the seed article, in our own words) are in ``exercises.json``.
 """
 
+from typing import TYPE_CHECKING
+
 from analyzer._lazy import exports
 
 _EXPORTS = {
@@ -19,4 +21,16 @@ _EXPORTS = {
     "SAFETY_NOTE": "exercises",
 }
 __all__ = sorted(_EXPORTS)
-__getattr__ = exports(__name__, _EXPORTS)
+__getattr__, __dir__ = exports(__name__, _EXPORTS)
+
+if TYPE_CHECKING:  # what editors and type checkers see (the same names as _EXPORTS)
+    from analyzer.plan.exercises import (
+        BY_ID,
+        EXERCISES,
+        FRONTAL_PLANE,
+        SAFETY_NOTE,
+        Exercise,
+        Plan,
+        PlanItem,
+        recommend,
+    )

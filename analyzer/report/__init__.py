@@ -161,13 +161,10 @@ from pathlib import Path
 from typing import Any
 
 from analyzer._files import write_user_file
-from analyzer._lazy import LazyModule
 from analyzer.errors import AnalyzerError
 
-# Imported on first use: every command imports analyzer.report.safe (and so this file) at start-up.
-advice = LazyModule("analyzer.report.advice")
-quality = LazyModule("analyzer.report.quality")
-sections = LazyModule("analyzer.report.sections")
+# The section builders (pandas) are imported inside the functions that use them: every command
+# imports analyzer.report.safe, and so this file, at start-up.
 
 __all__ = ["SCHEMA_VERSION", "build", "team", "athlete_filename", "write_athlete", "write_team"]
 
@@ -236,6 +233,8 @@ def build(store, athlete: str | None = None, *, model=None, now=None) -> dict[st
 def from_analysis(an, store) -> dict[str, Any]:
     """The report dict of an :class:`~analyzer.analysis.Analysis` (``store`` gives the latest
     run's records and the developer-field names)."""
+    from analyzer.report import advice, quality, sections
+
     athlete = an.athlete
     runs, gait_df = an.runs, an.gait
     latest = None
@@ -288,6 +287,8 @@ def athlete_filename(athlete: str) -> str:
 
 def team_from_reports(reports: dict[str, dict | str], files: dict[str, str] | None = None) -> dict:
     """The team page dict from per-athlete report dicts (or an error string per athlete)."""
+    from analyzer.report import advice
+
     rows = []
     files = files or {}
     for name in sorted(reports):

@@ -7,6 +7,8 @@ features, :mod:`~analyzer.risk.model` is the estimator with its documented prior
 pickle), :mod:`~analyzer.risk.training` fits it to an injury log, grouped by athlete.
 """
 
+from typing import TYPE_CHECKING
+
 from analyzer._lazy import exports
 
 _EXPORTS = {
@@ -28,4 +30,23 @@ _EXPORTS = {
     "train": "training",
 }
 __all__ = sorted(_EXPORTS)
-__getattr__ = exports(__name__, _EXPORTS)
+__getattr__, __dir__ = exports(__name__, _EXPORTS)
+
+if TYPE_CHECKING:  # what editors and type checkers see (the same names as _EXPORTS)
+    from analyzer.risk.assessment import Assessment, assess_frames
+    from analyzer.risk.model import ImbalanceRiskModel
+    from analyzer.risk.scoring import (
+        DISCLAIMER,
+        FEATURES,
+        LOW_MAX,
+        MAX_MODEL_BYTES,
+        MODEL_FORMAT_VERSION,
+        MODERATE_MAX,
+        LinearIndex,
+        default_model,
+        driver_evidence,
+        level_of,
+        load_model,
+        priors,
+    )
+    from analyzer.risk.training import train

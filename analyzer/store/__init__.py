@@ -6,6 +6,8 @@ Takes decoded runs (from :mod:`analyzer.ingest`, which it calls for
 (:mod:`analyzer.metrics`) as DataFrames, and Parquet partitions (:mod:`~analyzer.store.parquet`).
 """
 
+from typing import TYPE_CHECKING
+
 from analyzer._lazy import exports
 
 _EXPORTS = {
@@ -13,4 +15,8 @@ _EXPORTS = {
     "export_parquet": "parquet",
 }
 __all__ = sorted(_EXPORTS)
-__getattr__ = exports(__name__, _EXPORTS)
+__getattr__, __dir__ = exports(__name__, _EXPORTS)
+
+if TYPE_CHECKING:  # what editors and type checkers see (the same names as _EXPORTS)
+    from analyzer.store.database import Store
+    from analyzer.store.parquet import export_parquet
