@@ -241,7 +241,7 @@ def test_lazy_names_are_seen_by_editors_and_dir(module, tree, where):
     import importlib
 
     typed = {
-        (a.asname or a.name): node.module.rsplit(".", 1)[-1]
+        (a.asname or a.name): node.module[len(module) + 1 :]
         for block in tree.body
         if isinstance(block, ast.If) and ast.unparse(block.test) == "TYPE_CHECKING"
         for node in block.body
