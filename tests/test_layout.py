@@ -234,7 +234,9 @@ def _faces():
             yield module, tree, where
 
 
-@pytest.mark.parametrize(("module", "tree", "where"), list(_faces()), ids=lambda x: str(x)[:30])
+@pytest.mark.parametrize(
+    ("module", "tree", "where"), list(_faces()), ids=[m for m, _, _ in _faces()]
+)
 def test_lazy_names_are_seen_by_editors_and_dir(module, tree, where):
     """One way to load a stage lazily: the literal map, the same names imported under
     ``if TYPE_CHECKING:`` (editors, type checkers) and listed by ``dir()`` (notebooks)."""

@@ -13,7 +13,6 @@ cached by the store). It never raises for a bad file: the reason comes back in t
 from __future__ import annotations
 
 import contextlib
-import math
 import signal
 import threading
 from dataclasses import dataclass, field
@@ -23,6 +22,8 @@ import pandas as pd
 
 from analyzer.errors import AnalyzerError, FileTimeout, InvalidFitFile
 from analyzer.ingest.blocks import Block
+from analyzer.metrics import gait
+from analyzer.schema import jsonable
 
 #: Wall time one file may take to decode [s]: the largest real files take a few seconds; a
 #: file that takes minutes is an attack on the parser (or a bug) and fails alone.
@@ -80,14 +81,6 @@ class Decoded:
 # --------------------------------------------------------------------------------------------
 # Worker side
 # --------------------------------------------------------------------------------------------
-def averages_version() -> str:
-    """Identifies the per-run averages algorithm (``analyzer.metrics.averages.VERSION``), so the store
-    recomputes stored averages when it changes."""
-    from analyzer.metrics import averages
-
-    return f"v{averages.VERSION}"
-
-
 def compute_averages(
     records: pd.DataFrame,
     session: Any = None,
@@ -98,34 +91,6 @@ def compute_averages(
     from analyzer.metrics.averages import run_averages
 
     return dict(run_averages(records, session, manufacturer=manufacturer, product=product))
-
-
-def compute_gait(records: pd.DataFrame, dynamics_source: str | None = None) -> tuple[dict, int]:
-    """The gait summary of one run (JSON-able) and the metric version it was computed with."""
-    from analyzer.metrics import gait
-
-    summary = gait.summarize(records, dynamics_source=dynamics_source)
-    return gait_to_json(summary), int(gait.METRIC_VERSION)
-
-
-def gait_to_json(summary: Any) -> dict:
-    """A gait summary Series as a JSON-able dict (NaN → None, numpy scalars → Python)."""
-    out = {}
-    for key, value in dict(summary).items():
-        out[str(key)] = _plain(value)
-    return out
-
-
-def _plain(value: Any) -> Any:
-    if value is None:
-        return None
-    if hasattr(value, "item") and not isinstance(value, str | bytes):
-        value = value.item()
-    if isinstance(value, float) and math.isnan(value):
-        return None
-    if hasattr(value, "isoformat"):
-        return value.isoformat()
-    return value
 
 
 def decode_payload(
@@ -203,13 +168,15 @@ def _decode_into(out: Decoded, data: bytes, name: str, decoder: str, strict: boo
             f"{name}: holds {len(sessions):,} sessions, more than the {MAX_SESSIONS} one "
             "file may have; export the runs as separate files"
         )
-    version = averages_version()
+    from analyzer.metrics.averages import version_tag
+
+    version = version_tag()
     for run in _distinct(act.runs(), out.notes):
         records = run.records
         dec = DecodedRun(
             run_id=run.run_id,
             session_index=int(run.session_index),
-            session={k: _plain(v) for k, v in run.session.items()},
+            session=jsonable(dict(run.session)),
             records=Block.from_frame(records, skip=("record_index",)),
             laps=Block.from_frame(run.laps, skip=("lap_index",)),
             averages={},
@@ -226,7 +193,7 @@ def _decode_into(out: Decoded, data: bytes, name: str, decoder: str, strict: boo
         except Exception:  # noqa: BLE001 - keep the run; Store.runs() recomputes (and shows why)
             dec.averages, dec.avg_version = {}, None
         try:
-            dec.gait, dec.gait_version = compute_gait(records, out.meta.get("dynamics_source"))
+            dec.gait, dec.gait_version = gait.summary_json(records, out.meta.get("dynamics_source"))
         except FileTimeout:
             raise
         except Exception:  # noqa: BLE001 - the cache is optional; Store.gait() recomputes
@@ -310,5 +277,5 @@ def _developer_fields(devf: pd.DataFrame) -> list[dict]:
         return []
     rows = []
     for values in zip(*(devf[k] if k in devf else [None] * len(devf) for k in keys), strict=True):
-        rows.append({k: _plain(v) for k, v in zip(keys, values, strict=True)})
+        rows.append(jsonable(dict(zip(keys, values, strict=True))))
     return rows

@@ -414,3 +414,9 @@ def _from_records(records: pd.DataFrame, session: pd.Series | None, fam: Family)
             if steps > 0:
                 out["avg_step_length_mm"] = float(np.sum(gained[ok]) / steps * 1000.0)
     return out
+
+
+def version_tag() -> str:
+    """Identifies the per-run averages algorithm (:data:`VERSION`), so the store recomputes
+    stored averages when it changes."""
+    return f"v{VERSION}"

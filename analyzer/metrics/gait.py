@@ -357,3 +357,22 @@ def summarize(records: pd.DataFrame, *, dynamics_source: str | None = None) -> p
     out["cv_stance_time"] = _cv(vals["stance_time_ms"])
     out["cv_cadence"] = _cv(vals["cadence_spm"])
     return pd.Series(out, index=list(SUMMARY_KEYS), dtype=object)
+
+
+def summary_json(records, dynamics_source: str | None = None) -> tuple[dict, int]:
+    """The gait summary of one run as plain JSON data (:func:`analyzer.schema.jsonable`) and the
+    metric version it was computed with (what the store caches, so a new version recomputes)."""
+    from analyzer.schema import jsonable
+
+    return jsonable(dict(summarize(records, dynamics_source=dynamics_source))), int(METRIC_VERSION)
+
+
+def summary_keys() -> list[str]:
+    """The keys of a gait summary (those of an empty run's)."""
+    import pandas as pd
+
+    from analyzer.schema import RECORD_COLUMNS
+
+    empty = pd.DataFrame({c: pd.Series(dtype="float64") for c in RECORD_COLUMNS})
+    empty["timestamp"] = pd.Series(dtype="datetime64[ns, UTC]")
+    return list(summarize(empty).keys())

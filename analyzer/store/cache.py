@@ -21,8 +21,8 @@ Store = Any
 def fill_gait_cache(store: Store, keys: list[int], version: int, cached: dict) -> None:
     """Summarise the runs ``keys`` missing from the gait cache into ``cached`` (and the cache,
     unless the store is read-only)."""
-    from analyzer.ingest.worker import gait_to_json
     from analyzer.metrics import gait
+    from analyzer.schema import jsonable
 
     ids = {
         k: (r, src)
@@ -33,7 +33,7 @@ def fill_gait_cache(store: Store, keys: list[int], version: int, cached: dict) -
     rows = []
     for key, records in store.records_by_key(keys):
         run_id, source = ids[key]
-        payload = json.dumps(gait_to_json(gait.summarize(records, dynamics_source=source)))
+        payload = json.dumps(jsonable(dict(gait.summarize(records, dynamics_source=source))))
         rows.append((run_id, version, payload))
         cached[run_id] = payload
     if store.read_only:  # computed for this reader only; a writer caches them
@@ -49,9 +49,9 @@ def fill_gait_cache(store: Store, keys: list[int], version: int, cached: dict) -
 
 def refresh_averages(store: Store) -> None:
     """Recompute stored ``avg_*`` written by another version of :mod:`analyzer.metrics.averages`."""
-    from analyzer.ingest.worker import averages_version, compute_averages
+    from analyzer.metrics.averages import run_averages, version_tag
 
-    version = averages_version()
+    version = version_tag()
     stale = dict(
         store.con.execute(
             "SELECT run_key, [session_json, manufacturer, product] FROM runs "
@@ -65,7 +65,11 @@ def refresh_averages(store: Store) -> None:
     for key, records in store.records_by_key(list(stale)):
         session_json, manufacturer, product = stale[key]
         session = check.loads(session_json, store.path, "runs.session_json")
-        avgs = compute_averages(records, session_series(session), manufacturer, product)
+        avgs = dict(
+            run_averages(
+                records, session_series(session), manufacturer=manufacturer, product=product
+            )
+        )
         rows.append(
             [key]
             + [number(avgs.get(c)) for c in AVG_COLUMNS]

@@ -390,12 +390,10 @@ def athlete_gait(folder: str | os.PathLike) -> pd.DataFrame:
     """One athlete folder's runs as ``Store.gait()`` rows (identity, gait summary, means),
     oldest first, ``start_time`` in UTC: what :func:`analyzer.analysis.cohort.assess_cohort` scores.
     Reads only the small ``runs`` parts (the workers summarised the records already)."""
-    from analyzer.ingest.worker import gait_to_json
     from analyzer.metrics import gait
     from analyzer.store.database import GAIT_ID_COLUMNS
-    from analyzer.store.frames import empty_records
 
-    keys = list(gait_to_json(gait.summarize(empty_records())))
+    keys = gait.summary_keys()
     means = list(store_write.AVG_COLUMNS + store_write.WATCH_COLUMNS)
     runs = duckdb.sql(
         f"SELECT * FROM read_parquet({sql_text(Path(folder) / 'part-*.parquet')}, "

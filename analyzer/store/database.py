@@ -50,7 +50,7 @@ from analyzer.store.connection import (
     connect,
 )
 from analyzer.store.ddl import GAIT_ID_COLUMNS, RUN_ID_COLUMNS, SCHEMA, SCHEMA_VERSION
-from analyzer.store.frames import contract_records, empty_records, utc, where_runs
+from analyzer.store.frames import contract_records, utc, where_runs
 from analyzer.store.writer import (
     AVG_COLUMNS,
     OFFSET_COLUMNS,
@@ -442,9 +442,8 @@ class Store(BaselineMixin):
         ]
         if missing:
             cache.fill_gait_cache(self, missing, version, cached)
-        from analyzer.ingest.worker import gait_to_json
 
-        keys = list(gait_to_json(gait.summarize(empty_records())))
+        keys = gait.summary_keys()
         rows = [json.loads(cached[r]) for r in runs["run_id"]]
         summary = pd.DataFrame.from_records(rows, columns=keys, index=runs.index)
         out = pd.concat([runs[list(GAIT_ID_COLUMNS)], summary, runs[list(means)]], axis=1)
