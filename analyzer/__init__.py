@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from analyzer._lazy import exports  # noqa: E402
-from analyzer._version import __version__  # noqa: E402
+from analyzer._base.lazy import exports  # noqa: E402
+from analyzer._base.version import __version__  # noqa: E402
 from analyzer.errors import (  # noqa: E402
     AnalyzerError,
     DecoderDeclined,

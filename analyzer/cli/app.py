@@ -51,7 +51,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _version() -> str:
-    from analyzer._version import __version__
+    from analyzer._base.version import __version__
 
     return f"analyzer {__version__}"
 

@@ -18,7 +18,7 @@ import json
 import os
 from pathlib import Path
 
-from analyzer._files import read_user_file, write_user_file
+from analyzer._base.files import read_user_file, write_user_file
 from analyzer.cli import options  # noqa: E402
 from analyzer.cli.common import EXIT_OK, EXIT_USAGE
 from analyzer.errors import AnalyzerError

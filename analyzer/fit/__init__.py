@@ -10,7 +10,7 @@ simulator uses (:mod:`~analyzer.fit.writer`) lives here too. Depends on nothing 
 
 from typing import TYPE_CHECKING
 
-from analyzer._lazy import exports
+from analyzer._base.lazy import exports
 
 _EXPORTS = {
     "read_fit": "activity",

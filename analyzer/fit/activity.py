@@ -49,7 +49,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from analyzer._files import GZIP_MAGIC, gunzip
+from analyzer._base.files import GZIP_MAGIC, gunzip
 from analyzer.errors import FitHeaderError
 from analyzer.fit.columns import (
     Columns,

@@ -10,7 +10,7 @@ what it is handed. :mod:`~analyzer.ingest.scale` runs the same pipeline on a Das
 
 from typing import TYPE_CHECKING
 
-from analyzer._lazy import exports
+from analyzer._base.lazy import exports
 
 _EXPORTS = {
     "iter_payloads": "sources",

@@ -218,7 +218,7 @@ class _Pipeline:
         # forkserver: workers fork from a clean server process (not from this one, which holds
         # DuckDB's threads), with the decoder already imported so each start is cheap, and
         # without re-running the caller's script (a plain script needs no __main__ guard).
-        from analyzer._processes import worker_context
+        from analyzer._base.processes import worker_context
 
         ctx = worker_context()
         return ProcessPoolExecutor(

@@ -71,7 +71,7 @@ def decode_many(
 def worker_check() -> str:
     """Runs on a worker before an import: imports the decoder stack, returns its version."""
     import analyzer.fit.activity  # noqa: F401 - the decoder must import there, not only here
-    from analyzer._version import __version__
+    from analyzer._base.version import __version__
 
     return __version__
 

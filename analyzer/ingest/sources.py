@@ -51,7 +51,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
 
-from analyzer._files import (
+from analyzer._base.files import (
     GZIP_MAGIC,
     MAX_PAYLOAD_BYTES,
     MAX_RATIO,

@@ -9,7 +9,7 @@ load (:mod:`~analyzer.metrics.load`). Imports nothing of the package above :mod:
 
 from typing import TYPE_CHECKING
 
-from analyzer._lazy import exports
+from analyzer._base.lazy import exports
 
 _EXPORTS = {
     "summarize": "gait",

@@ -8,7 +8,7 @@ exercise facts (from the seed article, in our own words) are in ``exercises.json
 
 from typing import TYPE_CHECKING
 
-from analyzer._lazy import exports
+from analyzer._base.lazy import exports
 
 _EXPORTS = {
     "recommend": "exercises",

@@ -160,7 +160,7 @@ import re
 from pathlib import Path
 from typing import Any
 
-from analyzer._files import write_user_file
+from analyzer._base.files import write_user_file
 from analyzer.errors import AnalyzerError
 
 # The section builders (pandas) are imported inside the functions that use them: every command
@@ -374,7 +374,7 @@ def write_athlete(
 
 def _folder_for(path: str | Path) -> Path:
     """``path`` with its folder created when missing (what cannot be created,
-    :func:`~analyzer._files.write_user_file` reports in one line)."""
+    :func:`~analyzer._base.files.write_user_file` reports in one line)."""
     path = Path(path)
     with contextlib.suppress(OSError):
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -405,10 +405,10 @@ def write_athletes(
         return
     from concurrent.futures import ProcessPoolExecutor
 
-    from analyzer._processes import worker_context
+    from analyzer._base.processes import worker_context
 
     # forkserver: the workers do not inherit this process's DuckDB threads and open store, and
-    # never run the caller's script again (see analyzer._processes)
+    # never run the caller's script again (see analyzer._base.processes)
     ctx = worker_context(("analyzer.report.html",))
     with ProcessPoolExecutor(workers, mp_context=ctx) as pool:
         list(pool.map(write, jobs))

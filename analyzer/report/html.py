@@ -103,7 +103,7 @@ def page(
 ) -> str:
     """Render ``template`` (from ``packages``' templates, then the report's) with the page frame:
     title, headings, the report stylesheet and the version."""
-    from analyzer._version import __version__
+    from analyzer._base.version import __version__
 
     return (
         environment(*packages)

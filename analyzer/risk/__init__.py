@@ -9,7 +9,7 @@ pickle), :mod:`~analyzer.risk.training` fits it to an injury log, grouped by ath
 
 from typing import TYPE_CHECKING
 
-from analyzer._lazy import exports
+from analyzer._base.lazy import exports
 
 _EXPORTS = {
     "assess_frames": "assessment",

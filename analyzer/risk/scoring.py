@@ -28,7 +28,7 @@ from typing import Any
 
 import numpy as np
 
-from analyzer._files import read_user_file, write_user_file
+from analyzer._base.files import read_user_file, write_user_file
 from analyzer.errors import FileProblem, ModelFileError
 from analyzer.risk.features import FEATURES
 from analyzer.risk.modelfile import PARAMS, checked_drivers, is_number

@@ -24,7 +24,7 @@ from scipy.special import expit
 from sklearn.metrics import brier_score_loss, roc_auc_score
 from sklearn.model_selection import GroupKFold
 
-from analyzer._files import read_user_file
+from analyzer._base.files import read_user_file
 from analyzer.errors import AnalyzerError, NotEnoughData
 from analyzer.risk.features import FEATURES
 from analyzer.risk.model import ImbalanceRiskModel

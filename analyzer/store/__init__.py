@@ -8,7 +8,7 @@ Takes decoded runs (from :mod:`analyzer.ingest`, which it calls for
 
 from typing import TYPE_CHECKING
 
-from analyzer._lazy import exports
+from analyzer._base.lazy import exports
 
 _EXPORTS = {
     "Store": "database",

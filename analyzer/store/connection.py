@@ -66,7 +66,7 @@ def check_store_file(path: Path) -> None:
     except OSError as exc:
         raise StoreError(f"{path}: cannot open the store ({exc.strerror or exc})") from None
     if not stat.S_ISREG(mode):
-        from analyzer._files import kind_of
+        from analyzer._base.files import kind_of
 
         raise StoreError(
             f"{path}: cannot open the store: the path is {kind_of(mode)}, not a file; pass a "

@@ -42,7 +42,7 @@ from typing import Any
 import duckdb
 import pandas as pd
 
-from analyzer._files import read_user_file, write_user_file
+from analyzer._base.files import read_user_file, write_user_file
 from analyzer.errors import DiaryError, NotFound
 from analyzer.schema import EXERCISE_IDS, FEELS, RUNNING_AFFECTED, SIDES
 from analyzer.store.cells import csv_cell, from_csv_cell
