@@ -195,7 +195,11 @@ def print_table(runs, power: dict[str, float], units: str) -> None:
     if twice.any():
         columns.append(("twice", "left", 1, False))
         cells = [c + [_twice(r, kept_ids)] for c, r in zip(cells, rows, strict=True)]
-    shown = choose_columns(columns, cells, width) if width else list(range(len(columns)))
+    natural = 1 + sum(
+        max([len(columns[i][0])] + [len(c[i]) for c in cells]) + 3 for i in range(len(columns))
+    )
+    narrow = width is not None and natural > width
+    shown = choose_columns(columns, cells, width) if narrow else list(range(len(columns)))
     hidden = [columns[i][0] for i in range(len(columns)) if i not in shown]
     caption = (
         f"Not shown at this width: {', '.join(hidden)} (a wider terminal or --json shows them)"
@@ -206,7 +210,7 @@ def print_table(runs, power: dict[str, float], units: str) -> None:
     for i in shown:
         name, justify, _, wrap = columns[i]
         # a narrow terminal: headers break between words, cells never do
-        head = name.replace(" ", "\n") if width else name
+        head = name.replace(" ", "\n") if narrow else name
         table.add_column(head, justify=justify, no_wrap=not wrap, overflow="fold")
     for row in cells:
         table.add_row(*(row[i] for i in shown))
