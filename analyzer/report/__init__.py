@@ -166,7 +166,15 @@ advice = LazyModule("analyzer.report.advice")
 quality = LazyModule("analyzer.report.quality")
 sections = LazyModule("analyzer.report.sections")
 
-__all__ = ["SCHEMA_VERSION", "build", "team", "athlete_filename", "write_athlete", "write_team"]
+__all__ = [
+    "SCHEMA_VERSION",
+    "build",
+    "team",
+    "athlete_filename",
+    "render_athlete",
+    "write_athlete",
+    "write_team",
+]
 
 SCHEMA_VERSION = 1
 
@@ -354,18 +362,31 @@ def team(store, *, model=None) -> dict:
     return team_from_reports(build_all(store, model=model))
 
 
+def render_athlete(data: dict, *, units: str = "metric", team_href: str | None = None) -> str:
+    """One athlete's report dict as a self-contained HTML page (``write_athlete`` writes it)."""
+    from analyzer.report import html
+
+    return html.render(data, units=units, team_href=team_href)
+
+
 def write_athlete(
-    data: dict, path: str | Path, *, units: str = "metric", team_href: str | None = None
+    data: dict,
+    path: str | Path,
+    *,
+    units: str = "metric",
+    team_href: str | None = None,
+    page: str | None = None,
 ) -> Path:
     """Render one athlete's report dict to a self-contained HTML file; returns the path.
 
     ``units`` (``"metric"`` or ``"imperial"``) sets the display units of distance and pace;
     ``team_href`` (the team page's file name, beside this one) adds a link back to it.
+    ``page``: the page :func:`render_athlete` made of ``data`` with these options already
+    (a saved view), written as it is.
     """
-    from analyzer.report import html
-
-    path = _folder_for(path)
-    return write_user_file(path, html.render(data, units=units, team_href=team_href), what="report")
+    if page is None:
+        page = render_athlete(data, units=units, team_href=team_href)
+    return write_user_file(_folder_for(path), page, what="report")
 
 
 def _folder_for(path: str | Path) -> Path:
