@@ -39,6 +39,7 @@ typedef struct {
 } Pending;
 
 #define MAX_PENDING 16
+#define MAX_SEEN 16
 
 static int bool_attr(PyObject *d, PyObject *name)
 {
@@ -148,6 +149,8 @@ static PyObject *scan(PyObject *self, PyObject *args)
     int loaded[16] = {0};
     Pending pending[MAX_PENDING];
     int npending = 0;
+    Slot seen[MAX_SEEN]; /* layouts met in this scan, by their definition bytes */
+    int nseen = 0;
     PyObject *result = NULL;
     if (PyList_GET_SIZE(local) != 16) {
         PyErr_SetString(PyExc_ValueError, "local must hold 16 entries");
@@ -168,9 +171,14 @@ static PyObject *scan(PyObject *self, PyObject *args)
                 break;
             Slot *s = &slots[slot];
             Py_ssize_t klen = stop - pos - 2;
-            if (!(loaded[slot] && s->key_len == klen &&
-                  memcmp(data + s->key_at, data + pos + 2, klen) == 0)) {
-                /* not the layout this slot had: the walk's cache of layouts */
+            Slot *hit = NULL;
+            for (int i = 0; i < nseen; i++)
+                if (seen[i].key_len == klen && memcmp(data + seen[i].key_at, data + pos + 2, klen) == 0) {
+                    hit = &seen[i];
+                    break;
+                }
+            if (hit == NULL) {
+                /* a layout not met yet in this scan: the walk's cache of layouts */
                 PyObject *key = PyBytes_FromStringAndSize((const char *)data + pos + 2, klen);
                 if (key == NULL)
                     goto done;
@@ -181,24 +189,30 @@ static PyObject *scan(PyObject *self, PyObject *args)
                         goto done;
                     break; /* a new layout: parsed in Python */
                 }
-                Py_INCREF(d);
-                if (PyList_SetItem(local, slot, d) < 0)
-                    goto done;
-                if (slot_load(s, d) < 0)
-                    goto done;
-                loaded[slot] = 1;
-                s->key_at = pos + 2;
-                s->key_len = klen;
                 PyObject *ident = PyLong_FromVoidPtr(d);
                 if (ident == NULL)
                     goto done;
-                int seen = PySet_Contains(known, ident);
-                if (seen == 0 && (PySet_Add(known, ident) < 0 || PyList_Append(defs, d) < 0))
-                    seen = -1;
+                int known_d = PySet_Contains(known, ident);
+                if (known_d == 0 && (PySet_Add(known, ident) < 0 || PyList_Append(defs, d) < 0))
+                    known_d = -1;
                 Py_DECREF(ident);
-                if (seen < 0)
+                if (known_d < 0)
+                    goto done;
+                if (nseen == MAX_SEEN)
+                    nseen = 0; /* start the memo again: it only saves look-ups */
+                hit = &seen[nseen++];
+                if (slot_load(hit, d) < 0)
+                    goto done;
+                hit->key_at = pos + 2;
+                hit->key_len = klen;
+            }
+            if (!loaded[slot] || s->def != hit->def) {
+                Py_INCREF(hit->def);
+                if (PyList_SetItem(local, slot, hit->def) < 0)
                     goto done;
             }
+            *s = *hit;
+            loaded[slot] = 1;
             if (s->resets_csd) {
                 PyObject *p = PyLong_FromSsize_t(pos);
                 if (p == NULL)
