@@ -76,10 +76,24 @@ def bench_end_to_end(quick: bool = False) -> None:
         (p for p in CORPUS_FILES.glob("*.fit*") if p.stat().st_size >= MIN_BENCH_BYTES),
         key=lambda p: -p.stat().st_size,
     )
+    from analyzer.fit.fast import _walk
+
+    def python_walk(data: bytes) -> None:
+        os.environ[_walk.PURE_ENV] = "1"
+        try:
+            ours(data)
+        finally:
+            del os.environ[_walk.PURE_ENV]
+
     repeats = 3 if quick else 7
-    print(f"\nread_fit end to end vs fitfast and pyroparse (median of {repeats}; {load()})")
+    walk = "compiled" if _walk.compiled_walk() else "Python (no compiled walk built)"
     print(
-        f"  {'file':42s} {'kB':>6s} {'read_fit':>10s} {'fitfast':>10s} {'pyroparse':>10s}  ratios"
+        f"\nread_fit end to end vs fitfast and pyroparse (median of {repeats}; header walk: "
+        f"{walk}; 'py walk': read_fit with the Python walk; {load()})"
+    )
+    print(
+        f"  {'file':42s} {'kB':>6s} {'read_fit':>10s} {'py walk':>10s} {'fitfast':>10s} "
+        f"{'pyroparse':>10s}  ratios"
     )
     worst = {"fitfast": float("inf"), "pyroparse": float("inf")}
     for path in files:
@@ -94,6 +108,7 @@ def bench_end_to_end(quick: bool = False) -> None:
             print(f"  {path.name[:42]:42s} skipped: {type(exc).__name__}")
             continue
         t = {"read_fit": _median(lambda d=data: ours(d), repeats)}
+        t["py walk"] = _median(lambda d=data: python_walk(d), repeats)
         for name, fn in (("fitfast", rust_fitfast), ("pyroparse", rust_pyroparse)):
             try:
                 fn(data)
@@ -106,7 +121,9 @@ def bench_end_to_end(quick: bool = False) -> None:
                 worst[k] = min(worst[k], r)
         print(
             f"  {path.name[:42]:42s} {len(data) / 1e3:6.0f} "
-            + " ".join(f"{t[k] * 1e3:8.1f}ms" for k in ("read_fit", "fitfast", "pyroparse"))
+            + " ".join(
+                f"{t[k] * 1e3:8.1f}ms" for k in ("read_fit", "py walk", "fitfast", "pyroparse")
+            )
             + f"  {ratios['fitfast']:4.2f}x fitfast, {ratios['pyroparse']:4.2f}x pyroparse"
         )
     for k, w in worst.items():
