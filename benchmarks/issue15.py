@@ -76,17 +76,17 @@ def bench_end_to_end(quick: bool = False) -> None:
         (p for p in CORPUS_FILES.glob("*.fit*") if p.stat().st_size >= MIN_BENCH_BYTES),
         key=lambda p: -p.stat().st_size,
     )
-    from analyzer.fit.fast import _walk
+    from analyzer.fit.fast import _compiled
 
     def python_walk(data: bytes) -> None:
-        os.environ[_walk.PURE_ENV] = "1"
+        os.environ[_compiled.PURE_ENV] = "1"
         try:
             ours(data)
         finally:
-            del os.environ[_walk.PURE_ENV]
+            del os.environ[_compiled.PURE_ENV]
 
     repeats = 3 if quick else 7
-    walk = "compiled" if _walk.compiled_walk() else "Python (no compiled walk built)"
+    walk = "compiled" if _compiled.compiled_walk() else "Python (no compiled walk built)"
     print(
         f"\nread_fit end to end vs fitfast and pyroparse (median of {repeats}; header walk: "
         f"{walk}; 'py walk': read_fit with the Python walk; {load()})"

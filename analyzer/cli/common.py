@@ -109,29 +109,13 @@ def open_store(args: argparse.Namespace, *, create: bool = False, write: bool = 
     return Store(path, read_only=True)
 
 
-#: Set to ``0`` to neither read nor save the views kept beside the store (a build every time).
-VIEW_CACHE_ENV = "ANALYZER_VIEW_CACHE"
-
-
 def view_cache(args, view: str, params: dict, *, varies: dict | None = None):
     """The saved JSON view ``view`` of the store named by ``args``
-    (:class:`analyzer.store.viewcache.ViewCache`: ``load()`` it, else build it and
-    :func:`save_view`); None when ``$ANALYZER_VIEW_CACHE`` is ``0`` or the ``model`` file
-    cannot be read (the build then says what is wrong with it).
+    (:func:`analyzer.store.viewcache.open_view`: ``load()`` it, else build it and
+    :func:`save_view`); None when views are not kept."""
+    from analyzer.store.viewcache import open_view
 
-    ``params`` holds what the view depends on besides the store and the package; its
-    ``model`` entry (a ``--model`` path or None) is replaced by the file's SHA-256;
-    ``varies``: more of the key, in the same file (``ViewCache``).
-    """
-    if os.environ.get(VIEW_CACHE_ENV, "1") == "0":
-        return None
-    from analyzer.store.viewcache import ViewCache, file_digest
-
-    try:
-        key = {**params, "model": file_digest(params.get("model"))}
-    except OSError:
-        return None
-    return ViewCache(store_path(args), view, key, varies=varies)
+    return open_view(store_path(args), view, params, varies=varies)
 
 
 def load_view(cache):

@@ -110,11 +110,8 @@ def cmd_report(args: argparse.Namespace) -> int:
         with common.open_store(args) as store:
             if args.all:
                 return _report_all(args, store, model, units)
-            from analyzer.analysis import analyse
-
             athlete = _with_runs(store, args.athlete)
-            an = analyse(store, athlete, model=model)  # report.build, keeping the analysis
-            data = report.from_analysis(an, store)
+            data, an = report.build_analysed(store, athlete, model=model)
         valid_until = common.save_view(cache, data, an)
     out = args.out if args.out is not None or not args.json else None
     if out is None and not args.json:

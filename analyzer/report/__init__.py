@@ -169,6 +169,7 @@ sections = LazyModule("analyzer.report.sections")
 __all__ = [
     "SCHEMA_VERSION",
     "build",
+    "build_analysed",
     "team",
     "athlete_filename",
     "render_athlete",
@@ -232,10 +233,17 @@ def build(store, athlete: str | None = None, *, model=None, now=None) -> dict[st
     NotFound
         No such athlete, or an empty store.
     """
+    return build_analysed(store, athlete, model=model, now=now)[0]
+
+
+def build_analysed(store, athlete: str | None = None, *, model=None, now=None) -> tuple:
+    """:func:`build`, and the :class:`~analyzer.analysis.Analysis` it was built from (for
+    :func:`analyzer.analysis.unchanged_until`: how long the report holds). Same parameters."""
     from analyzer.analysis import analyse
 
     athlete = choose_athlete(store, athlete)
-    return from_analysis(analyse(store, athlete, model=model, now=now), store)
+    an = analyse(store, athlete, model=model, now=now)
+    return from_analysis(an, store), an
 
 
 def from_analysis(an, store) -> dict[str, Any]:

@@ -30,12 +30,24 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import sys
 import time
 from pathlib import Path
 from typing import Any
 
-__all__ = ["RACY_S", "SCHEMA", "ViewCache", "file_digest", "package_state", "text_digest"]
+__all__ = [
+    "ENV",
+    "RACY_S",
+    "SCHEMA",
+    "ViewCache",
+    "file_digest",
+    "open_view",
+    "package_state",
+    "text_digest",
+]
 
+#: Set to ``0`` to neither read nor save views (every command builds its analysis).
+ENV = "ANALYZER_VIEW_CACHE"
 #: Bump when a saved view's shape or meaning changes without a change to the package's files.
 SCHEMA = "analyzer-views-1"
 #: A store state whose files changed less than this many seconds before it was read is not
@@ -60,7 +72,7 @@ def package_state() -> str:
     """A digest of the package's files (path, size, mtime) and of the libraries' files."""
     global _package_state
     if _package_state is None:
-        h = hashlib.sha256(SCHEMA.encode())
+        h = hashlib.sha256(f"{SCHEMA}\0{sys.version}\0{sys.platform}".encode())
         stack = [_PACKAGE]
         while stack:
             for entry in sorted(os.scandir(stack.pop()), key=lambda e: e.name):
@@ -91,6 +103,28 @@ def file_digest(path: str | os.PathLike | None) -> str | None:
     if path is None:
         return None
     return hashlib.sha256(Path(path).read_bytes()).hexdigest()
+
+
+def open_view(
+    store: str | os.PathLike,
+    view: str,
+    params: dict[str, Any],
+    *,
+    varies: dict[str, Any] | None = None,
+) -> ViewCache | None:
+    """The :class:`ViewCache` of ``view``, or None when ``$ANALYZER_VIEW_CACHE`` is ``0`` or
+    the ``model`` file of ``params`` cannot be read (the build then says what is wrong).
+
+    ``params["model"]`` (a ``--model`` path or None for the packaged priors) is replaced by
+    the file's SHA-256, so that the CLI and the app share the views of the same model.
+    """
+    if os.environ.get(ENV, "1") == "0":
+        return None
+    try:
+        key = {**params, "model": file_digest(params.get("model"))}
+    except OSError:
+        return None
+    return ViewCache(store, view, key, varies=varies)
 
 
 class ViewCache:

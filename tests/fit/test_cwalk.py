@@ -16,19 +16,19 @@ from test_fastfit_fuzz import damaged
 
 from analyzer.errors import DecoderDeclined, InvalidFitFile
 from analyzer.fit import fast as fastfit
-from analyzer.fit.fast import _walk
+from analyzer.fit.fast import _compiled
 
 pytestmark = [
     pytest.mark.skipif(not corpus_available(), reason="../shared/fit-corpus is absent"),
-    pytest.mark.skipif(not _walk.compiled_walk(), reason="the compiled walk is not built here"),
+    pytest.mark.skipif(not _compiled.compiled_walk(), reason="the compiled walk is not built here"),
 ]
 
 
 def _decode(data: bytes, name: str, *, pure: bool):
     with pytest.MonkeyPatch.context() as mp:
         if pure:
-            mp.setenv(_walk.PURE_ENV, "1")
-        assert _walk.compiled_walk() is not pure
+            mp.setenv(_compiled.PURE_ENV, "1")
+        assert _compiled.compiled_walk() is not pure
         try:
             return fastfit.decode(data, name)
         except (InvalidFitFile, DecoderDeclined) as exc:

@@ -31,7 +31,7 @@ from analyzer.errors import (
 from analyzer.fit import fast as fastfit
 from analyzer.fit.activity import build_activity
 from analyzer.fit.activity import decode as fit_decode
-from analyzer.fit.fast import _walk, crc16
+from analyzer.fit.fast import _compiled, crc16
 from analyzer.fit.messages import WANTED_MESSAGES, FitMessages, profile_scale_offset
 from analyzer.fit.profile import SCALE_OFFSET, scale_offset
 from analyzer.fit.reference import decode as fitparse_decode
@@ -194,8 +194,8 @@ def _reference(data: bytes, name: str):
 def walk_path(request, monkeypatch):
     """Every test here runs with the compiled header walk and with the Python one."""
     if request.param == "python walk":
-        monkeypatch.setenv(_walk.PURE_ENV, "1")
-    elif not _walk.compiled_walk():
+        monkeypatch.setenv(_compiled.PURE_ENV, "1")
+    elif not _compiled.compiled_walk():
         pytest.skip("the compiled walk is not built here (no C compiler at install)")
     return request.param
 

@@ -13,7 +13,6 @@ order, with the same checks and the same outcome as fitparse (see :mod:`analyzer
 
 from __future__ import annotations
 
-import os
 import struct
 
 import numpy as np
@@ -25,6 +24,7 @@ from analyzer.errors import (
     FitHeaderError,
     FitTruncatedError,
 )
+from analyzer.fit.fast._compiled import compiled_scan
 from analyzer.fit.fast._crc import crc16
 from analyzer.fit.messages import DEVELOPER_DATA_ID, FIELD_DESCRIPTION, misaligned_note
 from analyzer.fit.profile import BASE_TYPES, BYTE, COMPRESSED_SPEED_DISTANCE, RECORD_MESG
@@ -344,19 +344,6 @@ def _parse_definition(
     return d, p
 
 
-#: Set to ``1`` to walk in Python even where the compiled walk is installed (tests run both).
-PURE_ENV = "ANALYZER_PURE_WALK"
-try:  # built at install when a C compiler is there (setup.py); optional
-    from analyzer.fit.fast._cwalk import scan as _compiled
-except ImportError:  # pragma: no cover - depends on the machine
-    _compiled = None
-
-
-def compiled_walk() -> bool:
-    """Whether the compiled walk (``_cwalk.c``) is used."""
-    return _compiled is not None and os.environ.get(PURE_ENV, "") != "1"
-
-
 def _walk_messages(data: bytes, name: str, pos: int, end: int, result: Walk, dev: _DevState) -> int:
     """Walk one FIT file's messages from ``pos`` until ``end``; return the offset after them."""
     n = len(data)
@@ -370,7 +357,7 @@ def _walk_messages(data: bytes, name: str, pos: int, end: int, result: Walk, dev
     hist: list[tuple[int, Definition]] = []  # recent single data messages, for cycle skipping
     resume: list[tuple[int, Definition]] | None = None  # the last cycle skipped
     cooldown = 0
-    scan = _compiled if compiled_walk() else None
+    scan = compiled_scan()
     while pos < end:
         if scan is not None:
             # the common messages in C, until one this loop handles (new layouts, developer
