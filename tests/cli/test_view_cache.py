@@ -164,3 +164,12 @@ def test_views_hold_until_the_instant_the_analysis_names(store, days_after):
     until = pd.Timestamp(analysis.unchanged_until(an, asof_given=False), unit="s", tz="UTC")
     assert now < until <= now.normalize() + pd.Timedelta(days=1)
     assert _views(store, now) == _views(store, until - pd.Timedelta(milliseconds=1))
+
+
+def test_the_app_shows_the_report_the_cli_saved(store, tmp_path, capsys, monkeypatch):
+    from analyzer.app.state import AppState
+
+    argv = ["report", "--json", "--athlete", "imbalance", "--store", str(store)]
+    printed = json.loads(_run(capsys, [*argv, "--out", str(tmp_path / "r.html")]))
+    _no_build(monkeypatch)
+    assert AppState(store).report("imbalance") == printed
