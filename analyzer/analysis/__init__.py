@@ -16,6 +16,7 @@ from analyzer.analysis.build import (
     analyse,
     analyse_frames,
     stale,
+    unchanged_until,
 )
 
 __all__ = [
@@ -27,6 +28,7 @@ __all__ = [
     "assess",
     "recommend",
     "stale",
+    "unchanged_until",
 ]
 
 

@@ -28,7 +28,15 @@ from analyzer.risk.assessment import Assessment, assess_features
 from analyzer.schema import local_date, local_day
 from analyzer.schema import utc as _utc
 
-__all__ = ["STALE_AFTER_DAYS", "Analysis", "DiaryFrames", "analyse", "analyse_frames", "stale"]
+__all__ = [
+    "STALE_AFTER_DAYS",
+    "Analysis",
+    "DiaryFrames",
+    "analyse",
+    "analyse_frames",
+    "stale",
+    "unchanged_until",
+]
 
 #: The latest run is "stale" when it is more than this many days older than the analysis: every
 #: figure then describes that time, and no advice about next week is given.
@@ -87,6 +95,8 @@ class Analysis:
     stale : dict or None
         ``{"last_run", "days", "warning"}`` when the latest run is more than
         :data:`STALE_AFTER_DAYS` days before ``now`` (or before an ``asof`` asked for).
+    pain : DataFrame
+        The diary's pain entries (all of them: :attr:`open_pain` is what is open at ``asof``).
     """
 
     athlete: str
@@ -106,6 +116,7 @@ class Analysis:
     open_pain: list[dict[str, Any]]
     safety: dict[str, Any]
     stale: dict[str, Any] | None
+    pain: pd.DataFrame = field(default_factory=pd.DataFrame)
 
     def recommend(self, *, max_items: int = 5) -> exercises.Plan | None:
         """The plan with at most ``max_items`` exercises, shaped as :attr:`plan` is."""
@@ -167,14 +178,12 @@ class Analysis:
 def stale(runs: pd.DataFrame, when: pd.Timestamp) -> dict[str, Any] | None:
     """The staleness warning: the latest dated run is more than :data:`STALE_AFTER_DAYS` days
     before ``when`` (None otherwise, and for a history without dated runs)."""
-    if runs is None or not len(runs):
+    if _last_dated(runs) is None:
         return None
     dated = runs
     if "date_unknown" in runs:
         dated = runs[~runs["date_unknown"].astype("boolean").fillna(False).to_numpy(dtype=bool)]
     times = pd.to_datetime(dated["start_time"], utc=True)
-    if times.isna().all():
-        return None
     last = times.max()
     days = int((when - last).total_seconds() // 86400)
     if days <= STALE_AFTER_DAYS:
@@ -189,6 +198,54 @@ def stale(runs: pd.DataFrame, when: pd.Timestamp) -> dict[str, Any] | None:
             "describes that time, not today, and no advice is given about next week's running."
         ),
     }
+
+
+def _last_dated(runs: pd.DataFrame | None) -> pd.Timestamp | None:
+    """The start of the latest run with a usable date (UTC), None without one."""
+    if runs is None or not len(runs):
+        return None
+    dated = runs
+    if "date_unknown" in runs:
+        dated = runs[~runs["date_unknown"].astype("boolean").fillna(False).to_numpy(dtype=bool)]
+    last = pd.to_datetime(dated["start_time"], utc=True).max()
+    return None if pd.isna(last) else last
+
+
+def unchanged_until(an: Analysis, *, asof_given: bool) -> float:
+    """Until when [s since the epoch] everything ``an`` tells stays true as the clock moves on
+    (what :class:`analyzer.store.viewcache.ViewCache` may show it for).
+
+    Judged as of now (``asof_given`` False), the clock enters through whole days: the date of
+    "today" (open pain, the plan so far, the texts), the whole days since the latest run (the
+    staleness, the report's ``days_since_last_run``), the runs in the safety stop's window
+    (:data:`analyzer.plan.progress.PAIN_RUNS_WINDOW_DAYS` days back, when pain was logged) and
+    runs dated after now.
+    So the answer is the next midnight (UTC, and local at each offset the runs were recorded
+    at), the next whole day since each of those runs, or the first run after now, whichever
+    comes first. Judged as of a date, only the next midnight
+    (kept for safety: nothing is known to depend on the clock then).
+    """
+    now = _utc(an.now)
+    day = pd.Timedelta(days=1)
+    ends = [now.normalize() + day]
+    # the dates shown are the runner's local dates: their midnights too (each offset seen)
+    if "utc_offset_s" in an.runs and len(an.runs):
+        for off in set(pd.to_numeric(an.runs["utc_offset_s"], errors="coerce").dropna()):
+            shift = pd.Timedelta(seconds=float(off))
+            ends.append((now + shift).normalize() + day - shift)
+    times = pd.to_datetime(an.runs["start_time"], utc=True) if len(an.runs) else None
+    if not asof_given and times is not None and times.notna().any():
+        times = times.dropna()
+        later = times[times > now]
+        if len(later):
+            ends.append(later.min())
+        anchors = [times[times <= now].max(), _last_dated(an.runs)]
+        if len(an.pain):  # without pain the safety stop does not look at the runs
+            window = pd.Timedelta(days=progress.PAIN_RUNS_WINDOW_DAYS + 1)
+            anchors += list(times[(times <= now) & (times > now - window)])
+        for t in (a for a in anchors if a is not None and not pd.isna(a)):
+            ends.append(t + ((now - t) // day + 1) * day)
+    return min(ends).timestamp()
 
 
 def _with_device(gait: pd.DataFrame, runs: pd.DataFrame | None) -> pd.DataFrame:
@@ -288,6 +345,7 @@ def analyse_frames(
         open_pain=open_pain,
         safety=safety,
         stale=warn,
+        pain=pain,
     )
     return replace(out, plan=out.recommend())
 

@@ -3,8 +3,12 @@
 Every page reads the one analysis through :func:`analyzer.report.build`; building it (and above
 all drawing its figures) takes a second or two, so the report dict and each rendered page are
 kept per athlete under the store's *version*: the size and modification time of the DuckDB
-file and of its write-ahead log, plus a counter the app bumps after each of its own writes. An
-import (its own process) or a CLI command changes the files, so the next request rebuilds.
+file and of its write-ahead log, plus a counter the app bumps after each of its own writes,
+and until the instant the analysis names (:func:`analyzer.analysis.unchanged_until`: a new day,
+a whole day more since the last run). An import (its own process) or a CLI command changes the
+files, so the next request rebuilds. The report dict is shared with the CLI through the views
+saved beside the store (:mod:`analyzer.store.viewcache`): a report the CLI built is not built
+again by the app, and the other way round.
 
 The store is opened per request, read-only to read (so an import running beside the app lends
 it between batches, as with the CLI) and read-write only to write. DuckDB refuses two
@@ -15,6 +19,7 @@ from __future__ import annotations
 
 import contextlib
 import threading
+import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -30,6 +35,7 @@ MAX_CACHED = 64
 class _Entry:
     version: tuple
     data: dict | str  # the report dict, or why there is none
+    valid_until: float  # when the clock makes it old [s since the epoch]
     pages: dict[str, dict] = field(default_factory=dict)  # units -> the page's context
 
 
@@ -148,20 +154,31 @@ class AppState:
     def _entry(self, athlete: str) -> _Entry:
         from analyzer import report
         from analyzer.errors import NotEnoughData, NotFound
+        from analyzer.store.viewcache import open_view
 
-        version = self.version()
+        version = self.version()  # before reading: a write meanwhile makes this entry old
         hit = self._cache.get(athlete)
-        if hit is not None and hit.version == version:
+        if hit is not None and hit.version == version and time.time() < hit.valid_until:
             return hit
-        with self.reading() as store:
-            if store is None:
-                raise NotFound("the store is empty: import some runs first")
-            name = store.resolve_athlete(athlete)
-            summary = store.athlete_summary().set_index("athlete")
-            if int(summary.loc[name, "runs"]) == 0:
-                raise NotEnoughData(f"athlete {name!r} has no runs yet: import some first")
-            data = report.build(store, name)
-        entry = _Entry(version, data)
+        # the report the CLI or an earlier run of the app saved beside the store, if it holds
+        saved = open_view(self.store_path, "report", {"athlete": athlete, "model": None})
+        data = saved.load() if saved is not None else None
+        valid_until = saved.valid_until if saved is not None and data is not None else None
+        if data is None:
+            from analyzer.analysis import unchanged_until
+
+            with self.reading() as store:
+                if store is None:
+                    raise NotFound("the store is empty: import some runs first")
+                name = store.resolve_athlete(athlete)
+                summary = store.athlete_summary().set_index("athlete")
+                if int(summary.loc[name, "runs"]) == 0:
+                    raise NotEnoughData(f"athlete {name!r} has no runs yet: import some first")
+                data, an = report.build_analysed(store, name)
+            valid_until = unchanged_until(an, asof_given=False)
+            if saved is not None:
+                saved.save(data, valid_until=valid_until)
+        entry = _Entry(version, data, valid_until)
         if len(self._cache) >= MAX_CACHED:
             self._cache.pop(next(iter(self._cache)))
         self._cache[athlete] = entry

@@ -109,10 +109,40 @@ def open_store(args: argparse.Namespace, *, create: bool = False, write: bool = 
     return Store(path, read_only=True)
 
 
+def view_cache(args, view: str, params: dict, *, varies: dict | None = None):
+    """The saved JSON view ``view`` of the store named by ``args``
+    (:func:`analyzer.store.viewcache.open_view`: ``load()`` it, else build it and
+    :func:`save_view`); None when views are not kept."""
+    from analyzer.store.viewcache import open_view
+
+    return open_view(store_path(args), view, params, varies=varies)
+
+
+def load_view(cache):
+    """``cache.load()``; None for no cache."""
+    return None if cache is None else cache.load()
+
+
+def save_view(cache, view, analysis, *, asof_given: bool = False) -> float | None:
+    """Save ``view``, built from ``analysis``, for as long as the clock leaves it true
+    (:func:`analyzer.analysis.unchanged_until`; ``asof_given``: judged as of a date asked for).
+    Returns that instant [s since the epoch], None for no cache."""
+    if cache is None:
+        return None
+    from analyzer.analysis import unchanged_until
+
+    valid_until = unchanged_until(analysis, asof_given=asof_given)
+    cache.save(view, valid_until=valid_until)
+    return valid_until
+
+
 common = argparse.Namespace(
     store_arg=_store_arg,
     athlete_arg=_athlete_arg,
     json_arg=_json_arg,
     open_store=open_store,
     store_path=store_path,
+    view_cache=view_cache,
+    load_view=load_view,
+    save_view=save_view,
 )

@@ -98,18 +98,26 @@ def cmd_report(args: argparse.Namespace) -> int:
     from analyzer import report
     from analyzer.report import terminal
 
-    model = _load_model(args.model)
     units = resolve_units(args)
-    with common.open_store(args) as store:
-        if args.all:
-            return _report_all(args, store, model, units)
-        athlete = _with_runs(store, args.athlete)
-        data = report.build(store, athlete, model=model)
+    cache = None
+    if not args.all:
+        params = {"athlete": args.athlete, "model": args.model}
+        cache = common.view_cache(args, "report", params)
+    data = common.load_view(cache)
+    valid_until = cache.valid_until if data is not None else None
+    if data is None:
+        model = _load_model(args.model)
+        with common.open_store(args) as store:
+            if args.all:
+                return _report_all(args, store, model, units)
+            athlete = _with_runs(store, args.athlete)
+            data, an = report.build_analysed(store, athlete, model=model)
+        valid_until = common.save_view(cache, data, an)
     out = args.out if args.out is not None or not args.json else None
     if out is None and not args.json:
         out = DEFAULT_OUT
     if out is not None:
-        report.write_athlete(data, out, units=units)
+        report.write_athlete(data, out, units=units, page=_page(args, data, units, valid_until))
     if args.json:
         json.dump(data, sys.stdout, indent=2, allow_nan=False)
         sys.stdout.write("\n")
@@ -119,6 +127,26 @@ def cmd_report(args: argparse.Namespace) -> int:
     if args.open and out is not None:
         _open(out)
     return EXIT_OK
+
+
+def _page(args, data: dict, units: str, valid_until: float | None) -> str | None:
+    """The HTML page of ``data`` saved beside the store (its charts take most of the time),
+    keyed by the report dict itself and the units; rendered and saved when missing. None
+    without a cache (``write_athlete`` renders it)."""
+    if valid_until is None:
+        return None
+    from analyzer.store.viewcache import text_digest
+
+    made_of = {"report": text_digest(json.dumps(data, sort_keys=True))}
+    params = {"athlete": data.get("athlete"), "units": units}
+    cache = common.view_cache(args, "report-html", params, varies=made_of)
+    page = common.load_view(cache)
+    if page is None and cache is not None:
+        from analyzer import report
+
+        page = report.render_athlete(data, units=units)
+        cache.save(page, valid_until=valid_until)
+    return page
 
 
 def _with_runs(store, athlete: str | None) -> str:

@@ -153,14 +153,14 @@ def _no_index(an):
     return an.assessment
 
 
-def _first_lines(an) -> None:
+def _first_lines(doc: dict) -> None:
     """What comes before any figure, each on one line: the safety stop, then staleness."""
     from analyzer.cli.common import say
 
-    if an.safety.get("stop"):
-        say(an.safety["message"])
-    if an.stale:
-        say("Note: " + an.stale["warning"])
+    if doc["referral"]:
+        say(doc["referral"])
+    if doc["stale"]:
+        say("Note: " + doc["stale"]["warning"])
 
 
 def _risk_json(an) -> dict:
@@ -171,106 +171,129 @@ def _referral(an) -> str | None:
     return an.safety.get("message") if an.safety.get("stop") else None
 
 
+def _params(args, **more) -> dict:
+    """What a saved ``risk``/``recommend`` view depends on besides the store and the package."""
+    asof = None if args.asof is None else args.asof.isoformat()
+    return {"athlete": args.athlete, "asof": asof, "model": args.model, **more}
+
+
 def cmd_risk(args) -> int:
     from analyzer.cli.common import common
 
-    model = _model(args)
-    with common.open_store(args) as store:  # (opened once: each open costs ~0.1 s)
-        an = _analysis(args, store, model)
-    a = _no_index(an)
+    cache = common.view_cache(args, "risk", _params(args))
+    doc = common.load_view(cache)
+    if doc is None:
+        model = _model(args)
+        with common.open_store(args) as store:  # (opened once: each open costs ~0.1 s)
+            an = _analysis(args, store, model)
+        _no_index(an)
+        doc = _risk_json(an)
+        common.save_view(cache, doc, an, asof_given=args.asof is not None)
     if args.json:
-        print(json.dumps(_risk_json(an), indent=2))
+        print(json.dumps(doc, indent=2))
         return 0
     from rich.table import Table
 
     con = _console()
-    _first_lines(an)
-    lv = a.levels
-    if a.level is None:
-        con.print(
-            line(
-                (a.athlete, "bold"),
-                f" as of {local_date(a.asof, a.utc_offset_s)}: ",
-                (a.status["text"], "bold"),
-            )
-        )
+    _first_lines(doc)
+    lv = doc["levels"]
+    who, asof = doc["athlete"], local_date(doc["asof"], doc.get("utc_offset_s"))
+    if doc["level"] is None:
+        con.print(line((who, "bold"), f" as of {asof}: ", (doc["status"]["text"], "bold")))
         con.print(
             text(
-                f"Index from what can be judged: {a.index:.0f} / 100, with no level: its main "
-                "drivers, the balance ones, are missing, so it is not an all-clear."
+                f"Index from what can be judged: {doc['index']:.0f} / 100, with no level: its "
+                "main drivers, the balance ones, are missing, so it is not an all-clear."
             )
         )
     else:
         con.print(
             line(
-                (a.athlete, "bold"),
-                f" as of {local_date(a.asof, a.utc_offset_s)}: imbalance-risk index ",
-                (f"{a.index:.0f}", "bold"),
+                (who, "bold"),
+                f" as of {asof}: imbalance-risk index ",
+                (f"{doc['index']:.0f}", "bold"),
                 " / 100 (",
-                (a.level, "bold"),
+                (doc["level"], "bold"),
                 f"; low < {lv['low_below']:.0f} <= moderate < {lv['moderate_below']:.0f} <= high)",
             )
         )
-    t = Table(title=f"Drivers (index points above the all-clear baseline {a.baseline_index:.0f})")
+    t = Table(
+        title=f"Drivers (index points above the all-clear baseline {doc['baseline_index']:.0f})"
+    )
     for col in ("driver", "points", "your numbers", "evidence"):
         t.add_column(col)
-    for d in a.drivers:
-        pts = f"{d.contribution:+.1f}" + (" *" if d.flagged else "")
-        t.add_row(text(d.label), text(pts), text(d.text), text(d.grade))
+    for d in doc["drivers"]:
+        pts = f"{d['contribution']:+.1f}" + (" *" if d["flagged"] else "")
+        t.add_row(text(d["label"]), text(pts), text(d["text"]), text(d["grade"]))
     con.print(t)
-    con.print(text("* flagged. Model: " + a.model))
-    con.print(text(a.disclaimer))
+    con.print(text("* flagged. Model: " + doc["model"]))
+    con.print(text(doc["disclaimer"]))
     return 0
 
 
+def _recommend_json(an, plan, status) -> dict:
+    return {
+        "assessment": an.assessment.to_dict(),
+        "plan": plan.to_dict(),
+        "plan_so_far": status,
+        "stale": an.stale,
+        "referral": _referral(an),
+    }
+
+
 def cmd_recommend(args) -> int:
-    from analyzer.analysis.plan_so_far import plan_record
     from analyzer.cli.common import common
     from analyzer.cli.diary import print_plan_so_far
 
-    model = _model(args)
-    with common.open_store(args, write=bool(args.start)) as store:
-        an = _analysis(args, store, model)
-        a = _no_index(an)
-        plan = an.recommend(max_items=args.max_items)
-        status = an.plan_so_far
-        if args.start:
-            from analyzer.store.diary import Diary
+    # --start writes the plan: never from (nor into) the saved views
+    params = _params(args, max_items=args.max_items)
+    cache = None if args.start else common.view_cache(args, "recommend", params)
+    doc = common.load_view(cache)
+    if doc is None:
+        from analyzer.analysis.plan_so_far import plan_record
 
-            start = None if args.start is TODAY else args.start  # a date: back-filling
-            record = plan_record(plan.to_dict(), a.to_dict())
-            version = Diary(store).save_plan(a.athlete, record, start)
-            status = _analysis(args, store, model).plan_so_far  # now with the stored plan
+        model = _model(args)
+        with common.open_store(args, write=bool(args.start)) as store:
+            an = _analysis(args, store, model)
+            a = _no_index(an)
+            plan = an.recommend(max_items=args.max_items)
+            status = an.plan_so_far
+            if args.start:
+                from analyzer.store.diary import Diary
+
+                start = None if args.start is TODAY else args.start  # a date: back-filling
+                record = plan_record(plan.to_dict(), a.to_dict())
+                version = Diary(store).save_plan(a.athlete, record, start)
+                status = _analysis(args, store, model).plan_so_far  # now with the stored plan
+        doc = _recommend_json(an, plan, status)
+        common.save_view(cache, doc, an, asof_given=args.asof is not None)
     if args.json:
-        out = {
-            "assessment": a.to_dict(),
-            "plan": plan.to_dict(),
-            "plan_so_far": status,
-            "stale": an.stale,
-            "referral": _referral(an),
-        }
-        print(json.dumps(out, indent=2))
+        print(json.dumps(doc, indent=2))
         return 0
     con = _console()
-    _first_lines(an)
-    print_plan_so_far(status, a.athlete, safety=False)
+    _first_lines(doc)
+    a, plan = doc["assessment"], doc["plan"]
+    print_plan_so_far(doc["plan_so_far"], a["athlete"], safety=False)
     if args.start:
         from analyzer.cli.common import say
 
-        say(f"Started plan v{version} for {a.athlete}; log sessions with `analyzer log exercise`.")
+        say(
+            f"Started plan v{version} for {a['athlete']}; log sessions with `analyzer log exercise`."
+        )
     from rich.table import Table
 
-    head = f"index {a.index:.0f} ({a.level})" if a.level else a.status["text"]
-    con.print(line((a.athlete, "bold"), ": ", head, " Focus:"))
-    for f in plan.focus:
+    head = f"index {a['index']:.0f} ({a['level']})" if a["level"] else a["status"]["text"]
+    con.print(line((a["athlete"], "bold"), ": ", head, " Focus:"))
+    for f in plan["focus"]:
         con.print(text(f"  - {f}"))
     t = Table(title="Hip-exercise plan")
     for col in ("#", "exercise", "dose", "why", "next step"):
         t.add_column(col)
-    for i in plan.items:
-        t.add_row(*(text(v) for v in (i.rank, i.name, i.dose, i.why[0], i.progression)))
+    for i in plan["items"]:
+        cells = (i["rank"], i["name"], i["dose"], i["why"][0], i["progression"])
+        t.add_row(*(text(v) for v in cells))
     con.print(t)
-    wp = plan.weekly_plan
+    wp = plan["weekly_plan"]
     con.print(
         text(
             f"{wp['sessions_per_week']} sessions a week ("
@@ -278,16 +301,18 @@ def cmd_recommend(args) -> int:
             + f"), about {wp['minutes_per_session']} min each."
         )
     )
-    if plan.side_reasoning:
-        con.print(text("Side: " + plan.side_reasoning))
+    if plan["side_reasoning"]:
+        con.print(text("Side: " + plan["side_reasoning"]))
     from analyzer.cli.config import resolve_units
+    from analyzer.plan.exercises import display_notes
     from analyzer.report.fmt import Units
 
-    for n in plan.notes_in(Units(resolve_units(args)).distance_whole):
-        if n != _referral(an):  # printed first already
+    distance = Units(resolve_units(args)).distance_whole
+    for n in display_notes(plan["notes"], plan["load_cap"], distance):
+        if n != doc["referral"]:  # printed first already
             con.print(text("Note: " + n))
-    con.print(text(plan.evidence_note))
-    con.print(line(("Safety:", "bold"), " ", plan.safety_note))
+    con.print(text(plan["evidence_note"]))
+    con.print(line(("Safety:", "bold"), " ", plan["safety_note"]))
     return 0
 
 

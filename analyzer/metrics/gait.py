@@ -25,7 +25,7 @@ import pandas as pd
 
 from analyzer.metrics import bands
 from analyzer.metrics.normalise import flag_changes, trends
-from analyzer.metrics.robust import huber_fit
+from analyzer.metrics.robust import huber_fits
 
 __all__ = [
     "METRIC_VERSION",
@@ -33,13 +33,14 @@ __all__ = [
     "summarize",
     "running_mask",
     "matched_speed_drift",
+    "matched_speed_drifts",
     "trends",
     "flag_changes",
 ]
 
 #: Version of the numbers :func:`summarize` returns; the store recomputes cached rows when it
 #: changes. Bump on any change to thresholds, filters or formulas.
-METRIC_VERSION: int = 2
+METRIC_VERSION: int = 3
 
 #: Lowest speed counted as running [m/s]. Humans switch from walking to running near 2.0 m/s
 #: [2]_; 1.5 m/s (11:07 min/km) leaves room for slow jogging, recovery shuffles and GPS lag,
@@ -217,26 +218,44 @@ def matched_speed_drift(values, speed, position) -> float:
         Drift [the metric's unit]; NaN with fewer than :data:`MIN_SAMPLES_PER_THIRD` valid
         samples in the first or last third.
     """
-    v = np.asarray(values, dtype=float)
+    return matched_speed_drifts({"value": values}, speed, position)["value"]
+
+
+def matched_speed_drifts(values: dict, speed, position) -> dict[str, float]:
+    """:func:`matched_speed_drift` of several metrics of one run (``{name: samples}``), with
+    the metrics that have valid samples at the same instants fitted together
+    (:func:`analyzer.metrics.robust.huber_fits`: the same fits, a quarter of the calls)."""
     s = np.asarray(speed, dtype=float)
     pos = np.asarray(position, dtype=float)
     third = np.minimum(np.floor(3.0 * pos), 2.0)
-    keep = np.isfinite(v) & np.isfinite(pos) & ((third == 0) | (third == 2))
-    last = third[keep] == 2
-    if last.sum() < MIN_SAMPLES_PER_THIRD or (~last).sum() < MIN_SAMPLES_PER_THIRD:
-        return float("nan")
-    y = v[keep]
-    sp = s[keep]
-    within = pos[keep] - (third[keep] + 0.5) / 3.0
-    cols = [np.ones(y.size), within]
-    use_speed = np.isfinite(sp).all() and np.std(sp) >= MIN_SPEED_SPREAD_MPS
-    if use_speed:
-        # Speed must vary within each third too, or it would only re-label the thirds.
-        use_speed = min(np.std(sp[last]), np.std(sp[~last])) >= MIN_SPEED_SPREAD_MPS
-    if use_speed:
-        cols.append(sp - np.median(sp))
-    cols.append(last.astype(float))
-    return float(huber_fit(np.column_stack(cols), y, k=HUBER_K)[-1])
+    usable = np.isfinite(pos) & ((third == 0) | (third == 2))
+    out: dict[str, float] = {}
+    groups: dict[bytes, list[str]] = {}
+    arrays = {name: np.asarray(v, dtype=float) for name, v in values.items()}
+    for name, v in arrays.items():
+        keep = np.isfinite(v) & usable
+        last = third[keep] == 2
+        if last.sum() < MIN_SAMPLES_PER_THIRD or (~last).sum() < MIN_SAMPLES_PER_THIRD:
+            out[name] = float("nan")
+        else:
+            groups.setdefault(np.packbits(keep).tobytes(), []).append(name)
+    for names in groups.values():
+        keep = np.isfinite(arrays[names[0]]) & usable
+        last = third[keep] == 2
+        sp = s[keep]
+        within = pos[keep] - (third[keep] + 0.5) / 3.0
+        cols = [np.ones(last.size), within]
+        use_speed = np.isfinite(sp).all() and np.std(sp) >= MIN_SPEED_SPREAD_MPS
+        if use_speed:
+            # Speed must vary within each third too, or it would only re-label the thirds.
+            use_speed = min(np.std(sp[last]), np.std(sp[~last])) >= MIN_SPEED_SPREAD_MPS
+        if use_speed:
+            cols.append(sp - np.median(sp))
+        cols.append(last.astype(float))
+        Y = np.column_stack([arrays[n][keep] for n in names])
+        drift = huber_fits(np.column_stack(cols), Y, k=HUBER_K)[-1]
+        out.update({n: float(d) for n, d in zip(names, drift, strict=True)})
+    return {name: out[name] for name in values}
 
 
 def _position(seconds: np.ndarray) -> np.ndarray:
@@ -352,8 +371,8 @@ def summarize(records: pd.DataFrame, *, dynamics_source: str | None = None) -> p
 
     if secs.size:
         pos = _position(secs)
-        for col, key in _DRIFT:
-            out[key] = matched_speed_drift(vals[col], vals["speed_mps"], pos)
+        drifts = matched_speed_drifts({c: vals[c] for c, _ in _DRIFT}, vals["speed_mps"], pos)
+        out.update({key: drifts[col] for col, key in _DRIFT})
     out["cv_stance_time"] = _cv(vals["stance_time_ms"])
     out["cv_cadence"] = _cv(vals["cadence_spm"])
     return pd.Series(out, index=list(SUMMARY_KEYS), dtype=object)

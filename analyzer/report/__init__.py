@@ -166,7 +166,16 @@ from analyzer.errors import AnalyzerError
 # The section builders (pandas) are imported inside the functions that use them: every command
 # imports analyzer.report.safe, and so this file, at start-up.
 
-__all__ = ["SCHEMA_VERSION", "build", "team", "athlete_filename", "write_athlete", "write_team"]
+__all__ = [
+    "SCHEMA_VERSION",
+    "build",
+    "build_analysed",
+    "team",
+    "athlete_filename",
+    "render_athlete",
+    "write_athlete",
+    "write_team",
+]
 
 SCHEMA_VERSION = 1
 
@@ -224,10 +233,17 @@ def build(store, athlete: str | None = None, *, model=None, now=None) -> dict[st
     NotFound
         No such athlete, or an empty store.
     """
+    return build_analysed(store, athlete, model=model, now=now)[0]
+
+
+def build_analysed(store, athlete: str | None = None, *, model=None, now=None) -> tuple:
+    """:func:`build`, and the :class:`~analyzer.analysis.Analysis` it was built from (for
+    :func:`analyzer.analysis.unchanged_until`: how long the report holds). Same parameters."""
     from analyzer.analysis import analyse
 
     athlete = choose_athlete(store, athlete)
-    return from_analysis(analyse(store, athlete, model=model, now=now), store)
+    an = analyse(store, athlete, model=model, now=now)
+    return from_analysis(an, store), an
 
 
 def from_analysis(an, store) -> dict[str, Any]:
@@ -358,18 +374,31 @@ def team(store, *, model=None) -> dict:
     return team_from_reports(build_all(store, model=model))
 
 
+def render_athlete(data: dict, *, units: str = "metric", team_href: str | None = None) -> str:
+    """One athlete's report dict as a self-contained HTML page (``write_athlete`` writes it)."""
+    from analyzer.report import html
+
+    return html.render(data, units=units, team_href=team_href)
+
+
 def write_athlete(
-    data: dict, path: str | Path, *, units: str = "metric", team_href: str | None = None
+    data: dict,
+    path: str | Path,
+    *,
+    units: str = "metric",
+    team_href: str | None = None,
+    page: str | None = None,
 ) -> Path:
     """Render one athlete's report dict to a self-contained HTML file; returns the path.
 
     ``units`` (``"metric"`` or ``"imperial"``) sets the display units of distance and pace;
     ``team_href`` (the team page's file name, beside this one) adds a link back to it.
+    ``page``: the page :func:`render_athlete` made of ``data`` with these options already
+    (a saved view), written as it is.
     """
-    from analyzer.report import html
-
-    path = _folder_for(path)
-    return write_user_file(path, html.render(data, units=units, team_href=team_href), what="report")
+    if page is None:
+        page = render_athlete(data, units=units, team_href=team_href)
+    return write_user_file(_folder_for(path), page, what="report")
 
 
 def _folder_for(path: str | Path) -> Path:

@@ -31,7 +31,7 @@ from analyzer.errors import (
 from analyzer.fit import fast as fastfit
 from analyzer.fit.activity import build_activity
 from analyzer.fit.activity import decode as fit_decode
-from analyzer.fit.fast import crc16
+from analyzer.fit.fast import _compiled, crc16
 from analyzer.fit.messages import WANTED_MESSAGES, FitMessages, profile_scale_offset
 from analyzer.fit.profile import SCALE_OFFSET, scale_offset
 from analyzer.fit.reference import decode as fitparse_decode
@@ -181,11 +181,27 @@ def _sample_payload(name: str) -> bytes:
     return (SAMPLE_DATA / name).read_bytes()
 
 
-def _decode_both(data: bytes, name: str):
+@cache
+def _reference(data: bytes, name: str):
+    """fitparse's decode (or error), once per payload: each test runs on both walks."""
     try:
-        ref = fitparse_decode(data, name)
+        return fitparse_decode(data, name)
     except InvalidFitFile as exc:
-        ref = exc
+        return exc
+
+
+@pytest.fixture(autouse=True, params=["compiled walk", "python walk"])
+def walk_path(request, monkeypatch):
+    """Every test here runs with the compiled header walk and with the Python one."""
+    if request.param == "python walk":
+        monkeypatch.setenv(_compiled.PURE_ENV, "1")
+    elif not _compiled.compiled_walk():
+        pytest.skip("the compiled walk is not built here (no C compiler at install)")
+    return request.param
+
+
+def _decode_both(data: bytes, name: str):
+    ref = _reference(data, name)
     try:
         fast = fastfit.decode(data, name)
     except (InvalidFitFile, DecoderDeclined) as exc:

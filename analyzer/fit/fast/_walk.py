@@ -24,6 +24,7 @@ from analyzer.errors import (
     FitHeaderError,
     FitTruncatedError,
 )
+from analyzer.fit.fast._compiled import compiled_scan
 from analyzer.fit.fast._crc import crc16
 from analyzer.fit.messages import DEVELOPER_DATA_ID, FIELD_DESCRIPTION, misaligned_note
 from analyzer.fit.profile import BASE_TYPES, BYTE, COMPRESSED_SPEED_DISTANCE, RECORD_MESG
@@ -356,7 +357,17 @@ def _walk_messages(data: bytes, name: str, pos: int, end: int, result: Walk, dev
     hist: list[tuple[int, Definition]] = []  # recent single data messages, for cycle skipping
     resume: list[tuple[int, Definition]] | None = None  # the last cycle skipped
     cooldown = 0
+    scan = compiled_scan()
     while pos < end:
+        if scan is not None:
+            # the common messages in C, until one this loop handles (new layouts, developer
+            # data, compressed timestamps, errors); its definitions may have changed meanwhile
+            was, pos = pos, scan(data, pos, end, local, cache, defs, known, csd_resets)
+            if pos != was:
+                hist.clear()
+                resume = None
+            if pos >= end:
+                break
         if pos >= n:
             raise FitTruncatedError(name, "file ends before the size its header declares", pos)
         h = data[pos]

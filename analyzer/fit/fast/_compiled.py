@@ -1,0 +1,30 @@
+"""Which header walk runs: the compiled one (``_cwalk.c``) when it was built, else Python.
+
+``setup.py`` builds ``_cwalk`` at install when a C compiler is there and goes on without it
+otherwise; :mod:`analyzer.fit.fast._walk` then does all of the walk in Python. Both give the
+same tables, notes and errors (``tests/fit/test_cwalk.py``); ``ANALYZER_PURE_WALK=1`` forces
+the Python walk (the fitparse tests run on both).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+
+#: Set to ``1`` to walk in Python even where the compiled walk is built.
+PURE_ENV = "ANALYZER_PURE_WALK"
+
+try:
+    from analyzer.fit.fast._cwalk import scan as _scan
+except ImportError:  # pragma: no cover - depends on the machine it was installed on
+    _scan = None
+
+
+def compiled_walk() -> bool:
+    """Whether the compiled walk is used."""
+    return _scan is not None and os.environ.get(PURE_ENV, "") != "1"
+
+
+def compiled_scan() -> Callable | None:
+    """``_cwalk.scan`` when the compiled walk is used, else None."""
+    return _scan if compiled_walk() else None
