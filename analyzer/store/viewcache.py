@@ -206,7 +206,7 @@ class ViewCache:
         newest = max(t for s in state if s is not None for t in s[2:]) / 1e9
         if newest > self.read_at - RACY_S or valid_until <= time.time():
             return False
-        from analyzer._files import write_user_file
+        from analyzer._base.files import write_user_file
         from analyzer.errors import FileProblem
 
         doc = {"key": self.key, "built_at": self.read_at, "valid_until": valid_until}
