@@ -127,8 +127,8 @@ def cmd_list(args: argparse.Namespace) -> int:
     width = max(len("athlete"), *(len(a) for a in summary["athlete"]))
     print(f"{'athlete':<{width}}  {'runs':>5}  {'first run':<10}  last run")
     for row in summary.itertuples():
-        first = row.first_run.strftime("%Y-%m-%d") if row.runs else "-"
-        last = row.last_run.strftime("%Y-%m-%d") if row.runs else "-"
+        first = row.first_date if row.runs else "-"  # the runner's own dates
+        last = row.last_date if row.runs else "-"
         print(f"{row.athlete:<{width}}  {row.runs:>5}  {first:<10}  {last}")
     return EXIT_OK
 

@@ -131,7 +131,8 @@ JSON shape of the team page (``kind`` ``"team_report"``)
 .. code-block:: text
 
     {"schema_version": 1, "kind": "team_report", "generated_at": str,
-     "athletes": [{"athlete": str, "n_runs": int, "last_run": str|null,
+     "athletes": [{"athlete": str, "n_runs": int, "last_run": str|null,   # UTC instant
+                   "last_date": str|null,       # its date on the runner's own clock
                    "index": float|null, "level": str|null, "top_exercise": str|null,
                    "state": "judged"|"balance_not_judged"|"not_enough_data",
                    "state_text": str|null,      # what cannot be judged and why
@@ -315,6 +316,7 @@ def team_from_reports(reports: dict[str, dict | str], files: dict[str, str] | No
                     "athlete": name,
                     "n_runs": 0,
                     "last_run": None,
+                    "last_date": None,
                     "index": None,
                     "level": None,
                     "top_exercise": None,
@@ -336,6 +338,7 @@ def team_from_reports(reports: dict[str, dict | str], files: dict[str, str] | No
                 "athlete": name,
                 "n_runs": data["period"]["n_runs"],
                 "last_run": data["period"]["last_run"],
+                "last_date": data["period"].get("last_date"),
                 "index": data["risk"]["index"],
                 "level": data["risk"]["level"],
                 "top_exercise": items[0]["name"] if items else None,

@@ -181,7 +181,7 @@ def team_context(team: Mapping) -> dict[str, Any]:
             [
                 name,
                 views.show(a["n_runs"]),
-                views.day(a["last_run"]),
+                views.day(a.get("last_date") or a["last_run"]),
                 views.number(a["index"], 0),
                 level,
                 views.show(a["top_exercise"]),

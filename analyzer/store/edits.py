@@ -39,14 +39,21 @@ class Deleted:
 
 def athlete_summary(store: Store) -> pd.DataFrame:
     """One row per athlete, by name: ``athlete``, ``runs``, ``first_run`` and ``last_run``
-    (UTC start times, NaT without runs)."""
+    (UTC start times, NaT without runs) and ``first_date`` / ``last_date`` (those runs' dates
+    on their own clock, ``YYYY-MM-DD``; a run without an offset takes the athlete's usual one,
+    as ``Store.runs`` does)."""
+    usual = "(SELECT mode(u.utc_offset_s) FROM runs u WHERE u.athlete = a.athlete)"
+    local = f"r.start_time + to_seconds(coalesce(r.utc_offset_s, {usual}, 0))"
     df = store.con.execute(
         "SELECT a.athlete, count(r.run_id) AS runs, min(r.start_time) AS first_run, "
-        "max(r.start_time) AS last_run FROM athletes a LEFT JOIN runs r USING (athlete) "
-        "GROUP BY a.athlete ORDER BY a.athlete"
+        f"max(r.start_time) AS last_run, arg_min({local}, r.start_time) AS first_local, "
+        f"arg_max({local}, r.start_time) AS last_local "
+        "FROM athletes a LEFT JOIN runs r USING (athlete) GROUP BY a.athlete ORDER BY a.athlete"
     ).df()
     for col in ("first_run", "last_run"):
         df[col] = pd.to_datetime(df[col]).dt.tz_localize("UTC")
+    for col, src in (("first_date", "first_local"), ("last_date", "last_local")):
+        df[col] = pd.to_datetime(df.pop(src)).dt.strftime("%Y-%m-%d")
     df["runs"] = df["runs"].astype("int64")
     return df
 

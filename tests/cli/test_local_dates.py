@@ -121,3 +121,17 @@ def test_report_weeks_start_on_local_mondays(nz, capsys):
     latest = rep["latest_run"]
     assert latest["local_start_time"] == "2026-03-16T06:30:00+13:00"
     assert latest["utc_offset_s"] == NZDT and latest["local_date"] == "2026-03-16"
+
+
+def test_athletes_and_team_page_show_local_dates(nz, capsys, tmp_path):
+    store, _ = nz
+    (row,) = _json(capsys, "athletes", "--store", str(store), "--json")
+    assert row["first_date"] == "2026-03-02" and row["last_date"] == "2026-03-16"
+    assert row["first_run"] == "2026-03-01T17:30:00Z"
+    assert main(["athletes", "--store", str(store)]) == 0
+    assert "2026-03-02" in capsys.readouterr().out
+    team = _json(capsys, "report", "--store", str(store), "--all", "--json")
+    assert team["athletes"][0]["last_date"] == "2026-03-16"
+    page = tmp_path / "team.html"
+    assert main(["report", "--store", str(store), "--all", "--out", str(page)]) == 0
+    assert "2026-03-16" in page.read_text(encoding="utf-8")
