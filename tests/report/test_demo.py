@@ -173,3 +173,14 @@ def test_report_on_empty_store(tmp_path, capsys):
     code = main(["report", "--store", str(tmp_path / "empty.duckdb"), "--all"])
     assert code == 1
     assert "analyzer import" in capsys.readouterr().err
+
+
+def test_the_demo_judges_its_sample_as_of_its_last_run(demo):
+    """The bundled sample ends on a fixed day: the demo says it judges it as of that day, and
+    its first report is not "stale" however long ago that was."""
+    (said,) = [ln for ln in demo.lines if ln.startswith("sample data, judged as of its last run")]
+    for data in demo.reports.values():
+        assert data["stale"] is None and not data["period"]["stale"]
+        assert data["period"]["days_since_last_run"] <= 1
+    last = max(d["period"]["last_date"] or "" for d in demo.reports.values())
+    assert said.endswith(last)
