@@ -2,7 +2,7 @@
 
 Takes the diary frames (:class:`analyzer.store.diary.Diary`), the runs and the trends of one
 athlete, as the analysis (:mod:`analyzer.analysis`) read them, and hands them to the pure rules
-of :mod:`analyzer.plan.progress` and :mod:`analyzer.plan.followup`. The result is a JSON-able dict (the ``plan_so_far`` key of an
+of :mod:`analyzer.plan.progress` and :mod:`analyzer.plan.did_it_work`. The result is a JSON-able dict (the ``plan_so_far`` key of an
 athlete report; ``None`` when the athlete has no stored plan and no diary).
 
 .. code-block:: text
@@ -30,7 +30,7 @@ from typing import Any
 
 import pandas as pd
 
-from analyzer.plan import followup, progress
+from analyzer.plan import did_it_work, progress
 from analyzer.plan.exercises import BY_ID
 
 MAINTENANCE = (
@@ -140,9 +140,9 @@ def plan_so_far(
             ],
         },
     )
-    target = followup.followed_metric(plan)
+    target = did_it_work.followed_metric(plan)
     if target is not None and len(trends_df) and target[0] in trends_df:
-        result = followup.before_after(
+        result = did_it_work.before_after(
             trends_df, target[0], start, reference=_reference(plan, target[0]), asof=when,
             unit=target[1],
         )  # fmt: skip
@@ -172,7 +172,7 @@ def plan_record(plan: dict[str, Any], assessment: dict | None) -> dict[str, Any]
     """The record stored when a runner starts ``plan`` (``Diary.save_plan``): the plan and what
     it will be followed by, the metric of its first focus and the runner's reference level of it
     at the time (from the assessment's context)."""
-    target = followup.followed_metric(plan)
+    target = did_it_work.followed_metric(plan)
     record = dict(plan)
     if target is not None and assessment:
         ctx = assessment.get("context") or {}

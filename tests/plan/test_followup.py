@@ -8,7 +8,7 @@ import pytest
 
 from analyzer import analyse
 from analyzer.analysis.plan_so_far import plan_record
-from analyzer.plan.followup import MIN_RUNS, NOT_PROOF, before_after, bootstrap_mean_difference
+from analyzer.plan.did_it_work import MIN_RUNS, NOT_PROOF, before_after, bootstrap_mean_difference
 from analyzer.simulate import AthleteProfile, BalanceShift
 from analyzer.simulate.followup import FollowUpProfile, write_followup_athlete
 from analyzer.store.database import Store
