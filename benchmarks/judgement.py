@@ -1,6 +1,6 @@
 """Issue 12's acceptance figures for the current judgement, on a fresh scenario cohort.
 
-Simulates the cohort of :func:`analyzer.simulate.cohort.cohort` at summary level (no FIT files),
+Simulates the cohort of :func:`analyzer.simulate.scenario_cohort.cohort` at summary level (no FIT files),
 judges every athlete week by week as the CLI would (:mod:`analyzer.simulate.evaluate`) and
 prints the figures of :mod:`analyzer.simulate.figures` with their targets.
 
@@ -39,9 +39,9 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--athletes", action="store_true", help="print each athlete's judgements")
     args = p.parse_args(argv)
 
-    from analyzer.simulate.cohort import cohort
     from analyzer.simulate.evaluate import evaluate_cohort
     from analyzer.simulate.figures import format_figures
+    from analyzer.simulate.scenario_cohort import cohort
     from analyzer.simulate.summaries import cohort_summaries
 
     t0 = time.perf_counter()

@@ -153,7 +153,7 @@ async def diary(request: Request):
 
 def _diary_context(state, name: str) -> dict:
     from analyzer.plan.exercises import EXERCISES
-    from analyzer.report import followup_view
+    from analyzer.report import plan_so_far_view
     from analyzer.schema import FEELS, RUNNING_AFFECTED, SIDES
     from analyzer.store.diary import Diary, today
 
@@ -166,7 +166,7 @@ def _diary_context(state, name: str) -> dict:
         "title": f"Diary: {name}",
         "heading": f"Diary and plan: {name}",
         "athlete": name,
-        "f": followup_view.plan_so_far(data),
+        "f": plan_so_far_view.plan_so_far(data),
         "plan_items": [i["name"] for i in plan["items"]] if plan["available"] else [],
         "plan_reason": plan.get("reason") or "No plan to start.",
         "exercises": [{"id": e.id, "name": e.name} for e in EXERCISES],

@@ -136,8 +136,8 @@ def _scenario(args: argparse.Namespace) -> int:
             f"to {args.out}"
         )
         return 0
-    from analyzer.simulate.cohort import cohort
     from analyzer.simulate.files import write_scenario
+    from analyzer.simulate.scenario_cohort import cohort
 
     if args.weeks < 30:
         print(

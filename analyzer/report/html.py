@@ -21,7 +21,7 @@ from urllib.parse import quote
 
 from markupsafe import escape
 
-from analyzer.report import followup_view, views
+from analyzer.report import plan_so_far_view, views
 from analyzer.report.fmt import Units, is_missing, not_judged, plural
 from analyzer.report.views import FIGURE_DPI, figure_png, source_label
 
@@ -155,7 +155,7 @@ def athlete_context(data: Mapping, *, units: str = "metric") -> dict[str, Any]:
         ld=views.load(data, u),
         p=views.plan(data, u),
         q=views.quality(data),
-        f=followup_view.plan_so_far(data),
+        f=plan_so_far_view.plan_so_far(data),
     )
 
 
@@ -185,7 +185,7 @@ def team_context(team: Mapping) -> dict[str, Any]:
                 views.number(a["index"], 0),
                 level,
                 views.show(a["top_exercise"]),
-                *followup_view.team_cells(a),
+                *plan_so_far_view.team_cells(a),
             ]
         )
     return dict(

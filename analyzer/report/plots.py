@@ -18,7 +18,7 @@ from matplotlib.axes import Axes
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
-from analyzer.report.bands import (
+from analyzer.report.band_shapes import (
     ACWR_DANGER,
     ACWR_SWEET_SPOT,
     BAND_COLOURS,

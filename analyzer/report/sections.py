@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from analyzer.report.bands import GCT_BALANCE_BANDS, balance_band, balance_text
+from analyzer.report.band_shapes import GCT_BALANCE_BANDS, balance_band, balance_text
 from analyzer.report.fmt import plural
 from analyzer.schema import iso_local, local_date, local_monday, utc
 from analyzer.schema import jsonable as clean  # the one JSON encoder

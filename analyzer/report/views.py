@@ -16,7 +16,7 @@ from typing import Any
 
 from analyzer.plan.exercises import display_notes
 from analyzer.report import plots
-from analyzer.report.bands import (
+from analyzer.report.band_shapes import (
     ACWR_DANGER,
     ACWR_SWEET_SPOT,
     GCT_BALANCE_GREEN_PCT,

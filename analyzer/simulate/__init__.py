@@ -9,7 +9,7 @@ See :mod:`analyzer.simulate.model` for the gait model and :mod:`analyzer.fit.wri
 FIT layout and how session averages are computed.
 
 For judging the judgement (issue 12): :mod:`~analyzer.simulate.scenarios` (scenario athletes:
-gait changes, training, kit), :mod:`~analyzer.simulate.cohort` (the seeded cohort and its ground
+gait changes, training, kit), :mod:`~analyzer.simulate.scenario_cohort` (the seeded cohort and its ground
 truth), :mod:`~analyzer.simulate.summaries` (per-run gait rows without FIT files),
 :mod:`~analyzer.simulate.files` (scenarios and a messy three-year history as FIT files),
 :mod:`~analyzer.simulate.evaluate` and :mod:`~analyzer.simulate.figures` (the harness and the

@@ -18,7 +18,7 @@ from datetime import datetime
 from pathlib import Path
 
 from analyzer.fit.writer import Device, encode_run
-from analyzer.simulate import followup
+from analyzer.simulate import diaries
 from analyzer.simulate.history import (
     AthleteProfile,
     BalanceShift,
@@ -265,10 +265,10 @@ def write_sample_data(out_dir: str | Path) -> dict:
     truths = _write_all(SAMPLE_ATHLETES, out, exports=True)
     by_name = {p.name: p for p in SAMPLE_ATHLETES}
     for name, (plan_week, adherence) in SAMPLE_DIARIES.items():
-        fp = followup.FollowUpProfile(by_name[name], plan_week, adherence, fade_weeks=None)
+        fp = diaries.FollowUpProfile(by_name[name], plan_week, adherence, fade_weeks=None)
         last = datetime.fromisoformat(truths[name]["runs"][-1]["start_time"].replace("Z", "+00:00"))
-        rows = followup.diary_rows(fp, last)
-        (out / name / "diary.csv").write_bytes(followup.diary_csv(rows))
+        rows = diaries.diary_rows(fp, last)
+        (out / name / "diary.csv").write_bytes(diaries.diary_csv(rows))
         truths[name]["diary"] = {"plan_start": fp.plan_start.date().isoformat(),
                                  "adherence": adherence, "entries": len(rows)}  # fmt: skip
     (out / "README.md").write_text(_readme(truths), encoding="utf-8")

@@ -19,9 +19,9 @@ from pathlib import Path
 import numpy as np
 
 from analyzer.fit.writer import Device, encode_run
-from analyzer.simulate.cohort import scenario_truth
 from analyzer.simulate.export import strava_export
 from analyzer.simulate.model import SimulatedRun, quantize, simulate_run
+from analyzer.simulate.scenario_cohort import scenario_truth
 from analyzer.simulate.scenarios import (
     DYNAMICS_CHANNELS,
     GaitChange,
@@ -72,7 +72,7 @@ def write_scenario(
     sc: Scenario, out_dir: str | Path, *, interval_s: int = 1
 ) -> tuple[list[Path], dict]:
     """Write a scenario athlete into ``out_dir/<name>/``: one FIT file per run and
-    ``ground_truth.json`` (:func:`analyzer.simulate.cohort.scenario_truth` with per-run entries).
+    ``ground_truth.json`` (:func:`analyzer.simulate.scenario_cohort.scenario_truth` with per-run entries).
 
     Returns
     -------

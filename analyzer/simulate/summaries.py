@@ -15,8 +15,8 @@ import numpy as np
 import pandas as pd
 
 from analyzer.metrics import gait as gait_metrics
-from analyzer.simulate.cohort import scenario_truth
 from analyzer.simulate.model import FIT_EPOCH_S, SimulatedRun
+from analyzer.simulate.scenario_cohort import scenario_truth
 from analyzer.simulate.scenarios import Scenario, simulate_scenario
 
 #: Record channels that :func:`analyzer.metrics.gait.summarize` reads.

@@ -4,7 +4,7 @@ A dataset is one folder per table (:data:`PARQUET_TABLES`), each holding ``part-
 files, under ``athlete=<name>/`` folders when written by :func:`write_parts`. A worker writes
 every table's part of a task and ``activities`` last, so a part without its activities file is
 unfinished (removed by :func:`exported`). Shared by :mod:`analyzer.store.parquet` (exports)
-and :mod:`analyzer.store.cohort` (Dask workers).
+and :mod:`analyzer.store.cohort_export` (Dask workers).
 """
 
 from __future__ import annotations

@@ -100,7 +100,8 @@ def test_import_report_diary_plan_rename(server, browser, width, export):
     page.fill("input[name=athlete]", athlete)
     page.set_input_files("#file-input", str(export))
     page.click("#import-button")
-    page.wait_for_selector("#summary-counts", timeout=90_000)
+    # the import runs in a child process with its decoder pool: slow on a loaded 2-core machine
+    page.wait_for_selector("#summary-counts", timeout=240_000)
     assert page.eval_on_selector("#progress", "p => p.value === p.max && p.max > 1")
     assert page.get_attribute("#progress", "data-state") == "done"
     imported = page.text_content("#summary-counts dd[data-key=imported]")

@@ -401,7 +401,7 @@ def test_cli_import_with_dask(extra, extra_store, client, tmp_path, capsys):
 # Cohort scale: workers read their own inputs, write Parquet by athlete; the store ingests it
 # --------------------------------------------------------------------------------------------
 def test_dask_parquet_import_equals_a_local_import_row_for_row(reference, inputs, client, tmp_path):
-    from analyzer.store.cohort import export_cohort, ingest_parquet
+    from analyzer.store.cohort_export import export_cohort, ingest_parquet
 
     ref_store, ref = reference
     out = tmp_path / "cohort"
@@ -425,8 +425,13 @@ def test_dask_parquet_import_equals_a_local_import_row_for_row(reference, inputs
 
 def test_cohort_risk_on_the_cluster_equals_the_store(client, tmp_path):
     import analyzer
-    from analyzer.analysis.cohort import assess_cohort
-    from analyzer.store.cohort import athlete_gait, athlete_parts, export_cohort, ingest_parquet
+    from analyzer.analysis.cohort_risk import assess_cohort
+    from analyzer.store.cohort_export import (
+        athlete_gait,
+        athlete_parts,
+        export_cohort,
+        ingest_parquet,
+    )
 
     out = tmp_path / "cohort"
     names = ("balanced", "imbalance")
@@ -447,14 +452,14 @@ def test_cohort_risk_on_the_cluster_equals_the_store(client, tmp_path):
 def test_a_lost_cohort_task_fails_its_files_and_a_rerun_finishes(
     extra, client, tmp_path, monkeypatch
 ):
-    from analyzer.store import cohort
+    from analyzer.store import cohort_export
 
     out = tmp_path / "cohort"
     # a builtin that raises TypeError on the worker with these arguments: every task is lost
-    monkeypatch.setattr(cohort, "export_paths", operator.truediv)
-    lost = cohort.export_cohort({ATHLETE: [extra]}, out, client=client, batch=3)
+    monkeypatch.setattr(cohort_export, "export_paths", operator.truediv)
+    lost = cohort_export.export_cohort({ATHLETE: [extra]}, out, client=client, batch=3)
     assert lost.imported == 0 and lost.failed == len(lost.entries) > 0
     assert all("Dask task failed (TypeError" in e.detail for e in lost.failures)
     monkeypatch.undo()
-    again = cohort.export_cohort({ATHLETE: [extra]}, out, client=client, batch=3)
+    again = cohort_export.export_cohort({ATHLETE: [extra]}, out, client=client, batch=3)
     assert again.imported == 3 and again.failed == 1  # the broken corpus file

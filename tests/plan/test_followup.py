@@ -10,7 +10,7 @@ from analyzer import analyse
 from analyzer.analysis.plan_so_far import plan_record
 from analyzer.plan.did_it_work import MIN_RUNS, NOT_PROOF, before_after, bootstrap_mean_difference
 from analyzer.simulate import AthleteProfile, BalanceShift
-from analyzer.simulate.followup import FollowUpProfile, write_followup_athlete
+from analyzer.simulate.diaries import FollowUpProfile, write_followup_athlete
 from analyzer.store.database import Store
 from analyzer.store.diary import Diary
 

@@ -247,7 +247,7 @@ def test_balance_weeks_use_garmin_bands(report):
 
 
 def test_balance_band_edges():
-    from analyzer.report.bands import balance_band, balance_text
+    from analyzer.report.band_shapes import balance_band, balance_text
 
     assert [balance_band(x) for x in (49.3, 50.7, 50.9, 52.2, 52.4, 47.6)] == [
         "green",

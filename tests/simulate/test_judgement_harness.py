@@ -11,10 +11,10 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from analyzer.simulate.cohort import cohort
 from analyzer.simulate.evaluate import evaluate_cohort, judge_asof, read_flags
 from analyzer.simulate.figures import TARGETS, acceptance_figures, format_figures
 from analyzer.simulate.judged import Judgement
+from analyzer.simulate.scenario_cohort import cohort
 from analyzer.simulate.summaries import cohort_summaries
 
 pytestmark = pytest.mark.xdist_group("judgement")

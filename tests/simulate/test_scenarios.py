@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from analyzer.simulate.cohort import cohort, scenario_truth
+from analyzer.simulate.scenario_cohort import cohort, scenario_truth
 from analyzer.simulate.scenarios import POD_VO_FACTOR, GaitChange, Scenario
 from analyzer.simulate.summaries import cohort_summaries, scenario_summaries, speed_spread
 

@@ -10,7 +10,7 @@ of a file is the one imported and later copies are ``duplicate`` (their rows, ra
 removed from the later part). :func:`ingest_parquet` appends such a dataset to a
 :class:`~analyzer.store.database.Store` in bulk SQL (DuckDB streams it, within its memory
 limit); :func:`athlete_gait` gives one athlete folder's per-run gait rows, what
-:func:`analyzer.analysis.cohort.assess_cohort` scores on the cluster, athlete by athlete.
+:func:`analyzer.analysis.cohort_risk.assess_cohort` scores on the cluster, athlete by athlete.
 """
 
 from __future__ import annotations
@@ -388,7 +388,7 @@ def athlete_parts(out_dir: str | os.PathLike) -> list[str]:
 
 def athlete_gait(folder: str | os.PathLike) -> pd.DataFrame:
     """One athlete folder's runs as ``Store.gait()`` rows (identity, gait summary, means),
-    oldest first, ``start_time`` in UTC: what :func:`analyzer.analysis.cohort.assess_cohort` scores.
+    oldest first, ``start_time`` in UTC: what :func:`analyzer.analysis.cohort_risk.assess_cohort` scores.
     Reads only the small ``runs`` parts (the workers summarised the records already)."""
     from analyzer.metrics import gait
     from analyzer.store.database import GAIT_ID_COLUMNS
