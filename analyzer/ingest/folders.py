@@ -14,20 +14,11 @@ import stat
 from collections.abc import Iterator
 from pathlib import Path
 
+from analyzer._base.files import kind_of
+
 #: Start of the reason of a path the walk refuses to open (links out of the folder, dangling
 #: links, special files); the import summary lists these one by one.
 NOT_READ = "not read: "
-
-
-def special(mode: int) -> str:
-    """What kind of special file ``mode`` is, in words."""
-    if stat.S_ISFIFO(mode):
-        return "a FIFO (named pipe)"
-    if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
-        return "a device"
-    if stat.S_ISSOCK(mode):
-        return "a socket"
-    return "a special file"
 
 
 def walk_folder(root: Path) -> Iterator[tuple[Path, str | None]]:
@@ -73,7 +64,7 @@ def _not_readable(path: Path, top: Path) -> str | None:
     except OSError as exc:
         return f"cannot inspect the path ({exc.strerror or exc})"
     if not stat.S_ISREG(mode):
-        return f"{special(mode)}, not a file"
+        return f"{kind_of(mode)}, not a file"
     return None
 
 
@@ -90,5 +81,5 @@ def open_regular(path: Path):
     mode = os.fstat(fd).st_mode
     if not stat.S_ISREG(mode):
         os.close(fd)
-        raise OSError(0, f"{special(mode)}, not a file: not opened")
+        raise OSError(0, f"{kind_of(mode)}, not a file: not opened")
     return os.fdopen(fd, "rb")

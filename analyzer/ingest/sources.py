@@ -57,12 +57,13 @@ from analyzer._base.files import (
     MAX_RATIO,
     RATIO_FLOOR_BYTES,
     gunzip,
+    kind_of,
     size_text,
 )
 from analyzer.errors import AnalyzerError, UnsafeArchive, UnsupportedExport
 from analyzer.ingest import healthfiles as hf
 from analyzer.ingest.applehealth import health_items
-from analyzer.ingest.folders import NOT_READ, open_regular, special, walk_folder
+from analyzer.ingest.folders import NOT_READ, open_regular, walk_folder
 from analyzer.ingest.formats import (
     ACTIVITY_KINDS,
     GZ_KINDS,
@@ -146,7 +147,7 @@ def check_paths(paths: Iterable[str | os.PathLike]) -> list[Path]:
         except OSError:
             raise UnsupportedExport(f"{p}: no such file or folder") from None
         if not (stat.S_ISREG(mode) or stat.S_ISDIR(mode)):
-            raise UnsupportedExport(f"{p}: {special(mode)}, not a file or folder: not opened")
+            raise UnsupportedExport(f"{p}: {kind_of(mode)}, not a file or folder: not opened")
         out.append(path)
     return out
 

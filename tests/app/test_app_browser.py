@@ -10,20 +10,11 @@ import subprocess
 import sys
 import urllib.error
 import urllib.request
-from pathlib import Path
 
 import pytest
 from appkit import SAMPLE_ZIP
+from chromium import CHROMIUM, CHROMIUM_ARGS
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 FIRST_LINE = re.compile(r"^analyzer app: http://127\.0\.0\.1:(\d+)/\?token=([\w-]+)$")
 
 pytestmark = pytest.mark.slow
