@@ -178,12 +178,10 @@ class Analysis:
 def stale(runs: pd.DataFrame, when: pd.Timestamp) -> dict[str, Any] | None:
     """The staleness warning: the latest dated run is more than :data:`STALE_AFTER_DAYS` days
     before ``when`` (None otherwise, and for a history without dated runs)."""
-    if _last_dated(runs) is None:
-        return None
-    dated = runs
-    if "date_unknown" in runs:
-        dated = runs[~runs["date_unknown"].astype("boolean").fillna(False).to_numpy(dtype=bool)]
+    dated = _dated(runs)
     times = pd.to_datetime(dated["start_time"], utc=True)
+    if not times.notna().any():
+        return None
     last = times.max()
     days = int((when - last).total_seconds() // 86400)
     if days <= STALE_AFTER_DAYS:
@@ -200,14 +198,18 @@ def stale(runs: pd.DataFrame, when: pd.Timestamp) -> dict[str, Any] | None:
     }
 
 
+def _dated(runs: pd.DataFrame | None) -> pd.DataFrame:
+    """The runs with a usable date (``Store`` flags the others ``date_unknown``)."""
+    if runs is None or not len(runs):
+        return pd.DataFrame({"start_time": pd.Series(dtype="datetime64[ns, UTC]")})
+    if "date_unknown" not in runs:
+        return runs
+    return runs[~runs["date_unknown"].astype("boolean").fillna(False).to_numpy(dtype=bool)]
+
+
 def _last_dated(runs: pd.DataFrame | None) -> pd.Timestamp | None:
     """The start of the latest run with a usable date (UTC), None without one."""
-    if runs is None or not len(runs):
-        return None
-    dated = runs
-    if "date_unknown" in runs:
-        dated = runs[~runs["date_unknown"].astype("boolean").fillna(False).to_numpy(dtype=bool)]
-    last = pd.to_datetime(dated["start_time"], utc=True).max()
+    last = pd.to_datetime(_dated(runs)["start_time"], utc=True).max()
     return None if pd.isna(last) else last
 
 
@@ -296,14 +298,13 @@ def analyse_frames(
     g = _with_device(gait_rows, runs)
     if cut is not None and len(g):
         g = g[(pd.to_datetime(g["start_time"], utc=True) <= cut).to_numpy()]
-    if len(g):
-        trends = normalise.trends(g, accepted=accepted)
-        changes = normalise.flag_changes(trends, accepted=accepted)
-        weekly = load.weekly(g)
-    else:
-        trends, changes, weekly = g, normalise.flag_changes(g), None
+    trends = normalise.trends(g, accepted=accepted) if len(g) else g
     at = cut if cut is not None else (trends["start_time"].max() if len(trends) else None)
+    # computed once: the tables, the drivers and (judged as of the latest run) the flags quote it
     comparisons = normalise.current_vs_baseline(trends, asof=at)
+    latest = comparisons if cut is None else None
+    changes = normalise.flag_changes(trends, accepted=accepted, current=latest)
+    weekly = load.weekly(g) if len(g) else None
     plan_start = (diary.plan or {}).get("start_date")
     started = plan_start is not None and (at is None or _utc(plan_start) <= at)
 
@@ -312,7 +313,9 @@ def analyse_frames(
     try:
         if not len(trends):
             raise NotEnoughData(f"athlete {athlete!r} has no runs to score")
-        feats, ctx = _features.compute(trends, weekly, asof=cut, plan_started=started)
+        feats, ctx = _features.compute(
+            trends, weekly, asof=cut, plan_started=started, comparisons=comparisons
+        )
         assessment = assess_features(feats, ctx, model=model, athlete=athlete)
     except NotEnoughData as exc:
         reason = str(exc)

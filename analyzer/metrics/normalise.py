@@ -110,6 +110,20 @@ def describe_source(key: str) -> str:
     return f"the watch {key[6:]}" if key.startswith("watch:") else f"the {key}"
 
 
+#: How a GCT-balance change moved against 50/50 (:func:`balance_move`).
+AWAY, ACROSS, TOWARD = "away", "across", "toward"
+
+
+def balance_move(reference: float, now: float) -> str:
+    """Whether a GCT balance that was ``reference`` and is ``now`` [% left] moved away from
+    50/50 (or kept its distance), across it, or toward it without crossing: the one rule the
+    flags (``toward_even``) and the risk driver's weight use."""
+    before, after = reference - 50.0, now - 50.0
+    if before * after < 0:
+        return ACROSS
+    return TOWARD if abs(after) < abs(before) else AWAY
+
+
 def _numeric(df: pd.DataFrame, col: str) -> np.ndarray:
     if col not in df.columns:
         return np.full(len(df), np.nan)
@@ -281,7 +295,7 @@ def references(df: pd.DataFrame, *, accepted=None) -> pd.DataFrame:
     return df
 
 
-def flag_changes(trends_df: pd.DataFrame, *, accepted=None) -> pd.DataFrame:
+def flag_changes(trends_df: pd.DataFrame, *, accepted=None, current=None) -> pd.DataFrame:
     """Changes against the frozen personal reference, one row per flagged change.
 
     GCT balance is judged on the run medians (minimum size :data:`MIN_BALANCE_SHIFT_PTS`);
@@ -296,6 +310,9 @@ def flag_changes(trends_df: pd.DataFrame, *, accepted=None) -> pd.DataFrame:
         Output of :func:`trends` for one athlete.
     accepted : DataFrame or dict, optional
         Accepted baselines, as for :func:`trends`.
+    current : DataFrame, optional
+        :func:`current_vs_baseline` of ``trends_df`` as of its latest run, when the caller has it
+        already (computed here otherwise).
 
     Returns
     -------
@@ -335,7 +352,8 @@ def flag_changes(trends_df: pd.DataFrame, *, accepted=None) -> pd.DataFrame:
     rows = []
     # an ongoing change quotes the one comparison of its metric (current_vs_baseline), so the
     # flag, the trends table and the risk driver give the same number
-    current = current_vs_baseline(df) if "gct_balance_monitored" in df.columns else None
+    if current is None and "gct_balance_monitored" in df.columns:
+        current = current_vs_baseline(df)
     for metric in METRICS:
         if metric != BALANCE_METRIC and not np.isfinite(_numeric(df, f"{metric}_at_ref")).any():
             continue
@@ -347,9 +365,7 @@ def flag_changes(trends_df: pd.DataFrame, *, accepted=None) -> pd.DataFrame:
             toward_even = None
             if metric == BALANCE_METRIC:
                 side = "left" if up else "right"
-                now = ev["baseline"] + ev["size"]
-                crossed = (now - 50) * (ev["baseline"] - 50) < 0
-                toward_even = bool(abs(now - 50) < abs(ev["baseline"] - 50) and not crossed)
+                toward_even = balance_move(ev["baseline"], ev["baseline"] + ev["size"]) == TOWARD
             else:
                 side = "higher" if up else "lower"
             rows.append(

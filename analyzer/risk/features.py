@@ -154,9 +154,7 @@ def balance_weight(reference: float, now: float, *, plan_started: bool = False) 
     """
     if not (math.isfinite(reference) and math.isfinite(now)):
         return 0.0
-    before, after = reference - 50.0, now - 50.0
-    crossed = before * after < 0
-    if crossed or abs(after) >= abs(before):
+    if normalise.balance_move(reference, now) != normalise.TOWARD:
         return 1.0
     return 0.0 if plan_started else TOWARD_EVEN_WEIGHT
 
@@ -182,7 +180,7 @@ def _balance(df, recent, feats, ctx) -> None:
         now = ref + moved
         away = abs(now - 50) - abs(ref - 50)
         weight = balance_weight(ref, now, plan_started=bool(ctx.get("plan_started")))
-        crossed = (ref - 50) * (now - 50) < 0
+        move = normalise.balance_move(ref, now)
         toward = None if moved == 0 else ("left" if moved > 0 else "right")
         ctx.update(
             balance_reference_pct=ref,
@@ -191,8 +189,8 @@ def _balance(df, recent, feats, ctx) -> None:
             balance_change_pts=moved,
             balance_away_pts=away,
             balance_shift_toward=toward,
-            balance_toward_even=bool(away < 0 and not crossed),
-            balance_crossed_even=bool(crossed),
+            balance_toward_even=move == normalise.TOWARD,
+            balance_crossed_even=move == normalise.ACROSS,
             balance_weight=weight,
         )
         ctx["dates"]["balance_shift_pts"]["reference"] = reference_window(last, stem)
@@ -330,6 +328,7 @@ def compute(
     *,
     asof=None,
     plan_started: bool = False,
+    comparisons: pd.DataFrame | None = None,
 ) -> tuple[pd.Series, dict[str, Any]]:
     """Feature vector and the runner's own numbers, statuses and dates behind it.
 
@@ -345,6 +344,9 @@ def compute(
     plan_started : bool
         The runner follows a started exercise plan: a balance change toward 50/50 is then what
         the plan measures ("did it work?"), not a risk (:func:`balance_weight`).
+    comparisons : DataFrame, optional
+        ``normalise.current_vs_baseline`` of ``trends_df`` as of ``asof``, when the caller has
+        it already (the analysis does; computed here otherwise).
 
     Returns
     -------
@@ -389,7 +391,9 @@ def compute(
         "plan_started": bool(plan_started),
     }
     feats = dict.fromkeys(FEATURES, math.nan)
-    ctx["comparisons"] = normalise.current_vs_baseline(df, asof=asof)
+    if comparisons is None:
+        comparisons = normalise.current_vs_baseline(df, asof=asof)
+    ctx["comparisons"] = comparisons
     _balance(df, recent, feats, ctx)
     _gait(df, recent, feats, ctx)
     loads = load_drivers(df, weekly_df, asof, ctx.get("utc_offset_s", 0))
