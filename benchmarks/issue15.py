@@ -192,7 +192,7 @@ def bench_startup_cli(store: Path | None, repeats: int = 5) -> None:
 def _export(folder: Path, n_workers: int) -> tuple[float, int]:
     import distributed
 
-    from analyzer.store.cohort_export import export_cohort
+    from analyzer.ingest.cohort_export import export_cohort
 
     with (
         distributed.LocalCluster(
@@ -244,7 +244,7 @@ def bench_cohort(athletes: int, workers: int = 2) -> None:
 
     from analyzer.analysis.cohort_risk import assess_cohort
     from analyzer.simulate import AthleteProfile, write_athlete
-    from analyzer.store.cohort_export import athlete_gait, athlete_parts, export_cohort
+    from analyzer.ingest.cohort_export import athlete_gait, athlete_parts, export_cohort
 
     root = Path(tempfile.gettempdir()) / f"analyzer-bench-cohort-{athletes}"
     if not (root / ".complete").is_file():

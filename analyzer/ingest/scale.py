@@ -15,7 +15,7 @@ A task that fails on the cluster (worker killed, connection lost) is retried pay
 payload; a payload that still fails is logged as failed with the reason. The workers need the
 same ``analyzer`` installed; that is checked before anything is sent.
 
-:func:`analyzer.store.parquet.export_parquet` is the larger-scale
+:func:`analyzer.ingest.parquet.export_parquet` is the larger-scale
 path: workers write Parquet parts themselves.
 """
 

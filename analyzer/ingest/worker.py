@@ -1,6 +1,6 @@
 """The worker side of an import: one payload's bytes → a picklable :class:`Decoded`.
 
-Records and laps travel as columnar :class:`~analyzer.ingest.blocks.Block` s (numpy columns in
+Records and laps travel as columnar :class:`~analyzer.store.blocks.Block` s (numpy columns in
 the store's types), so that the single writer only concatenates and inserts them.
 
 :func:`decode_payload` runs in the decoder processes (or in-process with ``--workers 1``). It
@@ -21,7 +21,7 @@ from typing import Any
 import pandas as pd
 
 from analyzer.errors import AnalyzerError, FileTimeout, InvalidFitFile
-from analyzer.ingest.blocks import Block
+from analyzer.store.blocks import Block
 from analyzer.metrics import gait
 from analyzer.schema import jsonable
 

@@ -3,8 +3,8 @@
 A dataset is one folder per table (:data:`PARQUET_TABLES`), each holding ``part-*.parquet``
 files, under ``athlete=<name>/`` folders when written by :func:`write_parts`. A worker writes
 every table's part of a task and ``activities`` last, so a part without its activities file is
-unfinished (removed by :func:`exported`). Shared by :mod:`analyzer.store.parquet` (exports)
-and :mod:`analyzer.store.cohort_export` (Dask workers).
+unfinished (removed by :func:`exported`). Shared by :mod:`analyzer.ingest.parquet` (exports)
+and :mod:`analyzer.ingest.cohort_export` (Dask workers).
 """
 
 from __future__ import annotations

@@ -25,7 +25,7 @@ from analyzer.schema import AVERAGE_METRICS, DYNAMICS_COLUMNS, utc
 from analyzer.store.check import is_storage_failure, storage_error
 
 if TYPE_CHECKING:
-    from analyzer.ingest.blocks import Block
+    from analyzer.store.blocks import Block
     from analyzer.ingest.importer import LogEntry
     from analyzer.ingest.worker import Decoded
 

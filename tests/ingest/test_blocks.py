@@ -16,7 +16,7 @@ import pytest
 from fitcache import RUN_CATEGORIES, entries, payload
 
 from analyzer.fit.activity import read_fit
-from analyzer.ingest.blocks import DROPPED, Block
+from analyzer.store.blocks import DROPPED, Block
 from analyzer.ingest.worker import decode_payload
 
 RUN_FILES = [e["file"] for e in entries(*RUN_CATEGORIES, "walk_dynamics", "edge")]

@@ -28,7 +28,7 @@ from analyzer.ingest.scale import (  # noqa: E402
     dask_client,
     import_with_dask,
 )
-from analyzer.store.parquet import export_parquet  # noqa: E402
+from analyzer.ingest.parquet import export_parquet  # noqa: E402
 
 #: Corpus files copied beside the sample data, with the outcome each must get.
 CORPUS_PICK = {
@@ -401,7 +401,7 @@ def test_cli_import_with_dask(extra, extra_store, client, tmp_path, capsys):
 # Cohort scale: workers read their own inputs, write Parquet by athlete; the store ingests it
 # --------------------------------------------------------------------------------------------
 def test_dask_parquet_import_equals_a_local_import_row_for_row(reference, inputs, client, tmp_path):
-    from analyzer.store.cohort_export import export_cohort, ingest_parquet
+    from analyzer.ingest.cohort_export import export_cohort, ingest_parquet
 
     ref_store, ref = reference
     out = tmp_path / "cohort"
@@ -426,7 +426,7 @@ def test_dask_parquet_import_equals_a_local_import_row_for_row(reference, inputs
 def test_cohort_risk_on_the_cluster_equals_the_store(client, tmp_path):
     import analyzer
     from analyzer.analysis.cohort_risk import assess_cohort
-    from analyzer.store.cohort_export import (
+    from analyzer.ingest.cohort_export import (
         athlete_gait,
         athlete_parts,
         export_cohort,
@@ -452,7 +452,7 @@ def test_cohort_risk_on_the_cluster_equals_the_store(client, tmp_path):
 def test_a_lost_cohort_task_fails_its_files_and_a_rerun_finishes(
     extra, client, tmp_path, monkeypatch
 ):
-    from analyzer.store import cohort_export
+    from analyzer.ingest import cohort_export
 
     out = tmp_path / "cohort"
     # a builtin that raises TypeError on the worker with these arguments: every task is lost

@@ -14,7 +14,7 @@ import pytest
 
 from analyzer.errors import NotFound, StoreError
 from analyzer.fit.activity import read_fit
-from analyzer.ingest.blocks import Block
+from analyzer.store.blocks import Block
 from analyzer.ingest.worker import Decoded, DecodedRun, decode_payload
 from analyzer.schema import AVERAGE_METRICS, RECORD_COLUMNS, STRYD_COLUMNS
 from analyzer.store.database import GAIT_ID_COLUMNS, RUN_ID_COLUMNS, Store

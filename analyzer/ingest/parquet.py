@@ -2,7 +2,7 @@
 
 :func:`export_parquet` is the larger-scale path of :mod:`analyzer.ingest.scale`: from paths, the Dask
 workers read the files, decode them and write the Parquet parts themselves
-(:func:`analyzer.store.cohort_export.export_cohort`), and this process only keeps the import log; from
+(:func:`analyzer.ingest.cohort_export.export_cohort`), and this process only keeps the import log; from
 a :class:`~analyzer.store.database.Store`, DuckDB copies its tables out.
 """
 
@@ -55,7 +55,7 @@ def export_parquet(
     store: one entry per activity copied).
     """
     from analyzer.ingest.importer import DEFAULT_ATHLETE
-    from analyzer.store.cohort_export import export_cohort
+    from analyzer.ingest.cohort_export import export_cohort
     from analyzer.store.database import Store
 
     out = Path(out_dir)
