@@ -43,6 +43,7 @@ __all__ = [
     "UnsupportedExport",
     "read_fit",
     "Store",
+    "import_paths",
     "analyse",
     "Analysis",
     "assess",
@@ -54,6 +55,7 @@ __all__ = [
 _EXPORTS = {
     "read_fit": "fit.activity",
     "Store": "store.database",
+    "import_paths": "ingest.importer",
     "analyse": "analysis",
     "Analysis": "analysis",
     "assess": "analysis",
@@ -66,5 +68,6 @@ __getattr__, __dir__ = exports(__name__, _EXPORTS)
 if TYPE_CHECKING:  # what editors and type checkers see (the same names as _EXPORTS)
     from analyzer.analysis import Analysis, analyse, assess, recommend
     from analyzer.fit.activity import read_fit
+    from analyzer.ingest.importer import import_paths
     from analyzer.risk.model import ImbalanceRiskModel
     from analyzer.store.database import Store

@@ -145,6 +145,7 @@ def run_demo(
         The sample folder holds no athlete folders with FIT files.
     """
     from analyzer import report
+    from analyzer.ingest.importer import import_paths
     from analyzer.store.database import Store
 
     say = progress or (lambda _msg: None)
@@ -158,7 +159,7 @@ def run_demo(
     t0 = time.perf_counter()
     with Store(store_path) as store:
         for name, folder in folders.items():
-            rep = store.import_paths([folder], athlete=name, workers=workers)
+            rep = import_paths(store, [folder], athlete=name, workers=workers)
             say(f"imported {name}: {_import_text(rep)}")
             if (folder / DIARY_FILE).is_file():
                 say(f"{name}'s diary: {_start_from_diary(store, name, folder / DIARY_FILE)}")

@@ -243,8 +243,9 @@ def bench_cohort(athletes: int, workers: int = 2) -> None:
     import distributed
 
     from analyzer.analysis.cohort_risk import assess_cohort
+    from analyzer.ingest.cohort_export import export_cohort
     from analyzer.simulate import AthleteProfile, write_athlete
-    from analyzer.ingest.cohort_export import athlete_gait, athlete_parts, export_cohort
+    from analyzer.store.datasets import athlete_gait, athlete_parts
 
     root = Path(tempfile.gettempdir()) / f"analyzer-bench-cohort-{athletes}"
     if not (root / ".complete").is_file():

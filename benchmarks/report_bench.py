@@ -20,6 +20,8 @@ from pathlib import Path
 
 from issue15 import _median  # (benchmarks/ is on the path: run by run.py or as a script)
 
+from analyzer import import_paths
+
 REPO = Path(__file__).resolve().parents[1]
 WEEKS = 104
 
@@ -45,7 +47,7 @@ def bench_report(*, weeks: int = WEEKS, repeats: int = 5, workers: int = 2) -> N
     src = _history(weeks)
     with tempfile.TemporaryDirectory() as tmp, Store(Path(tmp) / "store.duckdb") as store:
         start = time.perf_counter()
-        result = store.import_paths([src], workers=workers)
+        result = import_paths(store, [src], workers=workers)
         imported = time.perf_counter() - start
         athlete = store.athletes()[0]
         runs = store.runs(athlete)

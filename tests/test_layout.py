@@ -24,8 +24,10 @@ ALLOWED: dict[str, set[str]] = {
     "_base": set(),
     "fit": set(),
     "metrics": set(),
-    "ingest": {"fit", "metrics"},
-    "store": {"ingest", "metrics"},
+    # ingest finds, decodes and summarises, and hands the store its rows (store.rows)
+    "ingest": {"fit", "metrics", "store"},
+    # the store only stores and reads: it never runs the importer or decodes a file
+    "store": {"metrics"},
     "risk": {"metrics"},
     "plan": {"risk"},
     # the one analysis per athlete: everything a runner is told, built from the store's frames
@@ -51,7 +53,7 @@ ALLOWED: dict[str, set[str]] = {
         "simulate",
     },
     "__main__": {"cli"},
-    "__init__": {"fit", "store", "risk", "plan", "analysis"},
+    "__init__": {"fit", "ingest", "store", "risk", "plan", "analysis"},
 }
 
 
@@ -133,7 +135,7 @@ def test_no_import_circle():
 def test_the_graph_is_read():
     """The reader sees real edges (a broken reader would pass the circle test vacuously)."""
     assert "analyzer.fit.activity" in GRAPH["analyzer.ingest.worker"]
-    assert "analyzer.ingest.importer" in GRAPH["analyzer.store.database"]
+    assert "analyzer.store.rows" in GRAPH["analyzer.ingest.importer"]
     assert "analyzer.risk.assessment" in GRAPH["analyzer.risk"]
 
 
@@ -145,6 +147,29 @@ def test_stages_depend_one_way():
         if stage(n) != stage(m) and stage(n) not in ALLOWED[stage(m)] | BASE
     )
     assert not wrong, "imports against the pipeline's direction:\n" + "\n".join(wrong)
+
+
+def test_the_store_never_imports_ingest():
+    """The store stores and reads; importing is ``analyzer.import_paths(store, paths)``."""
+    wrong = sorted(
+        f"{m} imports {n}"
+        for m, targets in GRAPH.items()
+        if stage(m) == "store"
+        for n in targets
+        if stage(n) == "ingest"
+    )
+    assert not wrong, "the store reaches into ingest:\n" + "\n".join(wrong)
+
+
+def test_the_rule_sees_a_store_importing_ingest(tmp_path):
+    """The reader catches an import inside a function (the kind the store used to have)."""
+    planted = tmp_path / "planted.py"
+    planted.write_text("def f():\n    from analyzer.ingest.importer import run_import\n")
+    MODULES["analyzer.store.planted"] = planted
+    try:
+        assert "analyzer.ingest.importer" in imports_of("analyzer.store.planted")
+    finally:
+        del MODULES["analyzer.store.planted"]
 
 
 def test_every_stage_is_known():

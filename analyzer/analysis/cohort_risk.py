@@ -1,13 +1,13 @@
 """The imbalance-risk index of a whole cohort, scored athlete by athlete on a Dask cluster.
 
 Each task loads ONE athlete's per-run gait rows (``load(part)``, e.g.
-:func:`analyzer.ingest.cohort_export.athlete_gait` of an athlete folder of a Parquet dataset), builds
+:func:`analyzer.store.datasets.athlete_gait` of an athlete folder of a Parquet dataset), builds
 that athlete's analysis there (:func:`analyzer.analysis.analyse_frames`, the same one the CLI
 reads) and sends back one row;
 this process only concatenates the rows. So no process ever holds the cohort's runs, and the
 work spreads over every worker. Usage::
 
-    from analyzer.ingest.cohort_export import athlete_gait, athlete_parts
+    from analyzer.store.datasets import athlete_gait, athlete_parts
     from analyzer.analysis.cohort_risk import assess_cohort
 
     table = assess_cohort(client, athlete_parts("cohort/"), athlete_gait)

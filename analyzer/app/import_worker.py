@@ -19,6 +19,8 @@ import sys
 import time
 from pathlib import Path
 
+from analyzer.ingest.importer import import_paths
+
 #: Least time between two progress lines [s].
 PROGRESS_EVERY_S = 0.1
 #: Most entries listed per outcome in a summary (the import log keeps them all).
@@ -83,7 +85,7 @@ def run(store_path: Path, folder: Path, athlete: str, paths: list[Path]) -> int:
 
     try:
         with Store(store_path, wait_s=WRITE_WAIT_S) as store, store.lending():
-            report = store.import_paths(paths, athlete=athlete, progress=on_progress)
+            report = import_paths(store, paths, athlete=athlete, progress=on_progress)
     except AnalyzerError as exc:
         _emit({"error": str(exc)})
         return 1

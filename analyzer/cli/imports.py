@@ -113,6 +113,8 @@ def register(sub) -> None:
 # --------------------------------------------------------------------------------------------
 def cmd_import(args: argparse.Namespace) -> int:
     """Run ``analyzer import``; returns the exit code."""
+    from analyzer.ingest.importer import import_paths  # pandas: not for --help
+
     missing = [p for p in args.paths if not Path(p).exists()]
     if missing:
         names = ", ".join(visible(p) for p in missing)
@@ -171,7 +173,8 @@ def cmd_import(args: argparse.Namespace) -> int:
                 strict=args.strict,
             )
         else:
-            report = store.import_paths(
+            report = import_paths(
+                store,
                 args.paths,
                 athlete=args.athlete,
                 progress=on_progress,

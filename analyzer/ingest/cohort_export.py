@@ -8,15 +8,13 @@ the inputs nor the rows, and any number of workers write at once. Outcomes are t
 normal import: the client takes the receipts in the order of the inputs, so the first copy
 of a file is the one imported and later copies are ``duplicate`` (their rows, rare, are then
 removed from the later part). :func:`ingest_parquet` appends such a dataset to a
-:class:`~analyzer.store.database.Store` in bulk SQL (DuckDB streams it, within its memory
-limit); :func:`athlete_gait` gives one athlete folder's per-run gait rows, what
-:func:`analyzer.analysis.cohort_risk.assess_cohort` scores on the cluster, athlete by athlete.
+:class:`~analyzer.store.database.Store` (:mod:`analyzer.store.datasets`, which also reads an
+athlete folder's runs for :func:`analyzer.analysis.cohort_risk.assess_cohort`).
 """
 
 from __future__ import annotations
 
 import hashlib
-import json
 import os
 import time
 import uuid
@@ -24,17 +22,16 @@ from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import duckdb
-import pandas as pd
-
 from analyzer.ingest.folders import NOT_READ, walk_folder
 from analyzer.ingest.formats import classify
-from analyzer.ingest.importer import ImportReport, LogEntry
+from analyzer.ingest.importer import ImportReport
 from analyzer.ingest.sources import Limits, SourceProblem, check_paths, iter_payloads
 from analyzer.ingest.worker import decode_payload
 from analyzer.store import writer as store_write
+from analyzer.store.datasets import append_dataset
 from analyzer.store.duck import open_duckdb
 from analyzer.store.parts import PARQUET_TABLES, exported, sql_text, write_parquet, write_parts
+from analyzer.store.rows import LogEntry
 
 if TYPE_CHECKING:
     from distributed import Client
@@ -273,140 +270,12 @@ def _drop_activities(out: Path, rel: str, ids: list[str]) -> None:
         con.close()
 
 
-# -- into a store ----------------------------------------------------------------------------
-def _glob(out: Path, table: str) -> str:
-    return (
-        f"read_parquet({sql_text(out / table / '**' / 'part-*.parquet')}, "
-        "union_by_name = true, hive_partitioning = false)"
-    )
-
-
 def ingest_parquet(store: Store, out_dir: str | os.PathLike) -> ImportReport:
-    """Append a dataset written by :func:`export_cohort` to ``store`` in one transaction.
-
-    Activities the store holds already are skipped; every athlete of the dataset is added.
-    Runs get new ``run_key`` s; records and laps are joined to them by ``run_id``; the gait
-    summaries the workers computed fill the store's cache. Returns one ``imported`` or
-    ``not_run`` entry per new activity.
-    """
-    out = Path(out_dir)
+    """Append a dataset written by :func:`export_cohort` to ``store`` in one transaction
+    (:func:`analyzer.store.datasets.append_dataset`); one ``imported`` or ``not_run`` entry per
+    new activity."""
     started = time.perf_counter()
     report = ImportReport(import_id=uuid.uuid4().hex, athlete="", workers=1)
-    if not any((out / "activities").rglob("part-*.parquet")):
-        return report
-    con = store.con
-    con.begin()
-    try:
-        con.execute(
-            f"CREATE TEMP TABLE _new AS SELECT * FROM {_glob(out, 'activities')} "
-            "WHERE activity_id NOT IN (SELECT activity_id FROM activities)"
-        )
-        con.execute(
-            "INSERT OR IGNORE INTO athletes SELECT DISTINCT athlete, now()::TIMESTAMP FROM _new"
-        )
-        con.execute(
-            "INSERT INTO activities BY NAME SELECT * EXCLUDE (import_id), ? AS import_id FROM _new",
-            [report.import_id],
-        )
-        con.execute(
-            f"CREATE TEMP TABLE _runs AS SELECT nextval('run_key_seq') AS run_key, "
-            f"r.* FROM {_glob(out, 'runs')} r "
-            "WHERE activity_id IN (SELECT activity_id FROM _new)"
-        )
-        con.execute(
-            "INSERT INTO runs BY NAME SELECT * EXCLUDE (gait_version, gait_json) FROM _runs"
-        )
-        con.execute(
-            "INSERT OR REPLACE INTO gait_cache SELECT run_id, gait_version, gait_json, "
-            "now()::TIMESTAMP FROM _runs WHERE gait_json IS NOT NULL AND gait_json <> 'null'"
-        )
-        for table in ("records", "laps"):
-            if not any((out / table).rglob("part-*.parquet")):
-                continue
-            src = f"SELECT * FROM {_glob(out, table)}"
-            _add_columns(store, table, src)
-            con.execute(
-                f"INSERT INTO {table} BY NAME SELECT r.run_key, t.* EXCLUDE (run_id) "
-                f"FROM ({src}) t JOIN _runs r USING (run_id)"
-            )
-        rows = con.execute(
-            "SELECT a.source_name, a.activity_id, a.n_runs, a.file_type, "
-            "coalesce(sum(r.n_records), 0) FROM _new a LEFT JOIN _runs r USING (activity_id) "
-            "GROUP BY ALL ORDER BY a.source_name"
-        ).fetchall()
-        for name, aid, n_runs, file_type, n_records in rows:
-            if n_runs:
-                entry = LogEntry(
-                    name, "imported", f"{n_runs} runs, {n_records} records", aid, n_runs
-                )
-                report.records += int(n_records)
-            else:
-                entry = LogEntry(name, "not_run", f"not a run ({file_type})", aid)
-            report.entries.append(entry)
-        store_write.log_rows(store, report.entries, import_id=report.import_id, athlete="")
-        con.execute("DROP TABLE _new")
-        con.execute("DROP TABLE _runs")
-        con.commit()
-    except BaseException:
-        con.rollback()
-        store.load_columns()
-        raise
+    report.entries, report.records = append_dataset(store, out_dir, report.import_id)
     report.elapsed_s = time.perf_counter() - started
     return report
-
-
-def _add_columns(store: Store, table: str, src: str) -> None:
-    known = store.known_columns[table]
-    for name, dtype, *_ in store.con.execute(f"DESCRIBE {src}").fetchall():
-        if name.lower() in known or name == "run_id":
-            continue
-        sql_type = _store_type(dtype)
-        store.con.execute(f"ALTER TABLE {table} ADD COLUMN {store_write.ident(name)} {sql_type}")
-        known[name.lower()] = sql_type
-
-
-def _store_type(parquet_type: str) -> str:
-    """The type a normal import gives a new column (``writer.ensure_columns``), from the type
-    DuckDB reads in Parquet: times µs TIMESTAMP, integers BIGINT, numbers DOUBLE."""
-    t = parquet_type.upper()
-    if t.startswith("TIMESTAMP"):
-        return "TIMESTAMP"
-    if t == "BOOLEAN":
-        return "BOOLEAN"
-    if t.removeprefix("U") in ("TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT"):
-        return "BIGINT"
-    if t in ("FLOAT", "DOUBLE", "REAL") or t.startswith("DECIMAL"):
-        return "DOUBLE"
-    return "VARCHAR"
-
-
-def athlete_parts(out_dir: str | os.PathLike) -> list[str]:
-    """The athlete folders of a dataset's ``runs`` table (one per athlete), sorted."""
-    runs = Path(out_dir) / "runs"
-    return sorted(str(p) for p in runs.iterdir() if p.is_dir()) if runs.is_dir() else []
-
-
-def athlete_gait(folder: str | os.PathLike) -> pd.DataFrame:
-    """One athlete folder's runs as ``Store.gait()`` rows (identity, gait summary, means),
-    oldest first, ``start_time`` in UTC: what :func:`analyzer.analysis.cohort_risk.assess_cohort` scores.
-    Reads only the small ``runs`` parts (the workers summarised the records already)."""
-    from analyzer.metrics import gait
-    from analyzer.store.database import GAIT_ID_COLUMNS
-
-    keys = gait.summary_keys()
-    means = list(store_write.AVG_COLUMNS + store_write.WATCH_COLUMNS)
-    runs = duckdb.sql(
-        f"SELECT * FROM read_parquet({sql_text(Path(folder) / 'part-*.parquet')}, "
-        "union_by_name = true, hive_partitioning = false) ORDER BY start_time, run_id"
-    ).df()
-    summary = pd.DataFrame.from_records(
-        [json.loads(g) if isinstance(g, str) else {} for g in runs["gait_json"]],
-        columns=keys,
-        index=runs.index,
-    )
-    df = pd.concat(
-        [runs.reindex(columns=list(GAIT_ID_COLUMNS)), summary, runs.reindex(columns=means)],
-        axis=1,
-    )
-    df["start_time"] = pd.to_datetime(df["start_time"]).dt.tz_localize("UTC")
-    return df

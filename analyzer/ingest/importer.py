@@ -26,12 +26,16 @@ from collections.abc import Callable, Iterable
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field, replace
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 import pandas as pd
 
+if TYPE_CHECKING:
+    from analyzer.store.database import Store
+
 from analyzer.ingest.sources import Limits, Payload, SourceProblem, check_paths, iter_payloads
-from analyzer.ingest.worker import Decoded, decode_job, decode_payload, quiet_worker
+from analyzer.ingest.worker import decode_job, decode_payload, quiet_worker
+from analyzer.store.rows import OUTCOMES, Decoded, LogEntry
 
 #: Upper bound on payload bytes handed to workers and not yet written [bytes].
 MAX_INFLIGHT_BYTES = 128 << 20
@@ -49,14 +53,12 @@ BATCH_SECONDS = 1.0
 #: Athlete name used when ``--athlete`` is not given.
 DEFAULT_ATHLETE = "default"
 
-OUTCOMES = ("imported", "duplicate", "not_run", "failed", "skipped")
-
 
 class Sink(Protocol):
     """Where an import writes: a :class:`~analyzer.store.Store`, or the Parquet writer.
 
-    The importer is handed one and never imports the store, so the store can call the
-    importer (:meth:`~analyzer.store.database.Store.import_paths`) without an import circle.
+    The importer writes only through these methods (:func:`import_paths` hands it a store;
+    :mod:`analyzer.ingest.scale` a Parquet writer); the store never imports ingest.
     A sink may also offer ``activity_owners() -> {activity_id: athlete}``; a duplicate then
     names the athlete who already has it.
     """
@@ -75,21 +77,6 @@ class Sink(Protocol):
 # --------------------------------------------------------------------------------------------
 # Results
 # --------------------------------------------------------------------------------------------
-@dataclass(frozen=True, slots=True)
-class LogEntry:
-    """What happened to one file or archive member (one row of the import log).
-
-    ``outcome`` is one of :data:`OUTCOMES`; ``detail`` says why (the failure reason, the
-    sport of a non-run, the file it duplicates).
-    """
-
-    name: str
-    outcome: str
-    detail: str = ""
-    activity_id: str | None = None
-    n_runs: int = 0
-
-
 @dataclass
 class ImportReport:
     """The outcome of one import: counts, one :class:`LogEntry` per file, timing.
@@ -311,6 +298,18 @@ class _Pipeline:
                 solo.shutdown(wait=True)
         self.pool = self._make_pool(self.workers)
         return out
+
+
+def import_paths(store: Store, paths: Iterable[str | os.PathLike], **options: Any) -> ImportReport:
+    """Import files, folders and export archives into an open :class:`~analyzer.store.Store`.
+
+    ``import_paths(store, ["export.zip"], athlete="me")``; ``options`` are those of
+    :func:`run_import` (``athlete``, ``progress``, ``workers``, ``limits``, ``decoder``,
+    ``strict``, ``on_read``). The store caps its memory while it writes
+    (:meth:`~analyzer.store.database.Store.importing`).
+    """
+    with store.importing():
+        return run_import(store, paths, **options)
 
 
 def run_import(

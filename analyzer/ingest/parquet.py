@@ -8,7 +8,6 @@ a :class:`~analyzer.store.database.Store`, DuckDB copies its tables out.
 
 from __future__ import annotations
 
-import hashlib
 import os
 import time
 import uuid
@@ -16,9 +15,11 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from analyzer.ingest.importer import ImportReport, LogEntry
+from analyzer.ingest.importer import ImportReport
 from analyzer.ingest.sources import Limits, check_paths
-from analyzer.store.parts import PARQUET_TABLES, WrittenRun, sql_text, write_parts
+from analyzer.store.datasets import copy_out
+from analyzer.store.parts import PARQUET_TABLES, WrittenRun, write_parts
+from analyzer.store.rows import LogEntry
 
 __all__ = ["EXPORT_BATCH", "PARQUET_TABLES", "WrittenRun", "export_parquet", "write_parts"]
 
@@ -54,8 +55,8 @@ def export_parquet(
     = true)``; records and laps carry ``run_id``. Returns an :class:`ImportReport` (from a
     store: one entry per activity copied).
     """
-    from analyzer.ingest.importer import DEFAULT_ATHLETE
     from analyzer.ingest.cohort_export import export_cohort
+    from analyzer.ingest.importer import DEFAULT_ATHLETE
     from analyzer.store.database import Store
 
     out = Path(out_dir)
@@ -78,33 +79,7 @@ def export_parquet(
 
 def _export_store(store: Store, out: Path, athlete: str | None) -> ImportReport:
     started = time.perf_counter()
-    where = "WHERE ru.athlete = $athlete" if athlete else ""
-    params = {"athlete": athlete} if athlete else {}
-    try:
-        from analyzer.metrics.gait import METRIC_VERSION
-    except ImportError:
-        METRIC_VERSION = -1  # noqa: N806
-    queries = {
-        "runs": "SELECT ru.* EXCLUDE (run_key), g.metric_version AS gait_version, "
-        "g.summary_json AS gait_json FROM runs ru LEFT JOIN gait_cache g "
-        f"ON g.run_id = ru.run_id AND g.metric_version = {int(METRIC_VERSION)} {where}",
-        "records": "SELECT rec.* EXCLUDE (run_key), ru.run_id FROM records rec "
-        f"JOIN runs ru USING (run_key) {where}",
-        "laps": "SELECT l.* EXCLUDE (run_key), ru.run_id FROM laps l "
-        f"JOIN runs ru USING (run_key) {where}",
-        "activities": "SELECT * FROM activities ru " + where,
-    }
-    part = "part-store-" + hashlib.sha256(str(store.path.resolve()).encode()).hexdigest()[:12]
-    for table, sql in queries.items():
-        tmp = out / table / f"{part}.parquet.tmp"
-        store.con.execute(f"COPY ({sql}) TO {sql_text(tmp)} (FORMAT parquet)", params)
-        os.replace(tmp, out / table / f"{part}.parquet")
     report = ImportReport(import_id=uuid.uuid4().hex, athlete=athlete or "", workers=1)
-    rows = store.con.execute(
-        f"SELECT source_name, activity_id, n_runs FROM activities ru {where}", params
-    ).fetchall()
-    report.entries = [LogEntry(n, "imported", "exported from the store", a, r) for n, a, r in rows]
-    sql = f"SELECT count(*) FROM records JOIN runs ru USING (run_key) {where}"
-    report.records = store.con.execute(sql, params).fetchone()[0]
+    report.entries, report.records = copy_out(store, out, athlete)
     report.elapsed_s = time.perf_counter() - started
     return report

@@ -28,9 +28,10 @@ from collections.abc import Callable, Iterable, Iterator
 from typing import TYPE_CHECKING, Any
 
 from analyzer.errors import AnalyzerError
-from analyzer.ingest.importer import MAX_INFLIGHT_BYTES, ImportReport, LogEntry, Sink, run_import
+from analyzer.ingest.importer import MAX_INFLIGHT_BYTES, ImportReport, Sink, run_import
 from analyzer.ingest.sources import Limits, Payload, check_paths
-from analyzer.ingest.worker import Decoded, decode_payload
+from analyzer.ingest.worker import decode_payload
+from analyzer.store.rows import Decoded, LogEntry
 
 if TYPE_CHECKING:
     from distributed import Client
@@ -276,7 +277,7 @@ def import_with_dask(
     decoder: str = "auto",
     strict: bool = False,
 ) -> ImportReport:
-    """Import files, folders and archives like :meth:`Store.import_paths`, decoding on Dask.
+    """Import files, folders and archives like :func:`~analyzer.ingest.importer.import_paths`, decoding on Dask.
 
     Parameters
     ----------

@@ -15,15 +15,15 @@ from __future__ import annotations
 import contextlib
 import signal
 import threading
-from dataclasses import dataclass, field
 from typing import Any
 
 import pandas as pd
 
 from analyzer.errors import AnalyzerError, FileTimeout, InvalidFitFile
-from analyzer.store.blocks import Block
 from analyzer.metrics import gait
 from analyzer.schema import jsonable
+from analyzer.store.blocks import Block
+from analyzer.store.rows import Decoded, DecodedRun
 
 #: Wall time one file may take to decode [s]: the largest real files take a few seconds; a
 #: file that takes minutes is an attack on the parser (or a bug) and fails alone.
@@ -33,49 +33,6 @@ FILE_TIME_BUDGET_S = 120.0
 def file_time_budget_s() -> float:
     """:data:`FILE_TIME_BUDGET_S`, read when a file starts (so a caller may lower it)."""
     return FILE_TIME_BUDGET_S
-
-
-@dataclass
-class DecodedRun:
-    """One running session, ready to be written (built in a worker process)."""
-
-    run_id: str
-    session_index: int
-    session: dict
-    records: Block
-    laps: Block
-    averages: dict
-    avg_version: str | None
-    gait: dict | None = None
-    gait_version: int | None = None
-    #: Why the start time is not a usable date (:func:`analyzer.fit.dates.date_problem`).
-    date_problem: str | None = None
-
-
-@dataclass
-class Decoded:
-    """The result of decoding one payload: an activity, or a failure with its reason."""
-
-    name: str
-    activity_id: str
-    size: int
-    reason: str | None = None
-    file_type: str | None = None
-    sports: list[str] = field(default_factory=list)
-    meta: dict = field(default_factory=dict)
-    decoder: str | None = None
-    runs: list[DecodedRun] = field(default_factory=list)
-    #: Fields read otherwise than declared (:attr:`analyzer.fit.activity.Activity.notes`).
-    notes: list[str] = field(default_factory=list)
-    #: A damaged file read in part: ``str(Partial)`` and the damage's byte offset.
-    partial_reason: str | None = None
-    partial_offset: int | None = None
-    #: What the import log adds after the outcome (:meth:`log_notes_of`).
-    log_notes: list[str] = field(default_factory=list)
-
-    @property
-    def failed(self) -> bool:
-        return self.reason is not None
 
 
 # --------------------------------------------------------------------------------------------

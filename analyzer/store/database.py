@@ -33,15 +33,15 @@ import os
 import time
 from collections.abc import Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import duckdb
 import pandas as pd
 
 from analyzer.errors import NotFound, StoreError
 from analyzer.schema import resolve_offsets
-from analyzer.store import activity_meta, cache, check, duplicates, edits
-from analyzer.store.baselines import TABLE_SQL, BaselineMixin
+from analyzer.store import activity_meta, baselines, cache, check, duplicates, edits
+from analyzer.store.baselines import TABLE_SQL
 from analyzer.store.connection import (
     LEND_EVERY_S,
     READ_WAIT_S,
@@ -62,8 +62,7 @@ from analyzer.store.writer import (
 )
 
 if TYPE_CHECKING:
-    from analyzer.ingest.importer import ImportReport, LogEntry
-    from analyzer.ingest.worker import Decoded
+    from analyzer.store.rows import Decoded, LogEntry
 
 _RUNS_PER_QUERY = 64
 
@@ -73,7 +72,7 @@ _SCHEMA = SCHEMA + TABLE_SQL
 _UPGRADABLE = check.upgradable(_SCHEMA, [*duplicates.RUN_COLUMNS, *SOURCE_COLUMNS, *OFFSET_COLUMNS])
 
 
-class Store(BaselineMixin):
+class Store:
     """An analyzer database (a DuckDB file); use as a context manager.
 
     Parameters
@@ -236,26 +235,11 @@ class Store(BaselineMixin):
         return f"Store({str(self.path)!r})"
 
     # -- import -----------------------------------------------------------------------------
-    def import_paths(
-        self,
-        paths,
-        *,
-        athlete: str | None = None,
-        progress=None,
-        workers: int | None = None,
-        **options: Any,
-    ) -> ImportReport:
-        """Import files, folders and export archives; see :func:`analyzer.ingest.importer.run_import`.
-
-        ``options`` may hold ``limits`` (:class:`analyzer.ingest.sources.Limits`), ``decoder``
-        and ``strict`` (fail damaged files instead of importing them as partial runs).
-        """
-        from analyzer.ingest.importer import run_import
-
-        with bounded_memory(self.con):
-            return run_import(
-                self, paths, athlete=athlete, progress=progress, workers=workers, **options
-            )
+    def importing(self):
+        """A context in which an import writes: DuckDB's memory capped
+        (:func:`~analyzer.store.writer.bounded_memory`), so the writer stays flat whatever the
+        size of the export. :func:`analyzer.import_paths` enters it."""
+        return bounded_memory(self.con)
 
     def ensure_athlete(self, athlete: str) -> None:
         """Add ``athlete`` to the athletes table when new."""
@@ -314,6 +298,30 @@ class Store(BaselineMixin):
     def delete_run(self, run_id: str) -> edits.Deleted:
         """Remove a run and the file it came from, so that the file can be imported again."""
         return edits.delete_run(self, run_id)
+
+    # -- accepted baselines ------------------------------------------------------------------
+    def accept_baseline(
+        self, athlete: str, metric: str | None = None, *, asof=None
+    ) -> pd.Timestamp:
+        """Accept the runner's current level as the new reference for ``metric`` (None: every
+        metric of :data:`analyzer.schema.BASELINE_METRICS`) from ``asof`` (UTC if naive;
+        default: the latest run's start; ``trends --accept-baseline`` passes the flagged
+        change's onset, ``Analysis.accept_from``). Returns the stored date (UTC).
+
+        Raises ``NotFound`` (unknown athlete; no dated runs and no ``asof``) and
+        ``AnalyzerError`` (unknown metric).
+        """
+        athlete = self.resolve_athlete(athlete)
+        if asof is None:
+            g = self.gait(athlete)
+            if len(g) == 0:
+                raise NotFound(f"athlete {athlete!r} has no runs; give the date with --asof")
+            asof = pd.to_datetime(g["start_time"], utc=True).max()
+        return baselines.accept(self.con, athlete, metric, asof)
+
+    def accepted_baselines(self, athlete: str) -> pd.DataFrame:
+        """Accepted baselines of one athlete: columns ``metric`` (None = all), ``asof`` (UTC)."""
+        return baselines.accepted(self.con, athlete)
 
     # -- queries ----------------------------------------------------------------------------
     def athletes(self) -> list[str]:

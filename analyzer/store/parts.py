@@ -26,7 +26,7 @@ from analyzer.store import writer as store_write
 from analyzer.store.duck import open_duckdb
 
 if TYPE_CHECKING:
-    from analyzer.ingest.worker import Decoded
+    from analyzer.store.rows import Decoded
 
 #: The tables of an export, one folder of ``part-*.parquet`` files each. ``activities`` is
 #: written last by every task: a part without its activities file is unfinished and removed.

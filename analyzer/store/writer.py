@@ -15,19 +15,16 @@ import contextlib
 import json
 from collections.abc import Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import Any, Protocol
 
 import duckdb
 import numpy as np
 import pandas as pd
 
 from analyzer.schema import AVERAGE_METRICS, DYNAMICS_COLUMNS, utc
+from analyzer.store.blocks import Block
 from analyzer.store.check import is_storage_failure, storage_error
-
-if TYPE_CHECKING:
-    from analyzer.store.blocks import Block
-    from analyzer.ingest.importer import LogEntry
-    from analyzer.ingest.worker import Decoded
+from analyzer.store.rows import Decoded, LogEntry
 
 
 class Store(Protocol):
@@ -96,8 +93,6 @@ def write_batch(
 
     An activity the database refuses comes back as a ``failed`` entry and leaves nothing behind.
     """
-    from analyzer.ingest.importer import LogEntry
-
     if not batch:
         return []
     try:
@@ -115,8 +110,6 @@ def write_batch(
 
 
 def _write(store: Store, batch: list[Decoded], athlete: str, import_id: str) -> list[LogEntry]:
-    from analyzer.ingest.importer import LogEntry
-
     con = store.con
     con.begin()
     try:

@@ -12,6 +12,7 @@ import pytest
 from chromium import CHROMIUM, CHROMIUM_ARGS, MISSING
 
 import analyzer
+from analyzer import import_paths
 from analyzer.cli import main
 from analyzer.simulate.files import write_scenario
 from analyzer.simulate.scenarios import Kit, Scenario
@@ -33,8 +34,8 @@ def store(tmp_path_factory, corpus_dir):
     write_scenario(sc, root, interval_s=10)
     path = root / "s.duckdb"
     with analyzer.Store(path) as s:
-        s.import_paths([root / "wrist"], athlete="wrist", workers=1)
-        s.import_paths([corpus_dir / FENIX2], athlete="hrmrun", workers=1)
+        import_paths(s, [root / "wrist"], athlete="wrist", workers=1)
+        import_paths(s, [corpus_dir / FENIX2], athlete="hrmrun", workers=1)
     return path
 
 

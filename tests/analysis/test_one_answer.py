@@ -17,6 +17,7 @@ import pandas as pd
 import pytest
 
 import analyzer
+from analyzer import import_paths
 from analyzer.cli import main
 
 REPO = Path(__file__).resolve().parents[2]
@@ -40,7 +41,7 @@ def store(tmp_path_factory):
     root = tmp_path_factory.mktemp("one-answer")
     path = root / "s.duckdb"
     with analyzer.Store(path) as s:
-        s.import_paths([SAMPLE], athlete="imbalance", workers=1)
+        import_paths(s, [SAMPLE], athlete="imbalance", workers=1)
     return path
 
 

@@ -10,6 +10,8 @@ from pathlib import Path
 
 import pytest
 
+from analyzer import import_paths
+
 REPO = Path(__file__).resolve().parents[2]
 #: The smaller of the two sample exports (a Garmin "Export your data" zip, 54 runs).
 SAMPLE_ZIP = REPO / "sample_data" / "exports" / "imbalance_garmin_export.zip"
@@ -25,7 +27,7 @@ def sample_store(tmp_path_factory) -> Path:
 
     path = tmp_path_factory.mktemp("app-sample") / "sample.duckdb"
     with Store(path) as store:
-        store.import_paths([SAMPLE_ZIP], athlete=ATHLETE, workers=1)
+        import_paths(store, [SAMPLE_ZIP], athlete=ATHLETE, workers=1)
     return path
 
 

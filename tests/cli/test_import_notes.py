@@ -4,7 +4,7 @@ of every file are behind --verbose (and in the import log)."""
 from __future__ import annotations
 
 from analyzer.cli.imports import note_kinds
-from analyzer.ingest.importer import LogEntry
+from analyzer.store.rows import LogEntry
 
 
 def _entry(name, *notes):

@@ -13,7 +13,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from analyzer import analyse, assess, risk
+from analyzer import analyse, assess, import_paths, risk
 from analyzer.cli import main
 
 REPO = Path(__file__).resolve().parents[2]
@@ -94,8 +94,8 @@ def world(tmp_path_factory):
     db = tmp / "store.duckdb"
     with store_mod.Store(db) as store:
         for name in ("balanced", "imbalance"):
-            store.import_paths([data / name], athlete=name, workers=1)
-        store.import_paths([tmp / "extra" / "overstrider"], athlete="overstrider", workers=1)
+            import_paths(store, [data / name], athlete=name, workers=1)
+        import_paths(store, [tmp / "extra" / "overstrider"], athlete="overstrider", workers=1)
         frames = {}
         for n in ("balanced", "imbalance", "overstrider"):
             an = analyse(store, n)

@@ -13,6 +13,8 @@ from pathlib import Path
 
 import pytest
 
+from analyzer import import_paths
+
 REPO = Path(__file__).resolve().parents[2]
 HEAVY = ("pandas", "sklearn", "scipy", "duckdb", "matplotlib", "fitparse", "jinja2")
 
@@ -54,7 +56,7 @@ def test_scoring_with_the_priors_needs_no_scikit_learn(tmp_path):
     write_athlete(AthleteProfile(name="a", seed=5, weeks=3, interval_s=10), tmp_path / "sim")
     db = tmp_path / "s.duckdb"
     with Store(db) as store:
-        store.import_paths([tmp_path / "sim" / "a"], athlete="a", workers=1)
+        import_paths(store, [tmp_path / "sim" / "a"], athlete="a", workers=1)
     got = _loaded(["risk", "--store", str(db), "--json"])
     assert got["code"] == 0
     assert "sklearn" not in got["loaded"] and "scipy" not in got["loaded"]

@@ -20,6 +20,7 @@ import pytest
 from fitbytes import ENUM, STRING, UINT16, running_file
 from rich.console import Console
 
+from analyzer import import_paths
 from analyzer.cli import main
 from analyzer.report.safe import line, text, visible
 
@@ -59,7 +60,7 @@ def hostile_store(tmp_path_factory) -> Path:
     from analyzer.store.database import Store
 
     with Store(store) as s:
-        report = s.import_paths([runs], athlete=ATHLETE, workers=1)
+        report = import_paths(s, [runs], athlete=ATHLETE, workers=1)
     assert report.failed == 1  # the broken file failed, the rest imported
     return store
 

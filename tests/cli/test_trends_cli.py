@@ -15,6 +15,7 @@ import pytest
 from conftest import SAMPLE_DATA
 from expected import WEEKLY_COLUMNS
 
+from analyzer import import_paths
 from analyzer.cli import main
 from analyzer.metrics import gait
 
@@ -39,7 +40,7 @@ def sim(tmp_path_factory):
     store_path = root / "store.duckdb"
     _, truth = write_athlete(profile, root / "fit")
     with Store(store_path) as store:
-        store.import_paths([root / "fit" / profile.name], athlete=profile.name, workers=1)
+        import_paths(store, [root / "fit" / profile.name], athlete=profile.name, workers=1)
     return store_path, {profile.name: truth}
 
 
@@ -171,7 +172,7 @@ def sample_store(tmp_path_factory):
     path = tmp_path_factory.mktemp("sample") / "store.duckdb"
     with Store(path) as store:
         for name in index["athletes"]:
-            store.import_paths([SAMPLE_DATA / name], athlete=name, workers=1)
+            import_paths(store, [SAMPLE_DATA / name], athlete=name, workers=1)
     truths = {
         n: json.loads((SAMPLE_DATA / n / "ground_truth.json").read_text())
         for n in index["athletes"]

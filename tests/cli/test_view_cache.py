@@ -14,7 +14,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from analyzer import analysis
+from analyzer import analysis, import_paths
 from analyzer.cli import main
 from analyzer.store import viewcache
 
@@ -30,7 +30,7 @@ def store_file(tmp_path_factory):
 
     db = tmp_path_factory.mktemp("views") / "store.duckdb"
     with Store(db) as store:
-        store.import_paths([SAMPLE], athlete="imbalance", workers=1)
+        import_paths(store, [SAMPLE], athlete="imbalance", workers=1)
     return db
 
 

@@ -11,6 +11,7 @@ from datetime import UTC, datetime
 import numpy as np
 import pytest
 
+from analyzer import import_paths
 from analyzer.errors import InvalidHealthExport
 from analyzer.fit.writer import encode_run
 from analyzer.ingest.applerun import convert
@@ -35,7 +36,7 @@ def export(tmp_path_factory) -> dict:
 def imported(export, tmp_path_factory):
     store_path = tmp_path_factory.mktemp("store") / "s.duckdb"
     with Store(store_path) as store:
-        report = store.import_paths([export["path"]], workers=1)
+        report = import_paths(store, [export["path"]], workers=1)
         runs = store.runs()
         sessions = store.con.execute("SELECT run_id, session_json FROM runs").df()
         runs = runs.merge(sessions, on="run_id")
@@ -110,9 +111,9 @@ def test_reimport_adds_nothing_and_a_newer_export_adds_only_new_workouts(
     newer = write_apple_health_export(tmp_path, _profile(weeks=4), background_per_day=24)
     assert len(newer["runs"]) > len(export["runs"])
     with Store(store_path) as store:
-        again = store.import_paths([export["path"]], workers=1)
+        again = import_paths(store, [export["path"]], workers=1)
         assert again.runs == 0 and again.duplicates == len(export["runs"])
-        report = store.import_paths([newer["path"]], workers=1)
+        report = import_paths(store, [newer["path"]], workers=1)
         assert report.runs == len(newer["runs"]) - len(export["runs"])
         assert len(store.runs(include_duplicates=True)) == len(newer["runs"])
     dup = [e.detail for e in again.entries if e.outcome == "duplicate"]
@@ -125,7 +126,7 @@ def test_a_fit_copy_of_a_workout_is_the_same_run(export, tmp_path):
     fit.parent.mkdir()
     fit.write_bytes(encode_run(run))
     with Store(tmp_path / "s.duckdb") as store:
-        report = store.import_paths([export["path"], fit.parent], workers=1)
+        report = import_paths(store, [export["path"], fit.parent], workers=1)
         everything = store.runs(include_duplicates=True)
         assert len(everything) == len(export["runs"]) + 1
         assert len(store.runs()) == len(export["runs"])
@@ -141,8 +142,8 @@ def test_folder_and_export_xml_alone_import_the_same_runs(tmp_path):
     for path in (folder, folder / "export.xml"):
         with Store(tmp_path / f"{path.name}.duckdb") as store:
             read = []
-            report = store.import_paths(
-                [path], workers=1, on_read=lambda *a, out=read: out.append(a)
+            report = import_paths(
+                store, [path], workers=1, on_read=lambda *a, out=read: out.append(a)
             )
             runs = store.runs()
             altitude = store.con.execute(
@@ -174,7 +175,7 @@ def test_a_damaged_tail_keeps_the_workouts_before_it(tmp_path):
     assert keep >= 1
     xml.write_bytes(data[:cut] + b"\x00\x00garbage")
     with Store(tmp_path / "s.duckdb") as store:
-        report = store.import_paths([xml], workers=1)
+        report = import_paths(store, [xml], workers=1)
     assert report.runs == keep
     (failure,) = report.failures
     assert failure.name == str(xml)
@@ -189,7 +190,7 @@ def test_entities_are_refused_and_the_dtd_of_attlists_accepted(tmp_path):
     bomb = data.replace(b"<!DOCTYPE HealthData [", b'<!DOCTYPE HealthData [\n<!ENTITY a "aaaa">')
     xml.write_bytes(bomb)
     with Store(tmp_path / "s.duckdb") as store:
-        report = store.import_paths([xml], workers=1)
+        report = import_paths(store, [xml], workers=1)
     assert report.runs == 0
     (failure,) = report.failures
     assert "unsafe XML: entity declaration 'a'" in failure.detail and "at byte" in failure.detail
@@ -226,7 +227,7 @@ def test_units_are_read_from_the_unit_attribute(tmp_path, unit, value, expected)
     xml = tmp_path / "export.xml"
     xml.write_text(_mini(unit, value), encoding="utf-8")
     with Store(tmp_path / "s.duckdb") as store:
-        store.import_paths([xml], workers=1)
+        import_paths(store, [xml], workers=1)
         (run,) = store.runs().itertuples()
         (session,) = store.con.execute("SELECT session_json FROM runs").fetchone()
     assert run.avg_vertical_oscillation_mm == pytest.approx(expected)
@@ -238,7 +239,7 @@ def test_an_unknown_unit_leaves_the_series_out(tmp_path):
     xml = tmp_path / "export.xml"
     xml.write_text(_mini("furlong", "1"), encoding="utf-8")
     with Store(tmp_path / "s.duckdb") as store:
-        report = store.import_paths([xml], workers=1)
+        report = import_paths(store, [xml], workers=1)
     assert report.runs == 0  # nothing else was recorded: a workout without samples
     assert convert("mm", "furlong") is None and convert("mps", "km/hr") == pytest.approx(1 / 3.6)
 
@@ -258,7 +259,7 @@ def test_damage_among_the_records_fails_the_file(tmp_path):
     at = data.index(b"<Record ", len(data) // 3)
     xml.write_bytes(data[:at] + b"<Record <<" + data[at:])
     with Store(tmp_path / "s.duckdb") as store:
-        report = store.import_paths([xml], workers=1)
+        report = import_paths(store, [xml], workers=1)
     assert report.runs == 0
     (failure,) = report.failures
     assert f"not well-formed XML (invalid token) at byte {at + 8}" in failure.detail
@@ -294,8 +295,8 @@ def test_a_long_history_is_read_in_several_record_passes(export, imported, tmp_p
         size = zf.getinfo("apple_health_export/export.xml").file_size
     read = []
     with Store(tmp_path / "s.duckdb") as store:
-        report = store.import_paths(
-            [export["path"]], workers=1, on_read=lambda *a, out=read: out.append(a)
+        report = import_paths(
+            store, [export["path"]], workers=1, on_read=lambda *a, out=read: out.append(a)
         )
         runs = store.runs()
     n = len(export["runs"])

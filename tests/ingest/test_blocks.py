@@ -16,8 +16,8 @@ import pytest
 from fitcache import RUN_CATEGORIES, entries, payload
 
 from analyzer.fit.activity import read_fit
-from analyzer.store.blocks import DROPPED, Block
 from analyzer.ingest.worker import decode_payload
+from analyzer.store.blocks import DROPPED, Block
 
 RUN_FILES = [e["file"] for e in entries(*RUN_CATEGORIES, "walk_dynamics", "edge")]
 

@@ -12,6 +12,7 @@ import zipfile
 import pandas as pd
 from fitbytes import ENUM, UINT16, running_file
 
+from analyzer import import_paths
 from analyzer.cli import main
 from analyzer.ingest.gpx import read_gpx
 from analyzer.ingest.sources import Payload, iter_payloads
@@ -167,7 +168,7 @@ def test_a_run_dated_2200_invents_no_labels_and_trains_quickly(tmp_path):
     for year in (2024, 2200):
         (tmp_path / f"y{year}.gpx").write_bytes(gpx(year=year, points=40))
     with Store(tmp_path / "s.duckdb") as s:
-        s.import_paths([tmp_path / "y2024.gpx", tmp_path / "y2200.gpx"], athlete="a", workers=1)
+        import_paths(s, [tmp_path / "y2024.gpx", tmp_path / "y2200.gpx"], athlete="a", workers=1)
         runs = s.runs("a")
         assert len(runs) == 2 and runs["date_unknown"].fillna(False).astype(bool).sum() == 1
         Diary(s).log_pain({"athlete": "a", "date": "2024-05-02", "body_part": "knee",

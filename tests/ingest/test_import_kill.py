@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 
+from analyzer import import_paths
 from analyzer.ingest.importer import _Pipeline
 from analyzer.ingest.sources import Payload
 from analyzer.ingest.worker import decode_payload
@@ -77,7 +78,7 @@ def clean(folder, tmp_path_factory) -> dict:
     """What an uninterrupted, in-process (workers=1) import stores."""
     path = tmp_path_factory.mktemp("clean") / "clean.duckdb"
     with Store(path) as store:
-        report = store.import_paths([folder], workers=1)
+        report = import_paths(store, [folder], workers=1)
     assert report.failed == 1 and report.not_run == 1
     return _state(path)
 

@@ -13,6 +13,7 @@ import tracemalloc
 import zipfile
 from pathlib import Path
 
+from analyzer import import_paths
 from analyzer.store.database import Store
 
 REPO = Path(__file__).resolve().parents[2]
@@ -46,7 +47,7 @@ def test_100000_non_fit_members_import_with_bounded_memory(tmp_path):
     tracemalloc.start()
     try:
         with Store(tmp_path / "s.duckdb") as store:
-            report = store.import_paths([path], progress=progress, workers=1)
+            report = import_paths(store, [path], progress=progress, workers=1)
             n_log = store.con.execute("SELECT count(*) FROM import_log").fetchone()[0]
         _, peak = tracemalloc.get_traced_memory()
     finally:
@@ -60,7 +61,8 @@ def test_100000_non_fit_members_import_with_bounded_memory(tmp_path):
 
 
 def test_counts_follow_appended_and_replaced_entries():
-    from analyzer.ingest.importer import ImportReport, LogEntry
+    from analyzer.ingest.importer import ImportReport
+    from analyzer.store.rows import LogEntry
 
     report = ImportReport("i", "a", 1)
     report.entries.append(LogEntry("a.fit", "imported", n_runs=2))

@@ -2,7 +2,7 @@
 
 One LocalCluster (two single-threaded worker processes, so payloads and results really are
 pickled between processes) serves the whole module; the reference is
-``Store.import_paths(..., workers=1)`` of the same inputs into another DuckDB file.
+``import_paths(store, ..., workers=1)`` of the same inputs into another DuckDB file.
 """
 
 from __future__ import annotations
@@ -22,13 +22,14 @@ from analyzer.store.database import Store
 
 distributed = pytest.importorskip("distributed")
 
+from analyzer import import_paths  # noqa: E402
 from analyzer.ingest import scale  # noqa: E402 - only once Dask is known to be there
+from analyzer.ingest.parquet import export_parquet  # noqa: E402
 from analyzer.ingest.scale import (  # noqa: E402
     DaskPipeline,
     dask_client,
     import_with_dask,
 )
-from analyzer.ingest.parquet import export_parquet  # noqa: E402
 
 #: Corpus files copied beside the sample data, with the outcome each must get.
 CORPUS_PICK = {
@@ -82,7 +83,7 @@ def inputs(extra):
 @pytest.fixture(scope="module")
 def reference(inputs, tmp_path_factory):
     store = Store(tmp_path_factory.mktemp("ref") / "ref.duckdb")
-    report = store.import_paths(inputs, athlete=ATHLETE, workers=1)
+    report = import_paths(store, inputs, athlete=ATHLETE, workers=1)
     yield store, report
     store.close()
 
@@ -185,7 +186,7 @@ def test_rerun_adds_nothing(dasked, inputs, client):
 def extra_store(extra, tmp_path_factory):
     """The corpus picks alone, imported the normal way."""
     store = Store(tmp_path_factory.mktemp("extra") / "extra.duckdb")
-    report = store.import_paths([extra], workers=1)
+    report = import_paths(store, [extra], workers=1)
     yield store, report
     store.close()
 
@@ -208,7 +209,7 @@ def test_failed_tasks_are_retried_alone_then_logged(extra, client, tmp_path, mon
             pipe.append(DaskPipeline(client, decoder, batch=2))
             return pipe[0]
 
-        report = store.import_paths([extra], pipeline=make)
+        report = import_paths(store, [extra], pipeline=make)
         assert report.failed == len(CORPUS_PICK) and report.imported == 0
         assert all("TypeError" in e.detail for e in report.failures)
         assert pipe[0].retried == len(CORPUS_PICK)  # every batch of two split and resent
@@ -426,12 +427,8 @@ def test_dask_parquet_import_equals_a_local_import_row_for_row(reference, inputs
 def test_cohort_risk_on_the_cluster_equals_the_store(client, tmp_path):
     import analyzer
     from analyzer.analysis.cohort_risk import assess_cohort
-    from analyzer.ingest.cohort_export import (
-        athlete_gait,
-        athlete_parts,
-        export_cohort,
-        ingest_parquet,
-    )
+    from analyzer.ingest.cohort_export import export_cohort, ingest_parquet
+    from analyzer.store.datasets import athlete_gait, athlete_parts
 
     out = tmp_path / "cohort"
     names = ("balanced", "imbalance")

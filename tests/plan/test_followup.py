@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from analyzer import analyse
+from analyzer import analyse, import_paths
 from analyzer.analysis.plan_so_far import plan_record
 from analyzer.plan.did_it_work import MIN_RUNS, NOT_PROOF, before_after, bootstrap_mean_difference
 from analyzer.simulate import AthleteProfile, BalanceShift
@@ -36,7 +36,7 @@ def store(tmp_path_factory):
         for seed, name in enumerate(RUNNERS, start=31):
             fp = profile(name, seed)
             truths[name] = write_followup_athlete(fp, root)
-            s.import_paths([root / name], athlete=name, workers=1)
+            import_paths(s, [root / name], athlete=name, workers=1)
             Diary(s).import_csv(root / name / "diary.csv")
             start = pd.Timestamp(fp.plan_start.date())
             an = analyse(s, name, asof=start - pd.Timedelta(seconds=1))

@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 from chromium import CHROMIUM, CHROMIUM_ARGS, MISSING
 
+from analyzer import import_paths
 from analyzer.report import html
 
 EVIL_PRODUCT = "<script>window.__xss=1;alert(1)</script>"
@@ -296,7 +297,7 @@ def hostile_report(tmp_path_factory):
     src.mkdir()
     (src / EVIL_FILE).write_bytes(hostile_fit())
     with Store(root / "store.duckdb") as store:
-        rep = store.import_paths([src], athlete=EVIL_ATHLETE, workers=1)
+        rep = import_paths(store, [src], athlete=EVIL_ATHLETE, workers=1)
         assert rep.imported == 1, rep.entries
         team_path, team, reports = report.write_team(store, root / "out" / "team.html")
     data = reports[EVIL_ATHLETE]

@@ -14,6 +14,7 @@ import pytest
 from history import ATHLETE, DEEP, NOW, write_history
 from test_report_browser import CHROMIUM, CHROMIUM_ARGS, Visit
 
+from analyzer import import_paths
 from analyzer.report import plots
 
 pytestmark = [
@@ -56,7 +57,7 @@ def history(tmp_path_factory):
     folder, n = write_history(root / "in")
     store_path = root / "store.duckdb"
     with Store(store_path) as store:
-        rep = store.import_paths([root / "in"], athlete=ATHLETE, workers=1)
+        rep = import_paths(store, [root / "in"], athlete=ATHLETE, workers=1)
         assert rep.imported == n and rep.failed == 0
         reports = report.build_all(store, now=NOW)
         team_path, team, reports = report.write_team(

@@ -11,6 +11,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from analyzer import import_paths
 from analyzer.cli import main
 from analyzer.fit.activity import read_fit
 from analyzer.metrics.gait import SUMMARY_KEYS
@@ -36,7 +37,7 @@ def test_scenario_files_import_to_the_summary_rows(tmp_path):
     assert saved == truth and truth["changes"][0]["side"] == "right"
 
     with Store(tmp_path / "s.duckdb") as store:
-        report = store.import_paths([tmp_path / "files"], athlete="kit_change", workers=1)
+        report = import_paths(store, [tmp_path / "files"], athlete="kit_change", workers=1)
         assert report.imported == len(paths) and report.count("failed") == 0
         got = store.gait("kit_change")
     want, _ = scenario_summaries(KIT_CHANGES, interval_s=5)

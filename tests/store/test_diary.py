@@ -8,6 +8,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from analyzer import import_paths
 from analyzer.analysis.training import injury_labels
 from analyzer.errors import DiaryError
 from analyzer.store.database import Store
@@ -87,7 +88,7 @@ def test_csv_round_trip_and_idempotent_import(tmp_path, diary):
             again.import_csv(out)
         assert again.exercises().empty and again.pain().empty
         sample = Path(__file__).resolve().parents[2] / "sample_data" / "balanced"
-        other.import_paths([sorted(sample.glob("*.fit"))[0]], athlete="ann", workers=1)
+        import_paths(other, [sorted(sample.glob("*.fit"))[0]], athlete="ann", workers=1)
         assert again.import_csv(out) == 4
         assert again.import_csv(out) == 0  # the same rows again add nothing
         for a, b in ((diary.exercises(), again.exercises()), (diary.pain(), again.pain())):
@@ -128,7 +129,7 @@ def test_injury_labels_from_the_diary(tmp_path):
 
     write_athlete(AthleteProfile(name="ann", seed=1, weeks=26, interval_s=10), tmp_path / "ann")
     with Store(tmp_path / "s.duckdb") as store:
-        store.import_paths([tmp_path / "ann"], athlete="ann", workers=1)
+        import_paths(store, [tmp_path / "ann"], athlete="ann", workers=1)
         diary = Diary(store)
         first = store.runs("ann")["start_time"].min()
         hurt = (first + pd.Timedelta(days=60)).date()

@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from analyzer import import_paths
 from analyzer.cli import main
 from analyzer.fit.writer import write_fit
 from analyzer.fit.writer_devices import Device
@@ -99,7 +100,7 @@ def test_two_watches_linked_and_load_not_doubled(order, two_watches, tmp_path):
         "together": [[wrist_dir, main_dir]],
     }[order]
     with Store(tmp_path / "s.duckdb") as store:
-        reports = [store.import_paths(p, workers=1) for p in paths]
+        reports = [import_paths(store, p, workers=1) for p in paths]
         runs = store.runs()
         every = store.runs(include_duplicates=True)
         weekly = load.weekly(store.gait())
@@ -161,12 +162,12 @@ def test_tolerances_and_the_keeper_rule():
 def test_a_store_made_before_the_new_columns_is_migrated(tmp_path, corpus_dir):
     path = tmp_path / "old.duckdb"
     with Store(path) as s:
-        s.import_paths([corpus_dir / COROS], workers=1)
+        import_paths(s, [corpus_dir / COROS], workers=1)
         for col in ("duplicate_of", "n_dynamics", "avg_cadence_spm_source"):
             s.con.execute(f"ALTER TABLE runs DROP COLUMN {col}")
         s.con.execute("UPDATE runs SET avg_version = 'v1'")
     with Store(path) as s:
-        s.import_paths([corpus_dir / FENIX], workers=1)
+        import_paths(s, [corpus_dir / FENIX], workers=1)
         every = s.runs(include_duplicates=True)
     assert every["duplicate_of"].notna().sum() == 1
     assert every["avg_cadence_spm_source"].tolist() == ["records", "records"]
@@ -179,9 +180,9 @@ def test_relinking_after_an_import_looks_only_near_the_new_runs(tmp_path):
 
     sample = Path(__file__).resolve().parents[2] / "sample_data"
     with Store(tmp_path / "s.duckdb") as s:
-        s.import_paths([sample / "imbalance"], athlete="a", workers=1)
+        import_paths(s, [sample / "imbalance"], athlete="a", workers=1)
         one = sorted((sample / "balanced").glob("*.fit"))[0]
-        rep = s.import_paths([one], athlete="a", workers=1)
+        rep = import_paths(s, [one], athlete="a", workers=1)
         assert rep.imported == 1
         n = len(s.runs("a"))
         near = duplicates._neighbourhood(s.con, "a", rep.import_id)

@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 from expected import KNOWN_DEVIATIONS, MAX_DEVIATION_PCT, TOLERANCES
 
+from analyzer import import_paths
 from analyzer.store.database import Store
 
 pytestmark = pytest.mark.xdist_group("fit_corpus")
@@ -31,7 +32,7 @@ def gait_rows(tmp_path_factory, corpus_dir, manifest):
     assert len(names) >= 15, names
     path = tmp_path_factory.mktemp("gait_store") / "store.duckdb"
     with Store(path) as store:
-        report = store.import_paths([corpus_dir / n for n in names], athlete="corpus", workers=1)
+        report = import_paths(store, [corpus_dir / n for n in names], athlete="corpus", workers=1)
         assert not report.failed, report.failed
         names = store.runs("corpus")[["run_id", "source_name"]]
         return store.gait("corpus").merge(names, on="run_id")

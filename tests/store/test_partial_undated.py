@@ -14,6 +14,7 @@ import shutil
 import pandas as pd
 import pytest
 
+from analyzer import import_paths
 from analyzer.analysis import analyse
 from analyzer.cli import main
 from analyzer.metrics import load
@@ -41,7 +42,7 @@ def folder(corpus_dir, tmp_path_factory):
 @pytest.fixture(scope="module")
 def imported(folder, tmp_path_factory):
     store = Store(tmp_path_factory.mktemp("store") / "runs.duckdb")
-    report = store.import_paths([folder], athlete="ana", workers=1)
+    report = import_paths(store, [folder], athlete="ana", workers=1)
     yield store, report
     store.close()
 
@@ -108,7 +109,9 @@ def test_runs_cli_shows_the_flags(imported, capsys):
 
 def test_strict_import_refuses_the_damaged_file(folder, tmp_path):
     with Store(tmp_path / "strict.duckdb") as store:
-        report = store.import_paths([folder / TRUNCATED, folder / DATED[0]], strict=True, workers=1)
+        report = import_paths(
+            store, [folder / TRUNCATED, folder / DATED[0]], strict=True, workers=1
+        )
         assert [(e.name.rsplit("/", 1)[-1], e.detail) for e in report.failures] == [
             (TRUNCATED, "file ends inside a data message at byte 751")
         ]

@@ -9,6 +9,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from analyzer import import_paths
 from analyzer.errors import StoreError
 from analyzer.store.database import Store
 
@@ -24,7 +25,7 @@ def store(tmp_path) -> Path:
         shutil.copy(f, tmp_path / f.name)
     path = tmp_path / "s.duckdb"
     with Store(path) as s:
-        s.import_paths([tmp_path], athlete="bob", workers=1)
+        import_paths(s, [tmp_path], athlete="bob", workers=1)
     return path
 
 

@@ -12,12 +12,14 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from analyzer import import_paths
 from analyzer.errors import NotFound, StoreError
 from analyzer.fit.activity import read_fit
-from analyzer.store.blocks import Block
-from analyzer.ingest.worker import Decoded, DecodedRun, decode_payload
+from analyzer.ingest.worker import decode_payload
 from analyzer.schema import AVERAGE_METRICS, RECORD_COLUMNS, STRYD_COLUMNS
+from analyzer.store.blocks import Block
 from analyzer.store.database import GAIT_ID_COLUMNS, RUN_ID_COLUMNS, Store
+from analyzer.store.rows import Decoded, DecodedRun
 
 #: file → expected outcome of its import.
 FILES = {
@@ -44,7 +46,7 @@ def folder(corpus_dir, tmp_path_factory):
 def imported(folder, tmp_path_factory):
     path = tmp_path_factory.mktemp("store") / "runs.duckdb"
     store = Store(path)
-    report = store.import_paths([folder], athlete="ana", workers=1)
+    report = import_paths(store, [folder], athlete="ana", workers=1)
     yield store, report
     store.close()
 
@@ -176,7 +178,7 @@ def test_laps(imported, decoded):
 def test_reimport_adds_nothing(imported, folder):
     store, _ = imported
     before = _counts(store)
-    again = store.import_paths([folder], athlete="ana", workers=1)
+    again = import_paths(store, [folder], athlete="ana", workers=1)
     assert again.imported == 0 and again.runs == 0
     assert again.duplicates == 6  # every decodable file, runs or not
     assert again.failed == 1  # the broken file is still reported
@@ -192,7 +194,7 @@ def test_same_bytes_twice_in_one_import(corpus_dir, tmp_path):
     shutil.copy(corpus_dir / "garmin-fenix-5-run.fit", d / "a.fit")
     shutil.copy(corpus_dir / "garmin-fenix-5-run.fit", d / "sub" / "b.fit")
     with Store(tmp_path / "s.duckdb") as store:
-        report = store.import_paths([d], workers=1)
+        report = import_paths(store, [d], workers=1)
         assert sorted(e.outcome for e in report.entries) == ["duplicate", "imported"]
         assert len(store.runs()) == 1
         assert store.athletes() == ["default"]
@@ -339,7 +341,7 @@ def test_log_times_are_utc_whatever_the_local_zone(tmp_path, corpus_dir, monkeyp
     time.tzset()
     try:
         with Store(tmp_path / "tz.duckdb") as store:
-            store.import_paths([corpus_dir / "Activity.fit"], workers=1)
+            import_paths(store, [corpus_dir / "Activity.fit"], workers=1)
             logged = store.import_log()["logged_at"].iloc[0]
     finally:
         monkeypatch.undo()

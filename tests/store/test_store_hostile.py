@@ -12,6 +12,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
+from analyzer import import_paths
 from analyzer.cli import main
 from analyzer.errors import StoreError
 from analyzer.store.database import Store
@@ -35,7 +36,7 @@ def good_store(tmp_path_factory) -> Path:
     path = tmp_path_factory.mktemp("good") / "s.duckdb"
     files = sorted(RUNS.glob("*.fit"))[:3]
     with Store(path) as store:
-        report = store.import_paths(files, workers=1)
+        report = import_paths(store, files, workers=1)
         assert report.imported == 3
         store.gait()  # fill the gait cache
     return path
@@ -129,12 +130,13 @@ def _store_with_wal(tmp_path: Path) -> tuple[Path, Path]:
     checkpoint)."""
     path = tmp_path / "w.duckdb"
     with Store(path) as store:
-        store.import_paths(sorted(RUNS.glob("*.fit"))[:1], workers=1)
+        import_paths(store, sorted(RUNS.glob("*.fit"))[:1], workers=1)
     code = (
         "import os, sys\n"
+        "from analyzer import import_paths\n"
         "from analyzer.store.database import Store\n"
         "s = Store(sys.argv[1])\n"
-        "r = s.import_paths(sys.argv[2:], workers=1)\n"
+        "r = import_paths(s, sys.argv[2:], workers=1)\n"
         "assert r.imported == 2, r\n"
         "os._exit(0)\n"  # no close: no checkpoint
     )

@@ -61,9 +61,10 @@ def test_an_interrupted_import_is_not_damage(tmp_path, capsys):
     runs = sorted((SAMPLE_DATA).rglob("*.fit"))[:3]
     code = (
         "import os, sys\n"
+        "from analyzer import import_paths\n"
         "from analyzer.store.database import Store\n"
         "s = Store(sys.argv[1])\n"
-        "s.import_paths(sys.argv[2:], workers=1)\n"
+        "import_paths(s, sys.argv[2:], workers=1)\n"
         "os._exit(0)\n"  # like SIGKILL: no close, no checkpoint
     )
     subprocess.run([sys.executable, "-c", code, str(path), *map(str, runs)], check=True, cwd=REPO)

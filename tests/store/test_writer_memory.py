@@ -25,9 +25,10 @@ _IMPORT = """
 import json, resource, sys
 import psutil
 from analyzer.store.database import Store
+from analyzer import import_paths
 store = Store(sys.argv[1])
 before = psutil.Process().memory_info().rss
-store.import_paths([sys.argv[2]], athlete="a", workers=1)
+import_paths(store, [sys.argv[2]], athlete="a", workers=1)
 store.close()
 peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
 print(json.dumps({"growth_mb": (peak - before) / 2**20}))
