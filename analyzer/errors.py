@@ -129,13 +129,14 @@ class ModelFileError(AnalyzerError):
     """A model JSON is malformed, has unknown features or the wrong format version."""
 
 
-class DiaryError(AnalyzerError):
-    """A diary entry (exercise session, pain entry, diary CSV row) breaks a rule; nothing is written."""
-
-
 class InvalidInput(AnalyzerError):
-    """A request to the local app breaks a rule (a form field, an upload too large); nothing is
-    written."""
+    """A value someone typed breaks a rule (a command-line option, a form field of the local
+    app, a diary row; :mod:`analyzer._base.values` checks them all), or an upload is too large;
+    nothing is written."""
+
+
+class DiaryError(InvalidInput):
+    """A diary entry (exercise session, pain entry, diary CSV row) breaks a rule; nothing is written."""
 
 
 class UploadTooLarge(InvalidInput):

@@ -17,7 +17,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse
 
-from analyzer.app.forms import athlete_name, field
+from analyzer.app.forms import athlete_name, choice, field
 from analyzer.app.pages import athlete_href, diary_href
 from analyzer.errors import AnalyzerError, InvalidInput, NotFound, StoreError, UploadTooLarge
 
@@ -152,9 +152,7 @@ def delete(state, form) -> tuple[str, str]:
 @action
 def set_units(state, form) -> tuple[str, str]:
     """Save the display units (the CLI's ``analyzer config units``)."""
-    units = field(form, "units")
-    if units not in ("metric", "imperial"):
-        raise InvalidInput(f"units must be metric or imperial, got {units!r}")
+    units = choice(form, "units", ("metric", "imperial"))
     state.units = units
     if state.save_units is not None:
         state.save_units(units)

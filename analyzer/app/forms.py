@@ -1,32 +1,29 @@
-"""What the app's forms accept: athlete names here; diary entries are checked by the diary
-(:func:`analyzer.store.diary.check_exercise` / ``check_pain``), imports by the importer."""
+"""What the app's forms accept, checked as the command line and the diary check them
+(:mod:`analyzer._base.values`): athlete names and choices here; diary entries are checked by the
+diary (:func:`analyzer.store.diary.check_exercise` / ``check_pain``, on the same checks),
+imports by the importer."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from analyzer.errors import InvalidInput
-
-#: Longest athlete name [characters] (the CLI's ``--athlete`` accepts as many).
-MAX_NAME = 80
+from analyzer._base import values
 
 
 def athlete_name(value: Any, what: str = "athlete") -> str:
-    """A name as typed in a form: not blank, at most :data:`MAX_NAME` characters, printable.
+    """A name as typed in a form (:func:`analyzer._base.values.name`).
 
     Raises
     ------
     InvalidInput
         Naming the field (``what``) and the rule broken.
     """
-    text = str(value or "").strip()
-    if not text:
-        raise InvalidInput(f"{what}: give a name")
-    if len(text) > MAX_NAME:
-        raise InvalidInput(f"{what}: at most {MAX_NAME} characters, got {len(text)}")
-    if not text.isprintable():
-        raise InvalidInput(f"{what}: {text!r} holds control characters; use plain text")
-    return text
+    return values.name(value, what)
+
+
+def choice(form, key: str, allowed: tuple[str, ...], what: str | None = None) -> str:
+    """A form field that must be one of ``allowed`` (:func:`analyzer._base.values.choice`)."""
+    return values.choice(field(form, key), allowed, what or key)
 
 
 def field(form, key: str) -> str | None:

@@ -14,6 +14,7 @@ from urllib.parse import quote, urlencode
 from starlette.requests import Request
 from starlette.responses import HTMLResponse
 
+from analyzer._base import values
 from analyzer.errors import AnalyzerError, NotEnoughData, NotFound
 
 PACKAGES = ("analyzer.app",)
@@ -179,21 +180,17 @@ def _diary_context(state, name: str) -> dict:
     }
 
 
-def _blank(v) -> bool:
-    return v is None or v != v  # None or NaN
-
-
 def _session_row(r: dict) -> list:
-    if not _blank(r["sets"]) and not _blank(r["reps"]):
+    if not values.blank(r["sets"]) and not values.blank(r["reps"]):
         dose = f"{int(r['sets'])}x{int(r['reps'])}"
     else:
-        dose = "" if _blank(r["seconds"]) else f"{int(r['seconds'])} s"
-    pain = "–" if _blank(r["pain"]) else f"{int(r['pain'])}/10"
+        dose = "" if values.blank(r["seconds"]) else f"{int(r['seconds'])} s"
+    pain = "–" if values.blank(r["pain"]) else f"{int(r['pain'])}/10"
     return [r["date"].date().isoformat(), r["exercise"], dose, r["side"], r["feel"], pain]
 
 
 def _pain_row(r: dict) -> list:
-    state = "open" if _blank(r["resolved"]) else f"resolved {r['resolved'].date()}"
+    state = "open" if values.blank(r["resolved"]) else f"resolved {r['resolved'].date()}"
     return [
         r["date"].date().isoformat(),
         r["body_part"],

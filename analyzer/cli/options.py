@@ -2,7 +2,9 @@
 
 Each is an argparse ``type=`` callable that returns the parsed value or raises
 :class:`argparse.ArgumentTypeError` with a message that says what was given and what is
-expected, so a bad value is one line and exit status 2 (:class:`OneLineParser`) instead of a
+expected. Dates, numbers, names and text are checked by :mod:`analyzer._base.values`, the same
+checks the diary and the local app's forms use; this module only turns their
+:class:`~analyzer.errors.InvalidInput` into argparse's error, so a bad value is one line and exit status 2 (:class:`OneLineParser`) instead of a
 traceback from deep inside the work. Each carries a ``kind`` attribute (``"date"``, ``"int"``,
 ``"float"``, ``"path"``, ``"file"``, ``"name"``, ``"scheduler"``) and the bounds it checks, which
 ``tests/cli/test_options.py`` reads to feed every option of every command bad values.
@@ -12,19 +14,15 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
-import math
+import functools
 import re
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, NoReturn
 
-#: The one date format the CLI accepts (ISO 8601 calendar date): 07/09/2024 means July or
-#: September depending on who reads it, so nothing else is guessed.
-DATE_FORMAT = "YYYY-MM-DD"
-_DATE_EXAMPLE = "2024-09-07"
-_DATE_RE = re.compile(r"\d{4}-\d{2}-\d{2}")
-#: Longest athlete name [characters]: it is shown in tables, file names and report titles.
-MAX_NAME = 80
+from analyzer._base import values
+from analyzer.errors import InvalidInput
+
 _SCHEDULER_RE = re.compile(r"[a-z][a-z0-9+.-]*://\S+|[^\s:/]+:\d+")
 
 
@@ -53,18 +51,23 @@ def _shown(text: str) -> str:
     return repr(text) if text else "an empty value"
 
 
+def _checked(check: Callable[..., Any]) -> Callable[..., Any]:
+    """``check`` (one of :mod:`analyzer._base.values`) with argparse's error type."""
+
+    @functools.wraps(check)
+    def parse(*args: Any) -> Any:
+        try:
+            return check(*args)
+        except InvalidInput as exc:
+            raise argparse.ArgumentTypeError(str(exc)) from None
+
+    return parse
+
+
 @described("date")
 def iso_date(text: str) -> dt.date:
     """A calendar date written ``YYYY-MM-DD`` (nothing else: no ``07/09/2024``, no ``yesterday``)."""
-    hint = f"use {DATE_FORMAT}, e.g. {_DATE_EXAMPLE}"
-    if not _DATE_RE.fullmatch(text):
-        raise argparse.ArgumentTypeError(f"{_shown(text)} is not a date; {hint}")
-    try:
-        return dt.date.fromisoformat(text)
-    except ValueError as exc:  # 2024-13-01, 2024-02-30
-        raise argparse.ArgumentTypeError(
-            f"{text!r} is not a calendar date ({exc}); {hint}"
-        ) from None
+    return _checked(values.date)(text)
 
 
 def int_range(low: int, high: int | None = None) -> Callable[[str], int]:
@@ -72,14 +75,7 @@ def int_range(low: int, high: int | None = None) -> Callable[[str], int]:
 
     @described("int", low=low, high=high)
     def parse(text: str) -> int:
-        try:
-            value = int(text)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"{_shown(text)} is not a whole number") from None
-        if value < low or (high is not None and value > high):
-            span = f"at least {low}" if high is None else f"{low}-{high}"
-            raise argparse.ArgumentTypeError(f"must be {span}, got {value}")
-        return value
+        return _checked(values.whole)(text, "", low, high)
 
     return parse
 
@@ -87,13 +83,7 @@ def int_range(low: int, high: int | None = None) -> Callable[[str], int]:
 @described("float", low=0.0)
 def positive_float(text: str) -> float:
     """A finite number above zero."""
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{_shown(text)} is not a number") from None
-    if not (math.isfinite(value) and value > 0):
-        raise argparse.ArgumentTypeError(f"must be a positive number, got {text!r}")
-    return value
+    return _checked(values.positive)(text)
 
 
 @described("path")
@@ -117,38 +107,16 @@ def existing_file(text: str) -> Path:
     return p
 
 
-@described("name", high=MAX_NAME)
+@described("name", high=values.MAX_NAME)
 def name(text: str) -> str:
-    """An athlete name: not blank, at most :data:`MAX_NAME` characters, no control characters."""
-    value = text.strip()
-    if not value:
-        raise argparse.ArgumentTypeError("an athlete name cannot be empty")
-    if len(value) > MAX_NAME:
-        raise argparse.ArgumentTypeError(
-            f"an athlete name has at most {MAX_NAME} characters, got {len(value)}"
-        )
-    if not value.isprintable():  # newlines, tabs, ESC: they would break tables and terminals
-        raise argparse.ArgumentTypeError(
-            f"{value!r} holds control characters; use letters, digits, spaces and punctuation"
-        )
-    return value
+    """An athlete name (:func:`analyzer._base.values.name`)."""
+    return _checked(values.name)(text)
 
 
-#: Longest free text an option takes (a note, a body part, an exercise with its dose).
-MAX_LABEL = 200
-
-
-@described("label")
+@described("label", high=values.MAX_TEXT)
 def label(text: str) -> str:
-    """Short free text: not blank, at most :data:`MAX_LABEL` characters, no control characters."""
-    value = text.strip()
-    if not value:
-        raise argparse.ArgumentTypeError("this value cannot be empty")
-    if len(value) > MAX_LABEL:
-        raise argparse.ArgumentTypeError(f"at most {MAX_LABEL} characters, got {len(value)}")
-    if not value.isprintable():
-        raise argparse.ArgumentTypeError(f"{value!r} holds control characters")
-    return value
+    """Short free text: a note, a body part (:func:`analyzer._base.values.text`)."""
+    return _checked(values.text)(text, "")
 
 
 @described("scheduler")

@@ -31,19 +31,18 @@ import datetime as dt
 import hashlib
 import io
 import json
-import math
 import os
 import re
-import unicodedata
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
 import duckdb
 import pandas as pd
 
+from analyzer._base import values
 from analyzer._base.files import read_user_file, write_user_file
-from analyzer.errors import DiaryError, NotFound
+from analyzer.errors import DiaryError, InvalidInput, NotFound
 from analyzer.schema import EXERCISE_IDS, FEELS, RUNNING_AFFECTED, SIDES
 from analyzer.store.cells import csv_cell, from_csv_cell
 
@@ -51,8 +50,6 @@ from analyzer.store.cells import csv_cell, from_csv_cell
 PAIN_MAX = 10
 #: Most sets, repetitions and seconds one exercise entry may carry (a typo guard).
 MAX_SETS, MAX_REPS, MAX_SECONDS = 20, 200, 3600
-#: Longest body-part and note text.
-MAX_TEXT = 200
 #: The columns of a diary CSV, in order (``kind`` is ``exercise`` or ``pain``).
 CSV_COLUMNS: tuple[str, ...] = (
     "kind",
@@ -74,7 +71,6 @@ CSV_COLUMNS: tuple[str, ...] = (
 #: Largest diary CSV read [bytes] (years of daily entries are a few MB).
 MAX_CSV_BYTES = 64 * 1024 * 1024
 _ENTRY_ID = re.compile(r"[0-9a-f]{16}")
-_ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS diary_exercise (
@@ -100,115 +96,74 @@ def today() -> dt.date:
     return dt.datetime.now(dt.UTC).date()
 
 
-def _blank(value: Any) -> bool:
-    """None, NaN, NaT, pandas' NA or empty text."""
-    if value is None or str(value).strip() == "":
-        return True
+@contextlib.contextmanager
+def _as_diary_error() -> Iterator[None]:
+    """The shared checks (:mod:`analyzer._base.values`) raise ``InvalidInput``; a diary entry
+    that breaks one is a :class:`DiaryError` (its subclass), so callers catch one kind."""
     try:
-        return bool(pd.isna(value))
-    except (TypeError, ValueError):
-        return False
+        yield
+    except DiaryError:
+        raise
+    except InvalidInput as exc:
+        raise DiaryError(str(exc)) from None
 
 
 def parse_date(value: Any, what: str = "date", *, latest: dt.date | None = None) -> dt.date:
     """An ISO date (YYYY-MM-DD) that is not after ``latest`` (default: today)."""
-    if isinstance(value, dt.datetime):
-        value = value.date()
-    if not isinstance(value, dt.date):
-        text = str(value).strip()
-        try:
-            if not _ISO_DATE.fullmatch(text):  # (fromisoformat also takes 2026-W01-1)
-                raise ValueError
-            value = dt.date.fromisoformat(text)
-        except ValueError:
-            raise DiaryError(f"{what} {text!r} is not a date; use YYYY-MM-DD") from None
-    latest = latest or today()
-    if value > latest:
-        raise DiaryError(f"{what} {value.isoformat()} is in the future (today is {latest})")
-    return value
-
-
-def _choice(value: Any, allowed: tuple[str, ...], what: str, default: str | None = None) -> str:
-    if _blank(value):
-        if default is None:
-            raise DiaryError(f"{what} is missing; use one of {', '.join(allowed)}")
-        return default
-    text = str(value).strip().lower().replace(" ", "_").replace("-", "_")
-    if text not in allowed:
-        raise DiaryError(f"{what} {str(value).strip()!r} is not one of {', '.join(allowed)}")
-    return text
-
-
-def _int(value: Any, what: str, lo: int, hi: int, *, required: bool = False) -> int | None:
-    if _blank(value):
-        if required:
-            raise DiaryError(f"{what} is missing (a whole number from {lo} to {hi})")
-        return None
-    try:
-        number = float(str(value).strip())
-    except ValueError:
-        raise DiaryError(f"{what} {str(value).strip()[:20]!r} is not a number") from None
-    if not math.isfinite(number):
-        raise DiaryError(
-            f"{what} {str(value).strip()[:20]} is not a whole number from {lo} to {hi}"
-        )
-    if number != int(number) or not lo <= number <= hi:
-        raise DiaryError(f"{what} {str(value).strip()} is not a whole number from {lo} to {hi}")
-    return int(number)
-
-
-def _text(value: Any, what: str, *, required: bool = False) -> str | None:
-    if _blank(value):
-        if required:
-            raise DiaryError(f"{what} is missing")
-        return None
-    text = " ".join(str(value).split())
-    if len(text) > MAX_TEXT or any(unicodedata.category(c) == "Cc" for c in text):
-        raise DiaryError(f"{what} must be plain text of at most {MAX_TEXT} characters")
-    return text
+    with _as_diary_error():
+        return values.date(value, what, latest=latest or today())
 
 
 def exercise_id(value: Any) -> str:
     """One of the eight exercises, by id or by name (``"Side leg raises"`` → ``side_leg_raises``)."""
-    return _choice(value, EXERCISE_IDS, "exercise")
+    with _as_diary_error():
+        return values.choice(value, EXERCISE_IDS, "exercise")
 
 
 def check_exercise(entry: Mapping[str, Any], *, latest: dt.date | None = None) -> dict[str, Any]:
     """Validate one exercise entry; returns it normalised, or raises :class:`DiaryError`."""
-    out = {
-        "athlete": _text(entry.get("athlete"), "athlete", required=True),
-        "date": parse_date(entry.get("date"), latest=latest),
-        "exercise": exercise_id(entry.get("exercise")),
-        "sets": _int(entry.get("sets"), "sets", 1, MAX_SETS),
-        "reps": _int(entry.get("reps"), "reps", 1, MAX_REPS),
-        "seconds": _int(entry.get("seconds"), "seconds", 1, MAX_SECONDS),
-        "side": _choice(entry.get("side"), SIDES, "side", default="both"),
-        "feel": _choice(entry.get("feel"), FEELS, "feel"),
-        "pain": _int(entry.get("pain"), "pain", 0, PAIN_MAX),
-        "note": _text(entry.get("note"), "note"),
-    }
-    if out["reps"] is None and out["seconds"] is None:
-        raise DiaryError(f"{out['exercise']}: give reps or seconds")
-    return out
+    with _as_diary_error():
+        out = {
+            "athlete": values.text(entry.get("athlete"), "athlete"),
+            "date": parse_date(entry.get("date"), latest=latest),
+            "exercise": exercise_id(entry.get("exercise")),
+            "sets": values.whole(entry.get("sets"), "sets", 1, MAX_SETS, required=False),
+            "reps": values.whole(entry.get("reps"), "reps", 1, MAX_REPS, required=False),
+            "seconds": values.whole(
+                entry.get("seconds"), "seconds", 1, MAX_SECONDS, required=False
+            ),
+            "side": values.choice(entry.get("side"), SIDES, "side", default="both"),
+            "feel": values.choice(entry.get("feel"), FEELS, "feel"),
+            "pain": values.whole(entry.get("pain"), "pain", 0, PAIN_MAX, required=False),
+            "note": values.text(entry.get("note"), "note", required=False),
+        }
+        if out["reps"] is None and out["seconds"] is None:
+            raise DiaryError(f"{out['exercise']}: give reps or seconds")
+        return out
 
 
 def check_pain(entry: Mapping[str, Any], *, latest: dt.date | None = None) -> dict[str, Any]:
     """Validate one pain entry; returns it normalised, or raises :class:`DiaryError`."""
-    out = {
-        "athlete": _text(entry.get("athlete"), "athlete", required=True),
-        "date": parse_date(entry.get("date"), latest=latest),
-        "body_part": (_text(entry.get("body_part"), "body part", required=True) or "").lower(),
-        "side": _choice(entry.get("side"), SIDES, "side", default="both"),
-        "pain": _int(entry.get("pain"), "pain", 0, PAIN_MAX, required=True),
-        "running": _choice(entry.get("running"), RUNNING_AFFECTED, "running", default="none"),
-        "resolved": None,
-        "note": _text(entry.get("note"), "note"),
-    }
-    if not _blank(entry.get("resolved")):
-        out["resolved"] = parse_date(entry.get("resolved"), "resolved date", latest=latest)
-        if out["resolved"] < out["date"]:
-            raise DiaryError(f"resolved date {out['resolved']} is before the entry ({out['date']})")
-    return out
+    with _as_diary_error():
+        out = {
+            "athlete": values.text(entry.get("athlete"), "athlete"),
+            "date": parse_date(entry.get("date"), latest=latest),
+            "body_part": (values.text(entry.get("body_part"), "body part") or "").lower(),
+            "side": values.choice(entry.get("side"), SIDES, "side", default="both"),
+            "pain": values.whole(entry.get("pain"), "pain", 0, PAIN_MAX),
+            "running": values.choice(
+                entry.get("running"), RUNNING_AFFECTED, "running", default="none"
+            ),
+            "resolved": None,
+            "note": values.text(entry.get("note"), "note", required=False),
+        }
+        if not values.blank(entry.get("resolved")):
+            out["resolved"] = parse_date(entry.get("resolved"), "resolved date", latest=latest)
+            if out["resolved"] < out["date"]:
+                raise DiaryError(
+                    f"resolved date {out['resolved']} is before the entry ({out['date']})"
+                )
+        return out
 
 
 def _entry_id(kind: str, row: Mapping[str, Any], fields: Iterable[str]) -> str:
@@ -399,7 +354,7 @@ class Diary:
         exercise, pain = [], []
         for n, raw in enumerate(reader, start=2):  # line 1 is the header
             row = {k: from_csv_cell(v) for k, v in raw.items() if k is not None}
-            if _blank(row.get("athlete")):
+            if values.blank(row.get("athlete")):
                 row["athlete"] = athlete
             kind = str(row.get("kind") or "").strip().lower()
             try:
@@ -454,7 +409,7 @@ class Diary:
 def _kept_id(row: Mapping[str, Any]) -> str | None:
     """The ``entry_id`` an exported row carries (None when blank: the id is its content's hash)."""
     value = row.get("entry_id")
-    if _blank(value):
+    if values.blank(value):
         return None
     text = str(value).strip().lower()
     if not _ENTRY_ID.fullmatch(text):
@@ -463,7 +418,7 @@ def _kept_id(row: Mapping[str, Any]) -> str | None:
 
 
 def _csv_value(value: Any) -> str:
-    if _blank(value):
+    if values.blank(value):
         return ""
     if isinstance(value, pd.Timestamp | dt.date):
         return value.strftime("%Y-%m-%d")

@@ -35,7 +35,7 @@ def test_bad_diary_input_is_refused_with_one_line_and_nothing_written(tmp_path, 
         (["log", "exercise", "clamshell", "--feel", "easy", "--date", "2999-01-01"],
          "Error: date 2999-01-01 is in the future (today is"),
         (["log", "pain", "--body-part", "knee", "--pain", "11"],
-         "Error: analyzer log pain: argument --pain: must be 0-10, got 11"),
+         "Error: analyzer log pain: argument --pain: 11 is not a whole number from 0 to 10"),
         (["log", "exercise", "clamshell=3by10", "--feel", "easy"],
          "Error: 'clamshell=3by10': write NAME, NAME=3x10, NAME=45s or NAME=3x10:left"),
     ]  # fmt: skip

@@ -7,8 +7,8 @@ import argparse
 
 import pytest
 
+from analyzer._base.values import MAX_NAME
 from analyzer.cli import build_parser, main
-from analyzer.cli.options import MAX_NAME
 
 
 def _commands() -> dict[str, argparse.ArgumentParser]:
