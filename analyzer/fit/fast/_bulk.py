@@ -13,6 +13,8 @@ application ids) live here.
 
 from __future__ import annotations
 
+import bisect
+import struct
 import uuid
 from collections.abc import Callable
 
@@ -26,6 +28,7 @@ from analyzer.fit.profile import BASE_TYPES, scale_offset
 
 #: ``columns``' code of a numeric base type kind.
 _KIND_CODE = {"u": 0, "i": 1, "f": 2}
+_SO = struct.Struct("=dd")  # a developer field's (scale, offset)
 
 
 def message_starts(d: Definition) -> np.ndarray:
@@ -77,19 +80,29 @@ def uuids(block: np.ndarray) -> np.ndarray:
     return out
 
 
-def _dev_scale(walk: Walk, key: str, starts: np.ndarray) -> tuple[float, float] | None:
-    """The one (scale, offset) of a developer field over these messages; None if it changes."""
-    events = [(pos, s, o) for k, pos, s, o in walk.dev_scale_events if k == key]
-    if not events:
-        return 1.0, 0.0
-    pos = np.array([e[0] for e in events])
-    scale = np.array([1.0] + [e[1] for e in events])
-    offset = np.array([0.0] + [e[2] for e in events])
-    idx = np.searchsorted(pos, starts, side="right")
-    if not len(idx) or (idx == idx[0]).all():
-        i = int(idx[0]) if len(idx) else 0
-        return float(scale[i]), float(offset[i])
-    return None
+class _DevScales:
+    """Developer field scales and offsets as the field descriptions set them, in file order."""
+
+    def __init__(self, walk: Walk) -> None:
+        self._events: dict[str, tuple[list[int], list[bytes]]] = {}
+        for key, pos, scale, offset in walk.dev_scale_events:
+            positions, values = self._events.setdefault(key, ([], [_SO.pack(1.0, 0.0)]))
+            positions.append(pos)
+            values.append(_SO.pack(scale, offset))
+
+    def over(self, key: str, first: int, last: int) -> tuple[float, float] | None:
+        """The one (scale, offset) of a developer field for messages from body offset
+        ``first`` to ``last``; None when a description changes it in between."""
+        events = self._events.get(key)
+        if events is None:
+            return 1.0, 0.0
+        positions, values = events
+        lo = bisect.bisect_right(positions, first)
+        hi = bisect.bisect_right(positions, last)
+        # (compared bit for bit: an offset of -0.0 is not one of 0.0)
+        if any(v != values[lo] for v in values[lo + 1 : hi + 1]):
+            return None
+        return _SO.unpack(values[lo])
 
 
 class _Plan:
@@ -103,7 +116,9 @@ class _Plan:
         self.objects: list[tuple[object, int, Callable, int, int]] = []  # key, slot, fn, off, size
 
 
-def _plan(walk: Walk, d: Definition, starts: np.ndarray, index: dict, kinds: dict) -> _Plan | None:
+def _plan(
+    scales: _DevScales, d: Definition, starts: np.ndarray, index: dict, kinds: dict
+) -> _Plan | None:
     plan = _Plan()
     slots: dict[object, int] = {}
     for i, f in enumerate(d.fields):
@@ -113,7 +128,7 @@ def _plan(walk: Walk, d: Definition, starts: np.ndarray, index: dict, kinds: dic
             if f.dev_index is None:
                 scale, offset = scale_offset(d.gnum, f.num)
             else:
-                so = _dev_scale(walk, key, starts)
+                so = scales.over(key, int(starts.min()), int(starts.max()))
                 if so is None:
                     return None
                 scale, offset = so
@@ -155,10 +170,11 @@ def bulk_table(
         return None
     index: dict[object, int] = {}
     kinds: dict[object, str] = {}
+    scales = _DevScales(walk)
     parts = []
     for d in defs:
         starts = message_starts(d)
-        plan = _plan(walk, d, starts, index, kinds)
+        plan = _plan(scales, d, starts, index, kinds)
         if plan is None:
             return None
         parts.append((starts, plan))
