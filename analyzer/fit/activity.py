@@ -60,6 +60,7 @@ from analyzer.fit.columns import (
     fill,
     first_value,
     fit_timestamp,
+    frame,
     nanmin,
     nonzero,
     start_seconds,
@@ -345,7 +346,7 @@ def _records(
             # A column set twice keeps its first position (dict and DataFrame alike).
             out[column] = fill(out["power_w"], values) if column == "power_w" else values
     out["session_index"] = sidx
-    return pd.DataFrame(out, index=rec.index), masked, native
+    return frame(out, rec.index), masked, native
 
 
 def _laps(msgs: FitMessages, sessions: pd.DataFrame, starts: np.ndarray) -> pd.DataFrame:

@@ -4,7 +4,8 @@
 otherwise; :mod:`analyzer.fit.fast._walk` then does all of the walk in Python. Both give the
 same tables, notes and errors (``tests/fit/test_cwalk.py``); ``ANALYZER_PURE_WALK=1`` forces
 the Python walk and the numpy field decoding of :mod:`analyzer.fit.fast._columns` instead of
-the compiled ``columns`` of :mod:`analyzer.fit.fast._bulk` (the fitparse tests run on both).
+the compiled ``columns`` of :mod:`analyzer.fit.fast._bulk`, and the numpy CRC instead of the
+compiled one (the fitparse tests run on both).
 """
 
 from __future__ import annotations
@@ -21,8 +22,9 @@ except ImportError:  # pragma: no cover - depends on the machine it was installe
     _scan = None
 try:
     from analyzer.fit.fast._cwalk import columns as _columns
+    from analyzer.fit.fast._cwalk import crc16 as _crc16
 except ImportError:  # pragma: no cover - a build older than the bulk decoder
-    _columns = None
+    _columns = _crc16 = None
 
 
 def compiled_walk() -> bool:
@@ -39,3 +41,9 @@ def compiled_columns() -> Callable | None:
     """``_cwalk.columns`` (the bulk field decoder of :mod:`analyzer.fit.fast._bulk`) when the
     compiled walk is used, else None: ``ANALYZER_PURE_WALK=1`` turns both off."""
     return _columns if compiled_walk() else None
+
+
+def compiled_crc() -> Callable | None:
+    """``_cwalk.crc16`` (the CRC eight bytes at a time) when the compiled walk is used, else
+    None (:func:`analyzer.fit.fast.crc16` then computes it with numpy)."""
+    return _crc16 if compiled_walk() else None
