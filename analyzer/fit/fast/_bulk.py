@@ -24,10 +24,16 @@ import pandas as pd
 from analyzer.errors import DecoderDeclined
 from analyzer.fit.fast._walk import Definition, Walk
 from analyzer.fit.messages import DEVELOPER_DATA_ID
-from analyzer.fit.profile import BASE_TYPES, scale_offset
+from analyzer.fit.profile import BASE_TYPES, SCALE_OFFSET
 
 #: ``columns``' code of a numeric base type kind.
 _KIND_CODE = {"u": 0, "i": 1, "f": 2}
+#: Numeric base types: (size, ``columns``' kind code, invalid value).
+_NUMERIC = {
+    base: (size, _KIND_CODE[kind], invalid)
+    for base, (_, size, kind, invalid) in BASE_TYPES.items()
+    if kind in _KIND_CODE
+}
 _SO = struct.Struct("=dd")  # a developer field's (scale, offset)
 
 
@@ -121,25 +127,32 @@ def _plan(
 ) -> _Plan | None:
     plan = _Plan()
     slots: dict[object, int] = {}
+    native_scales = SCALE_OFFSET.get(d.gnum, {})
+    big = int(d.big)
+    span = None
+    specs, spec_keys = plan.specs, plan.spec_keys
     for i, f in enumerate(d.fields):
-        _, bsize, kind, invalid = BASE_TYPES[f.base]
-        key = f.key
-        if f.count == 1 and kind in "uif":
-            if f.dev_index is None:
-                scale, offset = scale_offset(d.gnum, f.num)
+        dev = f.dev_index
+        key = f.num if dev is None else f"dev:{dev}:{f.num}"
+        numeric = _NUMERIC.get(f.base)
+        if numeric is not None and f.size == numeric[0]:
+            if dev is None:
+                scale, offset = native_scales.get(f.num, (1, 0))
             else:
-                so = scales.over(key, int(starts.min()), int(starts.max()))
+                if span is None:
+                    span = int(starts.min()), int(starts.max())
+                so = scales.over(key, *span)
                 if so is None:
                     return None
                 scale, offset = so
             if kinds.setdefault(key, "f") != "f":
                 return None
             j = index.setdefault(key, len(index))
-            plan.specs.append(
-                (j, f.offset, bsize, _KIND_CODE[kind], int(d.big), invalid, scale, offset)
-            )
-            plan.spec_keys.append((key, slots.setdefault(key, i)))
-        elif kind == "S" or (d.gnum == DEVELOPER_DATA_ID and f.num == 1 and f.dev_index is None):
+            specs.append((j, f.offset, numeric[0], numeric[1], big, numeric[2], scale, offset))
+            spec_keys.append((key, slots.setdefault(key, i)))
+            continue
+        kind = BASE_TYPES[f.base][2]
+        if kind == "S" or (d.gnum == DEVELOPER_DATA_ID and f.num == 1 and dev is None):
             if kind != "S" and kind != "B":
                 raise DecoderDeclined("", "developer_data_id.application_id is not a byte array")
             if key in slots or kinds.setdefault(key, "o") != "o":
