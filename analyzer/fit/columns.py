@@ -12,6 +12,8 @@ types); the pandas expression is quoted where that is not obvious.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 import pandas as pd
 
@@ -103,6 +105,34 @@ def frame(columns: dict, index: pd.Index) -> pd.DataFrame:
             if k not in chosen:
                 out.insert(at, k, columns[k])
     return out
+
+
+class Later:
+    """A value to compute on first read (what :class:`Deferred` holds until then)."""
+
+    __slots__ = ("build",)
+
+    def __init__(self, build: Callable[[], object]):
+        self.build = build
+
+
+class Deferred:
+    """A dataclass field that may be given as :class:`Later` (built on first read, then kept);
+    any other value is stored and read as it is. The field has no default."""
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self._slot = f"_deferred_{name}"
+
+    def __get__(self, obj, objtype=None):
+        if obj is None:
+            raise AttributeError(self._slot)  # (for dataclasses: no default value)
+        value = obj.__dict__[self._slot]
+        if isinstance(value, Later):
+            value = obj.__dict__[self._slot] = value.build()
+        return value
+
+    def __set__(self, obj, value) -> None:
+        obj.__dict__[self._slot] = value
 
 
 def fill(a: np.ndarray, b) -> np.ndarray:
@@ -229,6 +259,8 @@ def assign_sessions(ts: np.ndarray, starts: np.ndarray) -> np.ndarray:
 
 __all__ = [
     "Columns",
+    "Deferred",
+    "Later",
     "assign_sessions",
     "col",
     "elapsed_seconds",
