@@ -25,17 +25,16 @@ of :mod:`analyzer.fit.columns`. Conversions, per record:
   id is one of :data:`STRYD_APP_IDS` (or any developer field of a file written by a Stryd
   device), matched on field number only (:data:`STRYD_FIELDS`), never on names.
 
-Record values outside the physiological ranges of :mod:`analyzer.fit.plausible` (a running
-speed of 65 m/s, a cadence of 508 steps/min) are set to NaN and counted in
-``meta["masked_samples"]``.
+Record values outside the physiological ranges of :mod:`analyzer.fit.plausible` (a running speed
+of 65 m/s, a cadence of 508 steps/min) are set to NaN and counted in ``meta["masked_samples"]``.
 
 Timestamps are FIT seconds from the FIT epoch (1989-12-31 UTC); the device-relative times
 (< 0x10000000) of old ANT-FS devices (FR70) land in 1990: only their differences mean anything.
 
 Records are assigned to sessions by time: session *i* owns ``[start_i, start_{i+1})``; the first
 session also owns earlier records and the last one later records (so a single-session file keeps
-every record). A file with records but no session message gets one session built from its
-records (sport from the ``sport`` message, no watch averages).
+every record). A file with records but no session message gets one session built from its records
+(sport from the ``sport`` message, no watch averages). :attr:`Activity.laps` is built when read.
 """
 
 from __future__ import annotations
@@ -44,6 +43,7 @@ import hashlib
 import io
 import zlib
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 
 import numpy as np
@@ -53,6 +53,8 @@ from analyzer._base.files import GZIP_MAGIC, gunzip
 from analyzer.errors import FitHeaderError
 from analyzer.fit.columns import (
     Columns,
+    Deferred,
+    Later,
     assign_sessions,
     col,
     elapsed_seconds,
@@ -60,6 +62,7 @@ from analyzer.fit.columns import (
     fill,
     first_value,
     fit_timestamp,
+    frame,
     nanmin,
     nonzero,
     start_seconds,
@@ -160,8 +163,7 @@ class Activity:
         ``watch_avg_<metric>`` in contract units (NaN where the watch wrote none or a 0
         placeholder), plus watch_avg_power_w and watch_avg_heart_rate_bpm.
     laps : pandas.DataFrame
-        One row per lap with lap_index, session_index, start_time, end_time, totals and the
-        watch's lap averages (``watch_avg_*``) in contract units.
+        One row per lap: lap_index, session_index, start_time, end_time, totals, watch_avg_*.
     records : pandas.DataFrame
         All records in contract columns plus ``session_index`` (-1 only when there is no session).
     developer_fields : pandas.DataFrame
@@ -180,7 +182,7 @@ class Activity:
     file_type: str
     meta: dict
     sessions: pd.DataFrame
-    laps: pd.DataFrame
+    laps: pd.DataFrame = Deferred()  # (build_activity builds it on first read)
     records: pd.DataFrame
     developer_fields: pd.DataFrame = field(default_factory=pd.DataFrame)
     decoder: str = "fitparse"
@@ -345,7 +347,7 @@ def _records(
             # A column set twice keeps its first position (dict and DataFrame alike).
             out[column] = fill(out["power_w"], values) if column == "power_w" else values
     out["session_index"] = sidx
-    return pd.DataFrame(out, index=rec.index), masked, native
+    return frame(out, rec.index), masked, native
 
 
 def _laps(msgs: FitMessages, sessions: pd.DataFrame, starts: np.ndarray) -> pd.DataFrame:
@@ -421,7 +423,6 @@ def build_activity(msgs: FitMessages, *, activity_id: str, source_name: str) -> 
     stryd_device = manufacturer == "stryd"
     devf = developer_fields(msgs, stryd_device)
     records, masked, native = _records(msgs, sessions, starts, devf)
-    laps = _laps(msgs, sessions, starts)
     apps = [
         a
         for a in msgs.table(DEVELOPER_DATA_ID).get(1, pd.Series(dtype=object)).tolist()
@@ -450,7 +451,7 @@ def build_activity(msgs: FitMessages, *, activity_id: str, source_name: str) -> 
         file_type=file_type,
         meta=meta,
         sessions=sessions,
-        laps=laps,
+        laps=Later(partial(_laps, msgs, sessions, starts)),
         records=records,
         developer_fields=devf,
         decoder=msgs.decoder,

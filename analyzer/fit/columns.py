@@ -12,6 +12,8 @@ types); the pandas expression is quoted where that is not obvious.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 import pandas as pd
 
@@ -22,6 +24,8 @@ from analyzer.fit.names import as_int, enum_name
 _MAX_WHOLE_S = 9.0e12
 #: Rows up to which a message table is converted to one array without looking at its dtypes.
 _SMALL_TABLE = 64
+#: Float columns from which :func:`frame` builds one block (fewer: pandas' own constructor).
+_MIN_BLOCK_COLUMNS = 8
 #: int64 value of NaT.
 _NAT = np.iinfo(np.int64).min
 #: Ticks per second of the datetime resolutions timestamps come in.
@@ -79,6 +83,56 @@ class Columns:
         a = self._block[:, i]
         ok = np.flatnonzero(~np.isnan(a))
         return a[ok[0]] if ok.size else None
+
+
+def frame(columns: dict, index: pd.Index) -> pd.DataFrame:
+    """``pd.DataFrame(columns, index=index)`` for many float64 columns: they are copied once into
+    one 2-D block that pandas takes without another copy, and the other columns are inserted at
+    their places (cheaper than pandas' per-column checks and consolidation)."""
+    keys = list(columns)
+    floats = [
+        k for k in keys if isinstance(columns[k], np.ndarray) and columns[k].dtype == np.float64
+    ]
+    if len(floats) < _MIN_BLOCK_COLUMNS or len({len(columns[k]) for k in keys}) != 1:
+        return pd.DataFrame(columns, index=index)
+    block = np.empty((len(floats), len(index)))
+    for j, k in enumerate(floats):
+        block[j] = columns[k]
+    out = pd.DataFrame(block.T, columns=floats, index=index, copy=False)
+    if len(floats) < len(keys):
+        chosen = set(floats)
+        for at, k in enumerate(keys):
+            if k not in chosen:
+                out.insert(at, k, columns[k])
+    return out
+
+
+class Later:
+    """A value to compute on first read (what :class:`Deferred` holds until then)."""
+
+    __slots__ = ("build",)
+
+    def __init__(self, build: Callable[[], object]):
+        self.build = build
+
+
+class Deferred:
+    """A dataclass field that may be given as :class:`Later` (built on first read, then kept);
+    any other value is stored and read as it is. The field has no default."""
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self._slot = f"_deferred_{name}"
+
+    def __get__(self, obj, objtype=None):
+        if obj is None:
+            raise AttributeError(self._slot)  # (for dataclasses: no default value)
+        value = obj.__dict__[self._slot]
+        if isinstance(value, Later):
+            value = obj.__dict__[self._slot] = value.build()
+        return value
+
+    def __set__(self, obj, value) -> None:
+        obj.__dict__[self._slot] = value
 
 
 def fill(a: np.ndarray, b) -> np.ndarray:
@@ -205,6 +259,8 @@ def assign_sessions(ts: np.ndarray, starts: np.ndarray) -> np.ndarray:
 
 __all__ = [
     "Columns",
+    "Deferred",
+    "Later",
     "assign_sessions",
     "col",
     "elapsed_seconds",
@@ -212,6 +268,7 @@ __all__ = [
     "fill",
     "first_value",
     "fit_timestamp",
+    "frame",
     "nanmin",
     "nonzero",
     "start_seconds",

@@ -436,3 +436,20 @@ def test_unusual_compressed_speed_distance_is_declined_and_falls_back():
         assert type(auto) is type(ref)
     else:
         assert auto.decoder == "fitparse"
+
+
+def test_records_frame_is_the_dict_constructor():
+    from analyzer.fit.columns import frame
+
+    rng = np.random.default_rng(0)
+    n = 50
+    cols = {"timestamp": pd.date_range("2024-01-01", periods=n, freq="s", tz="UTC").array}
+    cols.update({f"c{i}": rng.normal(size=n) for i in range(9)})
+    cols["c3"][5] = np.nan
+    cols["session_index"] = np.zeros(n, dtype="int64")
+    cols["last"] = rng.normal(size=n)
+    built = frame(cols, pd.RangeIndex(n))
+    pd.testing.assert_frame_equal(built, pd.DataFrame(cols, index=pd.RangeIndex(n)))
+    assert list(built.columns) == list(cols)
+    cols["c0"][0] = -1.0  # no view of the caller's arrays
+    assert built["c0"].iloc[0] != -1.0

@@ -11,13 +11,14 @@ column (the column order is the order in which the reference decoder first meets
 
 from __future__ import annotations
 
-import uuid
 from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
 
 from analyzer.errors import DecoderDeclined
+from analyzer.fit.fast._bulk import bulk_table, message_starts, strings, uuids
+from analyzer.fit.fast._compiled import compiled_columns
 from analyzer.fit.fast._walk import Definition, FieldSpec, Walk
 from analyzer.fit.messages import DEVELOPER_DATA_ID, WANTED_MESSAGES
 from analyzer.fit.profile import (
@@ -60,60 +61,16 @@ def _dtype(d: Definition, fields: list[tuple[int, FieldSpec]]) -> np.dtype:
     )
 
 
-def _starts(d: Definition) -> np.ndarray:
-    """Body offsets of the definition's data messages (runs first, then compressed ones)."""
-    runs = np.asarray(d.runs, dtype=np.int64).reshape(-1, 3)
-    if len(runs):
-        counts = runs[:, 1]
-        first = np.repeat(runs[:, 0], counts)
-        within = np.arange(counts.sum()) - np.repeat(np.cumsum(counts) - counts, counts)
-        starts = first + within * np.repeat(runs[:, 2], counts)
-    else:
-        starts = np.zeros(0, np.int64)
-    if d.cts_pos:
-        starts = np.concatenate((starts, np.asarray(d.cts_pos, dtype=np.int64)))
-    return starts
-
-
 def _matrix(u8: np.ndarray, data: bytes, d: Definition, starts: np.ndarray) -> np.ndarray:
     """``(n, 1 + size)`` uint8 matrix of the messages (header byte first), rows as ``starts``."""
     step = d.size + 1
-    if len(d.runs) == 1 and not d.cts_pos and d.runs[0][2] == step:
-        first, count, _ = d.runs[0]
+    runs = np.frombuffer(d.runs, np.int64).reshape(-1, 3)
+    if len(runs) == 1 and not d.cts_pos and runs[0, 2] == step:
+        first, count = int(runs[0, 0]), int(runs[0, 1])
         # One run of back-to-back messages: a zero-copy view of the payload.
         return np.frombuffer(data, np.uint8, count * step, first - 1).reshape(count, step)
     # Row gather from a sliding-window view copies each message's bytes in one piece.
     return np.lib.stride_tricks.sliding_window_view(u8, step)[starts - 1]
-
-
-def _parse_string(raw: bytes) -> str | None:
-    return raw.split(b"\x00", 1)[0].decode("utf-8", errors="replace") or None
-
-
-def _strings(block: np.ndarray) -> np.ndarray:
-    """fitparse's string parse of every row of a ``(n, k)`` uint8 block."""
-    n, k = block.shape
-    out = np.empty(n, dtype=object)
-    if n == 0:
-        return out
-    rows = np.ascontiguousarray(block).view(f"V{k}").ravel()
-    uniq, inverse = np.unique(rows, return_inverse=True)
-    parsed = np.array([_parse_string(u.tobytes()) for u in uniq] + [None], dtype=object)[:-1]
-    out[:] = parsed[inverse.ravel()]
-    return out
-
-
-def _uuids(block: np.ndarray) -> np.ndarray:
-    out = np.empty(len(block), dtype=object)
-    for i, row in enumerate(block):
-        raw = row.tobytes()
-        if raw.count(0xFF) == len(raw):
-            out[i] = None
-        elif len(raw) == 16:
-            out[i] = str(uuid.UUID(bytes=raw))
-        else:
-            out[i] = raw.hex()
-    return out
 
 
 def _numeric(rec: np.ndarray, i: int, f: FieldSpec) -> np.ndarray:
@@ -161,11 +118,11 @@ def _def_columns(
                 if so is not None:
                     values = values / so[0] - so[1]
         elif kind == "S":
-            values = _strings(mat[:, 1 + f.offset : 1 + f.offset + f.size])
+            values = strings(mat[:, 1 + f.offset : 1 + f.offset + f.size])
         elif d.gnum == DEVELOPER_DATA_ID and f.num == 1 and f.dev_index is None:
             if kind != "B":
                 raise DecoderDeclined("", "developer_data_id.application_id is not a byte array")
-            values = _uuids(mat[:, 1 + f.offset : 1 + f.offset + f.size])
+            values = uuids(mat[:, 1 + f.offset : 1 + f.offset + f.size])
         else:
             continue  # multi-element and byte fields are not part of the tables
         present = _present(values)
@@ -271,7 +228,7 @@ def compressed_timestamps(
     for d in walk.defs:
         ts_fields = [(i, f) for i, f in enumerate(d.fields) if f.num == TIMESTAMP_FIELD]
         if ts_fields and d.count:
-            starts = _starts(d)
+            starts = message_starts(d)
             mat = _matrix(u8, data, d, starts)
             last = np.full(len(starts), -1, dtype=np.int64)
             for i, f in ts_fields:
@@ -318,9 +275,11 @@ def tables(walk: Walk, data: bytes, name: str) -> dict[int, pd.DataFrame]:
         if d.gnum in WANTED_MESSAGES and d.count:
             by_mesg.setdefault(d.gnum, []).append(d)
     out = {}
+    columns = compiled_columns()
     for gnum, defs in by_mesg.items():
         try:
-            out[gnum] = _table(walk, u8, data, defs, cts)
+            frame = None if columns is None else bulk_table(walk, u8, data, defs, columns)
+            out[gnum] = _table(walk, u8, data, defs, cts) if frame is None else frame
         except DecoderDeclined as exc:
             raise DecoderDeclined(name, exc.reason) from None
     return out
@@ -331,7 +290,7 @@ def _table(
 ) -> pd.DataFrame:
     parts = []
     for d in defs:
-        starts = _starts(d)
+        starts = message_starts(d)
         mat = _matrix(u8, data, d, starts)
         parts.append((starts, _def_columns(walk, d, starts, mat, cts.get(id(d)))))
     all_starts = np.concatenate([p[0] for p in parts])

@@ -17,6 +17,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from analyzer.fit.fast._compiled import compiled_crc
+
 #: Reflected CRC-16 polynomial used by the FIT protocol (FIT SDK, "CRC" section).
 FIT_CRC_POLY = 0xA001
 
@@ -119,6 +121,9 @@ def crc16(data: bytes | bytearray | memoryview | np.ndarray) -> int:
     int
         The CRC [0, 65535]; a FIT file section followed by its stored CRC gives 0.
     """
+    compiled = compiled_crc()
+    if compiled is not None and not isinstance(data, np.ndarray):
+        return compiled(data)
     if isinstance(data, np.ndarray):
         arr = np.ascontiguousarray(data, dtype=np.uint8)
     else:

@@ -87,9 +87,18 @@ static int flush(Pending *p)
     PyObject *runs = PyObject_GetAttr(p->def, s_runs);
     if (runs == NULL)
         return -1;
-    PyObject *t = Py_BuildValue("(nnn)", p->first, p->count, p->stride);
-    int rc = t == NULL ? -1 : PyList_Append(runs, t);
-    Py_XDECREF(t);
+    int rc = -1;
+    if (!PyByteArray_Check(runs)) {
+        PyErr_SetString(PyExc_TypeError, "Definition.runs must be a bytearray");
+    } else {
+        /* one (first, count, stride) triple of native int64, as _walk._RUN packs it */
+        long long triple[3] = {p->first, p->count, p->stride};
+        Py_ssize_t had = PyByteArray_GET_SIZE(runs);
+        if (PyByteArray_Resize(runs, had + (Py_ssize_t)sizeof triple) == 0) {
+            memcpy(PyByteArray_AS_STRING(runs) + had, triple, sizeof triple);
+            rc = 0;
+        }
+    }
     Py_DECREF(runs);
     p->def = NULL;
     return rc;
@@ -254,11 +263,208 @@ done:
     return result;
 }
 
+/* One numeric field of a definition, as columns() reads it. */
+typedef struct {
+    Py_ssize_t col, off;
+    int bsize, kind, big; /* kind: 0 unsigned, 1 signed, 2 float */
+    unsigned long long invalid;
+    double scale, offset;
+} Spec;
+
+static int spec_parse(PyObject *t, Spec *s)
+{
+    PyObject *inv;
+    if (!PyArg_ParseTuple(t, "nniiiOdd", &s->col, &s->off, &s->bsize, &s->kind, &s->big, &inv,
+                          &s->scale, &s->offset))
+        return -1;
+    s->invalid = inv == Py_None ? 0 : PyLong_AsUnsignedLongLongMask(inv);
+    if (PyErr_Occurred())
+        return -1;
+    if (!(s->bsize == 1 || s->bsize == 2 || s->bsize == 4 || s->bsize == 8) || s->kind < 0 ||
+        s->kind > 2 || (s->kind == 2 && s->bsize < 4) || s->off < 0) {
+        PyErr_SetString(PyExc_ValueError, "columns: unusable field spec");
+        return -1;
+    }
+    return 0;
+}
+
+/* The field's raw bytes as an unsigned integer in the file's byte order. */
+static unsigned long long raw_bits(const unsigned char *p, int bsize, int big)
+{
+    unsigned long long v = 0;
+    if (big)
+        for (int i = 0; i < bsize; i++)
+            v = v << 8 | p[i];
+    else
+        for (int i = bsize - 1; i >= 0; i--)
+            v = v << 8 | p[i];
+    return v;
+}
+
+/* The value of one field of one message, and whether it is valid (numpy's reading of it). */
+static int field_value(const unsigned char *p, const Spec *s, double *out)
+{
+    unsigned long long bits = raw_bits(p, s->bsize, s->big);
+    double v;
+    if (s->kind == 2) {
+        if (s->bsize == 4) {
+            float f;
+            uint32_t b32 = (uint32_t)bits;
+            memcpy(&f, &b32, 4);
+            v = (double)f;
+        } else {
+            memcpy(&v, &bits, 8);
+        }
+        if (v != v)
+            return 0;
+    } else {
+        if (bits == s->invalid)
+            return 0;
+        if (s->kind == 1) {
+            int shift = 64 - 8 * s->bsize;
+            long long sv = (long long)(bits << shift) >> shift;
+            v = (double)sv;
+        } else {
+            v = (double)bits;
+        }
+    }
+    *out = v / s->scale - s->offset;
+    return 1;
+}
+
+static PyObject *columns(PyObject *self, PyObject *args)
+{
+    Py_buffer data = {0}, starts = {0}, rows = {0}, out = {0};
+    PyObject *specs, *result = NULL;
+    Spec *spec = NULL;
+    Py_ssize_t total;
+    if (!PyArg_ParseTuple(args, "y*y*y*w*nO!", &data, &starts, &rows, &out, &total,
+                          &PyList_Type, &specs))
+        return NULL;
+    Py_ssize_t n = starts.len / 8, k = PyList_GET_SIZE(specs);
+    Py_ssize_t ncols = total > 0 ? out.len / 8 / total : 0;
+    const long long *st = starts.buf, *rw = rows.buf;
+    double *o = out.buf;
+    if (rows.len / 8 != n || out.len % 8 || (total > 0 && (out.len / 8) % total)) {
+        PyErr_SetString(PyExc_ValueError, "columns: buffer sizes do not match");
+        goto done;
+    }
+    spec = PyMem_Calloc(k ? k : 1, sizeof(Spec));
+    if (spec == NULL) {
+        PyErr_NoMemory();
+        goto done;
+    }
+    for (Py_ssize_t j = 0; j < k; j++) {
+        if (spec_parse(PyList_GET_ITEM(specs, j), &spec[j]) < 0)
+            goto done;
+        if (spec[j].col < 0 || spec[j].col >= ncols) {
+            PyErr_SetString(PyExc_IndexError, "columns: column out of range");
+            goto done;
+        }
+    }
+    const unsigned char *d = data.buf;
+    for (Py_ssize_t i = 0; i < n; i++)
+        if (st[i] < 0 || rw[i] < 0 || rw[i] >= total) {
+            PyErr_SetString(PyExc_IndexError, "columns: message offset or row out of range");
+            goto done;
+        }
+    result = PyList_New(k);
+    if (result == NULL)
+        goto done;
+    for (Py_ssize_t j = 0; j < k; j++) {
+        const Spec *s = &spec[j];
+        double *dst = o + s->col * total;
+        Py_ssize_t first = -1;
+        for (Py_ssize_t i = 0; i < n; i++) {
+            Py_ssize_t at = st[i] + s->off;
+            double v;
+            if (at + s->bsize > data.len) {
+                PyErr_SetString(PyExc_IndexError, "columns: field beyond the payload");
+                Py_CLEAR(result);
+                goto done;
+            }
+            if (field_value(d + at, s, &v)) {
+                dst[rw[i]] = v;
+                if (first < 0 || rw[i] < first)
+                    first = rw[i];
+            }
+        }
+        PyObject *f = PyLong_FromSsize_t(first);
+        if (f == NULL) {
+            Py_CLEAR(result);
+            goto done;
+        }
+        PyList_SET_ITEM(result, j, f);
+    }
+done:
+    PyMem_Free(spec);
+    PyBuffer_Release(&data);
+    if (starts.obj)
+        PyBuffer_Release(&starts);
+    if (rows.obj)
+        PyBuffer_Release(&rows);
+    if (out.obj)
+        PyBuffer_Release(&out);
+    return result;
+}
+
+/* The FIT CRC-16 (reflected, polynomial 0xA001, start 0; analyzer/fit/fast/_crc.py), eight bytes
+ * per step with eight tables ("slicing by 8"); table k runs a byte and k zero bytes through. */
+static uint16_t crc_tables[8][256];
+
+static void crc_init(void)
+{
+    for (int i = 0; i < 256; i++) {
+        uint16_t c = (uint16_t)i;
+        for (int b = 0; b < 8; b++)
+            c = (c & 1) ? (uint16_t)((c >> 1) ^ 0xA001) : (uint16_t)(c >> 1);
+        crc_tables[0][i] = c;
+    }
+    for (int k = 1; k < 8; k++)
+        for (int i = 0; i < 256; i++) {
+            uint16_t c = crc_tables[k - 1][i];
+            crc_tables[k][i] = (uint16_t)((c >> 8) ^ crc_tables[0][c & 0xFF]);
+        }
+}
+
+static PyObject *crc16(PyObject *self, PyObject *args)
+{
+    Py_buffer buf;
+    unsigned int start = 0;
+    if (!PyArg_ParseTuple(args, "y*|I", &buf, &start))
+        return NULL;
+    const unsigned char *p = buf.buf;
+    Py_ssize_t n = buf.len;
+    uint32_t crc = start & 0xFFFF;
+    Py_BEGIN_ALLOW_THREADS
+    while (n >= 8) {
+        uint32_t x = crc ^ (uint32_t)(p[0] | p[1] << 8);
+        crc = crc_tables[7][x & 0xFF] ^ crc_tables[6][x >> 8] ^ crc_tables[5][p[2]] ^
+              crc_tables[4][p[3]] ^ crc_tables[3][p[4]] ^ crc_tables[2][p[5]] ^
+              crc_tables[1][p[6]] ^ crc_tables[0][p[7]];
+        p += 8;
+        n -= 8;
+    }
+    while (n-- > 0)
+        crc = (crc >> 8) ^ crc_tables[0][(crc ^ *p++) & 0xFF];
+    Py_END_ALLOW_THREADS
+    PyBuffer_Release(&buf);
+    return PyLong_FromUnsignedLong(crc);
+}
+
 static PyMethodDef methods[] = {
     {"scan", scan, METH_VARARGS,
      "scan(data, pos, end, local, cache, defs, known, csd_resets) -> pos\n\n"
      "Walk known plain definitions and plain data messages from pos; return the offset of "
      "the first message left to the Python walk (or end)."},
+    {"crc16", crc16, METH_VARARGS,
+     "crc16(data, start=0) -> int\n\nThe FIT CRC-16 of a bytes-like object."},
+    {"columns", columns, METH_VARARGS,
+     "columns(data, starts, rows, out, total, specs) -> first rows\n\n"
+     "Decode single numeric fields of data messages (body offsets `starts`, int64) into the "
+     "float64 block `out` (columns x total) at `rows`; specs: (column, body offset, size, "
+     "kind 0/1/2 for unsigned/signed/float, big endian, invalid, scale, offset). An invalid "
+     "value writes nothing. Returns the first row written per spec (-1: none)."},
     {NULL, NULL, 0, NULL},
 };
 
@@ -273,5 +479,6 @@ PyMODINIT_FUNC PyInit__cwalk(void)
     s_runs = PyUnicode_InternFromString("runs");
     if (!s_size || !s_bad || !s_gnum || !s_resets_csd || !s_runs)
         return NULL;
+    crc_init();
     return PyModule_Create(&module);
 }

@@ -37,6 +37,7 @@ HEADER_SIZE_WITH_CRC = 14
 _DEF_FIXED = 6
 
 _STRUCT_CHARS = {"u": "BHIQ", "i": "bhiq", "f": "  fd"}
+_RUN = struct.Struct("=3q")  # one entry of Definition.runs
 
 
 class FieldSpec:
@@ -82,7 +83,7 @@ class Definition:
         self.fields = fields
         self.size = sum(f.size for f in fields)
         self.pos = pos
-        self.runs: list[tuple[int, int, int]] = []  # (first body offset, count, stride)
+        self.runs = bytearray()  # (first body offset, count, stride): native int64 triples
         self.cts_pos: list[int] = []  # body offsets of compressed-timestamp messages
         self.cts_off: list[int] = []  # their 5-bit time offsets
         # fitparse cannot read a zero-sized field; it fails on the first message using it.
@@ -94,7 +95,7 @@ class Definition:
 
     @property
     def count(self) -> int:
-        return sum(r[1] for r in self.runs) + len(self.cts_pos)
+        return int(np.frombuffer(self.runs, np.int64)[1::3].sum()) + len(self.cts_pos)
 
 
 class Walk:
@@ -416,7 +417,7 @@ def _walk_messages(data: bytes, name: str, pos: int, end: int, result: Walk, dev
             if pos > n:
                 raise FitTruncatedError(name, "file ends inside a data message", pos - step)
             count = (pos - first) // step
-            d.runs.append((first + 1, count, step))
+            d.runs += _RUN.pack(first + 1, count, step)
             if d.gnum == DEVELOPER_DATA_ID or d.gnum == FIELD_DESCRIPTION:
                 hist.clear()
                 for start in range(first + 1, pos, step):
@@ -495,5 +496,5 @@ def _skip_cycles(
     if cur > len(u8):
         raise FitTruncatedError(name, "file ends inside a data message", cur - period)
     for (_, d), off in zip(cycle, offsets, strict=True):
-        d.runs.append((pos + off + 1, total, period))
+        d.runs += _RUN.pack(pos + off + 1, total, period)
     return cur
