@@ -80,7 +80,7 @@ RUNNING_AFFECTED: tuple[str, ...] = ("none", "reduced", "stopped")
 
 
 #: Metrics with a personal reference, the names a runner can accept a new baseline for
-#: (``analyzer.metrics.normalise.METRICS`` is this tuple).
+#: (``analyzer.metrics.trends.METRICS`` is this tuple).
 BASELINE_METRICS: tuple[str, ...] = (
     "gct_balance_left_pct",
     "cadence_spm",

@@ -21,7 +21,7 @@ def synth_trends(
     distance_km=10.0,
     dynamics_source="chest_strap",
 ) -> pd.DataFrame:
-    """A gait.trends-like frame: one run every 2 days, optional balance shift toward the left.
+    """A trends.trends-like frame: one run every 2 days, optional balance shift toward the left.
 
     ``base`` is the runner's natural balance [% L]; ``distance_km`` and ``dynamics_source`` may be
     one value or one per run.

@@ -2,7 +2,7 @@
 
 :func:`analyse` reads one athlete's runs, per-run gait summaries, accepted baselines and diary
 from the store and hands them to :func:`analyse_frames`, which builds, in this order and
-nowhere else: the trends with the accepted baselines (``metrics.normalise.trends``), the
+nowhere else: the trends with the accepted baselines (``metrics.trends.trends``), the
 flagged changes, the one comparison of each metric with its reference, the weekly load, the
 risk features and assessment, the open pain and the safety stop, the plan (shaped by the pain),
 the plan so far and the staleness warning. Every surface reads the result: the ``trends``,
@@ -21,7 +21,8 @@ import pandas as pd
 
 from analyzer.analysis import plan_so_far as _so_far
 from analyzer.errors import NotEnoughData
-from analyzer.metrics import load, normalise
+from analyzer.metrics import load
+from analyzer.metrics import trends as metric_trends
 from analyzer.plan import exercises, progress
 from analyzer.risk import features as _features
 from analyzer.risk.assessment import Assessment, assess_features
@@ -70,12 +71,12 @@ class Analysis:
     accepted : DataFrame
         Accepted baselines (``Store.accepted_baselines``).
     trends : DataFrame
-        ``metrics.normalise.trends`` with the accepted baselines.
+        ``metrics.trends.trends`` with the accepted baselines.
     changes : DataFrame
-        Flagged changes (``metrics.normalise.flag_changes``).
+        Flagged changes (``metrics.trends.flag_changes``).
     comparisons : DataFrame
         The one comparison of each metric with its reference
-        (``metrics.normalise.current_vs_baseline`` at ``asof``): every table, driver, flag and
+        (``metrics.trends.current_vs_baseline`` at ``asof``): every table, driver, flag and
         sentence quotes these numbers.
     weekly : DataFrame or None
         Weekly load (``metrics.load.weekly``).
@@ -298,12 +299,12 @@ def analyse_frames(
     g = _with_device(gait_rows, runs)
     if cut is not None and len(g):
         g = g[(pd.to_datetime(g["start_time"], utc=True) <= cut).to_numpy()]
-    trends = normalise.trends(g, accepted=accepted) if len(g) else g
+    trends = metric_trends.trends(g, accepted=accepted) if len(g) else g
     at = cut if cut is not None else (trends["start_time"].max() if len(trends) else None)
     # computed once: the tables, the drivers and (judged as of the latest run) the flags quote it
-    comparisons = normalise.current_vs_baseline(trends, asof=at)
+    comparisons = metric_trends.current_vs_baseline(trends, asof=at)
     latest = comparisons if cut is None else None
-    changes = normalise.flag_changes(trends, accepted=accepted, current=latest)
+    changes = metric_trends.flag_changes(trends, accepted=accepted, current=latest)
     weekly = load.weekly(g) if len(g) else None
     plan_start = (diary.plan or {}).get("start_date")
     started = plan_start is not None and (at is None or _utc(plan_start) <= at)

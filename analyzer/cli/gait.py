@@ -50,7 +50,7 @@ from analyzer.schema import BASELINE_METRICS, local_date
 if TYPE_CHECKING:  # pandas is imported by the commands that need it (start-up time)
     import pandas as pd
 
-#: Days of the comparison with the reference (``metrics.normalise.RECENT_DAYS``; a literal so
+#: Days of the comparison with the reference (``metrics.trends.RECENT_DAYS``; a literal so
 #: that ``analyzer --help`` does not import pandas).
 RECENT_DAYS = 14
 #: Runs shown in the "recent runs" table (the JSON always has all of them).

@@ -11,7 +11,7 @@ to the published resolution first and then looked up; 183.4 steps/min is blue, 1
 
 The bands are not speed-adjusted: the same runner moves between colours with pace. They are
 reported for orientation; comparisons over time use the speed-normalised values in
-:mod:`analyzer.metrics.normalise`.
+:mod:`analyzer.metrics.trends`.
 
 References
 ----------

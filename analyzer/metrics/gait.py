@@ -4,8 +4,8 @@ Everything here is a pure function of a records DataFrame in the data contract's
 (:data:`analyzer.schema.RECORD_COLUMNS`). :func:`summarize` is what the store caches per run,
 keyed by :data:`METRIC_VERSION`; bump the version whenever a number it returns would change.
 
-The per-athlete functions (speed normalisation, baselines, change detection) live in
-:mod:`analyzer.metrics.normalise` and are re-exported here as :func:`trends` and :func:`flag_changes`.
+The per-athlete functions (speed normalisation, references, change detection) live in
+:mod:`analyzer.metrics.trends`.
 
 References
 ----------
@@ -24,7 +24,6 @@ import numpy as np
 import pandas as pd
 
 from analyzer.metrics import bands
-from analyzer.metrics.normalise import flag_changes, trends
 from analyzer.metrics.robust import huber_fits
 
 __all__ = [
@@ -34,8 +33,6 @@ __all__ = [
     "running_mask",
     "matched_speed_drift",
     "matched_speed_drifts",
-    "trends",
-    "flag_changes",
 ]
 
 #: Version of the numbers :func:`summarize` returns; the store recomputes cached rows when it

@@ -1,6 +1,6 @@
 """ "Did it work?": the flagged metric before and after a plan's start, with its uncertainty.
 
-Pure functions of a per-run trends table (:func:`analyzer.metrics.normalise.trends`).
+Pure functions of a per-run trends table (:func:`analyzer.metrics.trends.trends`).
 
 The comparison takes the runs of the :data:`BEFORE_DAYS` before the plan started (the state the
 plan was started for, short enough not to reach back before the change) and the runs

@@ -69,7 +69,7 @@ timestamps are ISO-8601 strings in UTC (``"2026-03-02T07:15:00Z"``); weeks start
                               "change_at_ref": float|null,    # the one comparison (analysis)
                               "reference_start", "reference_end",   # its dates
                               "recent_start", "recent_end": str|null}]},
-      "flags": [{"metric": str, "onset": str|null,              # gait.flag_changes
+      "flags": [{"metric": str, "onset": str|null,              # trends.flag_changes
                  "side": "left"|"right"|"higher"|"lower"|null,
                  "size": float|null, "baseline": float|null,     # in the metric's unit
                  "n_runs": int|null, "text": str,

@@ -1,7 +1,7 @@
 """Pure builders: DataFrames from the pipeline → the JSON-able sections of a report.
 
 Each function takes the store's frames (``Store.runs()``, ``Store.gait()``,
-``gait.trends()``, ``gait.flag_changes()``, ``load.weekly()``, ``Store.records()``) and returns
+``trends.trends()``, ``trends.flag_changes()``, ``load.weekly()``, ``Store.records()``) and returns
 plain Python (str, float, int, bool, None, lists, dicts): NaN becomes None, timestamps become
 ISO-8601 strings in UTC. The shape of every section is documented in :mod:`analyzer.report`.
 """
@@ -37,7 +37,7 @@ _MEDIAN_COLUMN = {
     "step_length_mm": "step_length_median_mm",
 }
 
-#: Readable names and units of the metrics gait.flag_changes can flag.
+#: Readable names and units of the metrics trends.flag_changes can flag.
 FLAG_LABELS: dict[str, tuple[str, str]] = {
     "gct_balance_left_pct": ("GCT balance", "points"),
     "cadence_spm": ("Cadence at reference speed", "steps/min"),
@@ -275,7 +275,7 @@ def trends(trends_df: pd.DataFrame, comparisons: pd.DataFrame | None = None) -> 
 
 
 def flags(flags_df: pd.DataFrame | None) -> list[dict]:
-    """``flags``: sustained changes flagged by :func:`analyzer.metrics.gait.flag_changes`."""
+    """``flags``: sustained changes flagged by :func:`analyzer.metrics.trends.flag_changes`."""
     if flags_df is None or len(flags_df) == 0:
         return []
     rows = []

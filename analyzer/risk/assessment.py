@@ -1,7 +1,7 @@
 """The imbalance-risk index of an athlete: score, level and drivers in the runner's own numbers.
 
 Scoring, model files and the priors live in :mod:`analyzer.risk.scoring`; the scikit-learn
-estimator that fits them in :mod:`analyzer.risk.model`. This module turns ``gait.trends`` /
+estimator that fits them in :mod:`analyzer.risk.model`. This module turns ``trends.trends`` /
 ``load.weekly`` frames into an :class:`Assessment`; the athlete's analysis
 (:func:`analyzer.analysis.analyse`) builds those frames from the store, once.
 
@@ -204,6 +204,6 @@ def assess_features(
 
 
 def assess_frames(trends_df, weekly_df=None, *, model=None, asof=None, athlete=None) -> Assessment:
-    """Score an athlete from ``gait.trends`` and ``load.weekly`` frames (no store needed)."""
+    """Score an athlete from ``trends.trends`` and ``load.weekly`` frames (no store needed)."""
     feats, ctx = _features.compute(trends_df, weekly_df, asof=asof)
     return assess_features(feats, ctx, model=model, athlete=athlete)

@@ -2,7 +2,7 @@
 behind each risk driver, and the change detector's verdict at the latest judged run.
 
 Every gait driver is judged on the runs of the recent window (the window of the one comparison
-of each metric with its reference, ``normalise.current_vs_baseline``) that are compared with a
+of each metric with its reference, ``trends.current_vs_baseline``) that are compared with a
 complete reference of the same sensor or watch; below :data:`MIN_RECENT_RUNS` such runs it says
 what is missing instead of giving a number (:func:`missing_reference`).
 """
@@ -15,11 +15,11 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from analyzer.metrics import change, normalise
+from analyzer.metrics import change, trends
 from analyzer.risk.texts import OK, iso_day, offset_of
 
 #: Length of the recent window [days].
-RECENT_DAYS = normalise.RECENT_DAYS
+RECENT_DAYS = trends.RECENT_DAYS
 #: Fewest runs in the recent window for any gait driver (one or two runs are not a pattern).
 MIN_RECENT_RUNS = 3
 
@@ -87,7 +87,7 @@ def missing_reference(df: pd.DataFrame, recent: pd.DataFrame, stem: str, value: 
                 f"not enough data: the {what} changed from {old.removeprefix('watch:')} to "
                 f"{src.removeprefix('watch:')} on {iso_day(first_new, offset_of(last))}; a new {what} is not a gait "
                 f"change, so a new reference needs {need} runs with "
-                f"{normalise.describe_source(src)} ({so_far} so far)"
+                f"{trends.describe_source(src)} ({so_far} so far)"
             )
         return (
             f"not enough data: your reference needs {need} runs over "
@@ -106,7 +106,7 @@ def missing_reference(df: pd.DataFrame, recent: pd.DataFrame, stem: str, value: 
 
 def detector_flag(judged: pd.DataFrame, stem: str) -> int:
     """The change detector's verdict at the latest judged run: +1 / -1 while a change is
-    flagged above / below the reference, 0 otherwise (``normalise.trends`` column
+    flagged above / below the reference, 0 otherwise (``trends.trends`` column
     ``<stem>_shift``)."""
     if not len(judged) or f"{stem}_shift" not in judged.columns:
         return 0

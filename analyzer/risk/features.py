@@ -1,6 +1,6 @@
 """Risk features: one non-negative "badness" vector per athlete at a date, with its evidence.
 
-Input is the output of :func:`analyzer.metrics.gait.trends` for ONE athlete (one row per run,
+Input is the output of :func:`analyzer.metrics.trends.trends` for ONE athlete (one row per run,
 with the frozen personal reference of :mod:`analyzer.metrics.change`) and of
 :func:`analyzer.metrics.load.weekly`. Every feature is 0 when nothing is wrong and grows as the
 runner's numbers worsen, which is what lets the model be monotonic.
@@ -69,7 +69,7 @@ from typing import Any
 import pandas as pd
 
 from analyzer.errors import NotEnoughData
-from analyzer.metrics import change, normalise
+from analyzer.metrics import change, trends
 from analyzer.risk.evidence import (
     MIN_RECENT_RUNS,
     RECENT_DAYS,
@@ -138,7 +138,7 @@ def _prepare(trends_df: pd.DataFrame) -> pd.DataFrame:
     df["start_time"] = pd.to_datetime(df["start_time"], utc=True)
     df = df.dropna(subset=["start_time"]).sort_values("start_time", kind="stable")
     if "gct_balance_ref" not in df.columns:  # plain per-run values: add the reference columns
-        df = normalise.references(df)
+        df = trends.references(df)
     return df
 
 
@@ -154,14 +154,14 @@ def balance_weight(reference: float, now: float, *, plan_started: bool = False) 
     """
     if not (math.isfinite(reference) and math.isfinite(now)):
         return 0.0
-    if normalise.balance_move(reference, now) != normalise.TOWARD:
+    if trends.balance_move(reference, now) != trends.TOWARD:
         return 1.0
     return 0.0 if plan_started else TOWARD_EVEN_WEIGHT
 
 
 def _compared(ctx: dict[str, Any], metric: str) -> tuple[float, float]:
     """``(reference, change)`` of ``metric`` from the one comparison of the athlete
-    (``normalise.current_vs_baseline``), which every table and sentence quotes."""
+    (``trends.current_vs_baseline``), which every table and sentence quotes."""
     row = ctx["comparisons"].loc[metric]
     return float(row["baseline"]), float(row["change"])
 
@@ -175,12 +175,12 @@ def _balance(df, recent, feats, ctx) -> None:
     ctx["dates"]["balance_shift_pts"] = {"recent": window(judged)}
     ctx["flags"]["balance_shift_pts"] = detector_flag(judged, stem) if status == OK else 0
     if status == OK:
-        ref, moved = _compared(ctx, normalise.BALANCE_METRIC)
+        ref, moved = _compared(ctx, trends.BALANCE_METRIC)
         last = judged.iloc[-1]
         now = ref + moved
         away = abs(now - 50) - abs(ref - 50)
         weight = balance_weight(ref, now, plan_started=bool(ctx.get("plan_started")))
-        move = normalise.balance_move(ref, now)
+        move = trends.balance_move(ref, now)
         toward = None if moved == 0 else ("left" if moved > 0 else "right")
         ctx.update(
             balance_reference_pct=ref,
@@ -189,8 +189,8 @@ def _balance(df, recent, feats, ctx) -> None:
             balance_change_pts=moved,
             balance_away_pts=away,
             balance_shift_toward=toward,
-            balance_toward_even=move == normalise.TOWARD,
-            balance_crossed_even=move == normalise.ACROSS,
+            balance_toward_even=move == trends.TOWARD,
+            balance_crossed_even=move == trends.ACROSS,
             balance_weight=weight,
         )
         ctx["dates"]["balance_shift_pts"]["reference"] = reference_window(last, stem)
@@ -335,8 +335,8 @@ def compute(
     Parameters
     ----------
     trends_df : DataFrame
-        ``gait.trends`` rows of one athlete (plain per-run values get the reference columns
-        added by :func:`analyzer.metrics.normalise.references`).
+        ``trends.trends`` rows of one athlete (plain per-run values get the reference columns
+        added by :func:`analyzer.metrics.trends.references`).
     weekly_df : DataFrame, optional
         ``load.weekly`` output (index = week start, UTC).
     asof : Timestamp-like, optional
@@ -345,7 +345,7 @@ def compute(
         The runner follows a started exercise plan: a balance change toward 50/50 is then what
         the plan measures ("did it work?"), not a risk (:func:`balance_weight`).
     comparisons : DataFrame, optional
-        ``normalise.current_vs_baseline`` of ``trends_df`` as of ``asof``, when the caller has
+        ``trends.current_vs_baseline`` of ``trends_df`` as of ``asof``, when the caller has
         it already (the analysis does; computed here otherwise).
 
     Returns
@@ -392,7 +392,7 @@ def compute(
     }
     feats = dict.fromkeys(FEATURES, math.nan)
     if comparisons is None:
-        comparisons = normalise.current_vs_baseline(df, asof=asof)
+        comparisons = trends.current_vs_baseline(df, asof=asof)
     ctx["comparisons"] = comparisons
     _balance(df, recent, feats, ctx)
     _gait(df, recent, feats, ctx)

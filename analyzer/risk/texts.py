@@ -17,7 +17,7 @@ from analyzer.schema import local_date
 OK = "ok"
 
 #: Smallest cadence drop at the reference speed that flags the cadence driver [%]: 3 spm of a
-#: typical 172 spm, the same size ``analyzer trends`` flags (normalise.MIN_CADENCE_SHIFT_SPM).
+#: typical 172 spm, the same size ``analyzer trends`` flags (trends.MIN_CADENCE_SHIFT_SPM).
 CADENCE_FLAG_PCT = 1.7
 
 #: Display label, unit and the value above which a feature counts as "flagged" (drives exercises).

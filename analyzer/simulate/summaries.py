@@ -4,7 +4,7 @@ Each simulated run's records go straight into :func:`analyzer.metrics.gait.summa
 function the store caches per run, and the row carries the identity columns of
 ``Store.gait(athlete)`` (``run_id``, ``athlete``, ``start_time``, ``dynamics_source``,
 ``distance_m``, ``timer_s``) plus the watch (``product``) and the sensor (``dynamics_sensor``). So
-the frame can be handed to ``gait.trends`` / ``load.weekly`` exactly as the CLI hands over what
+the frame can be handed to ``trends.trends`` / ``load.weekly`` exactly as the CLI hands over what
 the store returns. A coarse record interval (5 s by default) keeps a year of one athlete near a
 second; the summaries only depend on it through sampling noise.
 """

@@ -2,7 +2,7 @@
 
 The store-backed tests use the sample athletes of ``sample_data/`` (ground truth JSON beside the
 files; written to a temp folder when the repo has none yet) and a simulated overstrider. They
-skip while the simulator, the store or ``gait.trends`` are not available.
+skip while the simulator, the store or ``trends.trends`` are not available.
 """
 
 from __future__ import annotations

@@ -17,7 +17,7 @@ from expected import WEEKLY_COLUMNS
 
 from analyzer import import_paths
 from analyzer.cli import main
-from analyzer.metrics import gait
+from analyzer.metrics import trends
 
 SHIFT_WEEK = 5
 SHIFT_PTS = 1.6
@@ -48,14 +48,14 @@ def _trends(store_path, athlete):
     from analyzer.store.database import Store
 
     with Store(store_path) as store:
-        return gait.trends(store.gait(athlete))
+        return trends.trends(store.gait(athlete))
 
 
 def test_shift_found_on_the_right_side_within_a_week(sim):
     store_path, truth = sim
     cond = truth["drifter"]["conditions"][0]
     onset = pd.Timestamp(cond["from_date"], tz="UTC")
-    ev = gait.flag_changes(_trends(store_path, "drifter"))
+    ev = trends.flag_changes(_trends(store_path, "drifter"))
     bal = ev[ev["metric"] == "gct_balance_left_pct"]
     assert len(bal) == 1, ev
     assert bal.iloc[0]["side"] == "right"
@@ -85,7 +85,7 @@ def test_speed_normalisation_on_simulated_runs(sim):
     """The simulator's run paces differ little (sd ~0.1 m/s), so day-to-day noise dominates the
     raw spread; the normalised spread must still be smaller, and the per-athlete slopes must
     match the simulated runner's."""
-    from analyzer.metrics.normalise import speed_relation
+    from analyzer.metrics.trends import speed_relation
 
     store_path, truth = sim
     for name in truth:
@@ -183,7 +183,7 @@ def sample_store(tmp_path_factory):
 def test_sample_data_shifts_are_flagged_at_onset_on_the_right_side(sample_store):
     path, truths = sample_store
     for name, truth in truths.items():
-        ev = gait.flag_changes(_trends(path, name))
+        ev = trends.flag_changes(_trends(path, name))
         bal = ev[ev["metric"] == "gct_balance_left_pct"]
         shifts = [c for c in truth["conditions"] if c["kind"] == "gct_balance_shift"]
         if not shifts:

@@ -13,7 +13,7 @@ import pandas as pd
 import pytest
 
 from analyzer.cli import main
-from analyzer.metrics import change, normalise
+from analyzer.metrics import change, trends
 
 T0 = pd.Timestamp("2025-01-05", tz="UTC")
 
@@ -54,7 +54,7 @@ def test_sustained_one_point_shifts_are_flagged_within_14_days_on_the_right_side
     for _ in range(n):
         onset, sign = rng.uniform(60, 250), rng.choice([-1, 1])
         df, t = history(rng, shift=sign * 1.0, onset=onset)
-        side = normalise.trends(df)["gct_balance_shift"].to_numpy()
+        side = trends.trends(df)["gct_balance_shift"].to_numpy()
         delay = first_flag_day(t, side, sign, onset)
         found += delay <= 14
         assert not (side[t >= onset] == -sign).any()  # never the other side
@@ -67,7 +67,7 @@ def test_sustained_one_point_shifts_are_flagged_within_14_days_on_the_right_side
 def test_controls_have_at_most_half_a_false_flag_per_athlete_year():
     rng = np.random.default_rng(7)
     flags = sum(
-        int((normalise.flag_changes(normalise.trends(history(rng)[0]))["metric"] != "").sum())
+        int((trends.flag_changes(trends.trends(history(rng)[0]))["metric"] != "").sum())
         for _ in range(30)
     )
     assert flags / 30 <= 0.5, flags
@@ -78,7 +78,7 @@ def test_a_one_week_wobble_clears_within_a_week():
     for _ in range(30):
         onset = rng.uniform(60, 250)
         df, t = history(rng, shift=rng.choice([-1, 1]) * 1.2, onset=onset, duration=7)
-        side = normalise.trends(df)["gct_balance_shift"].to_numpy()
+        side = trends.trends(df)["gct_balance_shift"].to_numpy()
         assert not (side[t >= onset + 14] != 0).any()
 
 
@@ -87,7 +87,7 @@ def test_gradual_drift_is_found_as_it_grows():
     for _ in range(20):
         onset = rng.uniform(60, 200)
         df, t = history(rng, shift=1.8, onset=onset, ramp_days=42)
-        side = normalise.trends(df)["gct_balance_shift"].to_numpy()
+        side = trends.trends(df)["gct_balance_shift"].to_numpy()
         # found before the drift is complete, and still flagged at the end of the year
         assert first_flag_day(t, side, 1, onset) < 42 and side[-1] == 1
 
@@ -98,9 +98,9 @@ def test_cadence_drop_of_4_spm_at_matched_speed_is_flagged_within_21_days():
     for _ in range(n):
         onset = rng.uniform(60, 250)
         df, t = history(rng, onset=onset, cad_drop=4.0)
-        tr = normalise.trends(df)
+        tr = trends.trends(df)
         found += first_flag_day(t, tr["cadence_spm_shift"].to_numpy(), -1, onset) <= 21
-        ev = normalise.flag_changes(tr)
+        ev = trends.flag_changes(tr)
         cad = ev[ev["metric"] == "cadence_spm"]
         assert (cad["side"] == "lower").all()
     assert found / n >= 0.9, found
@@ -133,12 +133,12 @@ def test_accept_baseline_through_the_store_and_the_cli(tmp_path, capsys):
 
     rng = np.random.default_rng(3)
     df, t = history(rng, shift=1.5, onset=120, days=240)
-    tr = normalise.trends(df)
+    tr = trends.trends(df)
     assert tr["gct_balance_shift"].iloc[-1] == 1
     # accepting at the shift's onset makes the new level the reference: nothing flagged after
     onset = tr["gct_balance_shift_onset"].iloc[-1]
     acc = pd.DataFrame({"metric": ["gct_balance_left_pct"], "asof": [onset]})
-    after = normalise.trends(df, accepted=acc)
+    after = trends.trends(df, accepted=acc)
     assert after["gct_balance_shift"].iloc[-1] == 0
     assert after["gct_balance_ref"].iloc[-1] == pytest.approx(
         df["gct_balance_left_median_pct"].iloc[-1], abs=1.0

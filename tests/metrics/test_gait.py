@@ -13,7 +13,7 @@ import pytest
 from fitcache import RUN_CATEGORIES, entries, payload
 
 from analyzer.fit.activity import read_fit
-from analyzer.metrics import bands, gait
+from analyzer.metrics import bands, trends
 from analyzer.metrics.gait import SUMMARY_KEYS, summarize
 
 T0 = pd.Timestamp("2024-01-01 07:00", tz="UTC")
@@ -339,7 +339,7 @@ def balanced_athlete():
 
 def test_speed_normalisation_reduces_spread(balanced_athlete):
     df, _ = balanced_athlete
-    tr = gait.trends(df)
+    tr = trends.trends(df)
     ratios = {}
     for metric, col in (
         ("cadence_spm", "cadence_median_spm"),
@@ -358,8 +358,8 @@ def test_speed_normalisation_reduces_spread(balanced_athlete):
 
 def test_injected_shift_is_flagged_on_the_right_side_near_onset(shifted_athlete):
     df, onset = shifted_athlete
-    tr = gait.trends(df)
-    ev = gait.flag_changes(tr)
+    tr = trends.trends(df)
+    ev = trends.flag_changes(tr)
     bal = ev[ev["metric"] == "gct_balance_left_pct"]
     assert len(bal) >= 1, tr[
         ["start_time", "gct_balance_left_median_pct", "gct_balance_baseline_pct"]
@@ -378,7 +378,7 @@ def test_injected_shift_is_flagged_on_the_right_side_near_onset(shifted_athlete)
 
 def test_shift_to_the_right_is_reported_right():
     df, onset = synth_athlete(shift_pts=-1.5, shift_week=8, seed=21, weeks=12)
-    ev = gait.flag_changes(gait.trends(df))
+    ev = trends.flag_changes(trends.trends(df))
     bal = ev[ev["metric"] == "gct_balance_left_pct"]
     assert list(bal["side"]) == ["right"]
     assert abs(bal.iloc[0]["onset"] - onset) <= pd.Timedelta(weeks=1)
@@ -386,9 +386,9 @@ def test_shift_to_the_right_is_reported_right():
 
 def test_balanced_athlete_has_nothing_flagged(balanced_athlete):
     df, _ = balanced_athlete
-    tr = gait.trends(df)
+    tr = trends.trends(df)
     assert not tr["balance_shift_flag"].any()
-    assert gait.flag_changes(tr).empty
+    assert trends.flag_changes(tr).empty
 
 
 def test_one_noisy_run_is_not_a_shift(balanced_athlete):
@@ -396,14 +396,14 @@ def test_one_noisy_run_is_not_a_shift(balanced_athlete):
     df = df.copy()
     df.loc[40, "gct_balance_left_median_pct"] = 53.5
     df.loc[41, "gct_balance_left_median_pct"] = 52.8
-    assert not gait.trends(df)["balance_shift_flag"].any()
+    assert not trends.trends(df)["balance_shift_flag"].any()
 
 
 def test_reference_is_the_first_weeks_and_stays_frozen(shifted_athlete):
     """The reference is the first 28 days (>= 8 runs) and does not follow the shift: weeks after
     onset the change is still the whole shift (a rolling baseline absorbed it in ~5 weeks)."""
     df, onset = shifted_athlete
-    tr = gait.trends(df)
+    tr = trends.trends(df)
     first = tr[tr["start_time"] < T0 + pd.Timedelta(days=28)]
     assert first["gct_balance_in_ref"].all() and len(first) >= 8
     expected = first["gct_balance_left_median_pct"].median()
@@ -416,12 +416,12 @@ def test_reference_is_the_first_weeks_and_stays_frozen(shifted_athlete):
 
 def test_trends_on_few_runs_does_not_raise():
     df, _ = synth_athlete(weeks=1, runs_per_week=2)
-    tr = gait.trends(df)
+    tr = trends.trends(df)
     assert len(tr) == 2
     assert tr["gct_balance_baseline_pct"].isna().all()
     assert np.isfinite(tr["cadence_spm_at_ref"]).all()  # slope 0 with too few runs
-    assert gait.flag_changes(tr).empty
-    assert gait.flag_changes(gait.trends(df.iloc[:0])).empty
+    assert trends.flag_changes(tr).empty
+    assert trends.flag_changes(trends.trends(df.iloc[:0])).empty
 
 
 # --------------------------------------------------------------------------- real corpus

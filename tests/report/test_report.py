@@ -14,7 +14,7 @@ from matplotlib.figure import Figure
 from rich.console import Console
 
 from analyzer.analysis import stale
-from analyzer.metrics.normalise import current_vs_baseline
+from analyzer.metrics.trends import current_vs_baseline
 from analyzer.report import (
     SCHEMA_VERSION,
     advice,
@@ -31,7 +31,7 @@ EVIL = "<script>window.__xss=1</script><img src=x onerror=alert(1)>"
 
 
 # ---------------------------------------------------------------------------------------------
-# hand-built frames in the contract's shapes (Store.runs / Store.gait / gait.trends / load.weekly)
+# hand-built frames in the contract's shapes (Store.runs / Store.gait / trends.trends / load.weekly)
 # ---------------------------------------------------------------------------------------------
 
 
@@ -273,12 +273,12 @@ def test_trends_report_change_at_reference_speed(report):
     ]
     cad = t["metrics"][0]
     assert len(cad["runs"]) == 36 and cad["runs"][-1]["at_ref"] is None
-    # the change is the one comparison of the analysis (normalise.current_vs_baseline), with
+    # the change is the one comparison of the analysis (trends.current_vs_baseline), with
     # its dates: 166 -> 172 spm in the hand-built history
-    from analyzer.metrics import gait as gait_mod
+    from analyzer.metrics import trends as metric_trends
 
     _, gait, *_ = make_frames()
-    tr = gait_mod.trends(gait)
+    tr = metric_trends.trends(gait)
     real = sections.trends(tr, current_vs_baseline(tr))["metrics"][0]
     cmp = current_vs_baseline(tr).loc["cadence_spm"]
     assert real["change_at_ref"] == round(cmp["change"], 2) and real["change_at_ref"] > 4.0
@@ -528,13 +528,13 @@ def test_sensor_names_are_listed():
 
 
 def test_report_without_any_dynamics_still_renders():
-    from analyzer.metrics import gait as gait_mod
+    from analyzer.metrics import trends as metric_trends
 
     runs, gait, trends, flags, weekly = make_frames()
     runs["dynamics_source"] = "none"
     cols = [c for c in gait.columns if c.endswith(("_pct", "_ms", "_mm", "_spm"))]
     gait[cols] = np.nan
-    trends = gait_mod.trends(gait)
+    trends = metric_trends.trends(gait)
     assessment, plan = real_advice(trends, weekly)
     records = make_records()[["elapsed_s", "speed_mps", "cadence_spm"]]
     data = sections.clean(
@@ -543,7 +543,7 @@ def test_report_without_any_dynamics_still_renders():
             "risk": advice.risk_section(assessment),
             "balance": sections.balance(trends),
             "trends": sections.trends(trends, current_vs_baseline(trends)),
-            "flags": sections.flags(gait_mod.flag_changes(trends)),
+            "flags": sections.flags(metric_trends.flag_changes(trends)),
             "latest_run": sections.latest_run(
                 runs.iloc[-1].to_dict(), gait.iloc[-1].to_dict(), records
             ),

@@ -12,7 +12,8 @@ from synth import synth_trends
 from analyzer import risk
 from analyzer.analysis import stale
 from analyzer.errors import NotEnoughData
-from analyzer.metrics import gait, load
+from analyzer.metrics import load
+from analyzer.metrics import trends as metric_trends
 from analyzer.plan.exercises import recommend
 from analyzer.report import sections
 
@@ -28,7 +29,7 @@ def test_a_sudden_move_toward_symmetry_counts_less_and_follows_its_side():
     from analyzer.risk.features import TOWARD_EVEN_WEIGHT, compute
 
     tr = synth_trends(70, seed=31, base=48.3, onset=45, shift_pts=1.2, fatigue_pts=0.0)
-    trends = gait.trends(tr)
+    trends = metric_trends.trends(tr)
     a = risk.assess_frames(trends, load.weekly(tr))
     shift = _driver(a, "balance_shift_pts")
     moved = a.context["balance_change_pts"]
@@ -36,7 +37,7 @@ def test_a_sudden_move_toward_symmetry_counts_less_and_follows_its_side():
     assert shift.value == pytest.approx(TOWARD_EVEN_WEIGHT * moved) and shift.flagged
     assert "1.2 points back toward even" in shift.text and "worth a check" in shift.text
     assert "% L" not in shift.text and "left" in shift.text  # one side: the side it moved to
-    ev = gait.flag_changes(trends)
+    ev = metric_trends.flag_changes(trends)
     bal = ev[ev["metric"] == "gct_balance_left_pct"]
     assert list(bal["side"]) == ["left"] and list(bal["toward_even"]) == [True]
     # the flag quotes the same number as the driver (one comparison)
@@ -98,12 +99,12 @@ def test_plan_side_follows_the_new_change_not_the_absolute_balance():
 def test_a_sustained_shift_is_not_forgotten():
     """1.4 points for four months: flagged to the end, and the index does not fall back."""
     tr = synth_trends(120, seed=35, onset=30, shift_pts=1.4, fatigue_pts=0.0)
-    trends = gait.trends(tr)
+    trends = metric_trends.trends(tr)
     assert trends["balance_shift_flag"].iloc[35:].all()
     a = risk.assess_frames(trends)
     assert _driver(a, "balance_shift_pts").value == pytest.approx(1.4, abs=0.2)
     assert a.level != "low"
-    (ev,) = gait.flag_changes(trends).itertuples()
+    (ev,) = metric_trends.flag_changes(trends).itertuples()
     assert ev.ongoing and ev.size == pytest.approx(1.4, abs=0.2)
 
 
@@ -206,7 +207,7 @@ def test_a_4_spm_drop_at_matched_speed_shows_in_trends():
             "dynamics_source": "chest_strap",
         }
     )
-    ev = gait.flag_changes(gait.trends(df))
+    ev = metric_trends.flag_changes(metric_trends.trends(df))
     cad_ev = ev[ev["metric"] == "cadence_spm"]
     assert len(cad_ev) == 1 and cad_ev.iloc[0]["side"] == "lower"
     assert cad_ev.iloc[0]["onset"] - t[50] <= pd.Timedelta(days=21)
@@ -214,7 +215,7 @@ def test_a_4_spm_drop_at_matched_speed_shows_in_trends():
 
 
 def test_stale_latest_balance_carries_its_date_and_a_warning():
-    tr = gait.trends(synth_trends(30, seed=42, start="2020-03-01"))
+    tr = metric_trends.trends(synth_trends(30, seed=42, start="2020-03-01"))
     bal = sections.balance(tr)
     assert bal["latest_start_time"].startswith("2020-")
     warn = stale(tr, pd.Timestamp("2026-12-01T00:00:00Z"))
@@ -256,16 +257,16 @@ def test_a_new_watch_starts_a_new_wrist_reference():
     tr = synth_trends(80, seed=45, dynamics_source="wrist")
     tr["device"] = ["Garmin fr235"] * 40 + ["Garmin fr55"] * 40
     tr.loc[40:, "cadence_median_spm"] -= 5.0
-    trends = gait.trends(tr)
+    trends = metric_trends.trends(tr)
     assert set(trends["reference_source"]) == {"watch:Garmin fr235", "watch:Garmin fr55"}
-    ev = gait.flag_changes(trends)
+    ev = metric_trends.flag_changes(trends)
     assert not (ev["metric"] == "cadence_spm").any(), ev
-    early = risk.assess_frames(gait.trends(tr.iloc[:46]))  # six runs on the new watch
+    early = risk.assess_frames(metric_trends.trends(tr.iloc[:46]))  # six runs on the new watch
     d = _driver(early, "cadence_deficit_pct")
     assert d.status.startswith("not enough data: the watch changed from Garmin fr235 to Garmin")
     # the same offset on one watch is a change
     same = synth_trends(80, seed=45, dynamics_source="wrist")
     same["device"] = "Garmin fr235"
     same.loc[40:, "cadence_median_spm"] -= 5.0
-    ev = gait.flag_changes(gait.trends(same))
+    ev = metric_trends.flag_changes(metric_trends.trends(same))
     assert list(ev.loc[ev["metric"] == "cadence_spm", "side"]) == ["lower"]

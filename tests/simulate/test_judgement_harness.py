@@ -1,6 +1,6 @@
 """Issue 12's acceptance figures on a scenario cohort with seeds nobody tuned to, and the harness.
 
-The cohort is judged as the CLI would judge it (``gait.trends`` + ``flag_changes``,
+The cohort is judged as the CLI would judge it (``trends.trends`` + ``flag_changes``,
 ``load.weekly`` + ``risk.assess_frames``, ``plan.recommend``, as of each week end and each
 deadline). Athletes with a change are judged every 4th week plus their deadlines, controls every
 2nd week, to keep the suite fast; ``benchmarks/judgement.py`` judges every week.
