@@ -22,7 +22,7 @@ test: $(STAMP) browser
 
 # The browser tests need Debian's Chromium: installed when we may (root), else one line says
 # which tests will skip and how to get them (tests/test_make_browser.py keeps the list whole).
-BROWSER_TESTS := tests/report/test_report_browser.py tests/report/test_report_history.py tests/app/test_app_browser.py tests/analysis/test_cannot_judge.py
+BROWSER_TESTS := tests/report/test_report_browser.py tests/report/test_report_history.py tests/report/test_phone_charts.py tests/app/test_app_browser.py tests/analysis/test_cannot_judge.py
 browser:
 	@command -v chromium >/dev/null 2>&1 || { \
 	  if [ "$$(id -u)" = "0" ] && command -v apt-get >/dev/null 2>&1; then \
