@@ -241,6 +241,17 @@ def local_date(value: Any, offset_s: Any = 0) -> str | None:
     return None if day is None else day.strftime("%Y-%m-%d")
 
 
+def local_day_end(day: Any, offset_s: Any = 0):
+    """The last instant (UTC :class:`pandas.Timestamp`) of calendar day ``day`` on a local clock
+    ``offset_s`` [s] ahead of UTC: ``--asof 2026-03-02`` in Auckland (UTC+13) ends at
+    ``2026-03-02T10:59:59.999999Z``, so a run at 07:00 there on the 2nd (18:00Z on the 1st) is
+    included and one at 07:00 on the 3rd is not."""
+    import pandas as pd
+
+    midnight = pd.Timestamp(day).normalize().tz_localize(None) + pd.Timedelta(days=1)
+    return (midnight - _offsets(midnight, offset_s) - pd.Timedelta(1, "us")).tz_localize("UTC")
+
+
 def resolve_offsets(runs: Any):
     """``runs`` (with ``utc_offset_s``, ``utc_offset_source`` and, when several, ``athlete``)
     with every offset filled: runs without one take their athlete's usual offset (the most

@@ -15,4 +15,4 @@ CHROMIUM_ARGS = [
     "--disable-sync",
     "--no-first-run",
 ]
-MISSING = f"{CHROMIUM} is not installed (Debian package `chromium`; .ci/run installs it)"
+MISSING = f"{CHROMIUM} is not installed (Debian package `chromium`; `make browser` as root)"

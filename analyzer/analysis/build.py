@@ -26,7 +26,7 @@ from analyzer.metrics import trends as metric_trends
 from analyzer.plan import exercises, progress
 from analyzer.risk import features as _features
 from analyzer.risk.assessment import Assessment, assess_features
-from analyzer.schema import local_date, local_day
+from analyzer.schema import local_date, local_day, local_day_end
 from analyzer.schema import utc as _utc
 
 __all__ = [
@@ -259,6 +259,26 @@ def _with_device(gait: pd.DataFrame, runs: pd.DataFrame | None) -> pd.DataFrame:
     return gait.assign(device=gait["run_id"].map(devices))
 
 
+def _cut(asof: Any, rows: pd.DataFrame) -> pd.Timestamp | None:
+    """The instant judged for ``asof``: an instant as given (UTC if naive), or, for a calendar
+    day (:class:`datetime.date`), the end of that day on the runner's local clock: the offset of
+    their latest run dated on or before it (else of their first run; else UTC)."""
+    if asof is None:
+        return None
+    if not isinstance(asof, _dt.date) or isinstance(asof, _dt.datetime):
+        return _utc(asof)
+    off = 0
+    if len(rows) and "utc_offset_s" in rows.columns:
+        t = pd.to_datetime(rows["start_time"], utc=True)
+        order = t.sort_values(kind="stable").index
+        offsets = rows["utc_offset_s"].loc[order]
+        days = local_day(t.loc[order], offsets)
+        before = offsets[(days <= pd.Timestamp(asof, tz="UTC")).to_numpy()].dropna()
+        known = before if len(before) else offsets.dropna()
+        off = known.iloc[-1 if len(before) else 0] if len(known) else 0
+    return local_day_end(asof, off)
+
+
 def analyse_frames(
     gait_rows: pd.DataFrame,
     *,
@@ -283,9 +303,10 @@ def analyse_frames(
         ``Store.accepted_baselines(athlete)``.
     diary : DiaryFrames, optional
         The stored plan, exercise sessions and pain entries.
-    asof : datetime-like, optional
-        Judge as of this instant (UTC if naive); runs after it are left out. Default: the
-        latest run.
+    asof : datetime-like or datetime.date, optional
+        Judge as of this instant (UTC if naive), or as of the end of this calendar day on the
+        runner's local clock (a :class:`datetime.date`, as ``--asof`` gives it); runs after it
+        are left out. Default: the latest run.
     model : LinearIndex or path, optional
         Default: the documented priors.
     now : datetime-like, optional
@@ -293,7 +314,7 @@ def analyse_frames(
         is more than :data:`STALE_AFTER_DAYS` days older (older than ``asof`` when one is given).
     """
     now_ts = _utc(_dt.datetime.now(_dt.UTC) if now is None else now)
-    cut = None if asof is None else _utc(asof)
+    cut = _cut(asof, gait_rows)
     diary = diary or DiaryFrames()
     runs = gait_rows if runs is None else runs
     g = _with_device(gait_rows, runs)
@@ -362,8 +383,9 @@ def analyse(store, athlete: str | None = None, *, asof=None, model=None, now=Non
     store : analyzer.store.database.Store
     athlete : str, optional
         Needed when the store holds several athletes.
-    asof : datetime-like, optional
-        Judge as of this instant (default: the latest run).
+    asof : datetime-like or datetime.date, optional
+        Judge as of this instant, or the end of this local day (see :func:`analyse_frames`;
+        default: the latest run).
     model : LinearIndex or path, optional
         Default: the documented priors.
     now : datetime-like, optional

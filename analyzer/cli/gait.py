@@ -322,7 +322,7 @@ def _render(item: dict[str, Any], console, units) -> None:
     for wk in item["weekly_load"][-RECENT_WEEKS:]:
         w.add_row(
             wk["week"][:10],
-            _fmt(units.distance_value(wk["distance_km"])),
+            units.distance_figure(wk["distance_km"], missing="–"),
             _fmt(wk["time_h"]),
             str(wk["n_runs"]),
             _fmt(wk["acwr_coupled"], ".2f"),

@@ -29,17 +29,11 @@ def _asof_arg(p: argparse.ArgumentParser) -> None:
         "--asof",
         type=options.iso_date,
         default=None,
-        help="score as of this date (YYYY-MM-DD, whole day included; default: the last run)",
+        help=(
+            "score as of this date (YYYY-MM-DD: up to the end of that day on the runner's "
+            "local clock; default: the last run)"
+        ),
     )
-
-
-def _asof(day):
-    """The end of ``day`` (a :class:`datetime.date` from ``--asof``): that whole day is included."""
-    if day is None:
-        return None
-    import pandas as pd  # here, not at the top: `analyzer --help` should not pay for pandas
-
-    return pd.Timestamp(day) + pd.Timedelta(days=1) - pd.Timedelta(1, "us")
 
 
 def register(sub) -> None:
@@ -142,7 +136,7 @@ def _model(args):
 def _analysis(args, store, model):
     from analyzer.analysis import analyse
 
-    return analyse(store, args.athlete, model=model, asof=_asof(args.asof))
+    return analyse(store, args.athlete, model=model, asof=args.asof)
 
 
 def _no_index(an):

@@ -131,7 +131,7 @@ def _row_cells(r: dict, u, power: dict[str, float]) -> list[str]:
     return [
         "unknown" if undated else (_local(r) if _num_time(r["start_time"]) else "?"),
         text(r["athlete"]),
-        _fmt(u.distance_value(r["distance_m"] / 1000) if _num(r["distance_m"]) else None, "{:.2f}"),
+        u.distance_figure(r["distance_m"] / 1000 if _num(r["distance_m"]) else None, 2, "-"),
         _duration(r["timer_s"]),
         u.pace(row_speed(r), "-").split(" ")[0],
         text(r["device"]) if isinstance(r["device"], str) else "-",

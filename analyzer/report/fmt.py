@@ -84,12 +84,23 @@ class Units:
             return None
         return float(km) * 1000.0 / METRES_PER_MILE if self.imperial else float(km)
 
-    def distance(self, km: Any, digits: int = 1, missing: str = NO_DATA) -> str:
-        """``"12.3 km"`` / ``"7.6 mi"``."""
+    def distance_figure(self, km: Any, digits: int = 1, missing: str = NO_DATA) -> str:
+        """``"12.3"`` (km) / ``"7.6"`` (mi): a distance in the display unit, without the unit.
+
+        The one formatting of a distance on every surface (terminal tables, HTML, advice): from
+        the unrounded number, rounded once here. A value rounded before (the report dict used to
+        keep 2 decimals) can print differently: 39.449 km is 39.4, but 39.45 printed as 39.5.
+        """
         value = self.distance_value(km)
         if value is None:
             return missing
-        return f"{value:,.{digits}f} {self.distance_unit}"
+        return f"{value:,.{digits}f}"
+
+    def distance(self, km: Any, digits: int = 1, missing: str = NO_DATA) -> str:
+        """``"12.3 km"`` / ``"7.6 mi"`` (:meth:`distance_figure` and the unit)."""
+        if self.distance_value(km) is None:
+            return missing
+        return f"{self.distance_figure(km, digits)} {self.distance_unit}"
 
     def distance_whole(self, km: Any) -> str:
         """A distance in whole display units (``"41 km"``, ``"25 mi"``): caps in advice."""

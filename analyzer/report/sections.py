@@ -136,7 +136,7 @@ def period(runs: pd.DataFrame, now: Any = None, *, stale: dict | None = None) ->
         "first_date": _run_date(dated, start, last=False),
         "last_date": _run_date(dated, start, last=True),
         "n_runs": int(len(runs)),
-        "distance_km": num(_col(runs, "distance_m").sum() / 1000.0, 1) or 0.0,
+        "distance_km": num(_col(runs, "distance_m").sum() / 1000.0) or 0.0,
         "days_since_last_run": days,
         "stale": stale is not None,
     }
@@ -342,8 +342,8 @@ def load_section(weekly: pd.DataFrame | None) -> dict:
         out["weeks"].append(
             {
                 "week": _day(rec["week"]),  # the local Monday
-                "distance_km": num(rec.get("distance_km"), 2),
-                "time_h": num(rec.get("time_h"), 2),
+                "distance_km": num(rec.get("distance_km")),  # unrounded: Units rounds once
+                "time_h": num(rec.get("time_h")),
                 "n_runs": clean(rec.get("n_runs")),
                 "acwr_coupled": num(rec.get("acwr_coupled"), 2),
                 "acwr_uncoupled": num(rec.get("acwr_uncoupled"), 2),
@@ -382,7 +382,7 @@ def latest_run(
         "device": clean(run.get("device")),
         "dynamics_source": clean(run.get("dynamics_source")),
         "dynamics_sensor": clean(run.get("dynamics_sensor")),
-        "distance_km": num((num(run.get("distance_m")) or 0.0) / 1000.0, 2),
+        "distance_km": num((num(run.get("distance_m")) or 0.0) / 1000.0),
         "duration_min": num((num(run.get("timer_s")) or 0.0) / 60.0, 1),
         "gct_balance_left_pct": num(gait_row.get("gct_balance_left_median_pct"), 2),
         "gct_balance_band": balance_band(num(gait_row.get("gct_balance_left_median_pct"))),

@@ -350,7 +350,7 @@ def load(d: Mapping, u: Units) -> dict:
     rows = [
         [
             day(w["week"]),
-            number(u.distance_value(w["distance_km"]), 1),
+            u.distance_figure(w["distance_km"], missing="–"),
             number(w["time_h"], 1),
             show(w["n_runs"]),
             number(w["acwr_uncoupled"], 2),

@@ -106,15 +106,32 @@ def test_session_averages_match_watch(name, index, corpus_dir):
 
 
 @pytest.mark.slow
-def test_at_least_90_percent_of_pairs_within_tolerance(corpus_dir):
+def test_at_least_95_percent_of_pairs_within_tolerance(corpus_dir):
     results = [
         _deviation(metric, ours, watch)[2]
         for name, index in SESSIONS
         for metric, ours, watch in _pairs(name, index)
     ]
-    assert len(results) >= 100  # the corpus has 109 such pairs
+    assert len(results) >= 100  # the corpus has 109 such pairs (104 within tolerance)
     assert sum(results) / len(results) >= MIN_PASS_SHARE
     assert len(results) - sum(results) == len(KNOWN_DEVIATIONS)
+
+
+@pytest.mark.slow
+def test_the_agreement_benchmark_measures_95_percent_on_the_corpus(corpus_dir):
+    """``benchmarks/agreement.py``'s own count on the corpus (issue 21: at least 95 %; 107 of
+    112 pairs, the watch's own values counted as the benchmark counts them)."""
+    import importlib.util
+    from pathlib import Path
+
+    path = Path(__file__).resolve().parents[2] / "benchmarks" / "agreement.py"
+    spec = importlib.util.spec_from_file_location("agreement_benchmark", path)
+    bench = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(bench)
+    table = bench.evaluate(bench.load_runs(None, True, False, 0))["table"]
+    pairs = [p for cells in table.values() for m in cells.values() for p in m]
+    assert len(pairs) >= 112
+    assert sum(p[1] for p in pairs) / len(pairs) >= MIN_PASS_SHARE
 
 
 # ------------------------------------------------------------------ synthetic, rule by rule

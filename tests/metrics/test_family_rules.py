@@ -159,3 +159,37 @@ def test_pace_column_is_distance_over_time_when_records_disagree(tmp_path, capsy
     assert main(["runs", "--store", str(tmp_path / "store")]) == 0
     row = next(line for line in capsys.readouterr().out.splitlines() if "5.40" in line)
     assert "0:30:00" in row and "5:33" in row  # 1800 s / 5.4 km; the records' speed: 5:03
+
+
+def _garmin_auto_paused() -> tuple[bytes, float, float]:
+    """A fenix 6S Pro-like run (Garmin_Fenix_6S_Pro-Running.fit): auto-pause stops the timer for
+    9 s (a record as it stops, with cadence 0, and one as it starts again, no distance between
+    them), and elsewhere the watch wrote no record for 10 s of a faster stretch (distance grew).
+    Returns the file, the watch's cadence (its 1 Hz samples, linear between records, over the
+    seconds the timer ran) and the cadence had the 10 s running gap been taken for the pause."""
+    t = np.r_[np.arange(0, 61), np.arange(69, 131), np.arange(140, 201)]
+    cad = np.where((t >= 130) & (t <= 140), 186.0, 166.0)
+    cad[t == 60] = 0.0  # the record written as the timer stops
+    step = np.diff(t, prepend=0) * 3.0
+    step[t == 69] = 0.0  # stopped: no distance
+    dist = np.cumsum(step)
+    second = np.arange(201)
+    per_second = np.interp(second, t, cad)
+    running = (second < 60) | (second >= 69)
+    wrong = (second < 130) | (second >= 140)  # the pause counted, the running gap dropped
+    watch, other = float(per_second[running].mean()), float(per_second[wrong].mean())
+    session = {"total_timer_time": float(running.sum()), **cadence_fields(watch)}
+    data = watch_file(
+        manufacturer="garmin", product=3290, ts=t, cadence_spm=cad, distance_m=dist, session=session
+    )
+    return data, watch, other
+
+
+def test_of_equally_long_gaps_the_one_without_distance_is_the_pause(tmp_path, capsys):
+    data, watch, other = _garmin_auto_paused()
+    assert abs(other - watch) > 1.0  # the file is one where picking the gap decides
+    (run,) = import_and_list(tmp_path, capsys, {"paused.fit": data})
+    assert run["device"].startswith("garmin")
+    assert run["watch_avg_cadence_spm"] == pytest.approx(watch, abs=0.01)
+    assert run["avg_cadence_spm"] == pytest.approx(watch, abs=0.5)
+    assert run["avg_cadence_spm_source"] == "records"
