@@ -147,12 +147,13 @@ def name(value: Any, what: str = "athlete name") -> str:
     """An athlete name: not blank, at most :data:`MAX_NAME` characters, printable (no tabs,
     newlines or escape codes)."""
     out = str(value if value is not None else "").strip()
+    field = f"{what}: " if what else ""
     if not out:
-        raise InvalidInput(f"{what}: give a name")
+        raise InvalidInput(f"{field}give a name")
     if len(out) > MAX_NAME:
-        raise InvalidInput(f"{what}: at most {MAX_NAME} characters, got {len(out)}")
+        raise InvalidInput(f"{field}at most {MAX_NAME} characters, got {len(out)}")
     if not out.isprintable():
         raise InvalidInput(
-            f"{what}: {out!r} holds control characters; use letters, digits, spaces and punctuation"
+            f"{field}{out!r} holds control characters; use letters, digits, spaces and punctuation"
         )
     return out

@@ -110,7 +110,7 @@ def existing_file(text: str) -> Path:
 @described("name", high=values.MAX_NAME)
 def name(text: str) -> str:
     """An athlete name (:func:`analyzer._base.values.name`)."""
-    return _checked(values.name)(text)
+    return _checked(values.name)(text, "")
 
 
 @described("label", high=values.MAX_TEXT)

@@ -232,7 +232,7 @@ def test_usage_errors(tmp_path, store, capsys):
     assert code == 2 and f"Error: no such file or folder: {tmp_path / 'missing.zip'}" in err
     assert not store.exists()
     code, _, err = _run(capsys, "import", tmp_path, "--workers", "0", "--store", store)
-    assert code == 2 and "argument --workers: must be 1-256, got 0" in err
+    assert code == 2 and "argument --workers: 0 is not a whole number from 1 to 256" in err
     code, _, err = _run(capsys, "import", "--store", store)
     assert code == 2 and "PATH" in err
 

@@ -59,19 +59,11 @@ def test_train_without_labels_needs_a_store_for_the_diary(tmp_path, capsys):
 
 
 # ---- a real store with simulated athletes ------------------------------------------------------
-def _need(module: str, attr: str):
-    mod = pytest.importorskip(module)
-    if not hasattr(mod, attr):
-        pytest.skip(f"{module}.{attr} is not there yet")
-    return mod
-
-
 @pytest.fixture(scope="module")
 def world(tmp_path_factory):
-    _need("analyzer.metrics.gait", "trends")
-    _need("analyzer.metrics.load", "weekly")
-    store_mod = _need("analyzer.store.database", "Store")
-    sim = _need("analyzer.simulate", "write_athlete")
+    from analyzer import simulate as sim
+    from analyzer.store import database as store_mod
+
     tmp = tmp_path_factory.mktemp("risk_world")
     if (SAMPLE_DATA / "imbalance" / "ground_truth.json").is_file():
         data = SAMPLE_DATA
