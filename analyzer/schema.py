@@ -252,6 +252,36 @@ def local_day_end(day: Any, offset_s: Any = 0):
     return (midnight - _offsets(midnight, offset_s) - pd.Timedelta(1, "us")).tz_localize("UTC")
 
 
+def offset_on(day: Any, runs: Any) -> int:
+    """The runner's local offset [s] on calendar day ``day``: that of their latest run dated
+    (locally) on or before it, else of their first run, else 0 (UTC). ``runs`` has
+    ``start_time`` and ``utc_offset_s``; what ``--asof`` and ``--accept-from`` days are read in."""
+    import pandas as pd
+
+    if runs is None or not len(runs) or "utc_offset_s" not in runs.columns:
+        return 0
+    t = pd.to_datetime(runs["start_time"], utc=True)
+    order = t.sort_values(kind="stable").index
+    offsets = pd.to_numeric(runs["utc_offset_s"].loc[order], errors="coerce")
+    days = local_day(t.loc[order], offsets.fillna(0))
+    before = offsets[(days <= pd.Timestamp(day).tz_localize(None).tz_localize("UTC")).to_numpy()]
+    before = before.dropna()
+    if len(before):
+        return int(before.iloc[-1])
+    known = offsets.dropna()
+    return int(known.iloc[0]) if len(known) else 0
+
+
+def local_day_start(day: Any, offset_s: Any = 0):
+    """The first instant (UTC :class:`pandas.Timestamp`) of calendar day ``day`` on a local
+    clock ``offset_s`` [s] ahead of UTC (``--accept-from 2026-03-02`` in Auckland starts at
+    ``2026-03-01T11:00:00Z``)."""
+    import pandas as pd
+
+    midnight = pd.Timestamp(day).normalize().tz_localize(None)
+    return (midnight - _offsets(midnight, offset_s)).tz_localize("UTC")
+
+
 def resolve_offsets(runs: Any):
     """``runs`` (with ``utc_offset_s``, ``utc_offset_source`` and, when several, ``athlete``)
     with every offset filled: runs without one take their athlete's usual offset (the most

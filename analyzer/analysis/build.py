@@ -26,7 +26,7 @@ from analyzer.metrics import trends as metric_trends
 from analyzer.plan import exercises, progress
 from analyzer.risk import features as _features
 from analyzer.risk.assessment import Assessment, assess_features
-from analyzer.schema import local_date, local_day, local_day_end
+from analyzer.schema import local_date, local_day, local_day_end, offset_on
 from analyzer.schema import utc as _utc
 
 __all__ = [
@@ -267,16 +267,7 @@ def _cut(asof: Any, rows: pd.DataFrame) -> pd.Timestamp | None:
         return None
     if not isinstance(asof, _dt.date) or isinstance(asof, _dt.datetime):
         return _utc(asof)
-    off = 0
-    if len(rows) and "utc_offset_s" in rows.columns:
-        t = pd.to_datetime(rows["start_time"], utc=True)
-        order = t.sort_values(kind="stable").index
-        offsets = rows["utc_offset_s"].loc[order]
-        days = local_day(t.loc[order], offsets)
-        before = offsets[(days <= pd.Timestamp(asof, tz="UTC")).to_numpy()].dropna()
-        known = before if len(before) else offsets.dropna()
-        off = known.iloc[-1 if len(before) else 0] if len(known) else 0
-    return local_day_end(asof, off)
+    return local_day_end(asof, offset_on(asof, rows))
 
 
 def analyse_frames(

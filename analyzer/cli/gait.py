@@ -48,7 +48,7 @@ from analyzer.report.safe import text
 from analyzer.schema import BASELINE_METRICS, local_date
 
 if TYPE_CHECKING:  # pandas is imported by the commands that need it (start-up time)
-    import pandas as pd
+    pass
 
 #: Days of the comparison with the reference (``metrics.trends.RECENT_DAYS``; a literal so
 #: that ``analyzer --help`` does not import pandas).
@@ -131,22 +131,16 @@ def register(sub) -> None:
     p.add_argument(
         "--accept-from",
         default=None,
-        type=_date,
+        type=options.iso_date,
         metavar="DATE",
-        help="with --accept-baseline: start the new reference at DATE (YYYY-MM-DD, UTC)",
+        help="with --accept-baseline: start the new reference at DATE (YYYY-MM-DD, the start of "
+        "that day where you ran)",
     )
     units_arg(p)
     p.set_defaults(func=cmd_trends)
 
 
 @options.described("date")
-def _date(text: str) -> pd.Timestamp:
-    """An ISO date (:func:`analyzer.cli.options.iso_date`) as a UTC timestamp."""
-    import pandas as pd
-
-    return pd.Timestamp(options.iso_date(text), tz="UTC")
-
-
 def athlete_trends(an) -> dict[str, Any]:
     """Everything ``analyzer trends`` shows for one athlete, as a JSON-able dict.
 

@@ -250,10 +250,10 @@ def trends(gait_df: pd.DataFrame, *, accepted=None) -> pd.DataFrame:
         shift = np.where(np.isfinite(speed), slope * (speed - ref), np.nan if slope else 0.0)
         df[f"{metric}_at_ref"] = y - shift
         df[f"{metric}_resid"] = y - shift - at_ref
-    return references(df, accepted=accepted)
+    return with_change_detection(df, accepted=accepted)
 
 
-def references(df: pd.DataFrame, *, accepted=None) -> pd.DataFrame:
+def with_change_detection(df: pd.DataFrame, *, accepted=None) -> pd.DataFrame:
     """Add the change-detection columns of :func:`trends` to a frame that has the values.
 
     ``df`` must be sorted by ``start_time`` (UTC) and hold ``gct_balance_left_median_pct`` and

@@ -138,7 +138,7 @@ def _prepare(trends_df: pd.DataFrame) -> pd.DataFrame:
     df["start_time"] = pd.to_datetime(df["start_time"], utc=True)
     df = df.dropna(subset=["start_time"]).sort_values("start_time", kind="stable")
     if "gct_balance_ref" not in df.columns:  # plain per-run values: add the reference columns
-        df = trends.references(df)
+        df = trends.with_change_detection(df)
     return df
 
 
@@ -336,7 +336,7 @@ def compute(
     ----------
     trends_df : DataFrame
         ``trends.trends`` rows of one athlete (plain per-run values get the reference columns
-        added by :func:`analyzer.metrics.trends.references`).
+        added by :func:`analyzer.metrics.trends.with_change_detection`).
     weekly_df : DataFrame, optional
         ``load.weekly`` output (index = week start, UTC).
     asof : Timestamp-like, optional

@@ -28,6 +28,7 @@ mistakes are fixed by rename/merge/delete methods, one transaction each (:mod:`~
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
 import json
 import os
 import time
@@ -39,7 +40,7 @@ import duckdb
 import pandas as pd
 
 from analyzer.errors import NotFound, StoreError
-from analyzer.schema import resolve_offsets
+from analyzer.schema import local_day_start, offset_on, resolve_offsets
 from analyzer.store import activity_meta, baselines, cache, check, duplicates, edits
 from analyzer.store.baselines import TABLE_SQL
 from analyzer.store.connection import (
@@ -304,14 +305,18 @@ class Store:
         self, athlete: str, metric: str | None = None, *, asof=None
     ) -> pd.Timestamp:
         """Accept the runner's current level as the new reference for ``metric`` (None: every
-        metric of :data:`analyzer.schema.BASELINE_METRICS`) from ``asof`` (UTC if naive;
-        default: the latest run's start; ``trends --accept-baseline`` passes the flagged
-        change's onset, ``Analysis.accept_from``). Returns the stored date (UTC).
+        metric of :data:`analyzer.schema.BASELINE_METRICS`) from ``asof`` (UTC if naive; a
+        :class:`datetime.date` starts at that day's local midnight; default: the latest run's
+        start; ``trends --accept-baseline`` passes the flagged change's onset,
+        ``Analysis.accept_from``). Returns the stored date (UTC).
 
         Raises ``NotFound`` (unknown athlete; no dated runs and no ``asof``) and
         ``AnalyzerError`` (unknown metric).
         """
         athlete = self.resolve_athlete(athlete)
+        if isinstance(asof, dt.date) and not isinstance(asof, dt.datetime):  # a local day
+            g = self.gait(athlete)
+            asof = local_day_start(asof, offset_on(asof, g))
         if asof is None:
             g = self.gait(athlete)
             if len(g) == 0:

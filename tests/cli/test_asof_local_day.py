@@ -68,3 +68,18 @@ def test_terminal_says_the_local_day(store, capsys):
     capsys.readouterr()
     assert main(["risk", "--store", str(store), "--asof", DAY, "--athlete", "kiwi"]) == 0
     assert f"kiwi as of {DAY}:" in capsys.readouterr().out
+
+
+def test_accept_from_day_starts_at_local_midnight(store, tmp_path, capsys):
+    """``trends --accept-from DAY`` starts the new reference at that day's midnight in Auckland
+    (11:00 UTC the day before), so the Monday-morning run (18:00 UTC on the 15th) is in it."""
+    import shutil
+
+    db = tmp_path / "copy.duckdb"
+    shutil.copy(store, db)
+    capsys.readouterr()
+    argv = ["trends", "--store", str(db), "--accept-baseline", "--accept-from", DAY, "--json"]
+    assert main(argv) == 0
+    got = json.loads(capsys.readouterr().out)
+    assert got["asof"] == "2026-03-15T11:00:00+00:00"
+    assert datetime.fromisoformat(got["asof"]) < MONDAY_RUN
