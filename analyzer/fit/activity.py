@@ -58,54 +58,36 @@ from analyzer.fit.columns import (
     assign_sessions,
     col,
     elapsed_seconds,
-    enum_names,
     fill,
     first_value,
     fit_timestamp,
     frame,
     nanmin,
     nonzero,
-    start_seconds,
     times,
-    whole_seconds,
 )
 from analyzer.fit.devices import (
     STRYD_APP_IDS,
     STRYD_DYNAMICS_FIELDS,
     STRYD_FIELDS,
-    developer_fields,
+    developer_field_rows,
+    developer_fields_frame,
     dynamics_source,
+    latest_descriptions,
 )
 from analyzer.fit.localtime import fit_offset
 from analyzer.fit.messages import (
     DEVELOPER_DATA_ID,
     DEVICE_INFO,
     FILE_ID,
-    FIT_EPOCH_S,
-    LAP,
     RECORD,
-    SESSION,
-    SPORT,
     FitMessages,
     Partial,
 )
 from analyzer.fit.names import as_int, enum_name, product_name
 from analyzer.fit.plausible import mask_implausible
-from analyzer.schema import AVERAGE_METRICS, DYNAMICS_COLUMNS, RECORD_COLUMNS
-
-#: Sports in which FIT cadence counts one foot (so steps/min = 2 x cadence).
-FOOT_SPORTS = frozenset({"running", "walking", "hiking"})
-
-#: Watch summary fields: metric -> (session field, lap field) (FIT profile).
-_SUMMARY = {
-    "stance_time_ms": (91, 79),
-    "vertical_oscillation_mm": (89, 77),
-    "gct_balance_left_pct": (133, 119),
-    "step_length_mm": (134, 120),
-    "vertical_ratio_pct": (132, 118),
-    "power_w": (20, 19),
-    "heart_rate_bpm": (16, 15),
-}
+from analyzer.fit.sessions import FOOT_SPORTS, is_foot, laps, read_sessions
+from analyzer.schema import DYNAMICS_COLUMNS, RECORD_COLUMNS
 
 
 @dataclass
@@ -177,14 +159,15 @@ class Activity:
         Where and why a damaged file was read only in part (None for a whole file).
     """
 
-    activity_id: str
+    # (Deferred: read_fit and build_activity give these as builders, run on first read)
+    activity_id: str = Deferred()
     source_name: str
     file_type: str
     meta: dict
-    sessions: pd.DataFrame
-    laps: pd.DataFrame = Deferred()  # (build_activity builds it on first read)
+    sessions: pd.DataFrame = Deferred()
+    laps: pd.DataFrame = Deferred()
     records: pd.DataFrame
-    developer_fields: pd.DataFrame = field(default_factory=pd.DataFrame)
+    developer_fields: pd.DataFrame = Deferred(pd.DataFrame)
     decoder: str = "fitparse"
     notes: list[str] = field(default_factory=list)
     partial: Partial | None = None
@@ -217,92 +200,20 @@ class Activity:
 # pandas expression it replaces exactly (values, dtypes, index, element types).
 
 
-def _summary(cols: Columns, foot: np.ndarray, which: int) -> dict[str, np.ndarray]:
-    """watch_avg_* columns of session (which=0) or lap (which=1) messages; ``foot`` marks the
-    rows of a running, walking or hiking session."""
-    out: dict[str, np.ndarray] = {}
-    speed = fill(cols(124 if which == 0 else 110), cols(14 if which == 0 else 13))
-    cad = cols(18 if which == 0 else 17) + np.nan_to_num(cols(92 if which == 0 else 80), nan=0.0)
-    cad = np.where(foot, 2 * cad, np.nan)
-    for m in AVERAGE_METRICS:
-        if m == "speed_mps":
-            out["watch_avg_speed_mps"] = nonzero(speed)
-        elif m == "cadence_spm":
-            out["watch_avg_cadence_spm"] = nonzero(cad)
-        else:
-            out[f"watch_avg_{m}"] = nonzero(cols(_SUMMARY[m][which]))
-    out["watch_avg_power_w"] = nonzero(cols(_SUMMARY["power_w"][which]))
-    out["watch_avg_heart_rate_bpm"] = nonzero(cols(_SUMMARY["heart_rate_bpm"][which]))
-    return out
-
-
-def _is_foot(sports: list) -> np.ndarray:
-    """Which sports count one foot's cadence (membership in :data:`FOOT_SPORTS`)."""
-    return np.array([s in FOOT_SPORTS for s in sports], dtype=bool)
-
-
-def _session_table(msgs: FitMessages, rec_ts: np.ndarray) -> tuple[pd.DataFrame, np.ndarray]:
-    """The sessions table, and each session's start in FIT seconds as :func:`start_seconds`
-    reads it back from the table."""
-    sess = msgs.table(SESSION)
-    if sess.empty:
-        if np.isnan(rec_ts).all():
-            empty = pd.DataFrame(columns=["session_index", "sport", "sub_sport", "start_time"])
-            return empty, np.empty(0, dtype="float64")
-        sport_msg = msgs.table(SPORT)
-        first, last = nanmin(rec_ts), np.fmax.reduce(rec_ts)
-        sess = pd.DataFrame(
-            {
-                5: [first_value(sport_msg, 0)],
-                6: [first_value(sport_msg, 1)],
-                2: [first],
-                7: [last - first],
-            }
-        )
-    cols = Columns(sess)
-    index = sess.index
-    sport_names = [enum_name("sport", v) for v in cols(5).tolist()]
-    # ``enum_names(...).fillna("unknown")``: every value is a string.
-    sport = ["unknown" if n is None else n for n in sport_names]
-    elapsed, stamp = cols(7), cols(253)
-    start = fill(cols(2), stamp - elapsed)
-    if np.isnan(start).any() and not np.isnan(rec_ts).all():
-        start = fill(start, nanmin(rec_ts))
-    end = fill(start + elapsed, stamp)
-    unix = whole_seconds(start)
-    out = {
-        "session_index": np.arange(len(sess), dtype="int64"),
-        "sport": pd.Series(sport, index=index, dtype=object),
-        "sub_sport": enum_names(cols(6), "sub_sport", index),
-        "start_time": times(start, unix),
-        "end_time": times(end),
-        "total_elapsed_s": elapsed,
-        "total_timer_s": cols(8),
-        "total_distance_m": cols(9),
-        "total_cycles": cols(10) + np.nan_to_num(cols(94), nan=0.0),  # strides when running
-    }
-    out.update(_summary(cols, _is_foot(sport), 0))
-    table = pd.DataFrame(out, index=index)
-    if unix is None:
-        return table, start_seconds(table)
-    # Whole seconds go through the table unchanged: (unix - epoch) seconds, NaN where NaT.
-    starts = (unix - FIT_EPOCH_S).astype("float64")
-    starts[np.isnan(start)] = np.nan
-    return table, starts
-
-
 def _records(
-    msgs: FitMessages, sessions: pd.DataFrame, starts: np.ndarray, devf: pd.DataFrame
+    msgs: FitMessages, sports: list, starts: np.ndarray, devf: list[tuple]
 ) -> tuple[pd.DataFrame, dict[str, int], bool]:
     """The records in contract columns, the samples masked per column
     (:func:`~analyzer.fit.plausible.mask_implausible`), and whether the file had native
-    running-dynamics values (before any Stryd developer field fills one)."""
+    running-dynamics values (before any Stryd developer field fills one). ``sports`` and
+    ``starts`` are the sessions' (:class:`~analyzer.fit.sessions.Sessions`), ``devf`` the
+    developer fields (:func:`~analyzer.fit.devices.latest_descriptions`)."""
     rec = msgs.table(RECORD)
     cols = Columns(rec)
     ts = cols(253)
     sidx = assign_sessions(ts, starts)
-    if len(sessions):
-        foot = _is_foot(sessions["sport"].tolist())[np.clip(sidx, 0, None)]
+    if len(sports):
+        foot = is_foot(sports)[np.clip(sidx, 0, None)]
     else:
         foot = np.zeros(len(rec), dtype=bool)
     cadence = 2 * (cols(4) + np.nan_to_num(cols(53), nan=0.0))
@@ -327,52 +238,20 @@ def _records(
     masked = mask_implausible(out, foot)
     native = any(bool(np.isfinite(out[c]).any()) for c in DYNAMICS_COLUMNS)
     stryd_dynamics = {column: factor for column, factor in STRYD_DYNAMICS_FIELDS.values()}
-    if len(devf):
-        for index, number, column in zip(
-            devf["developer_data_index"].tolist(),
-            devf["field_number"].tolist(),
-            devf["column"].tolist(),
-            strict=True,
-        ):
-            key = f"dev:{index}:{number}"
-            # pandas may store a missing column name as None or NaN, depending on the dtype.
-            if not isinstance(column, str) or key not in rec.columns:
-                continue
-            values = cols(key)
-            if column in stryd_dynamics:
-                # Native first: Stryd's copy only for a column without any native value.
-                if not np.isfinite(out[column]).any():
-                    out[column] = nonzero(values * stryd_dynamics[column])
-                continue
-            # A column set twice keeps its first position (dict and DataFrame alike).
-            out[column] = fill(out["power_w"], values) if column == "power_w" else values
+    for index, _, number, _, _, column in devf:
+        key = f"dev:{index}:{number}"
+        if not isinstance(column, str) or key not in rec.columns:
+            continue
+        values = cols(key)
+        if column in stryd_dynamics:
+            # Native first: Stryd's copy only for a column without any native value.
+            if not np.isfinite(out[column]).any():
+                out[column] = nonzero(values * stryd_dynamics[column])
+            continue
+        # A column set twice keeps its first position (dict and DataFrame alike).
+        out[column] = fill(out["power_w"], values) if column == "power_w" else values
     out["session_index"] = sidx
     return frame(out, rec.index), masked, native
-
-
-def _laps(msgs: FitMessages, sessions: pd.DataFrame, starts: np.ndarray) -> pd.DataFrame:
-    lap = msgs.table(LAP)
-    if lap.empty:
-        return pd.DataFrame(columns=["lap_index", "session_index", "start_time"])
-    cols = Columns(lap)
-    elapsed, stamp = cols(7), cols(253)
-    start = fill(cols(2), stamp - elapsed)
-    sidx = assign_sessions(start, starts)
-    if len(sessions):
-        foot = _is_foot(sessions["sport"].tolist())[np.clip(sidx, 0, None)]
-    else:
-        foot = np.zeros(len(lap), dtype=bool)
-    out = {
-        "lap_index": np.arange(len(lap), dtype="int64"),
-        "session_index": sidx,
-        "start_time": times(start),
-        "end_time": times(fill(start + elapsed, stamp)),
-        "total_elapsed_s": elapsed,
-        "total_timer_s": cols(8),
-        "total_distance_m": cols(9),
-    }
-    out.update(_summary(cols, foot, 1))
-    return pd.DataFrame(out, index=lap.index)
 
 
 # ----------------------------------------------------------------------------- public API
@@ -412,23 +291,25 @@ def decode(data: bytes, name: str, *, decoder: str = "auto", strict: bool = Fals
         return decode_with(fitparse_decoder.decode, data, name, strict=strict)
 
 
-def build_activity(msgs: FitMessages, *, activity_id: str, source_name: str) -> Activity:
-    """Turn decoded messages into an :class:`Activity` (all unit conversion happens here)."""
+def build_activity(msgs: FitMessages, *, activity_id: str | Later, source_name: str) -> Activity:
+    """Turn decoded messages into an :class:`Activity` (all unit conversion happens here).
+
+    The sessions, laps and developer fields tables are built when first read; so is the
+    activity id when given as a :class:`~analyzer.fit.columns.Later`.
+    """
     fid = Columns(msgs.table(FILE_ID))
     file_type = enum_name("file", fid.first(0)) or "unknown"
     manufacturer = enum_name("manufacturer", fid.first(1))
     product = product_name(manufacturer, fid.first(2), fid.first(8))
     rec_ts = col(msgs.table(RECORD), 253)
-    sessions, starts = _session_table(msgs, rec_ts)
+    sessions = read_sessions(msgs, rec_ts)
     stryd_device = manufacturer == "stryd"
-    devf = developer_fields(msgs, stryd_device)
-    records, masked, native = _records(msgs, sessions, starts, devf)
-    apps = [
-        a
-        for a in msgs.table(DEVELOPER_DATA_ID).get(1, pd.Series(dtype=object)).tolist()
-        if isinstance(a, str)
-    ]
-    stryd_apps = bool(devf["column"].notna().any()) if len(devf) else False
+    described = developer_field_rows(msgs, stryd_device)
+    devf = latest_descriptions(described)
+    records, masked, native = _records(msgs, sessions.sports, sessions.starts, devf)
+    ids = msgs.table(DEVELOPER_DATA_ID)
+    apps = [a for a in (ids[1].tolist() if 1 in ids.columns else []) if isinstance(a, str)]
+    stryd_apps = any(column is not None for *_, column in devf)
     source, sensor = dynamics_source(
         msgs, records, manufacturer, stryd_apps, product, native=native
     )
@@ -443,17 +324,17 @@ def build_activity(msgs: FitMessages, *, activity_id: str, source_name: str) -> 
         "dynamics_sensor": sensor,
         "developer_apps": list(dict.fromkeys(apps)),
         "masked_samples": masked,
-        **fit_offset(msgs, sessions["start_time"].min() if len(sessions) else None),
+        **fit_offset(msgs, sessions.first_start),
     }
     return Activity(
         activity_id=activity_id,
         source_name=source_name,
         file_type=file_type,
         meta=meta,
-        sessions=sessions,
-        laps=Later(partial(_laps, msgs, sessions, starts)),
+        sessions=sessions.table,
+        laps=Later(partial(laps, msgs, sessions.sports, sessions.starts)),
         records=records,
-        developer_fields=devf,
+        developer_fields=Later(partial(developer_fields_frame, described)),
         decoder=msgs.decoder,
         notes=list(msgs.notes),
         partial=msgs.partial,
@@ -486,15 +367,22 @@ def read_fit(
         except (OSError, EOFError, zlib.error) as exc:
             raise FitHeaderError(name, f"not a readable gzip file ({exc})") from None
     msgs = decode(data, name, decoder=decoder, strict=strict)
-    return build_activity(msgs, activity_id=hashlib.sha256(data).hexdigest(), source_name=name)
+    return build_activity(msgs, activity_id=Later(partial(payload_id, data)), source_name=name)
+
+
+def payload_id(data: bytes) -> str:
+    """The activity id of a FIT payload: the sha256 hex digest of its bytes."""
+    return hashlib.sha256(data).hexdigest()
 
 
 __all__ = [
+    "FOOT_SPORTS",
     "STRYD_APP_IDS",
     "STRYD_FIELDS",
     "Activity",
     "Run",
     "build_activity",
     "decode",
+    "payload_id",
     "read_fit",
 ]

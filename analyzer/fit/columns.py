@@ -118,14 +118,26 @@ class Later:
 
 class Deferred:
     """A dataclass field that may be given as :class:`Later` (built on first read, then kept);
-    any other value is stored and read as it is. The field has no default."""
+    any other value is stored and read as it is.
+
+    Parameters
+    ----------
+    default_factory : callable, optional
+        Builds the value of an instance created without one (on first read, once per
+        instance); without it the field has no default.
+    """
+
+    def __init__(self, default_factory: Callable[[], object] | None = None):
+        self._default = None if default_factory is None else Later(default_factory)
 
     def __set_name__(self, owner: type, name: str) -> None:
         self._slot = f"_deferred_{name}"
 
     def __get__(self, obj, objtype=None):
         if obj is None:
-            raise AttributeError(self._slot)  # (for dataclasses: no default value)
+            if self._default is None:
+                raise AttributeError(self._slot)  # (for dataclasses: no default value)
+            return self._default
         value = obj.__dict__[self._slot]
         if isinstance(value, Later):
             value = obj.__dict__[self._slot] = value.build()

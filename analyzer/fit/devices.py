@@ -94,19 +94,29 @@ def _fields(table: pd.DataFrame, *keys) -> list:
     return [values[:, columns.get_loc(k)] if k in columns else [None] * n for k in keys]
 
 
-def developer_fields(msgs: FitMessages, stryd_device: bool) -> pd.DataFrame:
-    """Developer field descriptions, with the contract column each Stryd field maps to.
+#: Columns of the developer fields table.
+DEVELOPER_FIELD_COLUMNS = (
+    "developer_data_index",
+    "application_id",
+    "field_number",
+    "name",
+    "units",
+    "column",
+)
+
+
+def developer_field_rows(msgs: FitMessages, stryd_device: bool) -> list[tuple]:
+    """Developer field descriptions in file order, one tuple of
+    :data:`DEVELOPER_FIELD_COLUMNS` values each, with the contract column each Stryd field
+    maps to (None for the others).
 
     The application id of a developer data index is the last ``developer_data_id`` written for
-    it, and a later description of the same (index, field number) replaces an earlier one: a
-    file that re-uses an index for another app mid-file (MultiSport-2019-11-24.fit: a W'bal app,
-    then Stryd) is read with the last mapping throughout.
+    it. Repeated descriptions of one (index, field number) are all listed:
+    :func:`latest_descriptions` keeps the last one, as :func:`developer_fields` does.
     """
-    cols = ["developer_data_index", "application_id", "field_number", "name", "units", "column"]
     desc = msgs.table(FIELD_DESCRIPTION)
     if desc.empty:
-        # (what the loop below gives without rows: object columns, an empty RangeIndex)
-        return pd.DataFrame(columns=cols)
+        return []
     ids = msgs.table(DEVELOPER_DATA_ID)
     apps: dict[int, str | None] = {}
     for idx, app in zip(*_fields(ids, 3, 1), strict=True):
@@ -128,21 +138,42 @@ def developer_fields(msgs: FitMessages, stryd_device: bool) -> pd.DataFrame:
                 or STRYD_DYNAMICS_FIELDS.get(num, (None,))[0]
                 or ("power_w" if num == STRYD_POWER_FIELD else None)
             )
-        rows.append(
-            {
-                "developer_data_index": idx,
-                "application_id": app,
-                "field_number": num,
-                "name": name if isinstance(name, str) else None,
-                "units": units if isinstance(units, str) else None,
-                "column": column,
-            }
-        )
-    df = pd.DataFrame(rows, columns=cols)
+        name = name if isinstance(name, str) else None
+        units = units if isinstance(units, str) else None
+        rows.append((idx, app, num, name, units, column))
+    return rows
+
+
+def latest_descriptions(rows: list[tuple]) -> list[tuple]:
+    """The rows of :func:`developer_field_rows` without those that a later description of the
+    same (index, field number) replaces (``drop_duplicates(keep="last")``), in file order."""
+    last = {(r[0], r[2]): i for i, r in enumerate(rows)}
+    return [r for i, r in enumerate(rows) if last[(r[0], r[2])] == i]
+
+
+def developer_fields_frame(rows: list[tuple]) -> pd.DataFrame:
+    """The developer fields table of :func:`developer_field_rows`' rows: one row per
+    (developer data index, field number), a later description replacing an earlier one."""
+    cols = list(DEVELOPER_FIELD_COLUMNS)
+    if not rows:
+        # (object columns, an empty RangeIndex)
+        return pd.DataFrame(columns=cols)
+    df = pd.DataFrame([dict(zip(cols, r, strict=True)) for r in rows], columns=cols)
     # A later description of the same (index, number) replaces an earlier one.
     return df.drop_duplicates(["developer_data_index", "field_number"], keep="last").reset_index(
         drop=True
     )
+
+
+def developer_fields(msgs: FitMessages, stryd_device: bool) -> pd.DataFrame:
+    """Developer field descriptions, with the contract column each Stryd field maps to.
+
+    The application id of a developer data index is the last ``developer_data_id`` written for
+    it, and a later description of the same (index, field number) replaces an earlier one: a
+    file that re-uses an index for another app mid-file (MultiSport-2019-11-24.fit: a W'bal app,
+    then Stryd) is read with the last mapping throughout.
+    """
+    return developer_fields_frame(developer_field_rows(msgs, stryd_device))
 
 
 def dynamics_source(
