@@ -167,13 +167,11 @@ def first_value(df: pd.DataFrame, key, mask: np.ndarray | None = None):
     if df.empty or key not in df.columns:
         return None
     s = df[key]
-    if mask is not None:
-        s = s[mask]
     if s.dtype == np.float64:
-        a = s.to_numpy()
+        a = s.to_numpy() if mask is None else s.to_numpy()[mask]
         ok = np.flatnonzero(~np.isnan(a))
         return a[ok[0]] if ok.size else None
-    vals = s.dropna()
+    vals = (s if mask is None else s[mask]).dropna()
     return vals.iloc[0] if len(vals) else None
 
 

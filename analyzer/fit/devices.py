@@ -22,6 +22,7 @@ them, in this order:
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 
 from analyzer.fit.messages import (
@@ -81,17 +82,29 @@ DYNAMICS_STRAPS = frozenset(
 DYNAMICS_PODS = frozenset({"running_dynamics_pod"})
 
 
-def _fields(table: pd.DataFrame, *keys) -> list:
-    """The values of columns ``keys`` of a message table, one sequence per key, as
-    ``row.get(key)`` of :meth:`pandas.DataFrame.iterrows` gives them (None for an absent column).
+def _fields(table: pd.DataFrame, *keys) -> list[list]:
+    """The values of columns ``keys`` of a message table, one list per key: numbers, strings,
+    and None for a missing value (NaN or None) or an absent column.
 
-    Reads the table's ``values`` array once, as ``iterrows`` does, without building a Series per
-    row.
+    (What the rules below read of ``row.get(key)`` of :meth:`pandas.DataFrame.iterrows`,
+    without building a Series per row: they treat NaN and None alike.)
     """
-    values = table.values
-    columns = table.columns
     n = len(table)
-    return [values[:, columns.get_loc(k)] if k in columns else [None] * n for k in keys]
+    out = []
+    for key in keys:
+        if key not in table.columns:
+            out.append([None] * n)
+            continue
+        column = table[key]
+        if column.dtype != np.float64:
+            out.append(column.tolist())
+            continue
+        values = column.to_numpy()
+        listed = values.tolist()
+        if np.isnan(values).any():
+            listed = [None if v != v else v for v in listed]
+        out.append(listed)
+    return out
 
 
 #: Columns of the developer fields table.
@@ -201,9 +214,9 @@ def dynamics_source(
     dev = msgs.table(DEVICE_INFO)
     sensors = []
     external = []  # makes of sensors paired over ANT/ANT+/Bluetooth (not the watch's own parts)
-    for manufacturer_id, product_id, product_string, device_type, source_type in zip(
-        *_fields(dev, 2, 4, 27, 1, 25), strict=True
-    ):
+    # (each distinct device once, in file order: the rules below look for the first match)
+    devices = dict.fromkeys(zip(*_fields(dev, 2, 4, 27, 1, 25), strict=True))
+    for manufacturer_id, product_id, product_string, device_type, source_type in devices:
         man = enum_name("manufacturer", manufacturer_id)
         sensors.append((man, product_name(man, product_id, product_string), device_type))
         if source_type is not None and not pd.isna(source_type) and int(source_type) in _PAIRED:

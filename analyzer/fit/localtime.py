@@ -13,6 +13,7 @@ import math
 from functools import lru_cache
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from analyzer.fit.messages import ACTIVITY, FIT_EPOCH_S, RECORD, FitMessages
@@ -43,6 +44,11 @@ def device_offset(activity: pd.DataFrame) -> int | None:
     """``local_timestamp - timestamp`` of the first FIT ``activity`` message holding both."""
     if activity is None or LOCAL_TIMESTAMP not in activity or TIMESTAMP not in activity:
         return None
+    local, stamp = activity[LOCAL_TIMESTAMP], activity[TIMESTAMP]
+    if local.dtype == np.float64 and stamp.dtype == np.float64:
+        diff = local.to_numpy() - stamp.to_numpy()
+        known = np.flatnonzero(~np.isnan(diff))
+        return plausible(diff[known[0]]) if known.size else None
     diff = (activity[LOCAL_TIMESTAMP] - activity[TIMESTAMP]).dropna()
     return plausible(diff.iloc[0]) if len(diff) else None
 

@@ -61,6 +61,7 @@ decoders are compared table by table, column by column):
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from functools import cache
 
@@ -130,12 +131,53 @@ def misaligned_note(num: int, mesg_num: int, size: int, base_name: str) -> str:
     )
 
 
+class Tables(Mapping):
+    """Message tables by global message number, some of them built on first access.
+
+    Parameters
+    ----------
+    built : dict
+        Tables already built.
+    later : dict
+        Message number -> a function building its table (called once, on first access).
+        A message number is in one of the two, never in both; iteration follows ``built``, then
+        ``later``.
+    """
+
+    def __init__(
+        self, built: dict[int, pd.DataFrame], later: dict[int, Callable[[], pd.DataFrame]]
+    ):
+        self._built = built
+        self._later = later
+        self._keys = [*built, *later]
+
+    def __getitem__(self, mesg_num: int) -> pd.DataFrame:
+        table = self._built.get(mesg_num)
+        if table is None:
+            build = self._later.pop(mesg_num)  # (KeyError for a message the file lacks)
+            table = self._built[mesg_num] = build()
+        return table
+
+    def __iter__(self) -> Iterator[int]:
+        return iter(self._keys)
+
+    def __len__(self) -> int:
+        return len(self._keys)
+
+    def __contains__(self, mesg_num: object) -> bool:
+        return mesg_num in self._built or mesg_num in self._later
+
+    def __reduce__(self):
+        # (pickled as the plain dict of every table)
+        return dict, (dict(self.items()),)
+
+
 @dataclass
 class FitMessages:
     """Decoded messages of one payload, before the data contract (see the module docstring)."""
 
     name: str
-    tables: dict[int, pd.DataFrame] = field(default_factory=dict)
+    tables: Mapping[int, pd.DataFrame] = field(default_factory=dict)
     decoder: str = "fitparse"
     #: What was read otherwise than the file declares (one line each, e.g. a misaligned field).
     notes: list[str] = field(default_factory=list)

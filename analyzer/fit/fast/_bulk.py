@@ -163,6 +163,28 @@ def _plan(
     return plan
 
 
+def permute_rows(block: np.ndarray, perm: list[int]) -> None:
+    """``block[:] = block[perm]`` in place, one row of scratch memory instead of a new block
+    (a new block's pages cost more than copying rows in some virtual machines)."""
+    done = [False] * len(perm)
+    scratch = None
+    for i in range(len(perm)):
+        if done[i] or perm[i] == i:
+            continue
+        if scratch is None:
+            scratch = np.empty_like(block[0])
+        scratch[:] = block[i]
+        j = i
+        while True:
+            done[j] = True
+            k = perm[j]
+            if k == i:
+                block[j] = scratch
+                break
+            block[j] = block[k]
+            j = k
+
+
 def bulk_table(
     walk: Walk, u8: np.ndarray, data: bytes, defs: list[Definition], columns: Callable
 ) -> pd.DataFrame | None:
@@ -228,8 +250,10 @@ def bulk_table(
     if not ordered:
         return pd.DataFrame()
     perm = [index[k] for k in ordered]
-    if perm != list(range(len(index))):
+    if len(perm) < len(index):
         block = block[perm]
+    else:
+        permute_rows(block, perm)
     frame = pd.DataFrame(block.T, columns=ordered, copy=False)
     for key in ordered:
         if key in objects:

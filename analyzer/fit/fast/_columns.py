@@ -12,6 +12,7 @@ column (the column order is the order in which the reference decoder first meets
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import partial
 
 import numpy as np
 import pandas as pd
@@ -20,7 +21,7 @@ from analyzer.errors import DecoderDeclined
 from analyzer.fit.fast._bulk import bulk_table, message_starts, strings, uuids
 from analyzer.fit.fast._compiled import compiled_columns
 from analyzer.fit.fast._walk import Definition, FieldSpec, Walk
-from analyzer.fit.messages import DEVELOPER_DATA_ID, WANTED_MESSAGES
+from analyzer.fit.messages import DEVELOPER_DATA_ID, LAP, SPORT, WANTED_MESSAGES, Tables
 from analyzer.fit.profile import (
     BASE_TYPES,
     COMPRESSED_SPEED_DISTANCE,
@@ -266,8 +267,16 @@ def compressed_timestamps(
     }
 
 
-def tables(walk: Walk, data: bytes, name: str) -> dict[int, pd.DataFrame]:
-    """The FitMessages tables of the wanted messages."""
+#: Messages whose tables the compiled path builds on first access (:class:`Tables`): what
+#: :func:`analyzer.fit.activity.read_fit` reads only for some files (``sport`` without a
+#: session message) or when its laps are read. (Neither can decline: only
+#: ``developer_data_id`` can, and a decline must come at decode time, for the fallback.)
+LATER_MESSAGES = frozenset({SPORT, LAP})
+
+
+def tables(walk: Walk, data: bytes, name: str) -> Tables:
+    """The FitMessages tables of the wanted messages (:data:`LATER_MESSAGES` built when
+    first read)."""
     u8 = np.frombuffer(data, np.uint8)
     cts = compressed_timestamps(walk, u8, data, name) if walk.has_cts else {}
     by_mesg: dict[int, list[Definition]] = {}
@@ -275,14 +284,25 @@ def tables(walk: Walk, data: bytes, name: str) -> dict[int, pd.DataFrame]:
         if d.gnum in WANTED_MESSAGES and d.count:
             by_mesg.setdefault(d.gnum, []).append(d)
     out = {}
+    later = {}
     columns = compiled_columns()
     for gnum, defs in by_mesg.items():
+        if columns is not None and gnum in LATER_MESSAGES:
+            later[gnum] = partial(_built, walk, u8, data, defs, cts, columns)
+            continue
         try:
-            frame = None if columns is None else bulk_table(walk, u8, data, defs, columns)
-            out[gnum] = _table(walk, u8, data, defs, cts) if frame is None else frame
+            out[gnum] = _built(walk, u8, data, defs, cts, columns)
         except DecoderDeclined as exc:
             raise DecoderDeclined(name, exc.reason) from None
-    return out
+    return Tables(out, later)
+
+
+def _built(
+    walk: Walk, u8: np.ndarray, data: bytes, defs: list[Definition], cts: dict, columns
+) -> pd.DataFrame:
+    """One message type's table: the compiled bulk decoder's, else the numpy path's."""
+    frame = None if columns is None else bulk_table(walk, u8, data, defs, columns)
+    return _table(walk, u8, data, defs, cts) if frame is None else frame
 
 
 def _table(
