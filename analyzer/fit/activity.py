@@ -216,27 +216,53 @@ def _records(
         foot = is_foot(sports)[np.clip(sidx, 0, None)]
     else:
         foot = np.zeros(len(rec), dtype=bool)
-    cadence = 2 * (cols(4) + np.nan_to_num(cols(53), nan=0.0))
-    balance = cols(84)
+    # An absent field is one all-NaN array, shared by the columns it gives (nonzero and
+    # fill of NaN are NaN): fewer temporary arrays for the many fields a file lacks.
+    nan = np.full(len(rec), np.nan)
+    nan.flags.writeable = False
+
+    def value_of(key) -> np.ndarray:
+        a = cols.get(key)
+        return nan if a is None else a
+
+    def nonzero_of(key) -> np.ndarray:
+        a = cols.get(key)
+        return nan if a is None else nonzero(a)
+
+    def fill_of(key, other) -> np.ndarray:
+        a, b = cols.get(key), cols.get(other)
+        if a is None:
+            return nan if b is None else b
+        return a if b is None else fill(a, b)
+
+    cadence, fraction = cols.get(4), cols.get(53)
+    if cadence is None:
+        cadence = nan
+    else:
+        cadence = 2 * (cadence + (0.0 if fraction is None else np.nan_to_num(fraction, nan=0.0)))
+        cadence = np.where(foot, cadence, np.nan)
+    balance = cols.get(84)
+    if balance is not None:
+        balance = np.where((balance > 0) & (balance < 100), balance, np.nan)
     out = {
         "timestamp": times(ts),
         "elapsed_s": ts - nanmin(ts),
-        "distance_m": cols(5),
-        "speed_mps": fill(cols(73), cols(6)),
-        "heart_rate_bpm": nonzero(cols(3)),
-        "cadence_spm": np.where(foot, cadence, np.nan),
-        "vertical_oscillation_mm": nonzero(cols(39)),
-        "stance_time_ms": nonzero(cols(41)),
-        "stance_time_pct": nonzero(cols(40)),
-        "gct_balance_left_pct": np.where((balance > 0) & (balance < 100), balance, np.nan),
-        "step_length_mm": nonzero(cols(85)),
-        "vertical_ratio_pct": nonzero(cols(83)),
-        "power_w": cols(7),
-        "altitude_m": fill(cols(78), cols(2)),
+        "distance_m": value_of(5),
+        "speed_mps": fill_of(73, 6),
+        "heart_rate_bpm": nonzero_of(3),
+        "cadence_spm": cadence,
+        "vertical_oscillation_mm": nonzero_of(39),
+        "stance_time_ms": nonzero_of(41),
+        "stance_time_pct": nonzero_of(40),
+        "gct_balance_left_pct": nan if balance is None else balance,
+        "step_length_mm": nonzero_of(85),
+        "vertical_ratio_pct": nonzero_of(83),
+        "power_w": value_of(7),
+        "altitude_m": fill_of(78, 2),
     }
     assert list(out)[: len(RECORD_COLUMNS)] == list(RECORD_COLUMNS)
     masked = mask_implausible(out, foot)
-    native = any(bool(np.isfinite(out[c]).any()) for c in DYNAMICS_COLUMNS)
+    native = any(out[c] is not nan and bool(np.isfinite(out[c]).any()) for c in DYNAMICS_COLUMNS)
     stryd_dynamics = {column: factor for column, factor in STRYD_DYNAMICS_FIELDS.values()}
     for index, _, number, _, _, column in devf:
         key = f"dev:{index}:{number}"

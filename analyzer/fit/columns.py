@@ -73,6 +73,14 @@ class Columns:
         i = self._pos.get(key)
         return np.full(len(self._block), np.nan) if i is None else self._block[:, i]
 
+    def get(self, key) -> np.ndarray | None:
+        """The column as :meth:`__call__` gives it, or None when the table has no such column
+        (instead of an all-NaN array)."""
+        if self._block is None:
+            return col(self._df, key) if key in self._df.columns else None
+        i = self._pos.get(key)
+        return None if i is None else self._block[:, i]
+
     def first(self, key):
         """:func:`first_value` ``(df, key)``."""
         if self._block is None:
@@ -213,7 +221,8 @@ def fit_timestamp(value) -> pd.Timestamp | None:
     seconds = as_int(value)
     if seconds is None:
         return None
-    return times(np.array([seconds], dtype="float64"))[0]
+    # (what :func:`times` gives: microseconds, UTC)
+    return pd.Timestamp((seconds + FIT_EPOCH_S) * 1_000_000, unit="us", tz="UTC")
 
 
 def elapsed_seconds(ts: pd.Series) -> np.ndarray:

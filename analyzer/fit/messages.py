@@ -94,6 +94,9 @@ WANTED_MESSAGES: frozenset[int] = frozenset(
     }
 )
 
+#: What :meth:`FitMessages.table` copies for a message the file lacks.
+_EMPTY = pd.DataFrame()
+
 #: Seconds between the Unix epoch and the FIT epoch (1989-12-31T00:00:00Z).
 FIT_EPOCH_S = 631065600
 
@@ -187,7 +190,9 @@ class FitMessages:
     def table(self, mesg_num: int) -> pd.DataFrame:
         """The messages of one type; an empty frame when the file has none."""
         t = self.tables.get(mesg_num)
-        return pd.DataFrame() if t is None else t
+        # (a shallow copy: a new frame a third as dear as pd.DataFrame(); copy on write keeps
+        # the template empty)
+        return _EMPTY.copy(deep=False) if t is None else t
 
 
 @cache
