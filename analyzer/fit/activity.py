@@ -56,10 +56,8 @@ from analyzer.fit.columns import (
     Deferred,
     Later,
     assign_sessions,
-    col,
     elapsed_seconds,
     fill,
-    first_value,
     fit_timestamp,
     frame,
     nanmin,
@@ -201,24 +199,22 @@ class Activity:
 
 
 def _records(
-    msgs: FitMessages, sports: list, starts: np.ndarray, devf: list[tuple]
+    cols: Columns, sports: list, starts: np.ndarray, devf: list[tuple]
 ) -> tuple[pd.DataFrame, dict[str, int], bool]:
-    """The records in contract columns, the samples masked per column
+    """The records (``cols``: of the record messages) in contract columns, the samples masked per column
     (:func:`~analyzer.fit.plausible.mask_implausible`), and whether the file had native
     running-dynamics values (before any Stryd developer field fills one). ``sports`` and
     ``starts`` are the sessions' (:class:`~analyzer.fit.sessions.Sessions`), ``devf`` the
     developer fields (:func:`~analyzer.fit.devices.latest_descriptions`)."""
-    rec = msgs.table(RECORD)
-    cols = Columns(rec)
     ts = cols(253)
     sidx = assign_sessions(ts, starts)
     if len(sports):
         foot = is_foot(sports)[np.clip(sidx, 0, None)]
     else:
-        foot = np.zeros(len(rec), dtype=bool)
+        foot = np.zeros(len(cols), dtype=bool)
     # An absent field is one all-NaN array, shared by the columns it gives (nonzero and
     # fill of NaN are NaN): fewer temporary arrays for the many fields a file lacks.
-    nan = np.full(len(rec), np.nan)
+    nan = np.full(len(cols), np.nan)
     nan.flags.writeable = False
 
     def value_of(key) -> np.ndarray:
@@ -266,7 +262,7 @@ def _records(
     stryd_dynamics = {column: factor for column, factor in STRYD_DYNAMICS_FIELDS.values()}
     for index, _, number, _, _, column in devf:
         key = f"dev:{index}:{number}"
-        if not isinstance(column, str) or key not in rec.columns:
+        if not isinstance(column, str) or key not in cols:
             continue
         values = cols(key)
         if column in stryd_dynamics:
@@ -277,7 +273,7 @@ def _records(
         # A column set twice keeps its first position (dict and DataFrame alike).
         out[column] = fill(out["power_w"], values) if column == "power_w" else values
     out["session_index"] = sidx
-    return frame(out, rec.index), masked, native
+    return frame(out, cols.index), masked, native
 
 
 # ----------------------------------------------------------------------------- public API
@@ -323,29 +319,28 @@ def build_activity(msgs: FitMessages, *, activity_id: str | Later, source_name: 
     The sessions, laps and developer fields tables are built when first read; so is the
     activity id when given as a :class:`~analyzer.fit.columns.Later`.
     """
-    fid = Columns(msgs.table(FILE_ID))
+    fid = Columns.of(msgs, FILE_ID)
     file_type = enum_name("file", fid.first(0)) or "unknown"
     manufacturer = enum_name("manufacturer", fid.first(1))
     product = product_name(manufacturer, fid.first(2), fid.first(8))
-    rec_ts = col(msgs.table(RECORD), 253)
-    sessions = read_sessions(msgs, rec_ts)
+    rec = Columns.of(msgs, RECORD)
+    sessions = read_sessions(msgs, rec(253))
     stryd_device = manufacturer == "stryd"
     described = developer_field_rows(msgs, stryd_device)
     devf = latest_descriptions(described)
-    records, masked, native = _records(msgs, sessions.sports, sessions.starts, devf)
-    ids = msgs.table(DEVELOPER_DATA_ID)
-    apps = [a for a in (ids[1].tolist() if 1 in ids.columns else []) if isinstance(a, str)]
+    records, masked, native = _records(rec, sessions.sports, sessions.starts, devf)
+    apps = [a for a in Columns.of(msgs, DEVELOPER_DATA_ID).values(1) if isinstance(a, str)]
     stryd_apps = any(column is not None for *_, column in devf)
     source, sensor = dynamics_source(
         msgs, records, manufacturer, stryd_apps, product, native=native
     )
-    dev = msgs.table(DEVICE_INFO)
+    dev = Columns.of(msgs, DEVICE_INFO)
     meta = {
         "time_created": fit_timestamp(fid.first(4)),
         "manufacturer": manufacturer,
         "product": product,
         "serial_number": as_int(fid.first(3)),
-        "software_version": first_value(dev, 5, col(dev, 0) == 0),
+        "software_version": dev.first(5, dev(0) == 0),
         "dynamics_source": source,
         "dynamics_sensor": sensor,
         "developer_apps": list(dict.fromkeys(apps)),

@@ -17,7 +17,7 @@ from collections.abc import Callable
 import numpy as np
 import pandas as pd
 
-from analyzer.fit.messages import FIT_EPOCH_S
+from analyzer.fit.messages import FIT_EPOCH_S, FitMessages, Tables
 from analyzer.fit.names import as_int, enum_name
 
 #: Whole FIT seconds (plus the epoch offset) below this magnitude fit int64 microseconds.
@@ -51,13 +51,19 @@ class Columns:
     A table whose columns are all numeric (both decoders write float64 for numeric fields) is
     read as one float64 2-D array once, instead of building a Series per column. Large tables
     are checked first, so that one with string columns is not copied into an object array.
+    :meth:`of` reads the compiled decoder's columns (:class:`~analyzer.fit.messages.Raw`)
+    without building the table at all.
     """
 
-    __slots__ = ("_df", "_block", "_pos")
+    __slots__ = ("_df", "_block", "_pos", "_objects", "_keys", "_rows")
 
     def __init__(self, df: pd.DataFrame):
         self._df = df
         self._block = None
+        self._pos: dict = {}
+        self._objects: dict = {}
+        self._keys = df.columns
+        self._rows = len(df)
         if not (len(df.columns) and df.columns.is_unique):
             return
         if len(df) > _SMALL_TABLE and not bool((df.dtypes == np.float64).all()):
@@ -67,30 +73,92 @@ class Columns:
             self._block = block
             self._pos = {k: i for i, k in enumerate(df.columns)}
 
+    @classmethod
+    def of(cls, msgs: FitMessages, mesg_num: int) -> Columns:
+        """The columns of ``msgs.table(mesg_num)``, read as they are for the same values."""
+        raw = msgs.tables.raw(mesg_num) if isinstance(msgs.tables, Tables) else None
+        if raw is None:
+            return cls(msgs.table(mesg_num))
+        self = cls.__new__(cls)
+        self._df = None
+        self._block = raw.block.T
+        self._pos = {k: i for i, k in enumerate(raw.keys)}
+        self._objects = raw.objects
+        self._keys = raw.keys
+        self._rows = raw.rows
+        return self
+
+    def __len__(self) -> int:
+        return self._rows
+
+    def __contains__(self, key) -> bool:
+        return key in self._pos if self._df is None else key in self._keys
+
+    @property
+    def empty(self) -> bool:
+        """``DataFrame.empty``: no rows or no columns."""
+        return self._rows == 0 or len(self._keys) == 0
+
+    @property
+    def index(self) -> pd.Index:
+        """The table's row index (a RangeIndex, as every decoder builds it)."""
+        return pd.RangeIndex(self._rows) if self._df is None else self._df.index
+
+    def numeric(self, key) -> bool:
+        """Whether the table has column ``key`` and it is float64."""
+        if key in self._objects or key not in self:
+            return False
+        return self._block is not None or self._df[key].dtype == np.float64
+
     def __call__(self, key) -> np.ndarray:
-        if self._block is None:
-            return col(self._df, key)
-        i = self._pos.get(key)
-        return np.full(len(self._block), np.nan) if i is None else self._block[:, i]
+        a = self.get(key)
+        return np.full(self._rows, np.nan) if a is None else a
 
     def get(self, key) -> np.ndarray | None:
         """The column as :meth:`__call__` gives it, or None when the table has no such column
         (instead of an all-NaN array)."""
+        if key in self._objects:
+            return col(pd.DataFrame({key: pd.Series(self._objects[key], dtype=object)}), key)
         if self._block is None:
             return col(self._df, key) if key in self._df.columns else None
         i = self._pos.get(key)
         return None if i is None else self._block[:, i]
 
-    def first(self, key):
-        """:func:`first_value` ``(df, key)``."""
+    def first(self, key, mask: np.ndarray | None = None):
+        """:func:`first_value` ``(df, key, mask)``."""
+        if key in self._objects:
+            values = self._objects[key] if mask is None else self._objects[key][mask]
+            return next((v for v in values if v is not None), None)
         if self._block is None:
-            return first_value(self._df, key)
+            return first_value(self._df, key, mask)
         i = self._pos.get(key)
-        if i is None:
+        if i is None or not self._rows:
             return None
-        a = self._block[:, i]
+        a = self._block[:, i] if mask is None else self._block[:, i][mask]
         ok = np.flatnonzero(~np.isnan(a))
         return a[ok[0]] if ok.size else None
+
+    def values(self, key) -> list:
+        """The values of a column as a list: numbers, strings, and None for a missing value
+        (NaN or None) or an absent column."""
+        if key in self._objects:
+            return self._objects[key].tolist()
+        if self._block is None:
+            if key not in self._df.columns:
+                return [None] * self._rows
+            column = self._df[key]
+            if column.dtype != np.float64:
+                return column.tolist()
+            a = column.to_numpy()
+        else:
+            i = self._pos.get(key)
+            if i is None:
+                return [None] * self._rows
+            a = self._block[:, i]
+        listed = a.tolist()
+        if np.isnan(a).any():
+            listed = [None if v != v else v for v in listed]
+        return listed
 
 
 def frame(columns: dict, index: pd.Index) -> pd.DataFrame:

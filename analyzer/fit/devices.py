@@ -22,9 +22,9 @@ them, in this order:
 
 from __future__ import annotations
 
-import numpy as np
 import pandas as pd
 
+from analyzer.fit.columns import Columns
 from analyzer.fit.messages import (
     DEVELOPER_DATA_ID,
     DEVICE_INFO,
@@ -82,29 +82,15 @@ DYNAMICS_STRAPS = frozenset(
 DYNAMICS_PODS = frozenset({"running_dynamics_pod"})
 
 
-def _fields(table: pd.DataFrame, *keys) -> list[list]:
+def _fields(msgs: FitMessages, mesg_num: int, *keys) -> list[list]:
     """The values of columns ``keys`` of a message table, one list per key: numbers, strings,
     and None for a missing value (NaN or None) or an absent column.
 
     (What the rules below read of ``row.get(key)`` of :meth:`pandas.DataFrame.iterrows`,
     without building a Series per row: they treat NaN and None alike.)
     """
-    n = len(table)
-    out = []
-    for key in keys:
-        if key not in table.columns:
-            out.append([None] * n)
-            continue
-        column = table[key]
-        if column.dtype != np.float64:
-            out.append(column.tolist())
-            continue
-        values = column.to_numpy()
-        listed = values.tolist()
-        if np.isnan(values).any():
-            listed = [None if v != v else v for v in listed]
-        out.append(listed)
-    return out
+    cols = Columns.of(msgs, mesg_num)
+    return [cols.values(key) for key in keys]
 
 
 #: Columns of the developer fields table.
@@ -127,17 +113,16 @@ def developer_field_rows(msgs: FitMessages, stryd_device: bool) -> list[tuple]:
     it. Repeated descriptions of one (index, field number) are all listed:
     :func:`latest_descriptions` keeps the last one, as :func:`developer_fields` does.
     """
-    desc = msgs.table(FIELD_DESCRIPTION)
-    if desc.empty:
+    if Columns.of(msgs, FIELD_DESCRIPTION).empty:
         return []
-    ids = msgs.table(DEVELOPER_DATA_ID)
     apps: dict[int, str | None] = {}
-    for idx, app in zip(*_fields(ids, 3, 1), strict=True):
+    for idx, app in zip(*_fields(msgs, DEVELOPER_DATA_ID, 3, 1), strict=True):
         idx = as_int(idx)
         if idx is not None:
             apps[idx] = app if isinstance(app, str) else None
     rows = []
-    for idx, num, native, name, units in zip(*_fields(desc, 0, 1, 14, 3, 8), strict=True):
+    fields = _fields(msgs, FIELD_DESCRIPTION, 0, 1, 14, 3, 8)
+    for idx, num, native, name, units in zip(*fields, strict=True):
         # (as_int: a field with a damaged base type counts as absent, as NaN does)
         idx, num, native = as_int(idx), as_int(num), as_int(native)
         if idx is None or num is None:
@@ -211,11 +196,10 @@ def dynamics_source(
         if native is not None
         else (any(records[c].notna().any() for c in DYNAMICS_COLUMNS) if len(records) else False)
     )
-    dev = msgs.table(DEVICE_INFO)
     sensors = []
     external = []  # makes of sensors paired over ANT/ANT+/Bluetooth (not the watch's own parts)
     # (each distinct device once, in file order: the rules below look for the first match)
-    devices = dict.fromkeys(zip(*_fields(dev, 2, 4, 27, 1, 25), strict=True))
+    devices = dict.fromkeys(zip(*_fields(msgs, DEVICE_INFO, 2, 4, 27, 1, 25), strict=True))
     for manufacturer_id, product_id, product_string, device_type, source_type in devices:
         man = enum_name("manufacturer", manufacturer_id)
         sensors.append((man, product_name(man, product_id, product_string), device_type))

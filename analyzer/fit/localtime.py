@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from analyzer.fit.columns import Columns
 from analyzer.fit.messages import ACTIVITY, FIT_EPOCH_S, RECORD, FitMessages
 from analyzer.schema import utc
 
@@ -44,11 +45,6 @@ def device_offset(activity: pd.DataFrame) -> int | None:
     """``local_timestamp - timestamp`` of the first FIT ``activity`` message holding both."""
     if activity is None or LOCAL_TIMESTAMP not in activity or TIMESTAMP not in activity:
         return None
-    local, stamp = activity[LOCAL_TIMESTAMP], activity[TIMESTAMP]
-    if local.dtype == np.float64 and stamp.dtype == np.float64:
-        diff = local.to_numpy() - stamp.to_numpy()
-        known = np.flatnonzero(~np.isnan(diff))
-        return plausible(diff[known[0]]) if known.size else None
     diff = (activity[LOCAL_TIMESTAMP] - activity[TIMESTAMP]).dropna()
     return plausible(diff.iloc[0]) if len(diff) else None
 
@@ -111,7 +107,16 @@ def local_offset(device: int | None, position: int | None) -> dict[str, Any]:
 
 def fit_offset(msgs: FitMessages, start: Any) -> dict[str, Any]:
     """:func:`local_offset` of a FIT payload starting at ``start`` (UTC)."""
-    device = device_offset(msgs.table(ACTIVITY))
+    act = Columns.of(msgs, ACTIVITY)
+    local, stamp = act.get(LOCAL_TIMESTAMP), act.get(TIMESTAMP)
+    if local is None or stamp is None:
+        device = None
+    elif act.numeric(LOCAL_TIMESTAMP) and act.numeric(TIMESTAMP):
+        diff = local - stamp  # (device_offset without building the table)
+        known = np.flatnonzero(~np.isnan(diff))
+        device = plausible(diff[known[0]]) if known.size else None
+    else:
+        device = device_offset(msgs.table(ACTIVITY))
     if device is not None:
         return local_offset(device, None)
     rec = msgs.table(RECORD)

@@ -65,6 +65,7 @@ from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from functools import cache
 
+import numpy as np
 import pandas as pd
 
 #: FIT global message numbers used downstream.
@@ -134,32 +135,82 @@ def misaligned_note(num: int, mesg_num: int, size: int, base_name: str) -> str:
     )
 
 
+class Raw:
+    """One message table as a decoder assembled it, before pandas (:meth:`frame` is the table).
+
+    Reading a few columns of a small table from here costs a fraction of building its
+    DataFrame (:meth:`analyzer.fit.columns.Columns.of`).
+
+    Parameters
+    ----------
+    keys : list
+        The table's columns, in order.
+    block : numpy.ndarray
+        float64, ``(len(keys), rows)``: the numeric columns' values (the rows of string columns
+        are not read).
+    objects : dict
+        Key -> object array of a string column (``str`` or None).
+    rows : int
+        Number of messages.
+    """
+
+    __slots__ = ("keys", "block", "objects", "rows")
+
+    def __init__(self, keys: list, block: np.ndarray, objects: dict, rows: int):
+        self.keys = keys
+        self.block = block
+        self.objects = objects
+        self.rows = rows
+
+    def frame(self) -> pd.DataFrame:
+        """The table: float64 columns from the block (not copied), object columns."""
+        if not self.keys:
+            return pd.DataFrame()
+        frame = pd.DataFrame(self.block.T, columns=self.keys, copy=False)
+        for key in self.keys:
+            if key in self.objects:
+                frame[key] = pd.Series(self.objects[key], dtype=object)
+        return frame
+
+
 class Tables(Mapping):
-    """Message tables by global message number, some of them built on first access.
+    """Message tables by global message number, built on first access.
 
     Parameters
     ----------
     built : dict
-        Tables already built.
+        Message number -> its table, or its :class:`Raw` columns (made a table when read).
     later : dict
-        Message number -> a function building its table (called once, on first access).
-        A message number is in one of the two, never in both; iteration follows ``built``, then
-        ``later``.
+        Message number -> a function building its table or :class:`Raw` (called once, on
+        first access). A message number is in one of the two, never in both; iteration
+        follows ``built``, then ``later``.
     """
 
-    def __init__(
-        self, built: dict[int, pd.DataFrame], later: dict[int, Callable[[], pd.DataFrame]]
-    ):
+    def __init__(self, built: dict[int, pd.DataFrame | Raw], later: dict[int, Callable]):
         self._built = built
         self._later = later
         self._keys = [*built, *later]
 
-    def __getitem__(self, mesg_num: int) -> pd.DataFrame:
+    def _get(self, mesg_num: int) -> pd.DataFrame | Raw:
         table = self._built.get(mesg_num)
         if table is None:
             build = self._later.pop(mesg_num)  # (KeyError for a message the file lacks)
             table = self._built[mesg_num] = build()
         return table
+
+    def __getitem__(self, mesg_num: int) -> pd.DataFrame:
+        table = self._get(mesg_num)
+        if isinstance(table, Raw):
+            table = self._built[mesg_num] = table.frame()
+        return table
+
+    def raw(self, mesg_num: int) -> Raw | None:
+        """The :class:`Raw` columns of a message's table while its DataFrame is not built;
+        None when it is, or when the file has no such message."""
+        if mesg_num not in self:
+            return None
+        table = self._get(mesg_num)
+        return table if isinstance(table, Raw) else None
 
     def __iter__(self) -> Iterator[int]:
         return iter(self._keys)

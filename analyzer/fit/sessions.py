@@ -98,8 +98,8 @@ class Sessions:
 def read_sessions(msgs: FitMessages, rec_ts: np.ndarray) -> Sessions:
     """The sessions of ``msgs`` (records' timestamps ``rec_ts`` in FIT seconds): a file with
     records and no session message gets one session spanning its records."""
-    sess = msgs.table(SESSION)
-    if sess.empty:
+    cols = Columns.of(msgs, SESSION)
+    if cols.empty:
         if np.isnan(rec_ts).all():
             empty = pd.DataFrame(columns=["session_index", "sport", "sub_sport", "start_time"])
             return Sessions([], np.empty(0, dtype="float64"), None, empty)
@@ -113,7 +113,7 @@ def read_sessions(msgs: FitMessages, rec_ts: np.ndarray) -> Sessions:
                 7: [last - first],
             }
         )
-    cols = Columns(sess)
+        cols = Columns(sess)
     sport_names = [enum_name("sport", v) for v in cols(5).tolist()]
     # ``enum_names(...).fillna("unknown")``: every value is a string.
     sport = ["unknown" if n is None else n for n in sport_names]
@@ -122,7 +122,7 @@ def read_sessions(msgs: FitMessages, rec_ts: np.ndarray) -> Sessions:
     if np.isnan(start).any() and not np.isnan(rec_ts).all():
         start = fill(start, nanmin(rec_ts))
     unix = whole_seconds(start)
-    build = partial(_session_frame, sess, cols, sport, start, unix)
+    build = partial(_session_frame, cols, sport, start, unix)
     first_start = times(np.array([nanmin(start)]))[0]
     if unix is None:
         # (fractional starts: read back through the table, as the records see them)
@@ -135,12 +135,12 @@ def read_sessions(msgs: FitMessages, rec_ts: np.ndarray) -> Sessions:
 
 
 def _session_frame(
-    sess: pd.DataFrame, cols: Columns, sport: list, start: np.ndarray, unix: np.ndarray | None
+    cols: Columns, sport: list, start: np.ndarray, unix: np.ndarray | None
 ) -> pd.DataFrame:
-    index = sess.index
+    index = cols.index
     elapsed, stamp = cols(7), cols(253)
     out = {
-        "session_index": np.arange(len(sess), dtype="int64"),
+        "session_index": np.arange(len(cols), dtype="int64"),
         "sport": pd.Series(sport, index=index, dtype=object),
         "sub_sport": enum_names(cols(6), "sub_sport", index),
         "start_time": times(start, unix),
@@ -157,19 +157,18 @@ def _session_frame(
 def laps(msgs: FitMessages, sports: list, starts: np.ndarray) -> pd.DataFrame:
     """The laps table (:attr:`analyzer.fit.activity.Activity.laps`) of sessions with these
     sports and starts."""
-    lap = msgs.table(LAP)
-    if lap.empty:
+    cols = Columns.of(msgs, LAP)
+    if cols.empty:
         return pd.DataFrame(columns=["lap_index", "session_index", "start_time"])
-    cols = Columns(lap)
     elapsed, stamp = cols(7), cols(253)
     start = fill(cols(2), stamp - elapsed)
     sidx = assign_sessions(start, starts)
     if len(sports):
         foot = is_foot(sports)[np.clip(sidx, 0, None)]
     else:
-        foot = np.zeros(len(lap), dtype=bool)
+        foot = np.zeros(len(cols), dtype=bool)
     out = {
-        "lap_index": np.arange(len(lap), dtype="int64"),
+        "lap_index": np.arange(len(cols), dtype="int64"),
         "session_index": sidx,
         "start_time": times(start),
         "end_time": times(fill(start + elapsed, stamp)),
@@ -178,7 +177,7 @@ def laps(msgs: FitMessages, sports: list, starts: np.ndarray) -> pd.DataFrame:
         "total_distance_m": cols(9),
     }
     out.update(summary(cols, foot, 1))
-    return pd.DataFrame(out, index=lap.index)
+    return pd.DataFrame(out, index=cols.index)
 
 
 __all__ = [

@@ -19,11 +19,10 @@ import uuid
 from collections.abc import Callable
 
 import numpy as np
-import pandas as pd
 
 from analyzer.errors import DecoderDeclined
 from analyzer.fit.fast._walk import Definition, Walk
-from analyzer.fit.messages import DEVELOPER_DATA_ID
+from analyzer.fit.messages import DEVELOPER_DATA_ID, Raw
 from analyzer.fit.profile import BASE_TYPES, SCALE_OFFSET
 
 #: ``columns``' code of a numeric base type kind.
@@ -187,8 +186,9 @@ def permute_rows(block: np.ndarray, perm: list[int]) -> None:
 
 def bulk_table(
     walk: Walk, u8: np.ndarray, data: bytes, defs: list[Definition], columns: Callable
-) -> pd.DataFrame | None:
-    """The table of one message type's definitions, or None where the numpy path must build it.
+) -> Raw | None:
+    """The table of one message type's definitions (as :class:`~analyzer.fit.messages.Raw`
+    columns), or None where the numpy path must build it.
 
     Parameters
     ----------
@@ -248,14 +248,10 @@ def bulk_table(
                 first_seen[key] = cand
     ordered = sorted(first_seen, key=first_seen.__getitem__)
     if not ordered:
-        return pd.DataFrame()
+        return Raw([], np.empty((0, 0)), {}, 0)  # (pd.DataFrame(): no rows either)
     perm = [index[k] for k in ordered]
     if len(perm) < len(index):
         block = block[perm]
     else:
         permute_rows(block, perm)
-    frame = pd.DataFrame(block.T, columns=ordered, copy=False)
-    for key in ordered:
-        if key in objects:
-            frame[key] = pd.Series(objects[key], dtype=object)
-    return frame
+    return Raw(ordered, block, {k: v for k, v in objects.items() if k in first_seen}, total)

@@ -21,7 +21,7 @@ from analyzer.errors import DecoderDeclined
 from analyzer.fit.fast._bulk import bulk_table, message_starts, strings, uuids
 from analyzer.fit.fast._compiled import compiled_columns
 from analyzer.fit.fast._walk import Definition, FieldSpec, Walk
-from analyzer.fit.messages import DEVELOPER_DATA_ID, LAP, SPORT, WANTED_MESSAGES, Tables
+from analyzer.fit.messages import DEVELOPER_DATA_ID, LAP, SPORT, WANTED_MESSAGES, Raw, Tables
 from analyzer.fit.profile import (
     BASE_TYPES,
     COMPRESSED_SPEED_DISTANCE,
@@ -275,8 +275,8 @@ LATER_MESSAGES = frozenset({SPORT, LAP})
 
 
 def tables(walk: Walk, data: bytes, name: str) -> Tables:
-    """The FitMessages tables of the wanted messages (:data:`LATER_MESSAGES` built when
-    first read)."""
+    """The FitMessages tables of the wanted messages (:data:`LATER_MESSAGES` decoded when
+    first read; the compiled path's tables made DataFrames when first read)."""
     u8 = np.frombuffer(data, np.uint8)
     cts = compressed_timestamps(walk, u8, data, name) if walk.has_cts else {}
     by_mesg: dict[int, list[Definition]] = {}
@@ -299,8 +299,9 @@ def tables(walk: Walk, data: bytes, name: str) -> Tables:
 
 def _built(
     walk: Walk, u8: np.ndarray, data: bytes, defs: list[Definition], cts: dict, columns
-) -> pd.DataFrame:
-    """One message type's table: the compiled bulk decoder's, else the numpy path's."""
+) -> pd.DataFrame | Raw:
+    """One message type's table: the compiled bulk decoder's columns, else the numpy path's
+    table."""
     frame = None if columns is None else bulk_table(walk, u8, data, defs, columns)
     return _table(walk, u8, data, defs, cts) if frame is None else frame
 
