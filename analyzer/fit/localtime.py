@@ -119,6 +119,25 @@ def fit_offset(msgs: FitMessages, start: Any) -> dict[str, Any]:
         device = device_offset(msgs.table(ACTIVITY))
     if device is not None:
         return local_offset(device, None)
+    cols = Columns.of(msgs, RECORD)
+    if POSITION_LAT not in cols or POSITION_LONG not in cols:
+        return local_offset(None, None)
+    if all(cols.numeric(k) for k in (POSITION_LAT, POSITION_LONG)) and (
+        TIMESTAMP not in cols or cols.numeric(TIMESTAMP)
+    ):
+        # (what the pandas path below does, on the float columns)
+        lat, lon = cols(POSITION_LAT) * SEMICIRCLE_DEG, cols(POSITION_LONG) * SEMICIRCLE_DEG
+        with np.errstate(invalid="ignore"):
+            ok = (np.abs(lat) <= 90) & (np.abs(lon) <= 180) & ~((lat == 0) & (lon == 0))
+        if not ok.any():
+            return local_offset(None, None)
+        if utc(start) is None:
+            stamps = cols(TIMESTAMP)
+            known = np.flatnonzero(~np.isnan(stamps))
+            if known.size:
+                start = pd.Timestamp(stamps[known[0]] + FIT_EPOCH_S, unit="s", tz="UTC")
+        i = int(ok.argmax())
+        return local_offset(None, zone_offset(float(lat[i]), float(lon[i]), start))
     rec = msgs.table(RECORD)
     if POSITION_LAT not in rec or POSITION_LONG not in rec:
         return local_offset(None, None)

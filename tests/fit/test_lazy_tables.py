@@ -30,10 +30,17 @@ from analyzer.fit.devices import (
 from analyzer.fit.fast import _compiled
 from analyzer.fit.fast import decode as fast_decode
 from analyzer.fit.fast._bulk import permute_rows
-from analyzer.fit.localtime import device_offset, fit_offset, local_offset
+from analyzer.fit.localtime import (
+    SEMICIRCLE_DEG,
+    device_offset,
+    fit_offset,
+    local_offset,
+    position_offset,
+)
 from analyzer.fit.messages import (
     ACTIVITY,
     FIELD_DESCRIPTION,
+    FIT_EPOCH_S,
     LAP,
     RECORD,
     SESSION,
@@ -219,3 +226,29 @@ def test_fit_timestamp_is_what_times_gives(seconds):
     want = times(np.array([float(seconds)]))[0]
     assert got == want and got.unit == want.unit and str(got.tz) == str(want.tz)
     assert fit_timestamp(float("nan")) is None and fit_timestamp("12") is None
+
+
+#: Corpus files without a device offset, with positions (the zone at the first fix counts).
+NO_DEVICE_OFFSET = [
+    "2013-02-06-12-11-14.fit",
+    "Edge810-Vector-2013-08-16-15-35-10.fit",
+    "Suunto_Spartan_Sport_Wrist_HR_Baro.fit",
+    "Karoo-Botley_BW_Swanmore_Wickham-2025-05-09-1238.fit",
+    "null_compressed_speed_dist.fit",
+]
+
+
+@pytest.mark.parametrize("pure", [False, True])
+@pytest.mark.parametrize("name", NO_DEVICE_OFFSET)
+def test_fit_offset_from_positions_is_the_pandas_rule(name, pure, monkeypatch):
+    if pure:
+        monkeypatch.setenv(_compiled.PURE_ENV, "1")
+    msgs = fast_decode(payload(name), name)
+    assert device_offset(msgs.table(ACTIVITY)) is None
+    rec = msgs.table(RECORD)
+    lat, lon = rec[0] * SEMICIRCLE_DEG, rec[1] * SEMICIRCLE_DEG
+    first = pd.Timestamp(rec[253].dropna().iloc[0] + FIT_EPOCH_S, unit="s", tz="UTC")
+    later = first + pd.Timedelta(days=180)  # (another side of a summer time change)
+    for start, when in ((None, first), (later, later)):
+        want = local_offset(None, position_offset(lat, lon, when))
+        assert fit_offset(msgs, start) == want
