@@ -101,13 +101,19 @@ def test_damaged_files_agree_with_fitparse_when_both_read_them(case):
     except AnalyzerError as exc:
         ref = exc
     if isinstance(fast, DecoderDeclined):
-        # what a user gets is the automatic fall-back: it must read what fitparse reads
+        # what a user gets is the automatic fall-back, which keeps what precedes damage
+        # (analyzer.fit.recover): it must read what fitparse reads with the same recovery
         from analyzer.fit.activity import decode
 
         try:
             fast = decode(data, name, decoder="auto")
         except AnalyzerError as exc:
             fast = exc
+        try:
+            ref = decode(data, name, decoder="fitparse")
+        except AnalyzerError as exc:
+            ref = exc
+        assert isinstance(fast, Exception) or fast.decoder == "fitparse"
     if isinstance(ref, InvalidFitFile):
         assert isinstance(fast, InvalidFitFile), f"fitparse: {ref!r}; fast read it"
         return
