@@ -34,7 +34,12 @@ Timestamps are FIT seconds from the FIT epoch (1989-12-31 UTC); the device-relat
 Records are assigned to sessions by time: session *i* owns ``[start_i, start_{i+1})``; the first
 session also owns earlier records and the last one later records (so a single-session file keeps
 every record). A file with records but no session message gets one session built from its records
-(sport from the ``sport`` message, no watch averages). :attr:`Activity.laps` is built when read.
+(sport from the ``sport`` message, no watch averages).
+
+:attr:`Activity.sessions`, :attr:`~Activity.laps`, :attr:`~Activity.developer_fields` and, from
+:func:`read_fit`, :attr:`~Activity.activity_id` are built on first read
+(:mod:`analyzer.fit.sessions`): the records and ``meta`` need only a few of their values, read
+from the message columns without building the message tables (``Columns.of``).
 """
 
 from __future__ import annotations
