@@ -10,7 +10,8 @@ Part 2 simulates an export of exactly 1,000 one-hour runs (``analyzer simulate -
 --weeks 100 --runs-per-week 5 --run-minutes 60``: 1 record/s, cached in the temp folder between
 runs of this script; ``--quick``: 100 runs, 10 weeks) and imports it with ``analyzer import``
 in a subprocess (2 workers by default), reporting wall time and the peak resident memory of the
-whole process tree (psutil).
+whole process tree (psutil). Then ``benchmarks/loop_bench.py`` imports 300 of those runs with
+``analyzer import`` and with the ten-line fitfast → pandas → DuckDB loop, interleaved, best of 2.
 
 Part 3 (``benchmarks/report_bench.py``) times report generation for a two-year history.
 
@@ -449,6 +450,9 @@ def main(argv: list[str] | None = None) -> int:
     runs = args.runs or (100 if args.quick else 1000)
     if not args.skip_import:
         store = bench_import(runs, args.workers)
+        from loop_bench import bench_vs_loop
+
+        bench_vs_loop(_simulated_export(100 if args.quick else 300), args.workers)
     issue15.bench_startup_cli(store, 3 if args.quick else 5)
     if not args.skip_report:
         issue15.bench_report_parallel(store)

@@ -8,6 +8,7 @@ import re
 import signal
 import subprocess
 import sys
+import threading
 import urllib.error
 import urllib.request
 
@@ -25,14 +26,19 @@ def server(tmp_path_factory):
     """``analyzer serve --port 0 --no-browser`` on a new store; yields (url, port, process)."""
     tmp = tmp_path_factory.mktemp("serve")
     env = {**os.environ, "ANALYZER_CONFIG": str(tmp / "config.json")}
+    # stderr to a file and stdout drained: a pipe nobody reads fills up and stops the server
+    # (and the import child, which shares its stderr) in the middle of a test
+    err = (tmp / "stderr.txt").open("w+")
     proc = subprocess.Popen(
         [sys.executable, "-m", "analyzer", "serve", "--port", "0", "--no-browser",
          "--store", str(tmp / "app.duckdb")],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env,
+        stdout=subprocess.PIPE, stderr=err, text=True, env=env,
     )  # fmt: skip
+    proc.stderr = err
     line = proc.stdout.readline().rstrip("\n")
     m = FIRST_LINE.match(line)
     assert m, f"first line was {line!r}"
+    threading.Thread(target=proc.stdout.read, daemon=True).start()
     yield line.split(": ", 1)[1], int(m[1]), proc
     if proc.poll() is None:
         proc.send_signal(signal.SIGINT)
@@ -91,8 +97,18 @@ def test_import_report_diary_plan_rename(server, browser, width, export):
     page.fill("input[name=athlete]", athlete)
     page.set_input_files("#file-input", str(export))
     page.click("#import-button")
-    # the import runs in a child process with its decoder pool: slow on a loaded 2-core machine
-    page.wait_for_selector("#summary-counts", timeout=240_000)
+    # the import runs in a child process with its decoder pool: slow on a loaded 2-core machine.
+    # The bar gets its data-state when the import ends either way: a failed import fails here
+    # with the app's own message, one still running after 240 s with where it got to.
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
+    try:
+        page.wait_for_selector("#progress[data-state]", state="attached", timeout=240_000)
+    except PlaywrightTimeout:
+        pytest.fail(f"import not finished after 240 s: {page.text_content('#progress-box')!r}")
+    state = page.get_attribute("#progress", "data-state")
+    assert state == "done", f"import {state}: {page.text_content('#summary')!r}"
+    page.wait_for_selector("#summary-counts")
     assert page.eval_on_selector("#progress", "p => p.value === p.max && p.max > 1")
     assert page.get_attribute("#progress", "data-state") == "done"
     imported = page.text_content("#summary-counts dd[data-key=imported]")
@@ -137,4 +153,5 @@ def test_ctrl_c_stops_the_server_cleanly(server):
     _, _, proc = server
     proc.send_signal(signal.SIGINT)
     assert proc.wait(30) == 0
+    proc.stderr.seek(0)
     assert "Traceback" not in proc.stderr.read()

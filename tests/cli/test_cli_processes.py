@@ -93,11 +93,17 @@ def test_readers_during_an_import(tmp_path, capsys):
                 "SELECT count(*) FROM runs ru WHERE n_records != "
                 "(SELECT count(*) FROM records rec WHERE rec.run_key = ru.run_key)"
             ).fetchone()[0]
-        blocked, other = 0, []
+        blocked, other, finished = 0, [], 0
         for _ in range(5):
             try:
-                Store(store, wait_s=0.3).close()
-                other.append("opened")
+                with Store(store, wait_s=0.3) as s:
+                    # a second writer gets in only once the import has written its last run (on a
+                    # loaded machine the import may end during these attempts, still exiting)
+                    done = len(s.runs())
+                if done == n_fit:
+                    finished += 1
+                else:
+                    other.append(f"opened with {done} of {n_fit} runs written")
             except StoreError as exc:
                 if "in use by another process" in str(exc):
                     blocked += 1
@@ -111,5 +117,5 @@ def test_readers_during_an_import(tmp_path, capsys):
     assert {r["athlete"] for r in listed} == {"x"}
     assert code == 0 and athletes.splitlines()[1].startswith("x ")
     assert torn == 0
-    assert blocked == 5, other
+    assert not other and blocked >= 1 and blocked + finished == 5, other
     assert stdout.startswith(f"Imported {n_fit} files ({n_fit} runs, ")
