@@ -1,21 +1,7 @@
 """The local store: one DuckDB file holding athletes, activities, runs, records, laps, the import
 log and a cache of per-run gait summaries.
 
-Tables (all timestamps are UTC, stored without a zone and handed out zone-aware):
-
-- ``athletes(athlete, created_at)``
-- ``activities``: one row per imported FIT payload (runs or not), keyed by ``activity_id`` =
-  sha256 of its bytes, so importing the same file again is a no-op.
-- ``runs``: one row per running session, ``run_id = f"{activity_id}:{session_index}"``, with the
-  per-run averages computed from the records (``avg_*``, :mod:`analyzer.metrics.averages`) and the
-  watch's own session averages (``watch_avg_*``). ``run_key`` is a dense integer used to key
-  records and laps (DuckDB's zone maps then find one run's records without scanning).
-- ``records``: contract columns (:data:`analyzer.schema.RECORD_COLUMNS` + Stryd and any other
-  numeric columns, added on first sight) with ``run_key`` and ``record_index``.
-- ``laps``: whatever lap columns the decoder provides, with ``run_key`` and ``lap_index``.
-- ``import_log``: every payload's outcome (imported / duplicate / not_run / failed / skipped)
-  with the reason, per import.
-- ``gait_cache``: :func:`analyzer.metrics.gait.summarize` per run, keyed by (run_id, METRIC_VERSION).
+The tables and what each holds are described in :mod:`analyzer.store.ddl`.
 
 Each activity (its row, runs, records, laps, log line) is written inside ONE transaction
 (:mod:`analyzer.store.writer`; a transaction may carry several whole activities): an interrupted
@@ -57,7 +43,7 @@ from analyzer.store.writer import (
     OFFSET_COLUMNS,
     SOURCE_COLUMNS,
     WATCH_COLUMNS,
-    bounded_memory,
+    cap_memory,
     log_rows,
     write_batch,
 )
@@ -101,6 +87,7 @@ class Store:
         self._writer: WriterLock | None = None
         self._lending = False
         self._lent_at = 0.0
+        self._importing = False
         self._closed = False
         self.known_columns: dict[str, dict[str, str]] = {}
         had_wal = check.wal_path(self.path).exists()
@@ -146,6 +133,8 @@ class Store:
                 raise StoreError(f"{self.path}: the store is closed")
             self._con = connect(self.path, read_only=False, wait_s=REOPEN_WAIT_S)
             self._set_zone()
+            if self._importing:  # a connection reopened after a lend keeps the import's cap
+                cap_memory(self._con)
             self.load_columns()
         return self._con
 
@@ -236,11 +225,20 @@ class Store:
         return f"Store({str(self.path)!r})"
 
     # -- import -----------------------------------------------------------------------------
-    def importing(self):
-        """A context in which an import writes: DuckDB's memory capped
-        (:func:`~analyzer.store.writer.bounded_memory`), so the writer stays flat whatever the
-        size of the export. :func:`analyzer.import_paths` enters it."""
-        return bounded_memory(self.con)
+    @contextlib.contextmanager
+    def importing(self) -> Iterator[Store]:
+        """A context in which an import writes (:func:`analyzer.import_paths` enters it): DuckDB's
+        memory capped (:func:`~analyzer.store.writer.cap_memory`), on the connections reopened
+        after each lend to readers too, so the writer stays flat whatever the export's size."""
+        self._importing = True
+        cap_memory(self.con)
+        try:
+            yield self
+        finally:
+            self._importing = False
+            with contextlib.suppress(duckdb.Error, StoreError):  # (closed: nothing to reset)
+                if self._con is not None:
+                    self._con.execute("RESET memory_limit")
 
     def ensure_athlete(self, athlete: str) -> None:
         """Add ``athlete`` to the athletes table when new."""
@@ -259,16 +257,10 @@ class Store:
         log_rows(self, entries, import_id=import_id, athlete=athlete)
         self._after_write()
 
-    def write_activity(self, dec: Decoded, *, athlete: str, import_id: str) -> LogEntry:
-        """Write one decoded activity (its row, runs, records, laps, log line) in one transaction.
-
-        Returns its log entry: ``imported`` or ``not_run``, or ``failed`` when the database
-        refused the data (then nothing of it was kept).
-        """
-        return write_batch(self, [dec], athlete=athlete, import_id=import_id)[0]
-
     def write_batch(self, batch: list[Decoded], *, athlete: str, import_id: str) -> list[LogEntry]:
-        """Write several decoded activities in one transaction; see :mod:`analyzer.store.writer`."""
+        """Write decoded activities in one transaction (:mod:`analyzer.store.writer`); one log
+        entry each: ``imported``/``not_run``, or ``failed`` when the database refused it (then
+        nothing of it was kept)."""
         entries = write_batch(self, batch, athlete=athlete, import_id=import_id)
         self._after_write()
         return entries

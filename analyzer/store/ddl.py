@@ -1,4 +1,21 @@
-"""The store's tables as DuckDB DDL (created when missing; see :mod:`analyzer.store.database`)."""
+"""The store's tables as DuckDB DDL (created when missing; see :mod:`analyzer.store.database`).
+
+Tables (all timestamps are UTC, stored without a zone and handed out zone-aware):
+
+- ``athletes(athlete, created_at)``
+- ``activities``: one row per imported FIT payload (runs or not), keyed by ``activity_id`` =
+  sha256 of its bytes, so importing the same file again is a no-op.
+- ``runs``: one row per running session, ``run_id = f"{activity_id}:{session_index}"``, with the
+  per-run averages computed from the records (``avg_*``, :mod:`analyzer.metrics.averages`) and the
+  watch's own session averages (``watch_avg_*``). ``run_key`` is a dense integer used to key
+  records and laps (DuckDB's zone maps then find one run's records without scanning).
+- ``records``: contract columns (:data:`analyzer.schema.RECORD_COLUMNS` + Stryd and any other
+  numeric columns, added on first sight) with ``run_key`` and ``record_index``.
+- ``laps``: whatever lap columns the decoder provides, with ``run_key`` and ``lap_index``.
+- ``import_log``: every payload's outcome (imported / duplicate / not_run / failed / skipped)
+  with the reason, per import.
+- ``gait_cache``: :func:`analyzer.metrics.gait.summarize` per run, keyed by (run_id, METRIC_VERSION).
+"""
 
 from __future__ import annotations
 

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import contextlib
 import json
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -50,21 +49,16 @@ _ERRORS = (duckdb.Error, ValueError, TypeError)
 IMPORT_MEMORY_LIMIT = "128MB"
 
 
-@contextlib.contextmanager
-def bounded_memory(con: duckdb.DuckDBPyConnection) -> Iterator[None]:
-    """Cap DuckDB's buffer pool at :data:`IMPORT_MEMORY_LIMIT` while importing.
+def cap_memory(con: duckdb.DuckDBPyConnection) -> None:
+    """Cap DuckDB's buffer pool at :data:`IMPORT_MEMORY_LIMIT` while importing
+    (:meth:`analyzer.store.database.Store.importing` sets it on every connection it opens then,
+    and ``RESET memory_limit`` ends it).
 
     DuckDB keeps the blocks it writes cached up to its memory limit (80 % of RAM by default),
     so without a cap the writer grows ~120 MB per 1,000 one-hour runs written; capped, it
     evicts written blocks (they are on disk already) and stays flat.
     """
-    (old,) = con.execute("SELECT current_setting('memory_limit')").fetchone()
     con.execute(f"SET memory_limit = '{IMPORT_MEMORY_LIMIT}'")
-    try:
-        yield
-    finally:
-        with contextlib.suppress(duckdb.Error):  # the connection may be closed by now
-            con.execute(f"SET memory_limit = '{old}'")
 
 
 #: Run flags: unknown date (:func:`analyzer.fit.dates.date_problem`), damaged file read in part.

@@ -94,8 +94,12 @@ def test_import_report_diary_plan_rename(server, browser, width, export):
     assert _no_horizontal_scroll(page)
 
     page.click("#nav-import")
+    # the page's script must be listening before the file is chosen (on a loaded machine the
+    # click landed before it was, and the import button then had no file to send)
+    page.wait_for_load_state("load")
     page.fill("input[name=athlete]", athlete)
     page.set_input_files("#file-input", str(export))
+    page.wait_for_function("document.getElementById('chosen').textContent.includes('chosen')")
     page.click("#import-button")
     # the import runs in a child process with its decoder pool: slow on a loaded 2-core machine.
     # The bar gets its data-state when the import ends either way: a failed import fails here

@@ -243,7 +243,7 @@ def test_a_failed_write_leaves_nothing(imported, folder):
             )
         ],
     )
-    entry = store.write_activity(bad, athlete="ana", import_id="test")
+    (entry,) = store.write_batch([bad], athlete="ana", import_id="test")
     assert entry.outcome == "failed" and "could not be stored" in entry.detail
     assert _counts(store) == before
     assert aid not in store.known_activities()
