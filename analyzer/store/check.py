@@ -97,17 +97,23 @@ def upgradable(schema: str, added: Iterable[str] = ()) -> frozenset[str]:
     return frozenset(f"runs.{c.lower()}" for c in [*found, *added])
 
 
-def missing_columns(
-    con: duckdb.DuckDBPyConnection, schema: str, only: frozenset[str] | None = None
-) -> list[str]:
-    """``table.column`` of every column ``schema`` creates that the store lacks (with ``only``:
-    [] unless every missing one is in it, i.e. the store is merely older)."""
+def table_columns(con: duckdb.DuckDBPyConnection) -> dict[str, set[str]]:
+    """``{table: {column, ...}}`` of the store's tables as they are (column names lower-case)."""
     rows = con.execute(
         "SELECT table_name, column_name FROM information_schema.columns WHERE table_schema = 'main'"
     ).fetchall()
     have: dict[str, set[str]] = {}
     for table, column in rows:
         have.setdefault(table, set()).add(column.lower())
+    return have
+
+
+def missing_columns(
+    con: duckdb.DuckDBPyConnection, schema: str, only: frozenset[str] | None = None
+) -> list[str]:
+    """``table.column`` of every column ``schema`` creates that the store lacks (with ``only``:
+    [] unless every missing one is in it, i.e. the store is merely older)."""
+    have = table_columns(con)
     if "store_meta" not in have:
         return []  # a new store, or not an analyzer store (check_existing says which)
     missing = [
@@ -150,12 +156,7 @@ def upgrade(con, path: Path, schema: str, *, migrate, reopen):
 def check_columns(con: duckdb.DuckDBPyConnection, path: Path, schema: str) -> None:
     """Every table and column of ``schema`` is there (extra columns are fine: records and laps
     grow new ones)."""
-    rows = con.execute(
-        "SELECT table_name, column_name FROM information_schema.columns WHERE table_schema = 'main'"
-    ).fetchall()
-    have: dict[str, set[str]] = {}
-    for table, column in rows:
-        have.setdefault(table, set()).add(column.lower())
+    have = table_columns(con)
     for table, columns in sorted(expected_columns(schema).items()):
         missing = sorted(columns - have.get(table, set()))
         if missing:

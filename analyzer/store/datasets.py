@@ -174,10 +174,8 @@ def copy_out(store: Store, out: Path, athlete: str | None) -> tuple[list[LogEntr
     activity copied and the number of records."""
     where = "WHERE ru.athlete = $athlete" if athlete else ""
     params = {"athlete": athlete} if athlete else {}
-    try:
-        from analyzer.metrics.gait import METRIC_VERSION
-    except ImportError:
-        METRIC_VERSION = -1  # noqa: N806
+    from analyzer.metrics.gait import METRIC_VERSION
+
     queries = {
         "runs": "SELECT ru.* EXCLUDE (run_key), g.metric_version AS gait_version, "
         "g.summary_json AS gait_json FROM runs ru LEFT JOIN gait_cache g "

@@ -1,9 +1,12 @@
 """A vectorised FIT decoder: the same FitMessages as the fitparse path, many times faster.
 
-The message headers are walked in Python (:mod:`analyzer.fit.fast._walk`), which is cheap
-because a run of same-type data messages is skipped without looking inside; the bodies are then
-decoded per definition with numpy structured dtypes (:mod:`analyzer.fit.fast._columns`) and the
-CRC is computed with a vectorised table method (:mod:`analyzer.fit.fast._crc`).
+The message headers are walked by a compiled walk (``_cwalk.c``, built at install) where it
+was built, else in Python (:mod:`analyzer.fit.fast._walk`; a run of same-type data messages is
+skipped without looking inside); the numeric fields of each message type are decoded by the
+compiled ``columns()`` into one float64 block (:mod:`analyzer.fit.fast._bulk`), else per
+definition with numpy structured dtypes (:mod:`analyzer.fit.fast._columns`); the CRC likewise
+(compiled, else a vectorised table method, :mod:`analyzer.fit.fast._crc`).
+``ANALYZER_PURE_WALK=1`` turns every compiled part off.
 
 What it does not reproduce it declines with :class:`~analyzer.errors.DecoderDeclined`, and
 :func:`analyzer.fit.activity.decode` then falls back to fitparse.
