@@ -181,8 +181,10 @@ class _Pipeline:
         expected: Callable[[], int] = lambda: 0,
         min_pool: int = POOL_MIN_PAYLOADS,
         strict: bool = False,
+        parts_dir: str | None = None,
     ):
         self.strict = strict
+        self.parts_dir = parts_dir  # the store's records folder: the decoders write records
         self.workers = workers
         self.expected = expected  # FIT payloads known so far (decides whether a pool pays off)
         self.min_pool = min_pool
@@ -233,11 +235,13 @@ class _Pipeline:
         return out
 
     def _decode(self, payload: Payload, aid: str) -> Decoded:
-        return decode_payload(payload.data, payload.name, aid, self.decoder, self.strict)
+        return decode_payload(
+            payload.data, payload.name, aid, self.decoder, self.strict, self.parts_dir
+        )
 
     def _args(self, payload: Payload, aid: str) -> tuple:
-        # ``strict`` only when set, so a job taking the four classic arguments still fits.
-        extra = (True,) if self.strict else ()
+        # ``strict``, ``parts_dir`` only when set: a job taking the four classic ones still fits.
+        extra = (self.strict, self.parts_dir) if self.parts_dir else (True,)[: self.strict]
         return (payload.data, payload.name, aid, self.decoder, *extra)
 
     def _submit(self, payload: Payload, aid: str) -> None:
@@ -447,7 +451,9 @@ def run_import(
 
     try:
         if pipeline is None:
+            parts = getattr(store, "parts_dir", None)  # a store: the decoders write records
             pipe_cm = _Pipeline(workers, decoder, expected=lambda: report.discovered, strict=strict)
+            pipe_cm.parts_dir = None if parts is None else str(parts)
         else:
             pipe_cm = pipeline(decoder)
         with pipe_cm as pipe:

@@ -1,7 +1,11 @@
 """The worker side of an import: one payload's bytes → a picklable :class:`Decoded`.
 
-Records and laps travel as columnar :class:`~analyzer.store.blocks.Block` s (numpy columns in
-the store's types), so that the single writer only concatenates and inserts them.
+Given the store's parts folder (``parts_dir``), the worker writes each run's records there as
+a Parquet part (:func:`analyzer.store.recordparts.write_records`) and hands back only a receipt,
+so that the single writer registers them with the run's row and never touches a record.
+Without it (a Dask worker, an export) records travel as columnar
+:class:`~analyzer.store.blocks.Block` s (numpy columns in the store's types) and the writer
+writes the part. Laps always travel as blocks.
 
 :func:`decode_payload` runs in the decoder processes (or in-process with ``--workers 1``). It
 decodes with :func:`analyzer.fit.activity.read_fit`, keeps only the running sessions, and computes what
@@ -17,12 +21,14 @@ import signal
 import threading
 from typing import Any
 
+import duckdb
 import pandas as pd
 
 from analyzer.errors import AnalyzerError, FileTimeout, InvalidFitFile
 from analyzer.metrics import gait
 from analyzer.schema import jsonable
 from analyzer.store.blocks import Block
+from analyzer.store.recordparts import write_records
 from analyzer.store.rows import Decoded, DecodedRun
 
 #: Wall time one file may take to decode [s]: the largest real files take a few seconds; a
@@ -51,18 +57,27 @@ def compute_averages(
 
 
 def decode_payload(
-    data: bytes, name: str, activity_id: str, decoder: str = "auto", strict: bool = False
+    data: bytes,
+    name: str,
+    activity_id: str,
+    decoder: str = "auto",
+    strict: bool = False,
+    parts_dir: str | None = None,
 ) -> Decoded:
     """Decode one payload into a :class:`Decoded` (never raises for a bad file).
 
     Runs in a worker process. Failures of the file (bad header, CRC, truncation; with
     ``strict``, any damage) and failures of our own code alike come back as a reason, so that
-    one file never stops the others. A damaged file read in part carries ``partial_*``.
+    one file never stops the others. A damaged file read in part carries ``partial_*``. With
+    ``parts_dir`` (the store's records folder) each run's records are written there and come
+    back as a receipt (see the module docstring).
     """
     out = Decoded(name=name, activity_id=activity_id, size=len(data))
     try:
         with time_budget(file_time_budget_s(), name):
             _decode_into(out, data, name, decoder, strict)
+            if parts_dir is not None:
+                _write_parts(out, parts_dir)
     except InvalidFitFile as exc:
         where = f" at byte {exc.offset}" if exc.offset is not None else ""
         out.reason = f"{exc.reason}{where}"
@@ -75,6 +90,14 @@ def decode_payload(
     else:
         out.log_notes = log_notes_of(out)
     return out
+
+
+def _write_parts(out: Decoded, parts_dir: str) -> None:
+    """Write each run's records to its part; a part the file system refuses (a full disk) is
+    left to the writer, which says so for the whole import."""
+    for run in out.runs:
+        with contextlib.suppress(OSError, duckdb.Error):
+            run.records = write_records(parts_dir, run.run_id, run.records)
 
 
 @contextlib.contextmanager
@@ -215,10 +238,15 @@ def quiet_worker() -> None:
 
 
 def decode_job(
-    data: bytes, name: str, activity_id: str, decoder: str, strict: bool = False
+    data: bytes,
+    name: str,
+    activity_id: str,
+    decoder: str,
+    strict: bool = False,
+    parts_dir: str | None = None,
 ) -> Decoded:
     """The function the pool runs (positional arguments only, pickled by name)."""
-    return decode_payload(data, name, activity_id, decoder, strict)
+    return decode_payload(data, name, activity_id, decoder, strict, parts_dir)
 
 
 def strip_name(message: str, name: str) -> str:

@@ -147,9 +147,10 @@ def upgrade(con, path: Path, schema: str, *, migrate, reopen):
             f"{path}: made by an earlier version of analyzer; the next import or "
             f"`analyzer check` upgrades it ({exc})"
         ) from None
-    logging.getLogger("analyzer").warning(
-        "Upgraded %s to this version's format, once (added %s).", path, ", ".join(missing)
-    )
+    if missing:  # (a store of the previous records format says so itself when migrated)
+        logging.getLogger("analyzer").warning(
+            "Upgraded %s to this version's format, once (added %s).", path, ", ".join(missing)
+        )
     return reopen()
 
 

@@ -27,7 +27,15 @@ import pandas as pd
 
 from analyzer.errors import NotFound, StoreError
 from analyzer.schema import local_day_start, offset_on, resolve_offsets
-from analyzer.store import activity_meta, baselines, cache, check, duplicates, edits
+from analyzer.store import (
+    activity_meta,
+    baselines,
+    cache,
+    check,
+    duplicates,
+    edits,
+    recordparts,
+)
 from analyzer.store.baselines import TABLE_SQL
 from analyzer.store.connection import (
     LEND_EVERY_S,
@@ -37,7 +45,7 @@ from analyzer.store.connection import (
     connect,
 )
 from analyzer.store.ddl import GAIT_ID_COLUMNS, RUN_ID_COLUMNS, SCHEMA, SCHEMA_VERSION
-from analyzer.store.frames import contract_records, utc, where_runs
+from analyzer.store.frames import utc, where_runs
 from analyzer.store.writer import (
     AVG_COLUMNS,
     OFFSET_COLUMNS,
@@ -50,8 +58,6 @@ from analyzer.store.writer import (
 
 if TYPE_CHECKING:
     from analyzer.store.rows import Decoded, LogEntry
-
-_RUNS_PER_QUERY = 64
 
 #: The tables, in one place (analyzer.store.ddl), and the accepted baselines (store.baselines).
 _SCHEMA = SCHEMA + TABLE_SQL
@@ -82,6 +88,8 @@ class Store:
         self, path: str | os.PathLike, *, read_only: bool = False, wait_s: float | None = None
     ):
         self.path = Path(path)
+        #: The folder of the records' Parquet parts, beside the file (part of the store).
+        self.parts_dir = recordparts.folder_of(self.path)
         self.read_only = read_only
         self._con: duckdb.DuckDBPyConnection | None = None
         self._writer: WriterLock | None = None
@@ -94,7 +102,8 @@ class Store:
         if read_only:
             wait = READ_WAIT_S if wait_s is None else wait_s
             self._con = connect(self.path, read_only=True, wait_s=wait)
-            if not had_wal and check.missing_columns(self._con, _SCHEMA, _UPGRADABLE):
+            missing = check.missing_columns(self._con, _SCHEMA, _UPGRADABLE)
+            if not had_wal and (missing or recordparts.old_format(self._con)):
                 self._con = check.upgrade(
                     self._con,
                     self.path,
@@ -182,22 +191,28 @@ class Store:
                     "INSERT OR IGNORE INTO store_meta VALUES ('schema_version', ?)",
                     [SCHEMA_VERSION],
                 )
+                recordparts.ensure_folder(self.parts_dir)
+                recordparts.migrate(con, self.parts_dir, self.path)  # a store of the last format
+                recordparts.sweep(con, self.parts_dir)  # parts no registration names
             (version,) = con.execute(
                 "SELECT value FROM store_meta WHERE key = 'schema_version'"
             ).fetchone()
         except (duckdb.Error, TypeError) as exc:  # TypeError: no row to unpack
             raise StoreError(f"{self.path}: not an analyzer store ({exc})") from None
+        except OSError as exc:
+            raise StoreError(f"{self.parts_dir}: cannot write the records ({exc})") from None
         if version != SCHEMA_VERSION:
             raise StoreError(
                 f"{self.path}: store schema version {version}, this analyzer reads version "
                 f"{SCHEMA_VERSION}; import into a new store"
             )
         check.check_columns(con, self.path, _SCHEMA)
+        recordparts.create_view(con, self.parts_dir)  # SQL over every run's records
         self.load_columns()
 
     def load_columns(self) -> None:
-        """Cache the columns of the tables that grow new columns (records, laps)."""
-        for table in ("records", "laps"):
+        """Cache the columns of the table that grows new columns (laps)."""
+        for table in ("laps",):
             rows = self.con.execute(
                 "SELECT column_name, data_type FROM information_schema.columns "
                 "WHERE table_name = ?",
@@ -477,16 +492,6 @@ class Store:
         return row[0]
 
     def records_by_key(self, keys: list[int]) -> Iterator[tuple[int, pd.DataFrame]]:
-        """``(run_key, records)`` for each key, a few runs per query."""
-        for i in range(0, len(keys), _RUNS_PER_QUERY):
-            chunk = keys[i : i + _RUNS_PER_QUERY]
-            # The BETWEEN lets DuckDB skip row groups by their run_key min/max (zone maps).
-            df = self.con.execute(
-                "SELECT * FROM records WHERE run_key BETWEEN ? AND ? "
-                "AND list_contains(?::BIGINT[], run_key) ORDER BY run_key, record_index",
-                [min(chunk), max(chunk), chunk],
-            ).df()
-            groups = dict(tuple(df.groupby("run_key", sort=False))) if len(df) else {}
-            for key in chunk:
-                part = groups.get(key, df.iloc[0:0])
-                yield key, contract_records(part)
+        """``(run_key, records)`` for each key, a few runs per read: the one place records are
+        read (:func:`analyzer.store.recordparts.read_by_key`)."""
+        return recordparts.read_by_key(self.con, self.parts_dir, keys, self.path)

@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING
 import duckdb
 import pandas as pd
 
+from analyzer.store import recordparts
 from analyzer.store.parts import sql_text
 from analyzer.store.rows import LogEntry
 from analyzer.store.writer import AVG_COLUMNS, WATCH_COLUMNS, ident, log_rows
@@ -77,15 +78,15 @@ def append_dataset(
             "INSERT OR REPLACE INTO gait_cache SELECT run_id, gait_version, gait_json, "
             "now()::TIMESTAMP FROM _runs WHERE gait_json IS NOT NULL AND gait_json <> 'null'"
         )
-        for table in ("records", "laps"):
-            if not any((out / table).rglob("part-*.parquet")):
-                continue
-            src = f"SELECT * FROM {_source(out, table)}"
-            _add_columns(store, table, src)
+        if any((out / "laps").rglob("part-*.parquet")):
+            src = f"SELECT * FROM {_source(out, 'laps')}"
+            _add_columns(store, "laps", src)
             con.execute(
-                f"INSERT INTO {table} BY NAME SELECT r.run_key, t.* EXCLUDE (run_id) "
+                "INSERT INTO laps BY NAME SELECT r.run_key, t.* EXCLUDE (run_id) "
                 f"FROM ({src}) t JOIN _runs r USING (run_id)"
             )
+        if any((out / "records").rglob("part-*.parquet")):
+            _record_parts(store, out)
         rows = con.execute(
             "SELECT a.source_name, a.activity_id, a.n_runs, a.file_type, "
             "coalesce(sum(r.n_records), 0) FROM _new a LEFT JOIN _runs r USING (activity_id) "
@@ -109,6 +110,35 @@ def append_dataset(
         store.load_columns()
         raise
     return entries, n_added
+
+
+def _record_parts(store: Store, out: Path) -> None:
+    """Write the new runs' records as the store's parts and register them (in the caller's
+    transaction; a part left by a rollback is swept at the next open)."""
+    con = store.con
+    con.execute(
+        f"CREATE TEMP TABLE _recs AS SELECT t.* FROM {_source(out, 'records')} t "
+        "WHERE run_id IN (SELECT run_id FROM _runs)"
+    )
+    try:
+        runs = con.execute(
+            "SELECT r.run_key, r.run_id, count(*) FROM _recs JOIN _runs r USING (run_id) "
+            "GROUP BY ALL ORDER BY 1"
+        ).fetchall()
+        rows = []
+        for key, run_id, n in runs:
+            name = recordparts.part_name(run_id)
+            tmp = store.parts_dir / (name + ".tmp")
+            con.execute(
+                "COPY (SELECT * FROM _recs WHERE run_id = ? ORDER BY record_index) "
+                f"TO {sql_text(tmp)} (FORMAT parquet)",
+                [run_id],
+            )
+            os.replace(tmp, store.parts_dir / name)
+            rows.append((key, run_id, name, n))
+        recordparts.register(con, rows)
+    finally:
+        con.execute("DROP TABLE _recs")
 
 
 def _add_columns(store: Store, table: str, src: str) -> None:
@@ -186,6 +216,7 @@ def copy_out(store: Store, out: Path, athlete: str | None) -> tuple[list[LogEntr
         f"JOIN runs ru USING (run_key) {where}",
         "activities": "SELECT * FROM activities ru " + where,
     }
+    recordparts.create_view(store.con, store.parts_dir)  # (a connection reopened since)
     part = "part-store-" + hashlib.sha256(str(store.path.resolve()).encode()).hexdigest()[:12]
     for table, sql in queries.items():
         tmp = out / table / f"{part}.parquet.tmp"
@@ -195,5 +226,7 @@ def copy_out(store: Store, out: Path, athlete: str | None) -> tuple[list[LogEntr
         f"SELECT source_name, activity_id, n_runs FROM activities ru {where}", params
     ).fetchall()
     entries = [LogEntry(n, "imported", "exported from the store", a, r) for n, a, r in rows]
-    sql = f"SELECT count(*) FROM records JOIN runs ru USING (run_key) {where}"
+    sql = (
+        f"SELECT coalesce(sum(n_records), 0) FROM record_parts JOIN runs ru USING (run_key) {where}"
+    )
     return entries, store.con.execute(sql, params).fetchone()[0]

@@ -9,8 +9,9 @@ Tables (all timestamps are UTC, stored without a zone and handed out zone-aware)
   per-run averages computed from the records (``avg_*``, :mod:`analyzer.metrics.averages`) and the
   watch's own session averages (``watch_avg_*``). ``run_key`` is a dense integer used to key
   records and laps (DuckDB's zone maps then find one run's records without scanning).
-- ``records``: contract columns (:data:`analyzer.schema.RECORD_COLUMNS` + Stryd and any other
-  numeric columns, added on first sight) with ``run_key`` and ``record_index``.
+- records: one Parquet part per run in the folder ``<store>.records/`` beside the file
+  (:mod:`analyzer.store.recordparts`), registered in ``record_parts``; contract columns
+  (:data:`analyzer.schema.RECORD_COLUMNS` + Stryd and any other columns) and ``record_index``.
 - ``laps``: whatever lap columns the decoder provides, with ``run_key`` and ``lap_index``.
 - ``import_log``: every payload's outcome (imported / duplicate / not_run / failed / skipped)
   with the reason, per import.
@@ -19,7 +20,7 @@ Tables (all timestamps are UTC, stored without a zone and handed out zone-aware)
 
 from __future__ import annotations
 
-from analyzer.schema import RECORD_COLUMNS, STRYD_COLUMNS
+from analyzer.store.recordparts import REGISTRY_SQL
 from analyzer.store.writer import (
     ADDED_COLUMNS,
     AVG_COLUMNS,
@@ -49,10 +50,7 @@ CREATE TABLE IF NOT EXISTS runs (
     {", ".join(f"{c} DOUBLE" for c in AVG_COLUMNS + WATCH_COLUMNS)},
     {", ".join(f"{c} VARCHAR" for c in SOURCE_COLUMNS)},
     avg_version VARCHAR, session_json VARCHAR);
-CREATE TABLE IF NOT EXISTS records (
-    run_key BIGINT NOT NULL, record_index INTEGER NOT NULL, timestamp TIMESTAMP,
-    {", ".join(f"{c} DOUBLE" for c in list(RECORD_COLUMNS)[1:] + list(STRYD_COLUMNS))});
-CREATE TABLE IF NOT EXISTS laps (run_key BIGINT NOT NULL, lap_index INTEGER NOT NULL);
+{REGISTRY_SQL}CREATE TABLE IF NOT EXISTS laps (run_key BIGINT NOT NULL, lap_index INTEGER NOT NULL);
 CREATE TABLE IF NOT EXISTS import_log (
     import_id VARCHAR, logged_at TIMESTAMP, athlete VARCHAR, source_name VARCHAR,
     outcome VARCHAR, detail VARCHAR, activity_id VARCHAR, n_runs INTEGER);

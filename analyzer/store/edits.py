@@ -1,8 +1,9 @@
 """Fixing mistakes in the store: rename, merge and delete athletes, delete runs.
 
 Each edit is ONE transaction over every table that names the athlete or the run (athletes,
-activities, runs, records, laps, gait_cache, import_log), so an interruption leaves the store as
-it was. Deleting removes the file's activity row too, so that importing the same file again
+activities, runs, record_parts, laps, gait_cache, import_log), so an interruption leaves the
+store as it was; the deleted runs' record files are removed once it has committed (a crash
+before that leaves them to :func:`analyzer.store.recordparts.sweep`). Deleting removes the file's activity row too, so that importing the same file again
 imports it afresh (the import skips only files whose activity is in the store), and its
 import-log rows, so that the log never reports as imported something the store no longer
 holds. The gait cache is keyed by run id and holds nothing about the athlete, so renames and
@@ -17,7 +18,7 @@ from typing import Any
 import pandas as pd
 
 from analyzer.errors import NotFound, StoreError
-from analyzer.store import check
+from analyzer.store import check, recordparts
 
 #: What these functions use of :class:`analyzer.store.database.Store` (which calls them).
 Store = Any
@@ -106,12 +107,13 @@ def delete_athlete(store: Store, athlete: str) -> Deleted:
         ).fetchall()
     ]
     with _transaction(store) as con:
-        deleted = _delete_activities(con, ids)
+        deleted, files = _delete_activities(con, ids)
         con.execute("DELETE FROM import_log WHERE athlete = ?", [athlete])
         for table in _DIARY_TABLES + ("plans",):
             if table in check.tables(con):
                 con.execute(f"DELETE FROM {table} WHERE athlete = ?", [athlete])
         con.execute("DELETE FROM athletes WHERE athlete = ?", [athlete])
+    recordparts.remove(store.parts_dir, files)  # after the commit
     return deleted
 
 
@@ -127,7 +129,9 @@ def delete_run(store: Store, run_id: str) -> Deleted:
             f"no run with id {run_id!r} in {store.path}; `analyzer runs --json` lists the ids"
         )
     with _transaction(store) as con:
-        return _delete_activities(con, [row[0]])
+        deleted, files = _delete_activities(con, [row[0]])
+    recordparts.remove(store.parts_dir, files)  # after the commit
+    return deleted
 
 
 # --------------------------------------------------------------------------------------------
@@ -167,9 +171,11 @@ def _move_plans(con, source: str, target: str) -> None:
     con.execute("DELETE FROM plans WHERE athlete = ?", [source])
 
 
-def _delete_activities(con, activity_ids: list[str]) -> Deleted:
+def _delete_activities(con, activity_ids: list[str]) -> tuple[Deleted, list[str]]:
+    """Delete the activities with their runs (in the caller's transaction); returns what was
+    deleted and the record files to remove after the commit."""
     if not activity_ids:
-        return Deleted(0, 0, 0)
+        return Deleted(0, 0, 0), []
     runs = con.execute(
         "SELECT run_id, run_key FROM runs WHERE list_contains(?::VARCHAR[], activity_id) "
         "ORDER BY start_time, run_id",
@@ -177,17 +183,14 @@ def _delete_activities(con, activity_ids: list[str]) -> Deleted:
     ).fetchall()
     keys = [k for _, k in runs]
     run_ids = [r for r, _ in runs]
-    (records,) = con.execute(
-        "SELECT count(*) FROM records WHERE list_contains(?::BIGINT[], run_key)", [keys]
-    ).fetchone()
-    for table in ("records", "laps"):
-        con.execute(f"DELETE FROM {table} WHERE list_contains(?::BIGINT[], run_key)", [keys])
+    files, records = recordparts.unregister(con, keys)
+    con.execute("DELETE FROM laps WHERE list_contains(?::BIGINT[], run_key)", [keys])
     con.execute("DELETE FROM gait_cache WHERE list_contains(?::VARCHAR[], run_id)", [run_ids])
     for table in ("runs", "activities", "import_log"):
         con.execute(
             f"DELETE FROM {table} WHERE list_contains(?::VARCHAR[], activity_id)", [activity_ids]
         )
-    return Deleted(len(activity_ids), len(run_ids), int(records), tuple(run_ids))
+    return Deleted(len(activity_ids), len(run_ids), int(records), tuple(run_ids)), files
 
 
 class _transaction:

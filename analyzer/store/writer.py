@@ -1,9 +1,11 @@
 """Writing decoded activities into the store (the write half of :mod:`analyzer.store.database`).
 
 :func:`write_batch` writes several activities in ONE transaction with one bulk insert per table
-(records of all runs concatenated, registered as a DataFrame and inserted ``BY NAME``): the
-per-statement and per-commit costs of DuckDB are paid once per batch instead of once per run,
-which is what keeps a single writer ahead of the decoder processes. Every activity sits wholly
+(laps of all runs concatenated, registered as a DataFrame and inserted ``BY NAME``): the
+per-statement and per-commit costs of DuckDB are paid once per batch instead of once per run.
+Records are not inserted: the decoder processes wrote each run's records to a Parquet part
+(:mod:`analyzer.store.recordparts`), which the batch registers with the run's row, so the
+writer handles only metadata. Every activity sits wholly
 inside one transaction, so an interruption leaves whole activities or none. When the database
 refuses a batch, the batch is rolled back and its activities are written one by one, so that
 only the offending activity fails.
@@ -21,6 +23,7 @@ import numpy as np
 import pandas as pd
 
 from analyzer.schema import AVERAGE_METRICS, DYNAMICS_COLUMNS, utc
+from analyzer.store import recordparts
 from analyzer.store.blocks import Block
 from analyzer.store.check import is_storage_failure, storage_error
 from analyzer.store.rows import Decoded, LogEntry
@@ -31,6 +34,7 @@ class Store(Protocol):
 
     con: duckdb.DuckDBPyConnection
     path: Path
+    parts_dir: Path
     known_columns: dict[str, dict[str, str]]
 
     def load_columns(self) -> None: ...
@@ -43,7 +47,7 @@ WATCH_COLUMNS = tuple(f"watch_avg_{m}" for m in AVERAGE_METRICS) + (
     "watch_avg_power_w",
     "watch_avg_heart_rate_bpm",
 )
-_ERRORS = (duckdb.Error, ValueError, TypeError)
+_ERRORS = (duckdb.Error, ValueError, TypeError, OSError)
 #: DuckDB's memory limit while importing: enough for a write batch (a few hundred thousand
 #: records) and its indexes, small enough that the writer does not grow with the store.
 IMPORT_MEMORY_LIMIT = "128MB"
@@ -96,11 +100,24 @@ def write_batch(
             raise storage_error(store.path, exc) from None
         if len(batch) == 1:
             dec = batch[0]
+            with contextlib.suppress(duckdb.Error, OSError):  # its parts, unless registered
+                recordparts.discard_unregistered(
+                    store.con, store.parts_dir, [r.run_id for r in dec.runs]
+                )
             return [LogEntry(dec.name, "failed", f"could not be stored ({exc})", dec.activity_id)]
     out = []
     for dec in batch:
         out += write_batch(store, [dec], athlete=athlete, import_id=import_id)
     return out
+
+
+def written(store: Store, run) -> Any:
+    """The run's records as written to their part: the decoder process wrote them already
+    (:class:`~analyzer.store.recordparts.WrittenRecords`), or they are written here (a
+    :class:`Block`, from a caller that decoded without the parts folder)."""
+    if isinstance(run.records, Block):
+        run.records = recordparts.write_records(store.parts_dir, run.run_id, run.records)
+    return run.records
 
 
 def _write(store: Store, batch: list[Decoded], athlete: str, import_id: str) -> list[LogEntry]:
@@ -117,26 +134,30 @@ def _write(store: Store, batch: list[Decoded], athlete: str, import_id: str) -> 
                 ).fetchall()
             ]
         )
-        activities, runs, records, laps, gait = [], [], [], [], []
+        activities, runs, parts, laps, gait = [], [], [], [], []
         for dec in batch:
             outcome, text = detail(dec)
             entries.append(LogEntry(dec.name, outcome, text, dec.activity_id, len(dec.runs)))
             activities.append(activity_row(dec, athlete, import_id))
             for run in dec.runs:
                 key = next(keys)
+                recs = written(store, run)
                 runs.append(run_row(dec, run, athlete, key))
-                records.append(arrays(run.records, key, "record_index"))
+                if recs.part is not None:
+                    parts.append((key, run.run_id, recs.part, len(recs)))
                 laps.append(arrays(run.laps, key, "lap_index"))
                 if run.gait is not None:
                     gait.append((run.run_id, run.gait_version, json.dumps(run.gait)))
         _insert(store, "activities", pd.DataFrame(activities))
         if runs:
             _insert(store, "runs", pd.DataFrame(runs))
-        for table, parts in (("records", records), ("laps", laps)):
-            df = stack([p for p in parts if p])
-            if len(df):
-                ensure_columns(store, table, df)
-                _insert(store, table, df)
+        recordparts.register(
+            con, parts
+        )  # the records: the parts the decoders wrote, in this transaction
+        df = stack([p for p in laps if p])
+        if len(df):
+            ensure_columns(store, "laps", df)
+            _insert(store, "laps", df)
         if gait:
             cache = pd.DataFrame(gait, columns=["run_id", "metric_version", "summary_json"])
             cache["computed_at"] = pd.Timestamp.now(tz="UTC").tz_localize(None)

@@ -1,0 +1,277 @@
+"""Records as Parquet parts beside the store: where they live, how they are written, registered,
+read, deleted and swept, and the one-time move out of an older store's ``records`` table.
+
+A run's records are one file, ``<store>.records/run-<sha256(run_id)[:24]>.parquet`` (the folder
+beside the DuckDB file, named after it: a store is the file and its folder). The name follows
+from the ``run_id``, so a re-run of an interrupted import overwrites what a crash left. A part
+is written (atomically, :func:`analyzer.store.parts.write_parquet`) by the decoder process
+before the run exists in the store, and the writer registers it in the ``record_parts`` table
+in the same transaction as the run's row: a part counts only once registered. Parts that no
+registration names (a crash between writing and committing, a delete interrupted after its
+commit) are removed by :func:`sweep` when the store is next opened for writing.
+
+Every read of records goes through this module: :func:`read_by_key` (the runs' own files) and
+the temporary view ``records`` (:func:`create_view`, the registered parts of the whole store,
+with their ``run_key``) for SQL over all of them. ``schema.parquet``, with no rows, holds the
+contract columns, so every read has them whatever the parts hold.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import logging
+import os
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import duckdb
+import numpy as np
+import pandas as pd
+
+from analyzer.errors import StoreError
+from analyzer.schema import RECORD_COLUMNS, STRYD_COLUMNS
+from analyzer.store.blocks import Block
+from analyzer.store.frames import contract_records
+from analyzer.store.parts import sql_text, write_parquet
+
+#: The registration table: one row per run that has records (created with the schema).
+REGISTRY_SQL = """
+CREATE TABLE IF NOT EXISTS record_parts (
+    run_key BIGINT PRIMARY KEY, run_id VARCHAR NOT NULL, part VARCHAR NOT NULL,
+    n_records BIGINT);
+"""
+#: The part with no rows that gives every read the contract columns.
+SCHEMA_PART = "schema.parquet"
+#: Contract columns kept as DOUBLE whatever type the decoder gave them (as the table did).
+NUMERIC = frozenset(list(RECORD_COLUMNS)[1:] + list(STRYD_COLUMNS))
+_RUNS_PER_QUERY = 64
+
+
+def folder_of(path: str | os.PathLike) -> Path:
+    """The parts folder of the store file ``path``: ``<file>.records`` beside the file the path
+    leads to (a symbolic link to a store reads the store's own parts)."""
+    real = Path(os.path.realpath(path))
+    return real.with_name(real.name + ".records")
+
+
+def part_name(run_id: str) -> str:
+    """The file name of a run's records (deterministic: a re-run overwrites it)."""
+    return "run-" + hashlib.sha256(run_id.encode()).hexdigest()[:24] + ".parquet"
+
+
+@dataclass(frozen=True)
+class WrittenRecords:
+    """A run's records once written to their part: what the writer needs of them (their
+    number, the part, which columns hold values), in place of the :class:`Block`."""
+
+    n: int
+    part: str | None
+    filled: frozenset[str] = frozenset()
+
+    def __len__(self) -> int:
+        return self.n
+
+    def has_values(self, name: str) -> bool:
+        return name in self.filled
+
+    def count_values(self, names: Iterable[str]) -> int:
+        return sum(name in self.filled for name in names)
+
+
+def write_records(folder: str | os.PathLike, run_id: str, block: Block) -> WrittenRecords:
+    """Write a run's records block to its part in ``folder``; returns its receipt (no file for
+    a run without records)."""
+    if not len(block):
+        return WrittenRecords(0, None)
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    name = part_name(run_id)
+    write_parquet(_frame(block, run_id), folder / name)
+    filled = frozenset(c for c in block.columns if block.has_values(c))
+    return WrittenRecords(len(block), name, filled)
+
+
+def _frame(block: Block, run_id: str) -> pd.DataFrame:
+    n = len(block)
+    cols: dict[str, np.ndarray] = {
+        "run_id": np.full(n, run_id, dtype=object),
+        "record_index": np.arange(n, dtype=np.int32),
+    }
+    for name, a in block.columns.items():
+        if name in cols:
+            continue
+        if a.dtype.kind == "M":
+            a = a.astype("datetime64[us]")
+        elif name in NUMERIC:  # text there is refused (ValueError), as the table did
+            a = pd.to_numeric(a, errors="raise").astype(np.float64)
+        cols[name] = a
+    return pd.DataFrame(cols, copy=False)
+
+
+def ensure_folder(folder: Path) -> None:
+    """Create the parts folder and its ``schema.parquet`` (a write open does, once)."""
+    if (folder / SCHEMA_PART).exists():
+        return
+    folder.mkdir(parents=True, exist_ok=True)
+    cols = {"run_id": pd.Series(dtype=object), "record_index": pd.Series(dtype="int32")}
+    cols["timestamp"] = pd.Series(dtype="datetime64[us]")
+    cols.update({c: pd.Series(dtype="float64") for c in NUMERIC})
+    write_parquet(pd.DataFrame(cols), folder / SCHEMA_PART)
+
+
+def register(con: duckdb.DuckDBPyConnection, rows: list[tuple[int, str, str, int]]) -> None:
+    """Register parts ``(run_key, run_id, part, n_records)`` (in the caller's transaction)."""
+    if rows:
+        con.executemany("INSERT OR REPLACE INTO record_parts VALUES (?, ?, ?, ?)", rows)
+
+
+def _empty_view() -> str:
+    cols = [
+        "NULL::BIGINT AS run_key",
+        "NULL::INTEGER AS record_index",
+        "NULL::TIMESTAMP AS timestamp",
+    ]
+    cols += [f'NULL::DOUBLE AS "{c}"' for c in NUMERIC]
+    return f"SELECT {', '.join(cols)} WHERE false"
+
+
+def create_view(con: duckdb.DuckDBPyConnection, folder: Path) -> None:
+    """(Re)create the temporary view ``records``: every registered part, with ``run_key``
+    (the parts of this store only; a part no registration names is not seen)."""
+    if (folder / SCHEMA_PART).exists():
+        glob = sql_text(folder / "*.parquet")
+        sql = (
+            "SELECT p.run_key, t.* EXCLUDE (run_id) FROM read_parquet("
+            f"{glob}, union_by_name = true) t JOIN record_parts p USING (run_id)"
+        )
+    else:  # a store opened read-only without its folder: no parts to see
+        sql = _empty_view()
+    con.execute(f"CREATE OR REPLACE TEMP VIEW records AS {sql}")
+
+
+def read_by_key(
+    con: duckdb.DuckDBPyConnection, folder: Path, keys: list[int], store: Path
+) -> Iterator[tuple[int, pd.DataFrame]]:
+    """``(run_key, records)`` for each key in contract columns, a few runs per read."""
+    for i in range(0, len(keys), _RUNS_PER_QUERY):
+        chunk = keys[i : i + _RUNS_PER_QUERY]
+        parts = con.execute(
+            "SELECT run_key, run_id, part FROM record_parts "
+            "WHERE list_contains(?::BIGINT[], run_key)",
+            [chunk],
+        ).fetchall()
+        files = [folder / SCHEMA_PART] + [folder / p for _, _, p in parts]
+        missing = [f for f in files if not f.exists()]
+        if missing:
+            raise StoreError(
+                f"{store}: damaged: {len(missing)} records file(s) missing from {folder} (a "
+                f"store is its file and that folder, copied together); restore it or import "
+                "again into a new one"
+            )
+        listing = "[" + ", ".join(sql_text(f) for f in files) + "]"
+        df = con.execute(
+            f"SELECT * FROM read_parquet({listing}, union_by_name = true) "
+            "ORDER BY run_id, record_index"
+        ).df()
+        key_of = {run_id: key for key, run_id, _ in parts}
+        df.insert(0, "run_key", df.pop("run_id").map(key_of))
+        groups = dict(tuple(df.groupby("run_key", sort=False))) if len(df) else {}
+        for key in chunk:
+            part = groups.get(key, df.iloc[0:0])
+            yield key, contract_records(part)
+
+
+def unregister(con: duckdb.DuckDBPyConnection, keys: list[int]) -> tuple[list[str], int]:
+    """Unregister the parts of runs ``keys`` (in the caller's transaction); returns their file
+    names, to remove once the transaction has committed (:func:`remove`), and their records."""
+    rows = con.execute(
+        "SELECT part, n_records FROM record_parts WHERE list_contains(?::BIGINT[], run_key)",
+        [keys],
+    ).fetchall()
+    con.execute("DELETE FROM record_parts WHERE list_contains(?::BIGINT[], run_key)", [keys])
+    return [p for p, _ in rows], sum(int(n or 0) for _, n in rows)
+
+
+def remove(folder: Path, names: Iterable[str]) -> None:
+    """Remove part files (after the commit that unregistered them; a crash before this leaves
+    them to :func:`sweep`)."""
+    for name in names:
+        with contextlib.suppress(FileNotFoundError):
+            (folder / name).unlink()
+
+
+def discard_unregistered(con: duckdb.DuckDBPyConnection, folder: Path, run_ids) -> None:
+    """Remove the parts of ``run_ids`` that no registration names (a write the database
+    refused)."""
+    names = {part_name(r) for r in run_ids}
+    if not names:
+        return
+    kept = {p for (p,) in con.execute("SELECT part FROM record_parts").fetchall()}
+    remove(folder, names - kept)
+
+
+def sweep(con: duckdb.DuckDBPyConnection, folder: Path) -> int:
+    """Remove the files of ``folder`` that no registration names (parts of a crashed import,
+    of a delete interrupted after its commit, half-written ``.tmp`` files); returns how many."""
+    if not folder.is_dir():
+        return 0
+    kept = {p for (p,) in con.execute("SELECT part FROM record_parts").fetchall()}
+    kept.add(SCHEMA_PART)
+    gone = [f.name for f in folder.iterdir() if f.name not in kept and f.is_file()]
+    remove(folder, gone)
+    return len(gone)
+
+
+def migrate(con: duckdb.DuckDBPyConnection, folder: Path, path: Path) -> bool:
+    """Move the records of a store of the previous format (a ``records`` table) into parts,
+    once: the files first, then one transaction registers them and drops the table (a crash
+    before the commit leaves the table as it was and the files to :func:`sweep`). Said on
+    stderr through the ``analyzer`` logger. Returns whether there was anything to move."""
+    (old,) = con.execute(
+        "SELECT count(*) FROM information_schema.tables WHERE table_schema = 'main' "
+        "AND table_name = 'records' AND table_type = 'BASE TABLE'"
+    ).fetchone()
+    if not old:
+        return False
+    runs = con.execute(
+        "SELECT ru.run_key, ru.run_id, count(*) FROM main.records x JOIN runs ru USING (run_key) "
+        "GROUP BY ALL ORDER BY 1"
+    ).fetchall()
+    rows = []
+    for key, run_id, n in runs:
+        name = part_name(run_id)
+        tmp = folder / (name + ".tmp")
+        con.execute(
+            f"COPY (SELECT ?::VARCHAR AS run_id, * EXCLUDE (run_key) FROM main.records "
+            f"WHERE run_key = ? ORDER BY record_index) TO {sql_text(tmp)} (FORMAT parquet)",
+            [run_id, key],
+        )
+        os.replace(tmp, folder / name)
+        rows.append((key, run_id, name, n))
+    con.begin()
+    try:
+        register(con, rows)
+        con.execute("DROP TABLE main.records")
+        con.commit()
+    except BaseException:
+        con.rollback()
+        raise
+    logging.getLogger("analyzer").warning(
+        "Upgraded %s to this version's format, once: the records of %d runs moved to %s "
+        "(the store is now that file and that folder).",
+        path,
+        len(rows),
+        folder,
+    )
+    return True
+
+
+def old_format(con: duckdb.DuckDBPyConnection) -> bool:
+    """Whether the store still keeps its records in a table (the previous format)."""
+    rows = con.execute(
+        "SELECT table_name FROM information_schema.tables WHERE table_schema = 'main' "
+        "AND table_name IN ('records', 'record_parts')"
+    ).fetchall()
+    return {n for (n,) in rows} != {"record_parts"} and bool(rows)
