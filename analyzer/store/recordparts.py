@@ -47,6 +47,7 @@ SCHEMA_PART = "schema.parquet"
 #: Contract columns kept as DOUBLE whatever type the decoder gave them (as the table did).
 NUMERIC = frozenset(list(RECORD_COLUMNS)[1:] + list(STRYD_COLUMNS))
 _RUNS_PER_QUERY = 64
+BASE = list(RECORD_COLUMNS)
 
 
 def folder_of(path: str | os.PathLike) -> Path:
@@ -179,8 +180,9 @@ def read_by_key(
         df.insert(0, "run_key", df.pop("run_id").map(key_of))
         groups = dict(tuple(df.groupby("run_key", sort=False))) if len(df) else {}
         for key in chunk:
-            part = groups.get(key, df.iloc[0:0])
-            yield key, contract_records(part)
+            out = contract_records(groups.get(key, df.iloc[0:0]))
+            # extra columns by name: the same whichever runs share the read
+            yield key, out[BASE + sorted(c for c in out.columns if c not in RECORD_COLUMNS)]
 
 
 def unregister(con: duckdb.DuckDBPyConnection, keys: list[int]) -> tuple[list[str], int]:
