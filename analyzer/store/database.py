@@ -191,7 +191,6 @@ class Store:
                     "INSERT OR IGNORE INTO store_meta VALUES ('schema_version', ?)",
                     [SCHEMA_VERSION],
                 )
-                recordparts.ensure_folder(self.parts_dir)
                 recordparts.migrate(con, self.parts_dir, self.path)  # a store of the last format
                 recordparts.sweep(con, self.parts_dir)  # parts no registration names
             (version,) = con.execute(

@@ -111,15 +111,17 @@ def _frame(block: Block, run_id: str) -> pd.DataFrame:
     return pd.DataFrame(cols, copy=False)
 
 
-def ensure_folder(folder: Path) -> None:
-    """Create the parts folder and its ``schema.parquet`` (a write open does, once)."""
+def ensure_folder(folder: Path) -> bool:
+    """Create the parts folder and its ``schema.parquet`` (with the first parts registered, so
+    that an import that stores no run leaves no folder); returns whether it did now."""
     if (folder / SCHEMA_PART).exists():
-        return
+        return False
     folder.mkdir(parents=True, exist_ok=True)
     cols = {"run_id": pd.Series(dtype=object), "record_index": pd.Series(dtype="int32")}
     cols["timestamp"] = pd.Series(dtype="datetime64[us]")
     cols.update({c: pd.Series(dtype="float64") for c in NUMERIC})
     write_parquet(pd.DataFrame(cols), folder / SCHEMA_PART)
+    return True
 
 
 def register(con: duckdb.DuckDBPyConnection, rows: list[tuple[int, str, str, int]]) -> None:
@@ -237,6 +239,7 @@ def migrate(con: duckdb.DuckDBPyConnection, folder: Path, path: Path) -> bool:
     ).fetchone()
     if not old:
         return False
+    ensure_folder(folder)
     runs = con.execute(
         "SELECT ru.run_key, ru.run_id, count(*) FROM main.records x JOIN runs ru USING (run_key) "
         "GROUP BY ALL ORDER BY 1"

@@ -151,9 +151,9 @@ def _write(store: Store, batch: list[Decoded], athlete: str, import_id: str) -> 
         _insert(store, "activities", pd.DataFrame(activities))
         if runs:
             _insert(store, "runs", pd.DataFrame(runs))
-        recordparts.register(
-            con, parts
-        )  # the records: the parts the decoders wrote, in this transaction
+        if parts and recordparts.ensure_folder(store.parts_dir):  # the store's first parts
+            recordparts.create_view(con, store.parts_dir)
+        recordparts.register(con, parts)  # the records: the parts the decoders wrote
         df = stack([p for p in laps if p])
         if len(df):
             ensure_columns(store, "laps", df)
