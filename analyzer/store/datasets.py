@@ -116,6 +116,8 @@ def _record_parts(store: Store, out: Path) -> None:
     """Write the new runs' records as the store's parts and register them (in the caller's
     transaction; a part left by a rollback is swept at the next open)."""
     con = store.con
+    if recordparts.ensure_folder(store.parts_dir):  # the store's first parts
+        recordparts.create_view(con, store.parts_dir)
     con.execute(
         f"CREATE TEMP TABLE _recs AS SELECT t.* FROM {_source(out, 'records')} t "
         "WHERE run_id IN (SELECT run_id FROM _runs)"
@@ -227,6 +229,7 @@ def copy_out(store: Store, out: Path, athlete: str | None) -> tuple[list[LogEntr
     ).fetchall()
     entries = [LogEntry(n, "imported", "exported from the store", a, r) for n, a, r in rows]
     sql = (
-        f"SELECT coalesce(sum(n_records), 0) FROM record_parts JOIN runs ru USING (run_key) {where}"
+        "SELECT coalesce(sum(p.n_records), 0) FROM record_parts p JOIN runs ru USING (run_key) "
+        f"{where}"
     )
     return entries, store.con.execute(sql, params).fetchone()[0]
