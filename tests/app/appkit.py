@@ -36,6 +36,11 @@ def store_copy(sample_store, tmp_path) -> Path:
     """A private copy of the sample store (a test may write to it)."""
     path = tmp_path / "store.duckdb"
     shutil.copy(sample_store, path)
+    # (the store is its file and its records folder)
+    shutil.copytree(
+        sample_store.with_name(sample_store.name + ".records"),
+        path.with_name(path.name + ".records"),
+    )
     return path
 
 

@@ -40,6 +40,10 @@ def store(store_file, tmp_path, monkeypatch):
     be saved (the racy-write rule has its own test)."""
     db = tmp_path / "store.duckdb"
     shutil.copy(store_file, db)
+    # (the store is its file and its records folder)
+    shutil.copytree(
+        store_file.with_name(store_file.name + ".records"), db.with_name(db.name + ".records")
+    )
     monkeypatch.setattr(viewcache, "RACY_S", 0.0)
     monkeypatch.delenv("ANALYZER_VIEW_CACHE", raising=False)
     return db
