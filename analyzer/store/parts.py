@@ -11,8 +11,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
-import threading
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -23,7 +21,7 @@ import numpy as np
 import pandas as pd
 
 from analyzer.store import writer as store_write
-from analyzer.store.duck import open_duckdb
+from analyzer.store.parquetio import sql_text, write_parquet
 
 if TYPE_CHECKING:
     from analyzer.store.rows import Decoded
@@ -104,34 +102,6 @@ def typed(df: pd.DataFrame) -> pd.DataFrame:
         elif col in floats:
             df[col] = pd.to_numeric(df[col], errors="coerce").astype("float64")
     return df
-
-
-def write_parquet(df: pd.DataFrame, path: Path) -> None:
-    """Write ``df`` to ``path`` atomically (a temporary file renamed into place)."""
-    tmp = path.with_name(path.name + ".tmp")
-    con = _writer()
-    con.register("part", df)
-    try:
-        con.execute(f"COPY part TO {sql_text(tmp)} (FORMAT parquet)")
-    finally:
-        con.unregister("part")
-    os.replace(tmp, path)
-
-
-_LOCAL = threading.local()
-
-
-def _writer() -> duckdb.DuckDBPyConnection:
-    """This thread's in-memory DuckDB connection for writing parts (opening one costs ~25 ms,
-    more than writing a small part, so each worker thread keeps its own)."""
-    con = getattr(_LOCAL, "con", None)
-    if con is None:
-        con = _LOCAL.con = open_duckdb()
-    return con
-
-
-def sql_text(path: Path | str) -> str:
-    return "'" + str(path).replace("'", "''") + "'"
 
 
 def exported(out: Path) -> dict[str, str]:

@@ -4,7 +4,7 @@ read, deleted and swept, and the one-time move out of an older store's ``records
 A run's records are one file, ``<store>.records/run-<sha256(run_id)[:24]>.parquet`` (the folder
 beside the DuckDB file, named after it: a store is the file and its folder). The name follows
 from the ``run_id``, so a re-run of an interrupted import overwrites what a crash left. A part
-is written (atomically, :func:`analyzer.store.parts.write_parquet`) by the decoder process
+is written (atomically, :func:`analyzer.store.parquetio.write_parquet`) by the decoder process
 before the run exists in the store, and the writer registers it in the ``record_parts`` table
 in the same transaction as the run's row: a part counts only once registered. Parts that no
 registration names (a crash between writing and committing, a delete interrupted after its
@@ -34,7 +34,7 @@ from analyzer.errors import StoreError
 from analyzer.schema import RECORD_COLUMNS, STRYD_COLUMNS
 from analyzer.store.blocks import Block
 from analyzer.store.frames import contract_records
-from analyzer.store.parts import sql_text, write_parquet
+from analyzer.store.parquetio import sql_text, write_parquet
 
 #: The registration table: one row per run that has records (created with the schema).
 REGISTRY_SQL = """
