@@ -31,7 +31,7 @@ from collections.abc import Iterator
 from multiprocessing import context, popen_forkserver
 
 #: Modules imported once in the decoder pool's fork server, so each worker starts with them loaded.
-PRELOAD = ("analyzer.ingest.worker", "analyzer.fit.activity")
+PRELOAD = ("analyzer.ingest.worker", "analyzer.fit.activity", "pyarrow.parquet")
 
 _LAUNCH_LOCK = threading.Lock()
 

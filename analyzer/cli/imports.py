@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import json
+import shutil
 import sys
 from pathlib import Path
 
@@ -208,8 +209,10 @@ def _absent_parts(path: Path) -> list[Path]:
     return parts
 
 
-#: Files DuckDB and the writer lock put beside the store.
-_SIDE_FILES = (".wal", ".lock")
+#: The records folder beside the store (:func:`analyzer.store.recordparts.folder_of`).
+_RECORDS = ".records"
+#: Files DuckDB and the writer lock put beside the store, and its records folder.
+_SIDE_FILES = (".wal", ".lock", _RECORDS)
 
 
 def _found_no_run(report, paths, store_path: Path, absent: list[Path]) -> int:
@@ -222,7 +225,9 @@ def _found_no_run(report, paths, store_path: Path, absent: list[Path]) -> int:
     if created:
         for part in absent:  # files first, then the folders from the deepest
             with contextlib.suppress(OSError):
-                if part.is_dir():
+                if part.name.endswith(_RECORDS):  # parts no run of the store names
+                    shutil.rmtree(part)
+                elif part.is_dir():
                     part.rmdir()  # only when empty
                 else:
                     part.unlink()

@@ -35,6 +35,7 @@ if TYPE_CHECKING:
 
 from analyzer.ingest.sources import Limits, Payload, SourceProblem, check_paths, iter_payloads
 from analyzer.ingest.worker import decode_job, decode_payload, quiet_worker
+from analyzer.store.blocks import Block
 from analyzer.store.rows import OUTCOMES, Decoded, LogEntry
 
 #: Upper bound on payload bytes handed to workers and not yet written [bytes].
@@ -44,10 +45,12 @@ TASKS_PER_CHILD = 500
 #: Fewer FIT files than this (known when the second one is read) are decoded in-process:
 #: starting the worker processes costs about a second.
 POOL_MIN_PAYLOADS = 16
-#: A write transaction holds at most this many activities / records, and decoded activities
-#: wait at most about this long [s] before they are written (one commit per batch is what keeps
-#: a single writer ahead of the decoder processes; each activity stays wholly in one batch).
-BATCH_ACTIVITIES = 32
+#: A write transaction holds at most this many activities / records still in memory (a decoder
+#: that wrote the records to their part hands back only a receipt: they do not count), and
+#: decoded activities wait at most about this long [s] before they are written (one commit per
+#: batch is what keeps a single writer ahead of the decoder processes: each transaction costs
+#: ~20 ms of fixed work; each activity stays wholly in one batch).
+BATCH_ACTIVITIES = 256
 BATCH_RECORDS = 250_000
 BATCH_SECONDS = 1.0
 #: Athlete name used when ``--athlete`` is not given.
@@ -417,7 +420,9 @@ def run_import(
                 record(entry, logged=False)
             else:
                 batch.append(dec)
-        n_records = sum(len(r.records) for d in batch for r in d.runs)
+        n_records = sum(
+            len(r.records) for d in batch for r in d.runs if isinstance(r.records, Block)
+        )
         due = (
             force
             or len(batch) >= BATCH_ACTIVITIES

@@ -128,12 +128,13 @@ def _record_parts(store: Store, out: Path) -> None:
             "GROUP BY ALL ORDER BY 1"
         ).fetchall()
         rows = []
+        columns = recordparts.part_columns(con, "_recs")
         for key, run_id, n in runs:
             name = recordparts.part_name(run_id)
             tmp = store.parts_dir / (name + ".tmp")
             con.execute(
-                "COPY (SELECT * FROM _recs WHERE run_id = ? ORDER BY record_index) "
-                f"TO {sql_text(tmp)} (FORMAT parquet)",
+                f"COPY (SELECT run_id, {columns} FROM _recs WHERE run_id = ? "
+                f"ORDER BY record_index) TO {sql_text(tmp)} (FORMAT parquet)",
                 [run_id],
             )
             os.replace(tmp, store.parts_dir / name)

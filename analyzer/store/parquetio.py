@@ -1,11 +1,18 @@
-"""Writing one Parquet file atomically from a DataFrame, with one in-memory DuckDB connection
-per thread: the one part writer of the package (record parts, :mod:`analyzer.store.parts`
-datasets)."""
+"""Writing one Parquet file atomically: the one part writer of the package (record parts,
+:mod:`analyzer.store.parts` datasets).
+
+A file is written beside its place as ``<name>.tmp`` and renamed into place, so a reader or a
+re-run never sees half a part. Record parts go through pyarrow (:func:`write_table`: ~1.3 ms
+for an hour of 1 Hz records, against ~4.5 ms for DuckDB's ``COPY``, whose fixed cost per file
+dominates a small part); dataset parts, written a few per export, through an in-memory DuckDB
+connection per thread (:func:`write_parquet`).
+"""
 
 from __future__ import annotations
 
 import os
 import threading
+from collections.abc import Sequence
 from pathlib import Path
 
 import duckdb
@@ -26,12 +33,33 @@ def write_parquet(df: pd.DataFrame, path: Path) -> None:
     os.replace(tmp, path)
 
 
+def write_table(table, path: Path, *, split: Sequence[str] = (), dictionary: Sequence[str] = ()):
+    """Write the pyarrow ``table`` to ``path`` atomically, zstd (level 1) compressed.
+
+    ``split`` names float columns stored byte-stream-split (their bytes grouped by position,
+    which compresses smooth sensor series better: ~150 kB an hour of records instead of
+    ~220 kB); ``dictionary`` the columns worth a dictionary (a run's constant ``run_id``).
+    """
+    import pyarrow.parquet as pq
+
+    tmp = path.with_name(path.name + ".tmp")
+    pq.write_table(
+        table,
+        tmp,
+        compression="zstd",
+        compression_level=1,
+        use_dictionary=list(dictionary),
+        use_byte_stream_split=list(split) or False,
+    )
+    os.replace(tmp, path)
+
+
 _LOCAL = threading.local()
 
 
 def _writer() -> duckdb.DuckDBPyConnection:
     """This thread's in-memory DuckDB connection for writing parts (opening one costs ~25 ms,
-    more than writing a small part, so each worker thread keeps its own)."""
+    more than writing a small part, so each thread keeps its own)."""
     con = getattr(_LOCAL, "con", None)
     if con is None:
         con = _LOCAL.con = open_duckdb()
