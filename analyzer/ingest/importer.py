@@ -45,13 +45,11 @@ TASKS_PER_CHILD = 500
 #: Fewer FIT files than this (known when the second one is read) are decoded in-process:
 #: starting the worker processes costs about a second.
 POOL_MIN_PAYLOADS = 16
-#: A write transaction holds at most this many activities / records still in memory (a decoder
-#: that wrote the records to their part hands back only a receipt: they do not count), and
-#: decoded activities wait at most about this long [s] before they are written (one commit per
-#: batch is what keeps a single writer ahead of the decoder processes: each transaction costs
-#: ~20 ms of fixed work; each activity stays wholly in one batch).
-BATCH_ACTIVITIES = 256
-BATCH_RECORDS = 250_000
+#: A write transaction holds at most this many activities, this many runs with records in
+#: memory (a decoder that wrote them to their part hands back a receipt), or this many records
+#: in memory; decoded activities wait at most about this long [s] before they are written (one
+#: commit per batch, ~20 ms of fixed work, is what keeps a single writer ahead of the decoders).
+BATCH_ACTIVITIES, BATCH_IN_MEMORY, BATCH_RECORDS = 256, 32, 250_000
 BATCH_SECONDS = 1.0
 #: Athlete name used when ``--athlete`` is not given.
 DEFAULT_ATHLETE = "default"
@@ -420,13 +418,12 @@ def run_import(
                 record(entry, logged=False)
             else:
                 batch.append(dec)
-        n_records = sum(
-            len(r.records) for d in batch for r in d.runs if isinstance(r.records, Block)
-        )
+        held = [len(r.records) for d in batch for r in d.runs if isinstance(r.records, Block)]
         due = (
             force
             or len(batch) >= BATCH_ACTIVITIES
-            or n_records >= BATCH_RECORDS
+            or len(held) >= BATCH_IN_MEMORY
+            or sum(held) >= BATCH_RECORDS
             or time.monotonic() - last_write >= BATCH_SECONDS
         )
         if not batch or not due:

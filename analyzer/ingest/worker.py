@@ -21,7 +21,6 @@ import signal
 import threading
 from typing import Any
 
-import duckdb
 import pandas as pd
 
 from analyzer.errors import AnalyzerError, FileTimeout, InvalidFitFile
@@ -93,10 +92,11 @@ def decode_payload(
 
 
 def _write_parts(out: Decoded, parts_dir: str) -> None:
-    """Write each run's records to its part; a part the file system refuses (a full disk) is
-    left to the writer, which says so for the whole import."""
+    """Write each run's records to its part. A part that cannot be written (a full disk, a
+    value the part's types refuse) stays in memory: the writer tries again and, failing,
+    says why for that file alone (or, for a full disk, for the whole import)."""
     for run in out.runs:
-        with contextlib.suppress(OSError, duckdb.Error):
+        with contextlib.suppress(OSError, ValueError, TypeError):
             run.records = write_records(parts_dir, run.run_id, run.records)
 
 
