@@ -1,11 +1,10 @@
 """The import pipeline: payloads → decoded activities (process pool) → the store (one writer).
 
-:func:`run_import` streams payloads from :func:`analyzer.ingest.sources.iter_payloads`, hashes each one
-(sha256 = the activity id, so a file already in the store is never decoded again), hands the new
-ones to a pool of worker processes that decode them with :func:`analyzer.fit.activity.read_fit` and
-compute the per-run averages (and the gait summary when :mod:`analyzer.metrics.gait` is there), and
-writes the finished activities to the store from the main process, a batch of whole activities
-per transaction (:mod:`analyzer.store.writer`).
+:func:`run_import` streams payloads from :func:`analyzer.ingest.sources.iter_payloads`, hashes
+each (sha256 = the activity id: a file already in the store is never decoded again) and hands
+the new ones to worker processes (:mod:`analyzer.ingest.worker`), which decode them, compute
+the per-run averages and gait summary and write each run's records to its Parquet part beside
+the store; the main process writes the rest, a batch of whole activities per transaction.
 
 Memory stays bounded whatever the size of the export: at most ``3 × workers`` payloads (and
 :data:`MAX_INFLIGHT_BYTES` of payload bytes) are out at the workers at any time; the source
@@ -407,6 +406,7 @@ def run_import(
             log_buffer.clear()
 
     batch: list[Decoded] = []
+    held = [0, 0]  # runs of the batch with records in memory, and their records
     last_write = time.monotonic()
 
     def write(results: list[Decoded], *, force: bool = False) -> None:
@@ -416,14 +416,15 @@ def run_import(
                 pending_names.pop(dec.activity_id, None)
                 entry = LogEntry(dec.name, "failed", dec.reason or "", dec.activity_id)
                 record(entry, logged=False)
-            else:
-                batch.append(dec)
-        held = [len(r.records) for d in batch for r in d.runs if isinstance(r.records, Block)]
+                continue
+            batch.append(dec)
+            mem = [len(r.records) for r in dec.runs if isinstance(r.records, Block)]
+            held[0], held[1] = held[0] + len(mem), held[1] + sum(mem)
         due = (
             force
             or len(batch) >= BATCH_ACTIVITIES
-            or len(held) >= BATCH_IN_MEMORY
-            or sum(held) >= BATCH_RECORDS
+            or held[0] >= BATCH_IN_MEMORY
+            or held[1] >= BATCH_RECORDS
             or time.monotonic() - last_write >= BATCH_SECONDS
         )
         if not batch or not due:
@@ -438,18 +439,15 @@ def run_import(
                 known[dec.activity_id] = dec.name
                 report.records += sum(len(r.records) for r in dec.runs)
                 # (the Parquet export hands back receipts without the session)
-                session = getattr(dec.runs[0], "session", None) if dec.runs else None
+                first = dec.runs[0] if dec.runs else None
+                start = (getattr(first, "session", None) or {}).get("start_time")
                 # Only real dates place a failed neighbour in time (a run "in 9999" would put
                 # every failed file in a hole centuries long, beyond pandas' range).
-                if (
-                    session
-                    and session.get("start_time") is not None
-                    and not dec.runs[0].date_problem
-                ):
-                    report.starts[dec.name] = pd.Timestamp(session["start_time"])
+                if start is not None and not first.date_problem:
+                    report.starts[dec.name] = pd.Timestamp(start)
             record(entry, logged=entry.outcome != "failed")
         batch.clear()
-        last_write = time.monotonic()
+        held[:], last_write = [0, 0], time.monotonic()
 
     try:
         if pipeline is None:
