@@ -33,7 +33,7 @@ import pandas as pd
 from analyzer.errors import StoreError
 from analyzer.schema import RECORD_COLUMNS, STRYD_COLUMNS
 from analyzer.store.blocks import Block
-from analyzer.store.frames import contract_records
+from analyzer.store.frames import contract_records, utc
 from analyzer.store.parquetio import sql_text, write_table
 
 #: The registration table: one row per run that has records (created with the schema).
@@ -223,15 +223,19 @@ def read_by_key(
                 "again into a new one"
             )
         listing = "[" + ", ".join(sql_text(f) for f in files) + "]"
+        # run_id → run_key in the query (mapping 230,000 strings in pandas cost more than the
+        # read), sorted by run_key so that each run is one slice
         df = con.execute(
-            f"SELECT * FROM read_parquet({listing}, union_by_name = true) "
-            "ORDER BY run_id, record_index"
+            f"SELECT p.run_key, t.* EXCLUDE (run_id) FROM read_parquet({listing}, "
+            "union_by_name = true) t JOIN (SELECT unnest(?::VARCHAR[]) AS run_id, "
+            "unnest(?::BIGINT[]) AS run_key) p USING (run_id) ORDER BY p.run_key, t.record_index",
+            [[r for _, r, _ in parts], [k for k, _, _ in parts]],
         ).df()
-        key_of = {run_id: key for key, run_id, _ in parts}
-        df.insert(0, "run_key", df.pop("run_id").map(key_of))
-        groups = dict(tuple(df.groupby("run_key", sort=False))) if len(df) else {}
+        utc(df, ("timestamp",))
+        at = df["run_key"].to_numpy()
         for key in chunk:
-            out = contract_records(groups.get(key, df.iloc[0:0]))
+            lo, hi = np.searchsorted(at, key, "left"), np.searchsorted(at, key, "right")
+            out = contract_records(df.iloc[lo:hi])
             # extra columns by name: the same whichever runs share the read
             yield key, out[BASE + sorted(c for c in out.columns if c not in RECORD_COLUMNS)]
 
