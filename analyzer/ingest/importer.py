@@ -6,10 +6,10 @@ the new ones to worker processes (:mod:`analyzer.ingest.worker`), which decode t
 the per-run averages and gait summary and write each run's records to its Parquet part beside
 the store; the main process writes the rest, a batch of whole activities per transaction.
 
-Memory stays bounded whatever the size of the export: at most ``3 × workers`` payloads (and
-:data:`MAX_INFLIGHT_BYTES` of payload bytes) are out at the workers at any time; the source
-iterator is only advanced when there is room. A payload that fails (broken file, decoder bug,
-even a crashed worker process) is logged with its reason and the rest carries on. Because every
+Memory stays bounded whatever the size of the export (:mod:`analyzer.ingest.pool` hands out a
+bounded number of payloads and pulls the next only when there is room). A payload that fails
+(broken file, decoder bug, even a crashed worker process) is logged with its reason and the
+rest carries on. Because every
 activity is committed atomically and known ids are skipped, an interrupted import (Ctrl-C,
 SIGKILL, power loss) is finished by running the same command again.
 """
@@ -22,8 +22,6 @@ import os
 import time
 import uuid
 from collections.abc import Callable, Iterable
-from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
-from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -32,18 +30,11 @@ import pandas as pd
 if TYPE_CHECKING:
     from analyzer.store.database import Store
 
-from analyzer.ingest.sources import Limits, Payload, SourceProblem, check_paths, iter_payloads
-from analyzer.ingest.worker import decode_job, decode_payload, quiet_worker
+from analyzer.ingest.pool import DecoderPool
+from analyzer.ingest.sources import Limits, SourceProblem, check_paths, iter_payloads
 from analyzer.store.blocks import Block
 from analyzer.store.rows import OUTCOMES, Decoded, LogEntry
 
-#: Upper bound on payload bytes handed to workers and not yet written [bytes].
-MAX_INFLIGHT_BYTES = 128 << 20
-#: Tasks per worker process before it is replaced (keeps heap fragmentation in check).
-TASKS_PER_CHILD = 500
-#: Fewer FIT files than this (known when the second one is read) are decoded in-process:
-#: starting the worker processes costs about a second.
-POOL_MIN_PAYLOADS = 16
 #: A write transaction holds at most this many activities, this many runs with records in
 #: memory (a decoder that wrote them to their part hands back a receipt), or this many records
 #: in memory; decoded activities wait at most about this long [s] before they are written (one
@@ -164,144 +155,6 @@ class ImportReport:
     def ok(self) -> bool:
         """True when every file was handled (nothing failed)."""
         return self.failed == 0
-
-
-# --------------------------------------------------------------------------------------------
-# Main-process side
-# --------------------------------------------------------------------------------------------
-class _Pipeline:
-    """Bounded hand-off of payloads to a process pool (or in-process when ``workers == 1``)."""
-
-    def __init__(
-        self,
-        workers: int,
-        decoder: str,
-        *,
-        job: Callable[..., Decoded] | None = None,
-        expected: Callable[[], int] = lambda: 0,
-        min_pool: int = POOL_MIN_PAYLOADS,
-        strict: bool = False,
-        parts_dir: str | None = None,
-    ):
-        self.strict = strict
-        self.parts_dir = parts_dir  # the store's records folder: the decoders write records
-        self.workers = workers
-        self.expected = expected  # FIT payloads known so far (decides whether a pool pays off)
-        self.min_pool = min_pool
-        self.decoder = decoder
-        self.job = job or decode_job  # a module-level function (pickled by name for the workers)
-        self.max_inflight = max(2, 3 * workers)
-        self.pool: ProcessPoolExecutor | None = None
-        self.held: tuple[Payload, str] | None = None
-        self.inflight: dict[Future, tuple[Payload, str]] = {}
-        self.inflight_bytes = 0
-
-    def __enter__(self) -> _Pipeline:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        if self.pool is not None:
-            self.pool.shutdown(wait=exc[0] is None, cancel_futures=True)
-
-    def _make_pool(self, workers: int) -> ProcessPoolExecutor:
-        # forkserver: workers fork from a clean server process (not from this one, which holds
-        # DuckDB's threads), with the decoder already imported so each start is cheap, and
-        # without re-running the caller's script (a plain script needs no __main__ guard).
-        from analyzer._base.processes import worker_context
-
-        ctx = worker_context()
-        return ProcessPoolExecutor(
-            workers, mp_context=ctx, max_tasks_per_child=TASKS_PER_CHILD, initializer=quiet_worker
-        )
-
-    def submit(self, payload: Payload, aid: str) -> list[Decoded]:
-        """Queue one payload; returns the results that are ready (blocks while full)."""
-        if self.workers <= 1:
-            return [self._decode(payload, aid)]
-        if self.pool is None:
-            if self.held is None:  # a single file is not worth starting processes for
-                self.held = (payload, aid)
-                return []
-            held, self.held = self.held, None
-            if self.expected() < self.min_pool:  # nor is a small import (start-up ~1 s)
-                self.workers = 1
-                return [self._decode(*held), self._decode(payload, aid)]
-            self.pool = self._make_pool(self.workers)
-            self._submit(*held)
-        self._submit(payload, aid)
-        out = self._collect(block=False)
-        while len(self.inflight) >= self.max_inflight or self.inflight_bytes > MAX_INFLIGHT_BYTES:
-            out += self._collect(block=True)
-        return out
-
-    def _decode(self, payload: Payload, aid: str) -> Decoded:
-        return decode_payload(
-            payload.data, payload.name, aid, self.decoder, self.strict, self.parts_dir
-        )
-
-    def _args(self, payload: Payload, aid: str) -> tuple:
-        # ``strict``, ``parts_dir`` only when set: a job taking the four classic ones still fits.
-        extra = (self.strict, self.parts_dir) if self.parts_dir else (True,)[: self.strict]
-        return (payload.data, payload.name, aid, self.decoder, *extra)
-
-    def _submit(self, payload: Payload, aid: str) -> None:
-        fut = self.pool.submit(self.job, *self._args(payload, aid))
-        self.inflight[fut] = (payload, aid)
-        self.inflight_bytes += len(payload.data)
-
-    def finish(self) -> list[Decoded]:
-        """Everything still outstanding, waiting for it."""
-        out = []
-        if self.held is not None:
-            payload, aid = self.held
-            self.held = None
-            out.append(self._decode(payload, aid))
-        while self.inflight:
-            out += self._collect(block=True)
-        return out
-
-    def _collect(self, *, block: bool) -> list[Decoded]:
-        if not self.inflight:
-            return []
-        done, _ = wait(
-            list(self.inflight), timeout=None if block else 0, return_when=FIRST_COMPLETED
-        )
-        out, broken = [], []
-        for fut in done:
-            payload, aid = self.inflight.pop(fut)
-            self.inflight_bytes -= len(payload.data)
-            try:
-                out.append(fut.result())
-            except BrokenProcessPool:
-                broken.append((payload, aid))
-        if broken:
-            out += self._recover(broken)
-        return out
-
-    def _recover(self, first: list[tuple[Payload, str]]) -> list[Decoded]:
-        """A worker died (crash, OOM kill): retry each outstanding payload alone, once."""
-        pending = first + list(self.inflight.values())
-        self.inflight.clear()
-        self.inflight_bytes = 0
-        self.pool.shutdown(wait=False, cancel_futures=True)
-        out = []
-        for payload, aid in pending:
-            solo = self._make_pool(1)
-            try:
-                out.append(solo.submit(self.job, *self._args(payload, aid)).result())
-            except BrokenProcessPool:
-                out.append(
-                    Decoded(
-                        payload.name,
-                        aid,
-                        len(payload.data),
-                        reason="the decoder process crashed on this file",
-                    )
-                )
-            finally:
-                solo.shutdown(wait=True)
-        self.pool = self._make_pool(self.workers)
-        return out
 
 
 def import_paths(store: Store, paths: Iterable[str | os.PathLike], **options: Any) -> ImportReport:
@@ -452,8 +305,13 @@ def run_import(
     try:
         if pipeline is None:
             parts = getattr(store, "parts_dir", None)  # a store: the decoders write records
-            pipe_cm = _Pipeline(workers, decoder, expected=lambda: report.discovered, strict=strict)
-            pipe_cm.parts_dir = None if parts is None else str(parts)
+            pipe_cm = DecoderPool(
+                workers,
+                decoder,
+                expected=lambda: report.discovered,
+                strict=strict,
+                parts_dir=None if parts is None else str(parts),
+            )
         else:
             pipe_cm = pipeline(decoder)
         with pipe_cm as pipe:

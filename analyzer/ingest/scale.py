@@ -9,7 +9,7 @@ in the same batched transactions. Outcomes, import log and idempotence are those
 ``analyzer import``.
 
 Memory stays bounded: at most ``window`` tasks of ``batch`` payloads (and
-:data:`analyzer.ingest.importer.MAX_INFLIGHT_BYTES`) are out at once, a sliding window over
+:data:`analyzer.ingest.pool.MAX_INFLIGHT_BYTES`) are out at once, a sliding window over
 :class:`distributed.as_completed`; the sources are read further only as results come back.
 A task that fails on the cluster (worker killed, connection lost) is retried payload by
 payload; a payload that still fails is logged as failed with the reason. The workers need the
@@ -28,7 +28,8 @@ from collections.abc import Callable, Iterable, Iterator
 from typing import TYPE_CHECKING, Any
 
 from analyzer.errors import AnalyzerError
-from analyzer.ingest.importer import MAX_INFLIGHT_BYTES, ImportReport, Sink, run_import
+from analyzer.ingest.importer import ImportReport, Sink, run_import
+from analyzer.ingest.pool import MAX_INFLIGHT_BYTES
 from analyzer.ingest.sources import Limits, Payload, check_paths
 from analyzer.ingest.worker import decode_payload
 from analyzer.store.rows import Decoded, LogEntry

@@ -18,7 +18,7 @@ import pandas as pd
 import pytest
 
 from analyzer import import_paths
-from analyzer.ingest.importer import _Pipeline
+from analyzer.ingest.pool import DecoderPool
 from analyzer.ingest.sources import Payload
 from analyzer.ingest.worker import decode_payload
 from analyzer.store.database import Store
@@ -183,7 +183,7 @@ def test_a_crashed_worker_fails_only_its_file(corpus_dir):
         Payload(n, data if n == "crash.fit" else (corpus_dir / n).read_bytes()) for n in names
     ]
     results = []
-    with _Pipeline(2, "auto", job=_crashing_job, min_pool=0) as pipe:
+    with DecoderPool(2, "auto", job=_crashing_job, min_pool=0) as pipe:
         for i, p in enumerate(payloads):
             results += pipe.submit(p, f"id{i}")
         results += pipe.finish()
@@ -206,7 +206,7 @@ def test_work_in_flight_is_bounded(corpus_dir):
             yield Payload(f"run{i}.fit", data)
 
     done, ahead = 0, []
-    with _Pipeline(2, "auto", min_pool=0) as pipe:
+    with DecoderPool(2, "auto", min_pool=0) as pipe:
         for i, payload in enumerate(source()):
             done += len(pipe.submit(payload, f"id{i}"))
             ahead.append(pulled - done)
