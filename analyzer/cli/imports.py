@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import json
+import os
 import shutil
 import sys
 from pathlib import Path
@@ -114,6 +115,10 @@ def register(sub) -> None:
 # --------------------------------------------------------------------------------------------
 def cmd_import(args: argparse.Namespace) -> int:
     """Run ``analyzer import``; returns the exit code."""
+    if not args.dask and (args.workers or os.cpu_count() or 1) > 1 and _many_files(args.paths):
+        from analyzer._base.processes import start_worker_server
+
+        start_worker_server()  # the decoders' imports run beside ours
     from analyzer.ingest.importer import import_paths  # pandas: not for --help
 
     missing = [p for p in args.paths if not Path(p).exists()]
@@ -195,6 +200,23 @@ def cmd_import(args: argparse.Namespace) -> int:
         return _found_no_run(report, args.paths, store_path, absent)
     _print_summary(report, store_path, found, verbose=args.verbose)
     return EXIT_OK if report.ok else EXIT_FAILED
+
+
+def _many_files(paths: list[str], enough: int = 16) -> bool:
+    """Whether ``paths`` look like enough work for the decoder processes (``enough`` files in
+    folders, or a zip of a megabyte or more): a cheap look, before anything is read."""
+    seen = 0
+    for p in map(Path, paths):
+        if p.is_file():
+            seen += enough if p.suffix.lower() == ".zip" and p.stat().st_size >= 1 << 20 else 1
+        elif p.is_dir():
+            for _, _, files in os.walk(p):
+                seen += len(files)
+                if seen >= enough:
+                    break
+        if seen >= enough:
+            return True
+    return False
 
 
 def _absent_parts(path: Path) -> list[Path]:
