@@ -144,6 +144,7 @@ class Store:
             self._set_zone()
             if self._importing:  # a connection reopened after a lend keeps the import's cap
                 cap_memory(self._con)
+            recordparts.create_view(self._con, self.parts_dir)  # (a temporary view: per connection)
             self.load_columns()
         return self._con
 

@@ -122,3 +122,12 @@ def test_a_copied_store_reads_the_same(store, tmp_path):
     with Store(dst) as st:  # and it opens for writing, keeping every part
         assert len(st.runs()) == len(before)
     assert len(_files(dst)) == len(before) + 1
+
+
+def test_the_records_view_survives_lending_the_file_to_readers(store):
+    n = sum(len(df) for df in _records(store).values())
+    with Store(store) as st:
+        st.lend()  # (what the CLI's import does between batches)
+        with Store(store, read_only=True) as reader:
+            assert reader.con.execute("SELECT count(*) FROM records").fetchone() == (n,)
+        assert st.con.execute("SELECT count(*) FROM records").fetchone() == (n,)
