@@ -154,6 +154,10 @@ class Activity:
     developer_fields : pandas.DataFrame
         Field descriptions: developer_data_index, application_id, field_number, name, units,
         and ``column`` (the contract column it maps to, or None).
+    developer_field_rows : list of tuple or None
+        The rows of ``developer_fields`` as tuples of those values (None for a missing one),
+        for callers that need no table (building it costs more than decoding a small file);
+        None when the activity was given only the table.
     decoder : str
         Which decoder produced it (``"fitparse"`` or ``"fast"``).
     notes : list of str
@@ -171,6 +175,7 @@ class Activity:
     laps: pd.DataFrame = Deferred()
     records: pd.DataFrame
     developer_fields: pd.DataFrame = Deferred(pd.DataFrame)
+    developer_field_rows: list[tuple] | None = None
     decoder: str = "fitparse"
     notes: list[str] = field(default_factory=list)
     partial: Partial | None = None
@@ -361,6 +366,7 @@ def build_activity(msgs: FitMessages, *, activity_id: str | Later, source_name: 
         laps=Later(partial(laps, msgs, sessions.sports, sessions.starts)),
         records=records,
         developer_fields=Later(partial(developer_fields_frame, described)),
+        developer_field_rows=devf,
         decoder=msgs.decoder,
         notes=list(msgs.notes),
         partial=msgs.partial,

@@ -113,7 +113,7 @@ def _decode_into(out: Decoded, data: bytes, name: str, decoder: str, strict: boo
         out.partial_reason, out.partial_offset = str(act.partial), act.partial.offset
     out.file_type = act.file_type
     out.meta = dict(act.meta)
-    out.meta["developer_fields"] = _developer_fields(act.developer_fields)
+    out.meta["developer_fields"] = _developer_fields(act)
     out.decoder = act.decoder
     sessions = act.sessions
     if len(sessions) and "sport" in sessions:
@@ -227,9 +227,17 @@ def strip_name(message: str, name: str) -> str:
     return message[len(prefix) :] if message.startswith(prefix) else message
 
 
-def _developer_fields(devf: pd.DataFrame) -> list[dict]:
-    """Developer field descriptions as plain dicts, kept in the activity's ``meta_json``."""
+def _developer_fields(act) -> list[dict]:
+    """Developer field descriptions as plain dicts, kept in the activity's ``meta_json``: from
+    the activity's rows where it has them (the table costs more to build than to read)."""
+    from analyzer.fit.devices import DEVELOPER_FIELD_COLUMNS
+
     keys = ("application_id", "field_number", "name", "units", "column")
+    rows = getattr(act, "developer_field_rows", None)
+    if rows is not None:
+        at = [DEVELOPER_FIELD_COLUMNS.index(k) for k in keys]
+        return [jsonable({k: row[i] for k, i in zip(keys, at, strict=True)}) for row in rows]
+    devf = act.developer_fields
     if devf is None or devf.empty:
         return []
     rows = []

@@ -202,6 +202,15 @@ def test_repeated_descriptions_keep_the_last_as_drop_duplicates_does():
 
 
 @pytest.mark.parametrize("name", FILES)
+def test_developer_field_rows_are_the_rows_of_the_table(name):
+    # (what the import's worker keeps of them, read without building the table)
+    act = read_fit(payload(name), name=name)
+    frame = act.developer_fields
+    in_frame = [tuple(None if pd.isna(v) else v for v in r) for r in frame.itertuples(index=False)]
+    assert act.developer_field_rows == in_frame
+
+
+@pytest.mark.parametrize("name", FILES)
 def test_fit_offset_from_columns_is_device_offset_of_the_table(name):
     msgs = fast_decode(payload(name), name)
     device = device_offset(msgs.table(ACTIVITY))
