@@ -53,12 +53,16 @@ class Block:
         skip = DROPPED | frozenset(skip)
         out: dict[str, np.ndarray] = {}
         tz = []
-        for col in df.columns:
+        for col in df.columns.tolist():
             if not isinstance(col, str) or not col or col in skip or col in out:
                 continue
             s = df[col]
             if isinstance(s.dtype, pd.DatetimeTZDtype):
-                out[col] = s.dt.tz_convert(None).to_numpy()
+                # (``s.dt.tz_convert(None).to_numpy()``: the UTC ticks, without the accessor)
+                values = s.array
+                utc = values.asi8.view(f"M8[{values.unit}]")
+                utc.flags.writeable = False  # (a view of the frame's data)
+                out[col] = utc
                 tz.append(col)
             elif s.dtype == object or isinstance(s.dtype, pd.StringDtype):
                 out[col] = np.array([text_value(v) for v in s], dtype=object)
