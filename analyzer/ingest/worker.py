@@ -39,12 +39,13 @@ def file_time_budget_s() -> float:
 # Worker side
 # --------------------------------------------------------------------------------------------
 def compute_averages(
-    records: pd.DataFrame,
+    records: pd.DataFrame | Block,
     session: Any = None,
     manufacturer: str | None = None,
     product: str | None = None,
 ) -> dict:
-    """``analyzer.metrics.averages.run_averages`` as a plain dict (the device picks the rule)."""
+    """``analyzer.metrics.averages.run_averages`` as a plain dict (the device picks the rule;
+    ``records``: a DataFrame, or a block of one)."""
     from analyzer.metrics.averages import run_averages
 
     return dict(run_averages(records, session, manufacturer=manufacturer, product=product))
@@ -129,13 +130,21 @@ def _decode_into(out: Decoded, data: bytes, name: str, decoder: str, strict: boo
 
     version = version_tag()
     for run in _distinct(act.runs(), out.notes):
-        records = run.records
+        if run.record_columns is not None:
+            # (a FIT run: its blocks from its arrays, which the metrics read too)
+            block = Block.from_columns(run.record_columns, skip=("record_index",))
+            laps = Block.from_columns(run.lap_columns, skip=("lap_index",))
+            records = block
+        else:
+            records = run.records
+            block = Block.from_frame(records, skip=("record_index",))
+            laps = Block.from_frame(run.laps, skip=("lap_index",))
         dec = DecodedRun(
             run_id=run.run_id,
             session_index=int(run.session_index),
             session=jsonable(dict(run.session)),
-            records=Block.from_frame(records, skip=("record_index",)),
-            laps=Block.from_frame(run.laps, skip=("lap_index",)),
+            records=block,
+            laps=laps,
             averages={},
             avg_version=None,
             date_problem=date_problem(run.session.get("start_time")),
@@ -168,10 +177,17 @@ def _distinct(runs, notes: list[str]) -> list:
         key = tuple(str(s.get(k)) for k in ("start_time", "end_time", "total_distance_m", "sport"))
         if key in best:
             notes.append(f"session {int(run.session_index)} repeats an earlier one: counted once")
-            if len(run.records) <= len(best[key].records):
+            if _n_records(run) <= _n_records(best[key]):
                 continue
         best[key] = run
     return list(best.values())
+
+
+def _n_records(run) -> int:
+    """How many records a run has (without building its table where it has its arrays)."""
+    if run.record_columns is not None:
+        return len(next(iter(run.record_columns.values()), ()))
+    return len(run.records)
 
 
 def log_notes_of(dec: Decoded) -> list[str]:

@@ -262,17 +262,25 @@ class _Records:
     ``zoned`` says which); ``column(name)`` is ``records[name].to_numpy(dtype="float64")``,
     read on first use (None when absent), of the rows ``rows`` (all, in frame order, when None).
     Pandas costs a few microseconds per column access and more per ``.dt`` or ``diff``, more
-    than the arithmetic on a run's samples.
+    than the arithmetic on a run's samples. ``records`` may also be a
+    :class:`~analyzer.store.blocks.Block`, whose columns are arrays already (zoned times as
+    naive UTC, named in its ``tz``).
     """
 
-    def __init__(self, records: pd.DataFrame):
-        values = records["timestamp"].array
-        if not isinstance(values, pd.arrays.DatetimeArray):
-            raise TypeError(f"timestamp column of dtype {values.dtype}, not a datetime")
-        self.times = values.asi8.view(f"M8[{values.unit}]")
-        self.zoned = values.tz is not None
+    def __init__(self, records):
+        if isinstance(records, pd.DataFrame):
+            values = records["timestamp"].array
+            if not isinstance(values, pd.arrays.DatetimeArray):
+                raise TypeError(f"timestamp column of dtype {values.dtype}, not a datetime")
+            self.times = values.asi8.view(f"M8[{values.unit}]")
+            self.zoned = values.tz is not None
+        else:
+            self.times = records.columns["timestamp"]
+            if self.times.dtype.kind != "M":
+                raise TypeError(f"timestamp column of dtype {self.times.dtype}, not a datetime")
+            self.zoned = "timestamp" in records.tz
         self.rows: np.ndarray | None = None
-        self._frame = records
+        self._table = records
         self._columns: dict[str, np.ndarray | None] = {}
 
     def __len__(self) -> int:
@@ -281,8 +289,11 @@ class _Records:
     def column(self, name: str) -> np.ndarray | None:
         if name not in self._columns:
             a = None
-            if name in self._frame.columns:
-                a = self._frame[name].to_numpy(dtype="float64")
+            if name in self._table.columns:
+                if isinstance(self._table, pd.DataFrame):
+                    a = self._table[name].to_numpy(dtype="float64")
+                else:
+                    a = np.asarray(self._table.columns[name], dtype="float64")
                 if self.rows is not None:
                     a = a[self.rows]
             self._columns[name] = a
@@ -419,7 +430,8 @@ def run_averages(
     Parameters
     ----------
     records : pandas.DataFrame
-        Contract columns (:data:`analyzer.schema.RECORD_COLUMNS`) of one run, in time order.
+        Contract columns (:data:`analyzer.schema.RECORD_COLUMNS`) of one run, in time order,
+        or a :class:`~analyzer.store.blocks.Block` of them.
     session : pandas.Series, optional
         The run's session row (``start_time``, ``total_elapsed_s``, ``total_timer_s``,
         ``watch_avg_*``): restricts the records to the session's window, tells the pauses, and
@@ -440,7 +452,12 @@ def run_averages(
         session = dict(session.items())  # (a dict's get costs far less than a Series')
     out = {f"avg_{m}": math.nan for m in AVERAGE_METRICS}
     sparse = False
-    if records is not None and not records.empty and "timestamp" in records.columns:
+    if (
+        records is not None
+        and len(records)
+        and len(records.columns)
+        and "timestamp" in records.columns
+    ):
         out.update(_from_records(records, session, fam))
         sparse = out.pop("sparse")
     if sparse:  # the session's distance / timer time is its own speed (the pace column's)

@@ -126,15 +126,24 @@ _DYNAMICS = tuple(PLAUSIBLE_RANGES)
 _VALUE_COLUMNS = ("speed_mps", "cadence_spm", *_DYNAMICS)
 
 
-def _column(records: pd.DataFrame, name: str) -> np.ndarray:
-    if name in records.columns:
-        col = records[name]
-        if col.dtype == np.float64:
-            return col.to_numpy()  # (read only; nothing here writes into a column)
-        if not pd.api.types.is_numeric_dtype(col.dtype):
-            col = pd.to_numeric(col, errors="coerce")
-        return col.to_numpy(dtype=float, na_value=np.nan)
-    return np.full(len(records), np.nan)
+def _get(records, name: str):
+    """Column ``name`` of ``records`` (a Series of a DataFrame, an array of a
+    :class:`~analyzer.store.blocks.Block`), or None."""
+    if isinstance(records, pd.DataFrame):
+        return records[name] if name in records.columns else None
+    return records.columns.get(name)
+
+
+def _column(records, name: str) -> np.ndarray:
+    col = _get(records, name)
+    if col is None:
+        return np.full(len(records), np.nan)
+    if col.dtype == np.float64:
+        return np.asarray(col)  # (read only; nothing here writes into a column)
+    col = pd.Series(col, copy=False) if isinstance(col, np.ndarray) else col
+    if not pd.api.types.is_numeric_dtype(col.dtype):
+        col = pd.to_numeric(col, errors="coerce")
+    return col.to_numpy(dtype=float, na_value=np.nan)
 
 
 #: int64 value of NaT.
@@ -143,12 +152,13 @@ _NAT = np.iinfo(np.int64).min
 _NS_PER_TICK = {"s": 1_000_000_000, "ms": 1_000_000, "us": 1_000, "ns": 1}
 
 
-def _seconds(records: pd.DataFrame) -> np.ndarray:
+def _seconds(records) -> np.ndarray:
     """Record times as float seconds (timestamp, else elapsed_s, else the row position)."""
-    if "timestamp" in records.columns:
-        ts = records["timestamp"]
+    ts = _get(records, "timestamp")
+    if ts is not None:
         out = _unix_seconds(ts)
         if out is None:
+            ts = pd.Series(ts, copy=False) if isinstance(ts, np.ndarray) else ts
             if not isinstance(ts.dtype, pd.DatetimeTZDtype):
                 ts = pd.to_datetime(ts, utc=True, errors="coerce")
             ns = ts.dt.tz_convert("UTC").dt.tz_localize(None).to_numpy(dtype="datetime64[ns]")
@@ -162,15 +172,19 @@ def _seconds(records: pd.DataFrame) -> np.ndarray:
     return np.arange(len(records), dtype=float)
 
 
-def _unix_seconds(ts: pd.Series) -> np.ndarray | None:
-    """Zoned timestamps as float Unix seconds (NaN for NaT), as the pandas path of
-    :func:`_seconds` gives them (whole nanoseconds / 1e9), from their integer ticks; None for
-    anything else (naive or text times, a unit or range that path handles itself)."""
-    values = ts.array
-    if not isinstance(values, pd.arrays.DatetimeArray) or values.tz is None:
+def _unix_seconds(ts) -> np.ndarray | None:
+    """Datetimes (a Series or an array; naive ones are UTC) as float Unix seconds (NaN for
+    NaT), as the pandas path of :func:`_seconds` gives them (whole nanoseconds / 1e9), from
+    their integer ticks; None for anything else (text times, a unit or range that path
+    handles itself)."""
+    values = ts.array if isinstance(ts, pd.Series) else ts
+    if isinstance(values, pd.arrays.DatetimeArray):
+        unit, ticks = values.unit, values.asi8
+    elif isinstance(values, np.ndarray) and values.dtype.kind == "M":
+        unit, ticks = np.datetime_data(values.dtype)[0], values.view(np.int64)
+    else:
         return None
-    factor = _NS_PER_TICK.get(values.unit)
-    ticks = values.asi8
+    factor = _NS_PER_TICK.get(unit)
     nat = ticks == _NAT
     if factor is None or (ticks.size and np.abs(ticks[~nat]).max(initial=0) > _NAT // -factor):
         return None
@@ -337,8 +351,9 @@ def summarize(records: pd.DataFrame, *, dynamics_source: str | None = None) -> p
     Parameters
     ----------
     records : pandas.DataFrame
-        One run's records in contract columns (any missing column counts as all-NaN). Row
-        order, duplicate timestamps and NaN do not matter.
+        One run's records in contract columns (any missing column counts as all-NaN), or a
+        :class:`~analyzer.store.blocks.Block` of them. Row order, duplicate timestamps and
+        NaN do not matter.
     dynamics_source : str, optional
         Sensor that produced the dynamics (:data:`analyzer.schema.DYNAMICS_SOURCES`); selects
         Garmin's VO/VR band table (see :func:`analyzer.metrics.bands.vertical_oscillation_band`).
