@@ -39,7 +39,9 @@ every record). A file with records but no session message gets one session built
 :attr:`Activity.sessions`, :attr:`~Activity.laps`, :attr:`~Activity.developer_fields` and, from
 :func:`read_fit`, :attr:`~Activity.activity_id` are built on first read
 (:mod:`analyzer.fit.sessions`): the records and ``meta`` need only a few of their values, read
-from the message columns without building the message tables (``Columns.of``).
+from the message columns without building the message tables (``Columns.of``). So are the
+records and laps tables, and each run's: :meth:`Activity.runs` cuts the runs from the arrays
+behind them (:class:`ActivityArrays`), and the import's worker reads only those arrays.
 """
 
 from __future__ import annotations
@@ -449,6 +451,7 @@ def build_activity(msgs: FitMessages, *, activity_id: str | Later, source_name: 
 
 
 def _laps_table(columns: Callable) -> pd.DataFrame:
+    """The laps table of the shared :func:`~analyzer.fit.sessions.lap_columns` builder."""
     return laps_table(columns())
 
 

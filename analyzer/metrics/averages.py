@@ -333,10 +333,10 @@ def _still(recs: _Records) -> np.ndarray:
     return np.isfinite(gained) & (np.abs(gained) < STILL_M)
 
 
-def _weights(times: np.ndarray, still: np.ndarray, session) -> np.ndarray:
+def _weights(gaps: np.ndarray, still: np.ndarray, session) -> np.ndarray:
     """Seconds each record stands for (see the module docstring: pauses, clock jumps), from
-    the records' times and :func:`_still`."""
-    dt = _gaps(times)
+    the records' :func:`_gaps` and :func:`_still`."""
+    dt = gaps
     elapsed, timer = _get(session, "total_elapsed_s"), _get(session, "total_timer_s")
     if math.isnan(elapsed) or math.isnan(timer) or timer <= 0:
         return np.where(dt > PAUSE_GAP_S, 0.0, dt)
@@ -402,8 +402,8 @@ def _window(recs: _Records, session: dict) -> np.ndarray | None:
     if math.isnan(timer) or timer <= 0:
         return np.flatnonzero(keep)
     still = _still(recs)
-    inside = _weights(times[keep], still[keep], session).sum()
-    every = _weights(times, still, session).sum()
+    inside = _weights(_gaps(times[keep]), still[keep], session).sum()
+    every = _weights(_gaps(times), still, session).sum()
     if inside < WINDOW_MIN_SHARE * timer and abs(every - timer) <= WINDOW_MATCH * timer:
         return None
     return np.flatnonzero(keep)
@@ -496,7 +496,7 @@ def _from_records(records: pd.DataFrame, session, fam: Family) -> dict:
         recs.take(np.argsort(times, kind="stable"))  # (NaT last, as sort_values puts it)
     gaps = _gaps(recs.times)
     out: dict = {"sparse": _sparse(gaps, session)}
-    w = _weights(recs.times, _still(recs), session)  # seconds counted per record (speed, steps)
+    w = _weights(gaps, _still(recs), session)  # seconds counted per record (speed, steps)
     wa = 0.5 * (w + np.append(w[1:], 0.0)) if fam.weighting == "trapezoid" else w  # cadence
     for m in AVERAGE_METRICS:
         values = None if m in ("speed_mps", "step_length_mm") else recs.column(m)
