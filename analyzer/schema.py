@@ -6,6 +6,7 @@ Each name carries its unit as a suffix. Missing or invalid values are NaN, never
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 #: Record columns (one row per FIT ``record`` message) with their units.
@@ -124,7 +125,11 @@ def jsonable(value: Any) -> Any:
     """``value`` as plain JSON data, recursively: numpy and pandas scalars become Python numbers,
     NaN / NaT / inf / NA become None, times become :func:`iso_utc` text, frames a list of
     records. The one encoder behind every ``--json`` output and the report dict."""
-    import math
+    kind = type(value)
+    if kind is float:  # (plain Python scalars first: most values are, and need no imports)
+        return value if math.isfinite(value) else None
+    if kind is str or kind is int or kind is bool:
+        return value
     from collections.abc import Mapping
 
     import numpy as np

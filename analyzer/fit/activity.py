@@ -39,7 +39,9 @@ every record). A file with records but no session message gets one session built
 :attr:`Activity.sessions`, :attr:`~Activity.laps`, :attr:`~Activity.developer_fields` and, from
 :func:`read_fit`, :attr:`~Activity.activity_id` are built on first read
 (:mod:`analyzer.fit.sessions`): the records and ``meta`` need only a few of their values, read
-from the message columns without building the message tables (``Columns.of``).
+from the message columns without building the message tables (``Columns.of``). So are the
+records and laps tables, and each run's: :meth:`Activity.runs` cuts the runs from the arrays
+behind them (:class:`ActivityArrays`), and the import's worker reads only those arrays.
 """
 
 from __future__ import annotations
@@ -47,6 +49,7 @@ from __future__ import annotations
 import hashlib
 import io
 import zlib
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
@@ -60,6 +63,7 @@ from analyzer.fit.columns import (
     Columns,
     Deferred,
     Later,
+    Once,
     assign_sessions,
     elapsed_seconds,
     fill,
@@ -89,7 +93,13 @@ from analyzer.fit.messages import (
 )
 from analyzer.fit.names import as_int, enum_name, product_name
 from analyzer.fit.plausible import mask_implausible
-from analyzer.fit.sessions import FOOT_SPORTS, is_foot, laps, read_sessions
+from analyzer.fit.sessions import (
+    FOOT_SPORTS,
+    is_foot,
+    lap_columns,
+    laps_table,
+    read_sessions,
+)
 from analyzer.schema import DYNAMICS_COLUMNS, RECORD_COLUMNS
 
 
@@ -112,14 +122,39 @@ class Run:
         records inside this session's time window; ``elapsed_s`` counts from its first record.
     laps : pandas.DataFrame
         The session's laps.
+    record_columns, lap_columns : dict or None
+        The columns of ``records`` and ``laps`` as arrays ({} for no laps), where the activity
+        has its records as arrays (:class:`ActivityArrays`); the tables are then built when
+        first read. None: only the tables are known.
     """
 
     run_id: str
     activity_id: str
     session_index: int
     session: pd.Series
-    records: pd.DataFrame
-    laps: pd.DataFrame
+    # (Deferred: built on first read when runs() cut the run from the activity's arrays)
+    records: pd.DataFrame = Deferred()
+    laps: pd.DataFrame = Deferred()
+    record_columns: dict | None = None
+    lap_columns: dict | None = None
+
+
+@dataclass(frozen=True)
+class ActivityArrays:
+    """The arrays behind an activity's records and laps tables, from which
+    :meth:`Activity.runs` cuts each run's columns without the tables (building and slicing a
+    DataFrame costs more than a run's arithmetic).
+
+    Attributes
+    ----------
+    records : dict
+        The columns of :attr:`Activity.records` as arrays.
+    laps : callable
+        Gives :func:`~analyzer.fit.sessions.lap_columns` (built once, shared with the table).
+    """
+
+    records: dict
+    laps: Callable[[], tuple[dict, pd.Index] | None]
 
 
 @dataclass
@@ -154,6 +189,12 @@ class Activity:
     developer_fields : pandas.DataFrame
         Field descriptions: developer_data_index, application_id, field_number, name, units,
         and ``column`` (the contract column it maps to, or None).
+    developer_field_rows : list of tuple or None
+        The rows of ``developer_fields`` as tuples of those values (None for a missing one),
+        for callers that need no table (building it costs more than decoding a small file);
+        None when the activity was given only the table.
+    arrays : ActivityArrays or None
+        The records and laps as arrays (:func:`build_activity`; None: only the tables).
     decoder : str
         Which decoder produced it (``"fitparse"`` or ``"fast"``).
     notes : list of str
@@ -169,8 +210,10 @@ class Activity:
     meta: dict
     sessions: pd.DataFrame = Deferred()
     laps: pd.DataFrame = Deferred()
-    records: pd.DataFrame
+    records: pd.DataFrame = Deferred()
     developer_fields: pd.DataFrame = Deferred(pd.DataFrame)
+    developer_field_rows: list[tuple] | None = None
+    arrays: ActivityArrays | None = None
     decoder: str = "fitparse"
     notes: list[str] = field(default_factory=list)
     partial: Partial | None = None
@@ -180,11 +223,19 @@ class Activity:
         out = []
         if self.sessions.empty:
             return out
-        owner = self.records["session_index"].to_numpy()
+        arrays = self.arrays
+        if arrays is None:
+            owner = self.records["session_index"].to_numpy()
+        else:
+            owner = arrays.records["session_index"]
         for _, sess in self.sessions.iterrows():
             if sess["sport"] != "running":
                 continue
             i = int(sess["session_index"])
+            run_id = f"{self.activity_id}:{i}"
+            if arrays is not None:
+                out.append(Run(run_id, self.activity_id, i, sess, **_cut(arrays, owner == i, i)))
+                continue
             mine = owner == i
             # (all records of a single-session file: no need to copy them through a mask)
             recs = (self.records if mine.all() else self.records[mine]).reset_index(drop=True)
@@ -193,8 +244,36 @@ class Activity:
             if not laps.empty:
                 in_session = laps["session_index"].to_numpy() == i
                 laps = (laps if in_session.all() else laps[in_session]).reset_index(drop=True)
-            out.append(Run(f"{self.activity_id}:{i}", self.activity_id, i, sess, recs, laps))
+            out.append(Run(run_id, self.activity_id, i, sess, recs, laps))
         return out
+
+
+def _cut(arrays: ActivityArrays, mine: np.ndarray, i: int) -> dict:
+    """The records and laps of session ``i`` (records ``mine``) as :class:`Run` takes them:
+    their columns, and the tables as the DataFrame path of :meth:`Activity.runs` makes them
+    (rows of the session, a fresh RangeIndex, ``elapsed_s`` from the session's first record),
+    built on first read."""
+    records = dict(arrays.records)
+    if not mine.all():
+        records = {k: v[mine] for k, v in records.items()}
+    records["elapsed_s"] = elapsed_seconds(records["timestamp"])
+    n = len(records["timestamp"])
+    laps = arrays.laps()
+    if laps is None:
+        lap_cols, lap_table = {}, Later(partial(laps_table, None))
+    else:
+        lap_cols = laps[0]
+        in_session = lap_cols["session_index"] == i
+        if not in_session.all():
+            lap_cols = {k: v[in_session] for k, v in lap_cols.items()}
+        m = int(in_session.sum())
+        lap_table = Later(partial(laps_table, (lap_cols, pd.RangeIndex(m))))
+    return {
+        "records": Later(partial(frame, records, pd.RangeIndex(n))),
+        "laps": lap_table,
+        "record_columns": records,
+        "lap_columns": lap_cols,
+    }
 
 
 # ----------------------------------------------------------------------------- contract columns
@@ -205,8 +284,9 @@ class Activity:
 
 def _records(
     cols: Columns, sports: list, starts: np.ndarray, devf: list[tuple]
-) -> tuple[pd.DataFrame, dict[str, int], bool]:
-    """The records (``cols``: of the record messages) in contract columns, the samples masked per column
+) -> tuple[dict[str, np.ndarray], dict[str, int], bool]:
+    """The records (``cols``: of the record messages) in contract columns (as arrays; the
+    table is :func:`~analyzer.fit.columns.frame` of them), the samples masked per column
     (:func:`~analyzer.fit.plausible.mask_implausible`), and whether the file had native
     running-dynamics values (before any Stryd developer field fills one). ``sports`` and
     ``starts`` are the sessions' (:class:`~analyzer.fit.sessions.Sessions`), ``devf`` the
@@ -278,7 +358,7 @@ def _records(
         # A column set twice keeps its first position (dict and DataFrame alike).
         out[column] = fill(out["power_w"], values) if column == "power_w" else values
     out["session_index"] = sidx
-    return frame(out, cols.index), masked, native
+    return out, masked, native
 
 
 # ----------------------------------------------------------------------------- public API
@@ -334,6 +414,7 @@ def build_activity(msgs: FitMessages, *, activity_id: str | Later, source_name: 
     described = developer_field_rows(msgs, stryd_device)
     devf = latest_descriptions(described)
     records, masked, native = _records(rec, sessions.sports, sessions.starts, devf)
+    lap_cols = Once(partial(lap_columns, msgs, sessions.sports, sessions.starts))
     apps = [a for a in Columns.of(msgs, DEVELOPER_DATA_ID).values(1) if isinstance(a, str)]
     stryd_apps = any(column is not None for *_, column in devf)
     source, sensor = dynamics_source(
@@ -358,13 +439,20 @@ def build_activity(msgs: FitMessages, *, activity_id: str | Later, source_name: 
         file_type=file_type,
         meta=meta,
         sessions=sessions.table,
-        laps=Later(partial(laps, msgs, sessions.sports, sessions.starts)),
-        records=records,
+        laps=Later(partial(_laps_table, lap_cols)),
+        records=Later(partial(frame, records, rec.index)),
         developer_fields=Later(partial(developer_fields_frame, described)),
+        developer_field_rows=devf,
+        arrays=ActivityArrays(records, lap_cols),
         decoder=msgs.decoder,
         notes=list(msgs.notes),
         partial=msgs.partial,
     )
+
+
+def _laps_table(columns: Callable) -> pd.DataFrame:
+    """The laps table of the shared :func:`~analyzer.fit.sessions.lap_columns` builder."""
+    return laps_table(columns())
 
 
 def read_fit(

@@ -192,6 +192,23 @@ class Later:
         self.build = build
 
 
+class Once:
+    """A builder run at most once, its result kept: what two :class:`Later` values share
+    (the laps table and its columns)."""
+
+    __slots__ = ("build", "value", "built")
+
+    def __init__(self, build: Callable[[], object]):
+        self.build = build
+        self.value = None
+        self.built = False
+
+    def __call__(self):
+        if not self.built:
+            self.value, self.built = self.build(), True
+        return self.value
+
+
 class Deferred:
     """A dataclass field that may be given as :class:`Later` (built on first read, then kept);
     any other value is stored and read as it is.
@@ -293,11 +310,15 @@ def fit_timestamp(value) -> pd.Timestamp | None:
     return pd.Timestamp((seconds + FIT_EPOCH_S) * 1_000_000, unit="us", tz="UTC")
 
 
-def elapsed_seconds(ts: pd.Series) -> np.ndarray:
-    """Seconds since the first timestamp: ``(ts - ts.min()).dt.total_seconds()``."""
-    if ts.empty:
+def elapsed_seconds(ts) -> np.ndarray:
+    """Seconds since the first timestamp: ``(ts - ts.min()).dt.total_seconds()`` (``ts``: a
+    Series, or its array)."""
+    if not len(ts):
         return np.empty(0, dtype="float64")
-    values = ts.array
+    if isinstance(ts, pd.Series):
+        values = ts.array
+    else:
+        values, ts = ts, pd.Series(ts)
     if not isinstance(values, pd.arrays.DatetimeArray):
         return (ts - ts.min()).dt.total_seconds().astype("float64").to_numpy()
     unit, i8 = values.unit, values.asi8
@@ -348,6 +369,7 @@ __all__ = [
     "Columns",
     "Deferred",
     "Later",
+    "Once",
     "assign_sessions",
     "col",
     "elapsed_seconds",

@@ -22,6 +22,7 @@ them, in this order:
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 
 from analyzer.fit.columns import Columns
@@ -176,7 +177,7 @@ def developer_fields(msgs: FitMessages, stryd_device: bool) -> pd.DataFrame:
 
 def dynamics_source(
     msgs: FitMessages,
-    records: pd.DataFrame,
+    records: pd.DataFrame | dict,
     manufacturer,
     stryd_apps: bool,
     product,
@@ -187,6 +188,8 @@ def dynamics_source(
 
     Parameters
     ----------
+    records : pandas.DataFrame or dict
+        The records in contract columns (a dict: the columns as arrays).
     native : bool, optional
         Whether the file has native dynamics fields; read from ``records`` when omitted (pass
         it when Stryd developer fields have already filled contract columns).
@@ -194,7 +197,7 @@ def dynamics_source(
     has_native = (
         native
         if native is not None
-        else (any(records[c].notna().any() for c in DYNAMICS_COLUMNS) if len(records) else False)
+        else (any(_has_values(records, c) for c in DYNAMICS_COLUMNS) if len(records) else False)
     )
     sensors = []
     external = []  # makes of sensors paired over ANT/ANT+/Bluetooth (not the watch's own parts)
@@ -229,13 +232,22 @@ def dynamics_source(
     if (
         manufacturer == "garmin"
         and not any(m not in (None, "garmin") for m in external)
-        and any(records[c].notna().any() for c in chest_only)
+        and any(_has_values(records, c) for c in chest_only)
     ):
         # Early Garmin files (fenix 2) do not list the HRM-Run in device_info; before wrist-based
         # dynamics, vertical oscillation and ground contact time came only from a strap or pod.
         # A listed heart-rate strap of another make rules that out: it sends no dynamics.
         return "chest_strap", None
     return "wrist", f"{manufacturer} {product}"
+
+
+def _has_values(records, column: str) -> bool:
+    """Whether ``records`` (a DataFrame, or its columns as a dict of arrays) holds a value in
+    ``column`` (``records[column].notna().any()``)."""
+    values = records[column]
+    if isinstance(values, np.ndarray) and values.dtype == np.float64:
+        return bool(len(values)) and not np.isnan(values).all()
+    return bool(pd.Series(values).notna().any())
 
 
 #: device_info ``source_type`` values of paired sensors (FIT profile ``source_type``: ant,

@@ -157,9 +157,17 @@ def _session_frame(
 def laps(msgs: FitMessages, sports: list, starts: np.ndarray) -> pd.DataFrame:
     """The laps table (:attr:`analyzer.fit.activity.Activity.laps`) of sessions with these
     sports and starts."""
+    return laps_table(lap_columns(msgs, sports, starts))
+
+
+def lap_columns(
+    msgs: FitMessages, sports: list, starts: np.ndarray
+) -> tuple[dict[str, np.ndarray], pd.Index] | None:
+    """The columns of :func:`laps` as arrays, and its row index; None for a file without laps
+    (whose table is :func:`laps_table` ``(None)``)."""
     cols = Columns.of(msgs, LAP)
     if cols.empty:
-        return pd.DataFrame(columns=["lap_index", "session_index", "start_time"])
+        return None
     elapsed, stamp = cols(7), cols(253)
     start = fill(cols(2), stamp - elapsed)
     sidx = assign_sessions(start, starts)
@@ -177,7 +185,14 @@ def laps(msgs: FitMessages, sports: list, starts: np.ndarray) -> pd.DataFrame:
         "total_distance_m": cols(9),
     }
     out.update(summary(cols, foot, 1))
-    return pd.DataFrame(out, index=cols.index)
+    return out, cols.index
+
+
+def laps_table(columns: tuple[dict[str, np.ndarray], pd.Index] | None) -> pd.DataFrame:
+    """The laps table of :func:`lap_columns`' columns."""
+    if columns is None:
+        return pd.DataFrame(columns=["lap_index", "session_index", "start_time"])
+    return pd.DataFrame(columns[0], index=columns[1])
 
 
 __all__ = [
@@ -185,7 +200,9 @@ __all__ = [
     "SUMMARY_FIELDS",
     "Sessions",
     "is_foot",
+    "lap_columns",
     "laps",
+    "laps_table",
     "read_sessions",
     "summary",
 ]

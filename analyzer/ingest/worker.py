@@ -45,12 +45,13 @@ def file_time_budget_s() -> float:
 # Worker side
 # --------------------------------------------------------------------------------------------
 def compute_averages(
-    records: pd.DataFrame,
+    records: pd.DataFrame | Block,
     session: Any = None,
     manufacturer: str | None = None,
     product: str | None = None,
 ) -> dict:
-    """``analyzer.metrics.averages.run_averages`` as a plain dict (the device picks the rule)."""
+    """``analyzer.metrics.averages.run_averages`` as a plain dict (the device picks the rule;
+    ``records``: a DataFrame, or a block of one)."""
     from analyzer.metrics.averages import run_averages
 
     return dict(run_averages(records, session, manufacturer=manufacturer, product=product))
@@ -137,7 +138,7 @@ def _decode_into(out: Decoded, data: bytes, name: str, decoder: str, strict: boo
         out.partial_reason, out.partial_offset = str(act.partial), act.partial.offset
     out.file_type = act.file_type
     out.meta = dict(act.meta)
-    out.meta["developer_fields"] = _developer_fields(act.developer_fields)
+    out.meta["developer_fields"] = _developer_fields(act)
     out.decoder = act.decoder
     sessions = act.sessions
     if len(sessions) and "sport" in sessions:
@@ -153,13 +154,21 @@ def _decode_into(out: Decoded, data: bytes, name: str, decoder: str, strict: boo
 
     version = version_tag()
     for run in _distinct(act.runs(), out.notes):
-        records = run.records
+        if run.record_columns is not None:
+            # (a FIT run: its blocks from its arrays, which the metrics read too)
+            block = Block.from_columns(run.record_columns, skip=("record_index",))
+            laps = Block.from_columns(run.lap_columns, skip=("lap_index",))
+            records = block
+        else:
+            records = run.records
+            block = Block.from_frame(records, skip=("record_index",))
+            laps = Block.from_frame(run.laps, skip=("lap_index",))
         dec = DecodedRun(
             run_id=run.run_id,
             session_index=int(run.session_index),
             session=jsonable(dict(run.session)),
-            records=Block.from_frame(records, skip=("record_index",)),
-            laps=Block.from_frame(run.laps, skip=("lap_index",)),
+            records=block,
+            laps=laps,
             averages={},
             avg_version=None,
             date_problem=date_problem(run.session.get("start_time")),
@@ -192,10 +201,17 @@ def _distinct(runs, notes: list[str]) -> list:
         key = tuple(str(s.get(k)) for k in ("start_time", "end_time", "total_distance_m", "sport"))
         if key in best:
             notes.append(f"session {int(run.session_index)} repeats an earlier one: counted once")
-            if len(run.records) <= len(best[key].records):
+            if _n_records(run) <= _n_records(best[key]):
                 continue
         best[key] = run
     return list(best.values())
+
+
+def _n_records(run) -> int:
+    """How many records a run has (without building its table where it has its arrays)."""
+    if run.record_columns is not None:
+        return len(next(iter(run.record_columns.values()), ()))
+    return len(run.records)
 
 
 def log_notes_of(dec: Decoded) -> list[str]:
@@ -263,9 +279,17 @@ def strip_name(message: str, name: str) -> str:
     return message[len(prefix) :] if message.startswith(prefix) else message
 
 
-def _developer_fields(devf: pd.DataFrame) -> list[dict]:
-    """Developer field descriptions as plain dicts, kept in the activity's ``meta_json``."""
+def _developer_fields(act) -> list[dict]:
+    """Developer field descriptions as plain dicts, kept in the activity's ``meta_json``: from
+    the activity's rows where it has them (the table costs more to build than to read)."""
+    from analyzer.fit.devices import DEVELOPER_FIELD_COLUMNS
+
     keys = ("application_id", "field_number", "name", "units", "column")
+    rows = getattr(act, "developer_field_rows", None)
+    if rows is not None:
+        at = [DEVELOPER_FIELD_COLUMNS.index(k) for k in keys]
+        return [jsonable({k: row[i] for k, i in zip(keys, at, strict=True)}) for row in rows]
+    devf = act.developer_fields
     if devf is None or devf.empty:
         return []
     rows = []

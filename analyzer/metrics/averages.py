@@ -255,31 +255,93 @@ def family(manufacturer: str | None, product: str | None) -> Family:
     return FAMILIES["garmin"]
 
 
-def _gaps(ts: pd.Series) -> np.ndarray:
-    dt = ts.diff().dt.total_seconds().to_numpy(dtype="float64", copy=True)
-    if len(dt):
-        dt[0] = FIRST_RECORD_S
-    return np.where(np.isnan(dt) | (dt < 0), 0.0, dt)
+class _Records:
+    """One run's records as numpy arrays, read from the DataFrame once per column.
+
+    ``times`` are the timestamps as naive datetime64 in their own unit (zoned ones in UTC,
+    ``zoned`` says which); ``column(name)`` is ``records[name].to_numpy(dtype="float64")``,
+    read on first use (None when absent), of the rows ``rows`` (all, in frame order, when None).
+    Pandas costs a few microseconds per column access and more per ``.dt`` or ``diff``, more
+    than the arithmetic on a run's samples. ``records`` may also be a
+    :class:`~analyzer.store.blocks.Block`, whose columns are arrays already (zoned times as
+    naive UTC, named in its ``tz``).
+    """
+
+    def __init__(self, records):
+        if isinstance(records, pd.DataFrame):
+            values = records["timestamp"].array
+            if not isinstance(values, pd.arrays.DatetimeArray):
+                raise TypeError(f"timestamp column of dtype {values.dtype}, not a datetime")
+            self.times = values.asi8.view(f"M8[{values.unit}]")
+            self.zoned = values.tz is not None
+        else:
+            self.times = records.columns["timestamp"]
+            if self.times.dtype.kind != "M":
+                raise TypeError(f"timestamp column of dtype {self.times.dtype}, not a datetime")
+            self.zoned = "timestamp" in records.tz
+        self.rows: np.ndarray | None = None
+        self._table = records
+        self._columns: dict[str, np.ndarray | None] = {}
+
+    def __len__(self) -> int:
+        return len(self.times)
+
+    def column(self, name: str) -> np.ndarray | None:
+        if name not in self._columns:
+            a = None
+            if name in self._table.columns:
+                if isinstance(self._table, pd.DataFrame):
+                    a = self._table[name].to_numpy(dtype="float64")
+                else:
+                    a = np.asarray(self._table.columns[name], dtype="float64")
+                if self.rows is not None:
+                    a = a[self.rows]
+            self._columns[name] = a
+        return self._columns[name]
+
+    def take(self, rows: np.ndarray) -> None:
+        """Keep only ``rows`` (positions in the frame), in that order."""
+        self.times = self.times[rows]
+        self.rows = rows if self.rows is None else self.rows[rows]
+        self._columns = {k: None if a is None else a[rows] for k, a in self._columns.items()}
 
 
-def _still(records: pd.DataFrame) -> np.ndarray:
+def _gaps(times: np.ndarray) -> np.ndarray:
+    """Seconds since the previous record (the first: :data:`FIRST_RECORD_S`; NaT and a step
+    back: 0), as ``ts.diff().dt.total_seconds()`` gives them, bit for bit."""
+    unit = np.datetime_data(times.dtype)[0]
+    nat = np.isnat(times)
+    unknown = nat[1:] | nat[:-1]
+    step = np.where(unknown, 0, np.diff(times.view(np.int64)))
+    if np.abs(step).max(initial=0) > 2**53:  # (pandas nudges such values off whole seconds)
+        dt = pd.array(step.view(f"m8[{unit}]")).total_seconds()
+    else:  # pandas' TimedeltaArray.total_seconds
+        per_second = np.timedelta64(1, "s") // np.timedelta64(1, unit)
+        whole, part = np.divmod(step, per_second)
+        dt = whole + part / per_second
+    dt = np.concatenate(([FIRST_RECORD_S], np.where(unknown, 0.0, dt)))[: len(times)]
+    return np.where(dt < 0, 0.0, dt)
+
+
+def _still(recs: _Records) -> np.ndarray:
     """Whether the distance did not advance over the interval before each record (unknown:
     False)."""
-    if "distance_m" not in records:
-        return np.zeros(len(records), dtype=bool)
-    gained = np.diff(records["distance_m"].to_numpy(dtype="float64"), prepend=np.nan)
+    distance = recs.column("distance_m")
+    if distance is None:
+        return np.zeros(len(recs), dtype=bool)
+    gained = np.diff(distance, prepend=np.nan)
     return np.isfinite(gained) & (np.abs(gained) < STILL_M)
 
 
-def _weights(records: pd.DataFrame, session: pd.Series | None = None) -> np.ndarray:
-    """Seconds each record stands for (see the module docstring: pauses, clock jumps)."""
-    dt = _gaps(records["timestamp"])
+def _weights(gaps: np.ndarray, still: np.ndarray, session) -> np.ndarray:
+    """Seconds each record stands for (see the module docstring: pauses, clock jumps), from
+    the records' :func:`_gaps` and :func:`_still`."""
+    dt = gaps
     elapsed, timer = _get(session, "total_elapsed_s"), _get(session, "total_timer_s")
     if math.isnan(elapsed) or math.isnan(timer) or timer <= 0:
         return np.where(dt > PAUSE_GAP_S, 0.0, dt)
     dt = np.where(dt > max(elapsed, PAUSE_GAP_S) + SESSION_END_SLACK_S, 0.0, dt)  # clock jumps
     excess = dt.sum() - timer
-    still = _still(records)
     left = dt > MIN_PAUSE_S
     while left.any():  # the longest gaps are the pauses, until they account for the stopped time
         i = int(np.argmax(np.where(left, dt, -1.0)))
@@ -294,7 +356,8 @@ def _weights(records: pd.DataFrame, session: pd.Series | None = None) -> np.ndar
     return dt
 
 
-def _get(session: pd.Series | None, key: str) -> float:
+def _get(session, key: str) -> float:
+    """``session[key]`` as a float; NaN when absent, None or not a number."""
     if session is None:
         return math.nan
     value = session.get(key)
@@ -304,35 +367,46 @@ def _get(session: pd.Series | None, key: str) -> float:
         return math.nan
 
 
-def _wmean(x: pd.Series, w: np.ndarray) -> float:
-    v = x.to_numpy(dtype="float64")
+def _wmean(v: np.ndarray, w: np.ndarray) -> float:
     ok = ~np.isnan(v) & (w > 0)
     if not ok.any():
         return math.nan
     return float(np.sum(v[ok] * w[ok]) / np.sum(w[ok]))
 
 
-def _window(records: pd.DataFrame, session: pd.Series | None) -> pd.DataFrame:
-    if session is None or records.empty:
-        return records
+def _naive_utc(stamp, zoned: bool) -> np.datetime64:
+    """A time to compare with :attr:`_Records.times`: naive UTC for zoned records (pandas
+    refuses to compare zoned with naive times, and so does this)."""
+    stamp = pd.Timestamp(stamp)
+    if (stamp.tzinfo is not None) != zoned:
+        raise TypeError("cannot compare zoned and naive times")
+    return (stamp.tz_convert("UTC").tz_localize(None) if zoned else stamp).to_datetime64()
+
+
+def _window(recs: _Records, session: dict) -> np.ndarray | None:
+    """The records inside the session's window (positions, in frame order; None: all)."""
+    if not session or not len(recs):
+        return None
     start = session.get("start_time")
     elapsed = session.get("total_elapsed_s")
     if start is None or pd.isna(start):
-        return records
-    keep = records["timestamp"] >= start
+        return None
+    times = recs.times
+    keep = times >= _naive_utc(start, recs.zoned)
     if elapsed is not None and not pd.isna(elapsed):
         end = start + pd.Timedelta(seconds=math.ceil(float(elapsed)) + SESSION_END_SLACK_S)
-        keep &= records["timestamp"] <= end
-    if not keep.any():
-        return records
+        keep &= times <= _naive_utc(end, recs.zoned)
+    if not keep.any() or keep.all():
+        return None
     timer = _get(session, "total_timer_s")
-    if keep.all() or math.isnan(timer) or timer <= 0:
-        return records[keep]
-    inside = _weights(records[keep], session).sum()
-    every = _weights(records, session).sum()
+    if math.isnan(timer) or timer <= 0:
+        return np.flatnonzero(keep)
+    still = _still(recs)
+    inside = _weights(_gaps(times[keep]), still[keep], session).sum()
+    every = _weights(_gaps(times), still, session).sum()
     if inside < WINDOW_MIN_SHARE * timer and abs(every - timer) <= WINDOW_MATCH * timer:
-        return records
-    return records[keep]
+        return None
+    return np.flatnonzero(keep)
 
 
 def _quantise(value: float, step: float, how: str = "nearest") -> float:
@@ -356,7 +430,8 @@ def run_averages(
     Parameters
     ----------
     records : pandas.DataFrame
-        Contract columns (:data:`analyzer.schema.RECORD_COLUMNS`) of one run, in time order.
+        Contract columns (:data:`analyzer.schema.RECORD_COLUMNS`) of one run, in time order,
+        or a :class:`~analyzer.store.blocks.Block` of them.
     session : pandas.Series, optional
         The run's session row (``start_time``, ``total_elapsed_s``, ``total_timer_s``,
         ``watch_avg_*``): restricts the records to the session's window, tells the pauses, and
@@ -373,9 +448,16 @@ def run_averages(
         None.
     """
     fam = family(manufacturer, product)
+    if session is not None:
+        session = dict(session.items())  # (a dict's get costs far less than a Series')
     out = {f"avg_{m}": math.nan for m in AVERAGE_METRICS}
     sparse = False
-    if records is not None and not records.empty and "timestamp" in records.columns:
+    if (
+        records is not None
+        and len(records)
+        and len(records.columns)
+        and "timestamp" in records.columns
+    ):
         out.update(_from_records(records, session, fam))
         sparse = out.pop("sparse")
     if sparse:  # the session's distance / timer time is its own speed (the pace column's)
@@ -395,52 +477,59 @@ def run_averages(
     return out
 
 
-def _sparse(recs: pd.DataFrame, session: pd.Series | None) -> bool:
-    """Whether the records cover too little of the session's timer time to average (see
-    :data:`SPARSE_GAP_S`)."""
+def _sparse(dt: np.ndarray, session) -> bool:
+    """Whether the records (of gaps ``dt``, :func:`_gaps`) cover too little of the session's
+    timer time to average (see :data:`SPARSE_GAP_S`)."""
     timer = _get(session, "total_timer_s")
     if math.isnan(timer) or timer <= 0:
         return False
-    dt = _gaps(recs["timestamp"])
     return float(dt[dt <= SPARSE_GAP_S].sum()) < SPARSE_MIN_SHARE * timer
 
 
-def _from_records(records: pd.DataFrame, session: pd.Series | None, fam: Family) -> dict:
-    recs = _window(records, session).sort_values("timestamp", kind="stable")
-    out: dict = {"sparse": _sparse(recs, session)}
-    w = _weights(recs, session)  # seconds counted per record (speed, steps)
+def _from_records(records: pd.DataFrame, session, fam: Family) -> dict:
+    recs = _Records(records)
+    rows = _window(recs, session)
+    if rows is not None:
+        recs.take(rows)
+    times = recs.times
+    if np.isnat(times).any() or (np.diff(times.view(np.int64)) < 0).any():
+        recs.take(np.argsort(times, kind="stable"))  # (NaT last, as sort_values puts it)
+    gaps = _gaps(recs.times)
+    out: dict = {"sparse": _sparse(gaps, session)}
+    w = _weights(gaps, _still(recs), session)  # seconds counted per record (speed, steps)
     wa = 0.5 * (w + np.append(w[1:], 0.0)) if fam.weighting == "trapezoid" else w  # cadence
     for m in AVERAGE_METRICS:
-        if m in ("speed_mps", "step_length_mm") or m not in recs.columns:
+        values = None if m in ("speed_mps", "step_length_mm") else recs.column(m)
+        if values is None:
             continue
-        values = recs[m]
         if m == "cadence_spm" and not fam.cadence_zeros:
-            values = values.where(values > 0)
+            values = np.where(values > 0, values, np.nan)
         out[f"avg_{m}"] = _wmean(values, wa if m == "cadence_spm" else w)
     if "avg_cadence_spm" in out:
         out["avg_cadence_spm"] = _quantise(
             out["avg_cadence_spm"], fam.cadence_step_spm, fam.cadence_round
         )
     # Speed: distance gained over counted intervals / their duration.
-    dist = recs["distance_m"].to_numpy(dtype="float64") if "distance_m" in recs else None
+    dist = recs.column("distance_m")
     if dist is not None and np.isfinite(dist).sum() >= 2:
         gained = np.diff(dist, prepend=np.nan)
         ok = np.isfinite(gained) & (w > 0)
         if ok.any() and w[ok].sum() > 0:
             out["avg_speed_mps"] = float(np.sum(gained[ok]) / np.sum(w[ok]))
-    elif "speed_mps" in recs:
-        out["avg_speed_mps"] = _wmean(recs["speed_mps"], w)
+    elif recs.column("speed_mps") is not None:
+        out["avg_speed_mps"] = _wmean(recs.column("speed_mps"), w)
     # Step length: session totals (per family), records, the watch's (run_averages), else
     # distance / steps.
     cycles, total = _get(session, "total_cycles"), _get(session, "total_distance_m")
+    step_length = recs.column("step_length_mm")
     if fam.step_length_from_totals and cycles > 0 and total > 0:
         sl = total / (2.0 * cycles) * 1000.0
         out["avg_step_length_mm"] = _quantise(sl, fam.step_length_step_mm, "ceil")
-    elif "step_length_mm" in recs and recs["step_length_mm"].notna().any():
-        sl = _wmean(recs["step_length_mm"], w)
+    elif step_length is not None and not np.isnan(step_length).all():
+        sl = _wmean(step_length, w)
         out["avg_step_length_mm"] = _quantise(sl, fam.step_length_step_mm)
     elif math.isnan(_get(session, "watch_avg_step_length_mm")) and dist is not None:
-        cad = recs["cadence_spm"].to_numpy(dtype="float64") if "cadence_spm" in recs else None
+        cad = recs.column("cadence_spm")
         if cad is not None:
             gained = np.diff(dist, prepend=np.nan)
             ok = np.isfinite(gained) & np.isfinite(cad) & (w > 0)

@@ -20,6 +20,8 @@ References
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import pandas as pd
 
@@ -124,23 +126,43 @@ _DYNAMICS = tuple(PLAUSIBLE_RANGES)
 _VALUE_COLUMNS = ("speed_mps", "cadence_spm", *_DYNAMICS)
 
 
-def _column(records: pd.DataFrame, name: str) -> np.ndarray:
-    if name in records.columns:
-        col = records[name]
-        if not pd.api.types.is_numeric_dtype(col.dtype):
-            col = pd.to_numeric(col, errors="coerce")
-        return col.to_numpy(dtype=float, na_value=np.nan)
-    return np.full(len(records), np.nan)
+def _get(records, name: str):
+    """Column ``name`` of ``records`` (a Series of a DataFrame, an array of a
+    :class:`~analyzer.store.blocks.Block`), or None."""
+    if isinstance(records, pd.DataFrame):
+        return records[name] if name in records.columns else None
+    return records.columns.get(name)
 
 
-def _seconds(records: pd.DataFrame) -> np.ndarray:
+def _column(records, name: str) -> np.ndarray:
+    col = _get(records, name)
+    if col is None:
+        return np.full(len(records), np.nan)
+    if col.dtype == np.float64:
+        return np.asarray(col)  # (read only; nothing here writes into a column)
+    col = pd.Series(col, copy=False) if isinstance(col, np.ndarray) else col
+    if not pd.api.types.is_numeric_dtype(col.dtype):
+        col = pd.to_numeric(col, errors="coerce")
+    return col.to_numpy(dtype=float, na_value=np.nan)
+
+
+#: int64 value of NaT.
+_NAT = np.iinfo(np.int64).min
+#: Nanoseconds per tick of the datetime units records come in.
+_NS_PER_TICK = {"s": 1_000_000_000, "ms": 1_000_000, "us": 1_000, "ns": 1}
+
+
+def _seconds(records) -> np.ndarray:
     """Record times as float seconds (timestamp, else elapsed_s, else the row position)."""
-    if "timestamp" in records.columns:
-        ts = records["timestamp"]
-        if not isinstance(ts.dtype, pd.DatetimeTZDtype):
-            ts = pd.to_datetime(ts, utc=True, errors="coerce")
-        ns = ts.dt.tz_convert("UTC").dt.tz_localize(None).to_numpy(dtype="datetime64[ns]")
-        out = np.where(np.isnat(ns), np.nan, ns.astype(np.int64) / 1e9)
+    ts = _get(records, "timestamp")
+    if ts is not None:
+        out = _unix_seconds(ts)
+        if out is None:
+            ts = pd.Series(ts, copy=False) if isinstance(ts, np.ndarray) else ts
+            if not isinstance(ts.dtype, pd.DatetimeTZDtype):
+                ts = pd.to_datetime(ts, utc=True, errors="coerce")
+            ns = ts.dt.tz_convert("UTC").dt.tz_localize(None).to_numpy(dtype="datetime64[ns]")
+            out = np.where(np.isnat(ns), np.nan, ns.astype(np.int64) / 1e9)
         if np.isfinite(out).any():
             return out
     if "elapsed_s" in records.columns:
@@ -148,6 +170,27 @@ def _seconds(records: pd.DataFrame) -> np.ndarray:
         if np.isfinite(out).any():
             return out
     return np.arange(len(records), dtype=float)
+
+
+def _unix_seconds(ts) -> np.ndarray | None:
+    """Datetimes (a Series or an array; naive ones are UTC) as float Unix seconds (NaN for
+    NaT), as the pandas path of :func:`_seconds` gives them (whole nanoseconds / 1e9), from
+    their integer ticks; None for anything else (text times, a unit or range that path
+    handles itself)."""
+    values = ts.array if isinstance(ts, pd.Series) else ts
+    if isinstance(values, pd.arrays.DatetimeArray):
+        unit, ticks = values.unit, values.asi8
+    elif isinstance(values, np.ndarray) and values.dtype.kind == "M":
+        unit, ticks = np.datetime_data(values.dtype)[0], values.view(np.int64)
+    else:
+        return None
+    factor = _NS_PER_TICK.get(unit)
+    nat = ticks == _NAT
+    if factor is None or (ticks.size and np.abs(ticks[~nat]).max(initial=0) > _NAT // -factor):
+        return None
+    out = (ticks * factor) / 1e9
+    out[nat] = np.nan
+    return out
 
 
 def running_mask(speed, cadence, stance_time=None) -> np.ndarray:
@@ -271,11 +314,27 @@ def _position(seconds: np.ndarray) -> np.ndarray:
 
 
 def _median_iqr(x: np.ndarray) -> tuple[float, float]:
-    x = x[np.isfinite(x)]
+    x = np.sort(x[np.isfinite(x)])
     if x.size == 0:
         return float("nan"), float("nan")
-    q1, q2, q3 = np.percentile(x, (25.0, 50.0, 75.0))
-    return float(q2), float(q3 - q1)
+    q1, q2, q3 = (_sorted_quantile(x, q) for q in (0.25, 0.5, 0.75))
+    return q2, q3 - q1
+
+
+def _sorted_quantile(x: np.ndarray, q: float) -> float:
+    """``np.quantile(x, q)`` (linear interpolation) of a sorted, non-empty array of finite
+    values, to the last bit: the same index, weight and interpolation as numpy's, without its
+    per-call partition and array set-up (which cost more than sorting a run's samples)."""
+    n = x.size
+    at = (n - 1) * q
+    if at >= n - 1:
+        return float(x[-1])
+    i = math.floor(at)
+    t = at - i
+    a, b = float(x[i]), float(x[i + 1])
+    diff = b - a
+    # (numpy interpolates from the nearer end, which keeps the result monotonic in q)
+    return b - diff * (1 - t) if t >= 0.5 else a + diff * t
 
 
 def _cv(x: np.ndarray) -> float:
@@ -292,8 +351,9 @@ def summarize(records: pd.DataFrame, *, dynamics_source: str | None = None) -> p
     Parameters
     ----------
     records : pandas.DataFrame
-        One run's records in contract columns (any missing column counts as all-NaN). Row
-        order, duplicate timestamps and NaN do not matter.
+        One run's records in contract columns (any missing column counts as all-NaN), or a
+        :class:`~analyzer.store.blocks.Block` of them. Row order, duplicate timestamps and
+        NaN do not matter.
     dynamics_source : str, optional
         Sensor that produced the dynamics (:data:`analyzer.schema.DYNAMICS_SOURCES`); selects
         Garmin's VO/VR band table (see :func:`analyzer.metrics.bands.vertical_oscillation_band`).
@@ -313,6 +373,12 @@ def summarize(records: pd.DataFrame, *, dynamics_source: str | None = None) -> p
         ``cv_cadence`` (standard deviation / mean of running samples) [-]. NaN where not
         computable; never raises on empty or all-NaN input.
     """
+    return pd.Series(_summary(records, dynamics_source), index=list(SUMMARY_KEYS), dtype=object)
+
+
+def _summary(records: pd.DataFrame, dynamics_source: str | None) -> dict[str, object]:
+    """:func:`summarize` as a dict (the Series costs more than the numbers; the store's JSON
+    needs none)."""
     n_samples = int(len(records))
     cols = {c: _column(records, c) for c in _VALUE_COLUMNS}
     secs = _seconds(records)
@@ -372,7 +438,7 @@ def summarize(records: pd.DataFrame, *, dynamics_source: str | None = None) -> p
         out.update({key: drifts[col] for col, key in _DRIFT})
     out["cv_stance_time"] = _cv(vals["stance_time_ms"])
     out["cv_cadence"] = _cv(vals["cadence_spm"])
-    return pd.Series(out, index=list(SUMMARY_KEYS), dtype=object)
+    return out
 
 
 def summary_json(records, dynamics_source: str | None = None) -> tuple[dict, int]:
@@ -380,7 +446,7 @@ def summary_json(records, dynamics_source: str | None = None) -> tuple[dict, int
     metric version it was computed with (what the store caches, so a new version recomputes)."""
     from analyzer.schema import jsonable
 
-    return jsonable(dict(summarize(records, dynamics_source=dynamics_source))), int(METRIC_VERSION)
+    return jsonable(_summary(records, dynamics_source)), int(METRIC_VERSION)
 
 
 def summary_keys() -> list[str]:

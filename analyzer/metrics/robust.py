@@ -95,30 +95,39 @@ def huber_fits(X: np.ndarray, Y: np.ndarray, *, k: float, n_iter: int = 10) -> n
         beta = np.linalg.solve(X.T @ X, X.T @ Y)
     except np.linalg.LinAlgError:
         return np.linalg.lstsq(X, Y, rcond=None)[0]
-    R = Y - X @ beta
-    scale = 1.4826 * np.median(np.abs(R - np.median(R, axis=0)), axis=0)
+    R = (Y - X @ beta).T  # (m, n): one row per column of Y, so that row reductions are cheap
+    scale = 1.4826 * _row_medians(np.abs(R - _row_medians(R)[:, None]))
     active = np.isfinite(scale) & (scale > MIN_SCALE)
-    side = np.zeros(Y.shape, dtype=np.int8)  # -1 below, 0 inside, +1 above the threshold
+    # Each column's split of the residuals (-1 below, 0 inside, +1 above the threshold), as
+    # the bytes of an int8 row: comparing two splits is then one memcmp.
+    side = [bytes(Y.shape[0])] * Y.shape[1]
     p = X.shape[1]
+    XT = np.ascontiguousarray(X.T)
     newton = active.copy()
     for _ in range(2 * n_iter):
         cols = np.flatnonzero(newton)
         if not cols.size:
             break
         cut = k * scale[cols]
-        r = Y[:, cols] - X @ beta[:, cols]
-        now = np.sign(r).astype(np.int8) * (np.abs(r) > cut)
-        settled = (now == side[:, cols]).all(axis=0)
-        active[cols[settled]] = newton[cols[settled]] = False  # this split solved exactly
-        side[:, cols] = now
-        few = (now == 0).sum(axis=0) < p  # too few inside residuals: reweighting steps
-        newton[cols[few]] = False
-        keep = ~settled & ~few
+        r = (Y if cols.size == Y.shape[1] else Y[:, cols]) - X @ beta[:, cols]
+        rows, bound = r.T, cut[:, None]
+        now = (rows > bound).view(np.int8) - (rows < -bound).view(np.int8)
+        keep = np.zeros(cols.size, dtype=bool)
+        for i, j in enumerate(cols):
+            split = now[i].tobytes()
+            if split == side[j]:
+                active[j] = newton[j] = False  # this split solved exactly
+            elif np.count_nonzero(now[i] == 0) < p:
+                newton[j] = False  # too few inside residuals: reweighting steps
+            else:
+                keep[i] = True
+            side[j] = split
         if not keep.any():
             break
-        cols, r, cut, inside = cols[keep], r[:, keep], cut[keep], (now[:, keep] == 0)
-        gram = (X.T * inside.T[:, None, :]) @ X  # (c, p, p): Gram matrix of the inside rows
-        grad = np.clip(r, -cut, cut).T @ X  # (c, p): Huber's psi of the residuals
+        cols, r, cut = cols[keep], r[:, keep], cut[keep]
+        # Gram matrix of each column's inside rows; Huber's psi of its residuals
+        gram = np.stack([(XT * inside) @ X for inside in (now[keep] == 0).astype(float)])
+        grad = np.minimum(np.maximum(r, -cut), cut).T @ X
         try:
             step = np.linalg.solve(gram, grad[..., None])[..., 0].T
         except np.linalg.LinAlgError:
@@ -133,6 +142,15 @@ def huber_fits(X: np.ndarray, Y: np.ndarray, *, k: float, n_iter: int = 10) -> n
             if done:
                 break
     return beta
+
+
+def _row_medians(a: np.ndarray) -> np.ndarray:
+    """``np.median(a, axis=1)`` of a 2-D array, to the last bit (NaN for a row holding NaN),
+    from one sort of its rows: cheaper than numpy's partition for a few long rows."""
+    s = np.sort(a, axis=1)
+    half = s.shape[1] // 2
+    mid = s[:, half] if s.shape[1] % 2 else (s[:, half - 1] + s[:, half]) / 2.0
+    return np.where(np.isnan(s[:, -1]), np.nan, mid)
 
 
 def huber_line(

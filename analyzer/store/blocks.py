@@ -53,18 +53,48 @@ class Block:
         skip = DROPPED | frozenset(skip)
         out: dict[str, np.ndarray] = {}
         tz = []
-        for col in df.columns:
+        for col in df.columns.tolist():
             if not isinstance(col, str) or not col or col in skip or col in out:
                 continue
             s = df[col]
             if isinstance(s.dtype, pd.DatetimeTZDtype):
-                out[col] = s.dt.tz_convert(None).to_numpy()
+                # (``s.dt.tz_convert(None).to_numpy()``: the UTC ticks, without the accessor)
+                values = s.array
+                utc = values.asi8.view(f"M8[{values.unit}]")
+                utc.flags.writeable = False  # (a view of the frame's data)
+                out[col] = utc
                 tz.append(col)
             elif s.dtype == object or isinstance(s.dtype, pd.StringDtype):
                 out[col] = np.array([text_value(v) for v in s], dtype=object)
             else:
                 out[col] = s.to_numpy()
         return cls(out, len(df), tz)
+
+    @classmethod
+    def from_columns(cls, columns: dict, *, skip: Iterable[str] = ()) -> Block:
+        """:meth:`from_frame` of ``pd.DataFrame(columns)``, read from the arrays themselves
+        (a run's columns, :attr:`analyzer.fit.activity.Run.record_columns`): numeric numpy
+        arrays and zoned datetime arrays are taken as they are (as read-only views, like a
+        frame's ``to_numpy``); a table with any other column goes through the frame."""
+        n = len(next(iter(columns.values()))) if columns else 0
+        if n == 0:
+            return cls({}, 0)
+        skip = DROPPED | frozenset(skip)
+        out: dict[str, np.ndarray] = {}
+        tz = []
+        for col, values in columns.items():
+            if not isinstance(col, str) or not col or col in skip:
+                continue
+            if isinstance(values, pd.arrays.DatetimeArray) and values.tz is not None:
+                view = values.asi8.view(f"M8[{values.unit}]")
+                tz.append(col)
+            elif isinstance(values, np.ndarray) and values.dtype.kind in "biuf":
+                view = values.view()
+            else:
+                return cls.from_frame(pd.DataFrame(columns), skip=skip)
+            view.flags.writeable = False
+            out[col] = view
+        return cls(out, n, tz)
 
     def to_frame(self) -> pd.DataFrame:
         """The block as a DataFrame (zone-aware UTC where the source was zoned)."""

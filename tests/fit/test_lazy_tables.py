@@ -201,6 +201,37 @@ def test_repeated_descriptions_keep_the_last_as_drop_duplicates_does():
     assert developer_fields_frame([]).columns.tolist() == list(frame.columns)
 
 
+@pytest.mark.parametrize("name", [*FILES, "garmin-fenix-5-run.fit"])
+def test_runs_cut_from_the_arrays_are_the_runs_cut_from_the_tables(name):
+    act = read_fit(payload(name), name=name)
+    tables_only = Activity(
+        activity_id=act.activity_id,
+        source_name=name,
+        file_type=act.file_type,
+        meta=act.meta,
+        sessions=act.sessions,
+        laps=act.laps,
+        records=act.records,
+    )
+    from_arrays, from_tables = act.runs(), tables_only.runs()
+    assert [r.run_id for r in from_arrays] == [r.run_id for r in from_tables]
+    for got, want in zip(from_arrays, from_tables, strict=True):
+        assert got.record_columns is not None and want.record_columns is None
+        pd.testing.assert_series_equal(got.session, want.session, check_exact=True)
+        pd.testing.assert_frame_equal(got.records, want.records, check_exact=True)
+        pd.testing.assert_frame_equal(got.laps, want.laps, check_exact=True)
+        assert list(got.record_columns) == list(got.records.columns)
+
+
+@pytest.mark.parametrize("name", FILES)
+def test_developer_field_rows_are_the_rows_of_the_table(name):
+    # (what the import's worker keeps of them, read without building the table)
+    act = read_fit(payload(name), name=name)
+    frame = act.developer_fields
+    in_frame = [tuple(None if pd.isna(v) else v for v in r) for r in frame.itertuples(index=False)]
+    assert act.developer_field_rows == in_frame
+
+
 @pytest.mark.parametrize("name", FILES)
 def test_fit_offset_from_columns_is_device_offset_of_the_table(name):
     msgs = fast_decode(payload(name), name)

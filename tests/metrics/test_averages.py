@@ -20,6 +20,7 @@ from conftest import corpus_manifest
 from expected import KNOWN_DEVIATIONS, MAX_DEVIATION_PCT, MIN_PASS_SHARE, TOLERANCES
 from fitcache import activity
 
+from analyzer.metrics import averages
 from analyzer.metrics.averages import family, run_averages
 from analyzer.schema import AVERAGE_METRICS, DYNAMICS_COLUMNS
 
@@ -167,6 +168,18 @@ def test_time_weighting_and_pauses():
     assert avg["avg_cadence_spm_source"] == "records"
     assert avg["avg_vertical_oscillation_mm_source"] is None
     assert math.isnan(avg["avg_vertical_oscillation_mm"])
+
+
+@pytest.mark.parametrize("unit", ["s", "ms", "us", "ns"])
+def test_gaps_are_pandas_seconds_to_the_last_bit(unit):
+    # The averages read gaps from integer ticks, not through ts.diff().dt.total_seconds().
+    seconds = [0.0, 1.0, np.nan, 7.25, 3.0, 3.0 + 1 / 3, 1e6, 4e7 + 0.5, np.nan]
+    ts = pd.Series(pd.to_datetime(seconds, unit="s", utc=True).as_unit(unit))
+    expected = ts.diff().dt.total_seconds().to_numpy(dtype="float64", copy=True)
+    expected[0] = averages.FIRST_RECORD_S
+    expected = np.where(np.isnan(expected) | (expected < 0), 0.0, expected)
+    times = ts.array.asi8.view(f"M8[{unit}]")
+    np.testing.assert_array_equal(averages._gaps(times), expected)
 
 
 def test_step_length_falls_back_to_distance_per_step():
