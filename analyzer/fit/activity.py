@@ -93,13 +93,7 @@ from analyzer.fit.messages import (
 )
 from analyzer.fit.names import as_int, enum_name, product_name
 from analyzer.fit.plausible import mask_implausible
-from analyzer.fit.sessions import (
-    FOOT_SPORTS,
-    is_foot,
-    lap_columns,
-    laps_table,
-    read_sessions,
-)
+from analyzer.fit.sessions import FOOT_SPORTS, is_foot, lap_columns, laps_table, read_sessions
 from analyzer.schema import DYNAMICS_COLUMNS, RECORD_COLUMNS
 
 

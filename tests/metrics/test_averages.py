@@ -21,7 +21,8 @@ from expected import KNOWN_DEVIATIONS, MAX_DEVIATION_PCT, MIN_PASS_SHARE, TOLERA
 from fitcache import activity
 
 from analyzer.metrics import averages
-from analyzer.metrics.averages import family, run_averages
+from analyzer.metrics.averages import run_averages
+from analyzer.metrics.families import family
 from analyzer.schema import AVERAGE_METRICS, DYNAMICS_COLUMNS
 
 #: One xdist worker decodes the corpus once for all FIT tests (make test uses --dist loadgroup).
