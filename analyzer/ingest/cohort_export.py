@@ -30,6 +30,7 @@ from analyzer.ingest.worker import decode_payload
 from analyzer.store import writer as store_write
 from analyzer.store.datasets import append_dataset
 from analyzer.store.duck import open_duckdb
+from analyzer.store.parquetio import glob_literal
 from analyzer.store.parts import PARQUET_TABLES, exported, sql_text, write_parquet, write_parts
 from analyzer.store.rows import LogEntry
 
@@ -261,7 +262,8 @@ def _drop_activities(out: Path, rel: str, ids: list[str]) -> None:
                 continue
             key = "activity_id" if table in ("activities", "runs") else "split_part(run_id, ':', 1)"
             df = con.execute(
-                f"SELECT * FROM read_parquet({sql_text(path)}, hive_partitioning = false) "
+                f"SELECT * FROM read_parquet({sql_text(glob_literal(path))}, "
+                "hive_partitioning = false) "
                 f"WHERE NOT list_contains(?, {key})",
                 [ids],
             ).df()

@@ -21,7 +21,7 @@ import duckdb
 import pandas as pd
 
 from analyzer.store import recordparts
-from analyzer.store.parts import sql_text
+from analyzer.store.parquetio import glob_literal, sql_text
 from analyzer.store.rows import LogEntry
 from analyzer.store.writer import AVG_COLUMNS, WATCH_COLUMNS, ident, log_rows
 
@@ -31,7 +31,7 @@ if TYPE_CHECKING:
 
 def _source(out: Path, table: str) -> str:
     return (
-        f"read_parquet({sql_text(out / table / '**' / 'part-*.parquet')}, "
+        f"read_parquet({sql_text(glob_literal(out / table) + '/**/part-*.parquet')}, "
         "union_by_name = true, hive_partitioning = false)"
     )
 
@@ -185,7 +185,7 @@ def athlete_gait(folder: str | os.PathLike) -> pd.DataFrame:
     keys = gait.summary_keys()
     means = list(AVG_COLUMNS + WATCH_COLUMNS)
     runs = duckdb.sql(
-        f"SELECT * FROM read_parquet({sql_text(Path(folder) / 'part-*.parquet')}, "
+        f"SELECT * FROM read_parquet({sql_text(glob_literal(folder) + '/part-*.parquet')}, "
         "union_by_name = true, hive_partitioning = false) ORDER BY start_time, run_id"
     ).df()
     summary = pd.DataFrame.from_records(

@@ -11,6 +11,7 @@ connection per thread (:func:`write_parquet`).
 from __future__ import annotations
 
 import os
+import re
 import threading
 from collections.abc import Sequence
 from pathlib import Path
@@ -67,4 +68,12 @@ def _writer() -> duckdb.DuckDBPyConnection:
 
 
 def sql_text(path: Path | str) -> str:
+    """``path`` as a SQL string literal."""
     return "'" + str(path).replace("'", "''") + "'"
+
+
+def glob_literal(path: Path | str) -> str:
+    """``path`` with the characters DuckDB's file globs give a meaning (``* ? [ ]``) made to
+    match themselves, so that a folder a user named ``runs[2024]`` or ``it's*`` is read as
+    named when a pattern is added below it (``glob_literal(folder) + "/*.parquet"``)."""
+    return re.sub(r"[][*?]", lambda m: f"[{m.group()}]", str(path))

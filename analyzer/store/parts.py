@@ -21,7 +21,7 @@ import numpy as np
 import pandas as pd
 
 from analyzer.store import writer as store_write
-from analyzer.store.parquetio import sql_text, write_parquet
+from analyzer.store.parquetio import glob_literal, sql_text, write_parquet
 
 if TYPE_CHECKING:
     from analyzer.store.rows import Decoded
@@ -116,7 +116,7 @@ def exported(out: Path) -> dict[str, str]:
         return {}
     rows = duckdb.sql(
         "SELECT activity_id, source_name FROM read_parquet("
-        f"{sql_text(acts / '**' / 'part-*.parquet')}, union_by_name = true, "
+        f"{sql_text(glob_literal(acts) + '/**/part-*.parquet')}, union_by_name = true, "
         "hive_partitioning = false)"
     ).fetchall()
     return dict(rows)

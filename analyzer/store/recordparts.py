@@ -34,7 +34,7 @@ from analyzer.errors import StoreError
 from analyzer.schema import RECORD_COLUMNS, STRYD_COLUMNS
 from analyzer.store.blocks import Block
 from analyzer.store.frames import contract_records, utc
-from analyzer.store.parquetio import sql_text, write_table
+from analyzer.store.parquetio import glob_literal, sql_text, write_table
 
 #: The registration table: one row per run that has records (created with the schema).
 REGISTRY_SQL = """
@@ -193,7 +193,8 @@ def create_view(con: duckdb.DuckDBPyConnection, folder: Path) -> None:
     costs the same ~2 ms for ten parts or ten thousand; a run's other columns are read with
     :func:`read_by_key`."""
     if (folder / SCHEMA_PART).exists():
-        files = f"[{sql_text(folder / SCHEMA_PART)}, {sql_text(folder / '*.parquet')}]"
+        where = glob_literal(folder)
+        files = f"[{sql_text(where + '/' + SCHEMA_PART)}, {sql_text(where + '/*.parquet')}]"
         sql = (
             f"SELECT p.run_key, t.* EXCLUDE (run_id) FROM read_parquet({files}) t "
             "JOIN record_parts p USING (run_id)"
@@ -222,7 +223,7 @@ def read_by_key(
                 f"store is its file and that folder, copied together); restore it or import "
                 "again into a new one"
             )
-        listing = "[" + ", ".join(sql_text(f) for f in files) + "]"
+        listing = "[" + ", ".join(sql_text(glob_literal(f)) for f in files) + "]"
         # run_id → run_key in the query (mapping 230,000 strings in pandas cost more than the
         # read), sorted by run_key so that each run is one slice
         df = con.execute(

@@ -131,3 +131,22 @@ def test_the_records_view_survives_lending_the_file_to_readers(store):
         with Store(store, read_only=True) as reader:
             assert reader.con.execute("SELECT count(*) FROM records").fetchone() == (n,)
         assert st.con.execute("SELECT count(*) FROM records").fetchone() == (n,)
+
+
+def test_a_store_in_a_folder_named_like_a_glob(tmp_path):
+    """DuckDB reads file patterns: a store whose path holds ``* ? [ ]`` still reads its own
+    parts, and only those (a neighbour matching the pattern is not read)."""
+    odd = tmp_path / "runs[2024] *" / "it's*.duckdb"  # (DuckDB opens no path with "?")
+    odd.parent.mkdir()
+    with Store(odd) as st:
+        import_paths(st, [SAMPLE], workers=1)
+    twin = tmp_path / "runs[2024] *" / "it's-other.duckdb"  # what "it's*" would also match
+    with Store(twin) as st:
+        import_paths(st, [SAMPLE], workers=1)
+    with Store(odd, read_only=True) as st:
+        runs = st.runs()
+        n = sum(len(st.records(r)) for r in runs["run_id"])
+        assert n > 0
+        assert st.con.execute("SELECT count(*) FROM records").fetchone() == (n,)
+        (files,) = st.con.execute("SELECT count(DISTINCT run_key) FROM records").fetchone()
+    assert files == len(runs)
