@@ -22,6 +22,7 @@ import contextlib
 import hashlib
 import logging
 import os
+import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -270,14 +271,23 @@ def discard_unregistered(con: duckdb.DuckDBPyConnection, folder: Path, run_ids) 
     remove(folder, names - kept)
 
 
+#: The names this module writes in a parts folder (a part, or one half-written).
+_OURS = re.compile(r"(run-[0-9a-f]{24}|schema)\.parquet(\.tmp)?")
+
+
 def sweep(con: duckdb.DuckDBPyConnection, folder: Path) -> int:
-    """Remove the files of ``folder`` that no registration names (parts of a crashed import,
-    of a delete interrupted after its commit, half-written ``.tmp`` files); returns how many."""
+    """Remove the parts of ``folder`` that no registration names (parts of a crashed import,
+    of a delete interrupted after its commit, half-written ``.tmp`` files); returns how many.
+    Only files named as this module names them: anything else in the folder is left alone."""
     if not folder.is_dir():
         return 0
     kept = {p for (p,) in con.execute("SELECT part FROM record_parts").fetchall()}
     kept.add(SCHEMA_PART)
-    gone = [f.name for f in folder.iterdir() if f.name not in kept and f.is_file()]
+    gone = [
+        f.name
+        for f in folder.iterdir()
+        if f.name not in kept and _OURS.fullmatch(f.name) and f.is_file()
+    ]
     remove(folder, gone)
     return len(gone)
 

@@ -97,16 +97,18 @@ def test_orphan_parts_are_swept_on_a_write_open(store):
     folder = recordparts.folder_of(store)
     stray = folder / recordparts.part_name("nobody:0")
     shutil.copy(next(folder.glob("run-*.parquet")), stray)
-    (folder / "half.parquet.tmp").write_bytes(b"x")
+    half = folder / (recordparts.part_name("crashed:0") + ".tmp")
+    half.write_bytes(b"x")
+    (folder / "notes.txt").write_text("not ours")  # a file the store did not write
     n = len(_records(store))
     with Store(store, read_only=True) as st:  # a reader removes nothing, sees nothing extra
         (rows,) = st.con.execute("SELECT count(DISTINCT run_key) FROM records").fetchone()
     assert rows == n and stray.exists()
     Store(store).close()
-    assert not stray.exists() and not (folder / "half.parquet.tmp").exists()
+    assert not stray.exists() and not half.exists()
     with Store(store) as st:
         st.delete_athlete(st.athletes()[0])
-    assert _files(store) == {recordparts.SCHEMA_PART}
+    assert _files(store) == {recordparts.SCHEMA_PART, "notes.txt"}  # only what it wrote goes
 
 
 def test_a_copied_store_reads_the_same(store, tmp_path):
