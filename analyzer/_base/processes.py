@@ -79,8 +79,10 @@ def worker_context(preload: tuple[str, ...] = PRELOAD) -> context.BaseContext:
 
 def start_worker_server(preload: tuple[str, ...] = PRELOAD) -> None:
     """Start the fork server now (it starts with the first worker otherwise), so that its
-    imports (~0.5 s of CPU) run on the other core while the caller still starts up."""
-    from multiprocessing import forkserver
+    imports (~0.5 s of CPU) run on the other core while the caller still starts up. Only a
+    head start: where it cannot start, the pool says why when it is made."""
+    with contextlib.suppress(ImportError, OSError, ValueError):
+        from multiprocessing import forkserver
 
-    worker_context(preload)  # (sets the server's preload)
-    forkserver.ensure_running()
+        worker_context(preload)  # (sets the server's preload)
+        forkserver.ensure_running()
