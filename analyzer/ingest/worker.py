@@ -30,7 +30,6 @@ from analyzer.schema import jsonable
 from analyzer.store.blocks import Block
 from analyzer.store.recordparts import write_records
 from analyzer.store.rows import Decoded, DecodedRun
-from analyzer.store.writer import prepare_rows
 
 #: Wall time one file may take to decode [s]: the largest real files take a few seconds; a
 #: file that takes minutes is an attack on the parser (or a bug) and fails alone.
@@ -80,7 +79,6 @@ def decode_payload(
             _decode_into(out, data, name, decoder, strict)
             if parts_dir is not None:
                 _write_parts(out, parts_dir)
-            prepare_rows(out)  # (the writer adds the athlete and keys)
     except InvalidFitFile as exc:
         where = f" at byte {exc.offset}" if exc.offset is not None else ""
         out.reason = f"{exc.reason}{where}"

@@ -47,9 +47,6 @@ class DecodedRun:
     gait_version: int | None = None
     #: Why the start time is not a usable date (:func:`analyzer.fit.dates.date_problem`).
     date_problem: str | None = None
-    #: Its ``runs`` row but for the key and athlete, when the worker made it
-    #: (:func:`analyzer.store.writer.prepare_rows`).
-    row: dict | None = None
 
 
 @dataclass
@@ -72,8 +69,6 @@ class Decoded:
     partial_offset: int | None = None
     #: What the import log adds after the outcome (:func:`analyzer.ingest.worker.log_notes_of`).
     log_notes: list[str] = field(default_factory=list)
-    #: Its ``activities`` row but for the athlete and import, when the worker made it.
-    row: dict | None = None
 
     @property
     def failed(self) -> bool:

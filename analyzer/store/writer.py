@@ -261,32 +261,12 @@ def detail(dec: Decoded) -> tuple[str, str]:
 
 
 def activity_row(dec: Decoded, athlete: str, import_id: str) -> dict:
-    """The ``activities`` row of a decoded payload (its fields made by the worker, when it did:
-    :func:`prepare_rows`)."""
-    return {
-        **(dec.row if dec.row is not None else activity_fields(dec)),
-        "activity_id": dec.activity_id,  # (the identity is always the payload's own)
-        "source_name": dec.name,
-        "athlete": athlete,
-        "import_id": import_id,
-        "imported_at": pd.Timestamp.now(tz="UTC").tz_localize(None),
-    }
-
-
-def prepare_rows(dec: Decoded) -> None:
-    """Make the payload's ``activities`` and ``runs`` fields where it was decoded (a worker),
-    so that the single writer only adds the athlete and the keys."""
-    dec.row = activity_fields(dec)
-    for run in dec.runs:
-        run.row = run_fields(dec, run)
-
-
-def activity_fields(dec: Decoded) -> dict:
-    """The ``activities`` row of a decoded payload but for the athlete and the import."""
+    """The ``activities`` row of a decoded payload."""
     meta = dec.meta
     apps = meta.get("developer_apps")
     return {
         "activity_id": dec.activity_id,
+        "athlete": athlete,
         "source_name": dec.name,
         "size_bytes": dec.size,
         "file_type": dec.file_type,
@@ -304,25 +284,21 @@ def activity_fields(dec: Decoded) -> dict:
         "partial_reason": dec.partial_reason,
         "partial_offset": dec.partial_offset,
         "meta_json": json.dumps({**meta, "decode_notes": dec.notes}, default=str),
+        "import_id": import_id,
+        "imported_at": pd.Timestamp.now(tz="UTC").tz_localize(None),
     }
 
 
 def run_row(dec: Decoded, run, athlete: str, key: int) -> dict:
-    """The ``runs`` row of one run of a decoded payload, keyed by ``run_key`` ``key`` (its
-    fields made by the worker, when it did: :func:`prepare_rows`)."""
-    fields = run.row if run.row is not None else run_fields(dec, run)
-    identity = {"run_id": run.run_id, "activity_id": dec.activity_id, "source_name": dec.name}
-    return {**fields, **identity, "run_key": key, "athlete": athlete}
-
-
-def run_fields(dec: Decoded, run) -> dict:
-    """The ``runs`` row of one run of a decoded payload but for its key and athlete."""
+    """The ``runs`` row of one run of a decoded payload, keyed by ``run_key`` ``key``."""
     s, meta, records = run.session, dec.meta, run.records
     n_dynamics = records.count_values(DYNAMICS_COLUMNS)
     row = {
         "run_id": run.run_id,
+        "run_key": key,
         "activity_id": dec.activity_id,
         "session_index": run.session_index,
+        "athlete": athlete,
         "source_name": dec.name,
         "start_time": naive_utc(s.get("start_time")),
         "end_time": naive_utc(s.get("end_time")),
