@@ -116,8 +116,6 @@ def _record_parts(store: Store, out: Path) -> None:
     """Write the new runs' records as the store's parts and register them (in the caller's
     transaction; a part left by a rollback is swept at the next open)."""
     con = store.con
-    if recordparts.ensure_folder(store.parts_dir):  # the store's first parts
-        recordparts.create_view(con, store.parts_dir)
     con.execute(
         f"CREATE TEMP TABLE _recs AS SELECT t.* FROM {_source(out, 'records')} t "
         "WHERE run_id IN (SELECT run_id FROM _runs)"
@@ -127,19 +125,8 @@ def _record_parts(store: Store, out: Path) -> None:
             "SELECT r.run_key, r.run_id, count(*) FROM _recs JOIN _runs r USING (run_id) "
             "GROUP BY ALL ORDER BY 1"
         ).fetchall()
-        rows = []
-        columns = recordparts.part_columns(con, "_recs")
-        for key, run_id, n in runs:
-            name = recordparts.part_name(run_id)
-            tmp = store.parts_dir / (name + ".tmp")
-            con.execute(
-                f"COPY (SELECT run_id, {columns} FROM _recs WHERE run_id = ? "
-                f"ORDER BY record_index) TO {sql_text(tmp)} (FORMAT parquet)",
-                [run_id],
-            )
-            os.replace(tmp, store.parts_dir / name)
-            rows.append((key, run_id, name, n))
-        recordparts.register(con, rows)
+        rows = recordparts.copy_parts(con, store.parts_dir, "_recs", runs, by="run_id")
+        recordparts.register(con, store.parts_dir, rows)
     finally:
         con.execute("DROP TABLE _recs")
 
@@ -219,7 +206,6 @@ def copy_out(store: Store, out: Path, athlete: str | None) -> tuple[list[LogEntr
         f"JOIN runs ru USING (run_key) {where}",
         "activities": "SELECT * FROM activities ru " + where,
     }
-    recordparts.create_view(store.con, store.parts_dir)  # (a connection reopened since)
     part = "part-store-" + hashlib.sha256(str(store.path.resolve()).encode()).hexdigest()[:12]
     for table, sql in queries.items():
         tmp = out / table / f"{part}.parquet.tmp"

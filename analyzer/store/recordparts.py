@@ -165,16 +165,47 @@ def ensure_folder(folder: Path) -> bool:
     return True
 
 
-def register(con: duckdb.DuckDBPyConnection, rows: list[tuple[int, str, str, int]]) -> None:
-    """Register parts ``(run_key, run_id, part, n_records)`` (in the caller's transaction), in
-    one statement (``executemany`` costs ~1 ms a row)."""
-    if rows:
-        keys, run_ids, parts, counts = (list(c) for c in zip(*rows, strict=True))
+def register(
+    con: duckdb.DuckDBPyConnection, folder: Path, rows: list[tuple[int, str, str, int]]
+) -> None:
+    """Register parts ``(run_key, run_id, part, n_records)`` of ``folder`` (in the caller's
+    transaction), in one statement (``executemany`` costs ~1 ms a row); the store's first parts
+    also give the folder its ``schema.parquet`` and the connection its ``records`` view."""
+    if not rows:
+        return
+    if ensure_folder(folder):
+        create_view(con, folder)
+    keys, run_ids, parts, counts = (list(c) for c in zip(*rows, strict=True))
+    con.execute(
+        "INSERT OR REPLACE INTO record_parts SELECT unnest(?::BIGINT[]), "
+        "unnest(?::VARCHAR[]), unnest(?::VARCHAR[]), unnest(?::BIGINT[])",
+        [keys, run_ids, parts, counts],
+    )
+
+
+def copy_parts(
+    con: duckdb.DuckDBPyConnection, folder: Path, source: str, runs, *, by: str = "run_key"
+) -> list[tuple[int, str, str, int]]:
+    """Write runs' records from the SQL relation ``source`` as their parts, with DuckDB (a
+    migration, a dataset import: not the import's hot path). ``runs`` are ``(run_key, run_id,
+    n_records)``; a run's rows in ``source`` are those whose ``by`` column (``run_key`` or
+    ``run_id``) is the run's. Returns the rows for :func:`register`."""
+    if not runs:
+        return []
+    folder.mkdir(parents=True, exist_ok=True)
+    columns = part_columns(con, source, exclude=("run_key",))
+    rows = []
+    for key, run_id, n in runs:
+        name = part_name(run_id)
+        tmp = folder / (name + ".tmp")
         con.execute(
-            "INSERT OR REPLACE INTO record_parts SELECT unnest(?::BIGINT[]), "
-            "unnest(?::VARCHAR[]), unnest(?::VARCHAR[]), unnest(?::BIGINT[])",
-            [keys, run_ids, parts, counts],
+            f"COPY (SELECT ?::VARCHAR AS run_id, {columns} FROM {source} WHERE {by} = ? "
+            f"ORDER BY record_index) TO {sql_text(tmp)} (FORMAT parquet)",
+            [run_id, key if by == "run_key" else run_id],
         )
+        os.replace(tmp, folder / name)
+        rows.append((key, run_id, name, n))
+    return rows
 
 
 def _empty_view() -> str:
@@ -303,27 +334,15 @@ def migrate(con: duckdb.DuckDBPyConnection, folder: Path, path: Path) -> bool:
     ).fetchone()
     if not old:
         return False
-    ensure_folder(folder)
     runs = con.execute(
         "SELECT ru.run_key, ru.run_id, count(*) FROM main.records x JOIN runs ru USING (run_key) "
         "GROUP BY ALL ORDER BY 1"
     ).fetchall()
-    rows = []
-    columns = part_columns(con, "main.records", exclude=("run_key",))
-    for key, run_id, n in runs:
-        name = part_name(run_id)
-        tmp = folder / (name + ".tmp")
-        con.execute(
-            f"COPY (SELECT ?::VARCHAR AS run_id, {columns} FROM main.records "
-            f"WHERE run_key = ? ORDER BY record_index) TO {sql_text(tmp)} (FORMAT parquet)",
-            [run_id, key],
-        )
-        os.replace(tmp, folder / name)
-        rows.append((key, run_id, name, n))
+    rows = copy_parts(con, folder, "main.records", runs)
     con.begin()
     try:
-        register(con, rows)
-        con.execute("DROP TABLE main.records")
+        con.execute("DROP TABLE main.records")  # (first: register makes the view "records")
+        register(con, folder, rows)
         con.commit()
     except BaseException:
         con.rollback()

@@ -151,9 +151,7 @@ def _write(store: Store, batch: list[Decoded], athlete: str, import_id: str) -> 
         _insert(store, "activities", activities)
         if runs:
             _insert(store, "runs", runs)
-        if parts and recordparts.ensure_folder(store.parts_dir):  # the store's first parts
-            recordparts.create_view(con, store.parts_dir)
-        recordparts.register(con, parts)  # the records: the parts the decoders wrote
+        recordparts.register(con, store.parts_dir, parts)  # the parts the decoders wrote
         df = stack([p for p in laps if p])
         if len(df):
             ensure_columns(store, "laps", df)
