@@ -30,6 +30,9 @@ import types
 from collections.abc import Iterator
 from multiprocessing import context, popen_forkserver
 
+#: Fewer FIT files than this (known when the second one is read) are decoded in-process:
+#: starting the worker processes costs about a second (:mod:`analyzer.ingest.pool`).
+POOL_MIN_PAYLOADS = 16
 #: Modules imported once in the decoder pool's fork server, so each worker starts with them loaded.
 PRELOAD = ("analyzer.ingest.worker", "analyzer.fit.activity", "pyarrow.parquet")
 

@@ -115,9 +115,10 @@ def register(sub) -> None:
 # --------------------------------------------------------------------------------------------
 def cmd_import(args: argparse.Namespace) -> int:
     """Run ``analyzer import``; returns the exit code."""
-    if not args.dask and (args.workers or os.cpu_count() or 1) > 1 and _many_files(args.paths):
-        from analyzer._base.processes import start_worker_server
+    from analyzer._base.processes import POOL_MIN_PAYLOADS, start_worker_server
 
+    many = _many_files(args.paths, POOL_MIN_PAYLOADS)
+    if many and not args.dask and (args.workers or os.cpu_count() or 1) > 1:
         start_worker_server()  # the decoders' imports run beside ours
     from analyzer.ingest.importer import import_paths  # pandas: not for --help
 
@@ -202,7 +203,7 @@ def cmd_import(args: argparse.Namespace) -> int:
     return EXIT_OK if report.ok else EXIT_FAILED
 
 
-def _many_files(paths: list[str], enough: int = 16) -> bool:
+def _many_files(paths: list[str], enough: int) -> bool:
     """Whether ``paths`` look like enough work for the decoder processes (``enough`` files in
     folders, or a zip of a megabyte or more): a cheap look, before anything is read."""
     seen = 0

@@ -20,6 +20,7 @@ from collections.abc import Callable
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
 
+from analyzer._base.processes import POOL_MIN_PAYLOADS
 from analyzer.ingest.items import Payload
 from analyzer.ingest.worker import decode_job, decode_many, decode_payload, quiet_worker
 from analyzer.store.rows import Decoded
@@ -28,9 +29,6 @@ from analyzer.store.rows import Decoded
 MAX_INFLIGHT_BYTES = 128 << 20
 #: Tasks per worker process before it is replaced (keeps heap fragmentation in check).
 TASKS_PER_CHILD = 500
-#: Fewer FIT files than this (known when the second one is read) are decoded in-process:
-#: starting the worker processes costs about a second.
-POOL_MIN_PAYLOADS = 16
 #: Decoding time one task aims at [s], and most payloads and payload bytes in one task.
 CHUNK_SECONDS = 0.05
 CHUNK_FILES = 8
