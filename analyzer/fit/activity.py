@@ -36,12 +36,10 @@ session also owns earlier records and the last one later records (so a single-se
 every record). A file with records but no session message gets one session built from its records
 (sport from the ``sport`` message, no watch averages).
 
-:attr:`Activity.sessions`, :attr:`~Activity.laps`, :attr:`~Activity.developer_fields` and, from
-:func:`read_fit`, :attr:`~Activity.activity_id` are built on first read
-(:mod:`analyzer.fit.sessions`): the records and ``meta`` need only a few of their values, read
-from the message columns without building the message tables (``Columns.of``). So are the
-records and laps tables, and each run's: :meth:`Activity.runs` cuts the runs from the arrays
-behind them (:class:`ActivityArrays`), and the import's worker reads only those arrays.
+:attr:`Activity.sessions`, :attr:`~Activity.laps`, :attr:`~Activity.developer_fields`, the
+records table and, from :func:`read_fit`, :attr:`~Activity.activity_id` are built on first read
+(the records and ``meta`` read the few message values they need with ``Columns.of``).
+:meth:`Activity.runs` cuts each run from the arrays behind the tables (:class:`ActivityArrays`).
 """
 
 from __future__ import annotations
@@ -126,11 +124,17 @@ class Run:
     activity_id: str
     session_index: int
     session: pd.Series
-    # (Deferred: built on first read when runs() cut the run from the activity's arrays)
     records: pd.DataFrame = Deferred()
     laps: pd.DataFrame = Deferred()
     record_columns: dict | None = None
     lap_columns: dict | None = None
+
+    @property
+    def n_records(self) -> int:
+        """How many records the run has (off its arrays where it has them: no table built)."""
+        if self.record_columns is not None:
+            return len(next(iter(self.record_columns.values()), ()))
+        return len(self.records)
 
 
 @dataclass(frozen=True)

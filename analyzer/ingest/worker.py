@@ -201,17 +201,10 @@ def _distinct(runs, notes: list[str]) -> list:
         key = tuple(str(s.get(k)) for k in ("start_time", "end_time", "total_distance_m", "sport"))
         if key in best:
             notes.append(f"session {int(run.session_index)} repeats an earlier one: counted once")
-            if _n_records(run) <= _n_records(best[key]):
+            if run.n_records <= best[key].n_records:
                 continue
         best[key] = run
     return list(best.values())
-
-
-def _n_records(run) -> int:
-    """How many records a run has (without building its table where it has its arrays)."""
-    if run.record_columns is not None:
-        return len(next(iter(run.record_columns.values()), ()))
-    return len(run.records)
 
 
 def log_notes_of(dec: Decoded) -> list[str]:
